@@ -1,0 +1,1 @@
+#include "rosetta_grpc.h"

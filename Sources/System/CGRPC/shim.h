@@ -1,0 +1,2 @@
+#pragma once
+// Intentionally empty: see module.modulemap.
