@@ -1,0 +1,48 @@
+import COpenBLAS
+
+/// The one place that calls OpenBLAS (STYLE item 5). Everything else goes through these wrappers, so a different
+/// BLAS (Accelerate, MKL, BLIS) is a change to this file only.
+public enum BLAS {
+    /// Sets the number of threads OpenBLAS uses for each call (process-wide; OpenBLAS keeps this state).
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// The number of threads OpenBLAS currently uses.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// The CPU kernel family OpenBLAS picked (e.g. "Haswell", "SkylakeX"); OPENBLAS_CORETYPE overrides it.
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// The build configuration string of the loaded OpenBLAS.
+    public static var configuration: String { String(cString: openblas_get_config()) }
+
+    /// Row-major SGEMM: C[m, n] = alpha * op(A) * op(B) + beta * C, where op(X) is X or Xᵀ.
+    /// Leading dimensions are row strides in elements. Callers (Ops) validate shapes; this only forwards.
+    @inlinable
+    static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// A batch of SGEMMs sharing sizes and transposes, operands found at fixed element strides
+    /// (OpenBLAS 0.3.21 has no cblas_sgemm_batch, so this loops; each call is still a full BLAS kernel).
+    @inlinable
+    static func sgemmStridedBatched(
+        count: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int, strideA: Int,
+        b: UnsafePointer<Float>, ldb: Int, strideB: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int
+    ) {
+        for i in 0..<count {
+            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                  a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
+                  beta: beta, c: c + i * strideC, ldc: ldc)
+        }
+    }
+}

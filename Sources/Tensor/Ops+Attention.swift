@@ -1,0 +1,63 @@
+/// Scaled dot-product multi-head attention (Vaswani et al. 2017, §3.2) over variable-length sequences.
+///
+/// Sequences are given as row ranges (`segments`) of the Q, K, V matrices. A query attends only to keys of its
+/// own segment: this is the padding mask. With a padded batch, segment b is rows b·L ..< b·L + len_b and the padded
+/// rows are skipped (their output rows are left untouched); with a packed batch the segments are back to back
+/// and no FLOP is spent on padding. Both equal attention with an additive mask of -inf on padded keys.
+extension Ops {
+    /// Row ranges of a padded batch: sequence b occupies rows b·paddedLength ..< b·paddedLength + lengths[b].
+    public static func paddedSegments(lengths: [Int], paddedLength: Int) -> [Range<Int>] {
+        lengths.enumerated().map { b, len in b * paddedLength ..< b * paddedLength + len }
+    }
+
+    /// Row ranges of a packed batch: sequences back to back.
+    public static func packedSegments(lengths: [Int]) -> [Range<Int>] {
+        var start = 0
+        return lengths.map { len in defer { start += len }; return start ..< start + len }
+    }
+
+    /// out[s, h] = softmax(Q[s, h]·K[s, h]ᵀ / √headDim) · V[s, h] for every segment s and head h, where [s, h] is
+    /// the rows of segment s and the columns h·headDim ..< (h+1)·headDim.
+    ///
+    /// - q, k, v, out: [tokens, dModel] (row strides may differ, e.g. views into a fused QKV matrix).
+    /// - scores: scratch with at least maxLen² elements (maxLen = the longest segment); reused across calls.
+    public static func attention(q: Tensor, k: Tensor, v: Tensor, nHeads: Int, segments: [Range<Int>],
+                                 scores: Tensor, into out: Tensor) throws(TensorError) {
+        try requireMatrix("attention.q", q)
+        let (tokens, dModel) = (q.shape[0], q.shape[1])
+        try requireMatrix("attention.k", k, rows: tokens, cols: dModel)
+        try requireMatrix("attention.v", v, rows: tokens, cols: dModel)
+        try requireMatrix("attention.out", out, rows: tokens, cols: dModel)
+        guard nHeads > 0, dModel % nHeads == 0 else {
+            throw .invalidArgument(op: "attention", detail: "dModel \(dModel) not divisible by nHeads \(nHeads)")
+        }
+        let maxLen = segments.map(\.count).max() ?? 0
+        guard scores.isContiguous, scores.count >= maxLen * maxLen else {
+            throw .shapeMismatch(op: "attention.scores", expected: [maxLen, maxLen], actual: scores.shape)
+        }
+        for segment in segments where segment.lowerBound < 0 || segment.upperBound > tokens {
+            throw .invalidSlice(op: "attention.segments", shape: q.shape, range: segment)
+        }
+        let headDim = dModel / nHeads
+        let scale = 1 / Float(headDim).squareRoot()
+        let (ldq, ldk, ldv, ldo) = (q.strides[0], k.strides[0], v.strides[0], out.strides[0])
+        let s = scores.pointer
+        for segment in segments where !segment.isEmpty {
+            let len = segment.count
+            for h in 0..<nHeads {
+                let col = h * headDim
+                // S [len, len] = Q_h Kᵀ_h · scale
+                BLAS.sgemm(transposeA: false, transposeB: true, m: len, n: len, k: headDim, alpha: scale,
+                           a: q.pointer + segment.lowerBound * ldq + col, lda: ldq,
+                           b: k.pointer + segment.lowerBound * ldk + col, ldb: ldk,
+                           beta: 0, c: s, ldc: len)
+                // P = softmax(S) row by row
+                for row in 0..<len { softmaxInPlace(s + row * len, count: len) }
+                // O_h [len, headDim] = P V_h
+                BLAS.sgemm(transposeA: false, transposeB: false, m: len, n: headDim, k: len, alpha: 1,
+                           a: s, lda: len, b: v.pointer + segment.lowerBound * ldv + col, ldb: ldv,
+                           beta: 0, c: out.pointer + segment.lowerBound * ldo + col, ldc: ldo)
+            }
+        }
+    }
+}
