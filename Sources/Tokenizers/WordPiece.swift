@@ -1,0 +1,210 @@
+/// WordPiece tokenizer for BERT-family models (BERT, MiniLM, bge, e5, gte), matching Hugging Face
+/// `BertTokenizerFast` (the Rust `tokenizers` crate) id for id:
+///
+///   raw text ─ split out special tokens ([CLS], [SEP], … as literal text, matched before normalisation)
+///            ─ BertNormalizer (clean, CJK, accents, lowercase) ─ words (whitespace / punctuation split)
+///            ─ greedy longest-match-first WordPiece per word ("##" continuations; a word longer than
+///              `maxInputCharsPerWord` scalars, or one that cannot be covered, is a single [UNK])
+///            ─ truncate the pieces to `maxTokens - 2` ─ `[CLS] pieces [SEP]`.
+///
+/// Wu et al. 2016, "Google's Neural Machine Translation System" (WordPiece); Devlin et al. 2019 (BERT).
+/// Loading from a model folder lives in `WordPieceTokenizer+Loading.swift`.
+public struct WordPieceTokenizer: Sendable {
+    public let normalizer: BertNormalizer
+    public let unkId: Int32
+    public let clsId: Int32
+    public let sepId: Int32
+    public let continuingSubwordPrefix: String
+    /// Longer words (in Unicode scalars) become [UNK] without looking them up (reference default 100).
+    public let maxInputCharsPerWord: Int
+    /// `model_max_length` from tokenizer_config.json, when the folder states a real one.
+    public let modelMaxLength: Int?
+
+    /// Word-initial pieces.
+    private let initial: [Piece: Int32]
+    /// Continuation pieces, stored without the `##` prefix so a lookup never builds a prefixed string.
+    private let continuation: [Piece: Int32]
+    /// Longest piece in scalars: no candidate longer than this can match.
+    private let maxPieceLength: Int
+    /// id -> token, for `tokenize`.
+    private let tokens: [String]
+    /// Special tokens matched in the raw text, longest first.
+    private let specials: [(scalars: [Unicode.Scalar], id: Int32)]
+    private let specialFirstScalars: Set<Unicode.Scalar>
+
+    /// - Parameters:
+    ///   - vocabulary: token -> id (the WordPiece `model.vocab`).
+    ///   - specialTokens: tokens recognised verbatim in input text (HF "added tokens"); ids are taken from
+    ///     the dictionary values, so a token need not be in `vocabulary`.
+    public init(vocabulary: [String: Int32], normalizer: BertNormalizer = BertNormalizer(),
+                unkToken: String = "[UNK]", clsToken: String = "[CLS]", sepToken: String = "[SEP]",
+                specialTokens: [String: Int32] = [:], continuingSubwordPrefix: String = "##",
+                maxInputCharsPerWord: Int = 100, modelMaxLength: Int? = nil) throws {
+        func id(_ token: String) throws -> Int32 {
+            guard let id = specialTokens[token] ?? vocabulary[token] else { throw TokenizerError.missingToken(token) }
+            return id
+        }
+        self.normalizer = normalizer
+        self.unkId = try id(unkToken)
+        self.clsId = try id(clsToken)
+        self.sepId = try id(sepToken)
+        self.continuingSubwordPrefix = continuingSubwordPrefix
+        self.maxInputCharsPerWord = maxInputCharsPerWord
+        self.modelMaxLength = modelMaxLength
+
+        // Prefix tests on scalars, not Characters: in "##ि" the second "#" and the vowel sign form one grapheme.
+        let prefix = Array(continuingSubwordPrefix.unicodeScalars)
+        var initial = [Piece: Int32](minimumCapacity: vocabulary.count)
+        var continuation = [Piece: Int32]()
+        var maxPieceLength = 0
+        for (token, id) in vocabulary {
+            let scalars = token.unicodeScalars
+            initial[Piece(token)] = id
+            if !prefix.isEmpty, scalars.starts(with: prefix), scalars.count > prefix.count {
+                var stripped = String()
+                stripped.unicodeScalars.append(contentsOf: scalars.dropFirst(prefix.count))
+                continuation[Piece(stripped)] = id
+            }
+            maxPieceLength = max(maxPieceLength, scalars.count)
+        }
+        self.initial = initial
+        self.continuation = prefix.isEmpty ? initial : continuation
+        self.maxPieceLength = maxPieceLength
+
+        let allIds = Array(vocabulary.values) + Array(specialTokens.values)
+        var tokens = [String](repeating: "", count: Int(allIds.max() ?? -1) + 1)
+        for (token, id) in vocabulary where id >= 0 { tokens[Int(id)] = token }
+        for (token, id) in specialTokens where id >= 0 { tokens[Int(id)] = token }
+        self.tokens = tokens
+
+        let specials = specialTokens.filter { !$0.key.isEmpty }
+            .map { (scalars: Array($0.key.unicodeScalars), id: $0.value) }
+            .sorted { $0.scalars.count != $1.scalars.count ? $0.scalars.count > $1.scalars.count : $0.id < $1.id }
+        self.specials = specials
+        self.specialFirstScalars = Set(specials.map { $0.scalars[0] })
+    }
+
+    /// Number of ids the model's embedding table must hold (highest id + 1).
+    public var vocabularySize: Int { tokens.count }
+
+    /// The token string of an id ("" for an unused id).
+    public func token(for id: Int32) -> String? {
+        tokens.indices.contains(Int(id)) ? tokens[Int(id)] : nil
+    }
+
+    /// `[CLS] pieces [SEP]`, at most `maxTokens` ids in all.
+    public func encode(_ text: String, maxTokens: Int, truncation: Truncation) throws -> TokenizedText {
+        guard maxTokens >= 2 else { throw TokenizerError.invalidLimit(maxTokens: maxTokens, minimum: 2) }
+        let room = maxTokens - 2
+        // Truncating at the end only needs the first room + 1 pieces: stop there, whatever the text's length.
+        var pieces = pieceIds(text, stopAfter: truncation == .end ? room + 1 : Int.max)
+        var truncated = false
+        if pieces.count > room {
+            switch truncation {
+            case .none: throw TokenizerError.tooLong(tokens: pieces.count + 2, limit: maxTokens)
+            case .end: pieces.removeLast(pieces.count - room)
+            case .start: pieces.removeFirst(pieces.count - room)
+            }
+            truncated = true
+        }
+        var ids = [Int32]()
+        ids.reserveCapacity(pieces.count + 2)
+        ids.append(clsId)
+        ids.append(contentsOf: pieces)
+        ids.append(sepId)
+        return TokenizedText(ids: ids, truncated: truncated)
+    }
+
+    /// The word pieces of `text`, without [CLS]/[SEP] (HF `tokenizer.tokenize`).
+    public func tokenize(_ text: String) -> [String] {
+        pieceIds(text, stopAfter: .max).map { tokens[Int($0)] }
+    }
+
+    /// Number of pieces (without special tokens) — for usage accounting without building ids twice.
+    public func countPieces(_ text: String) -> Int { pieceIds(text, stopAfter: .max).count }
+
+    // MARK: Pipeline
+
+    func pieceIds(_ text: String, stopAfter limit: Int) -> [Int32] {
+        let scalars = Array(text.unicodeScalars)
+        var ids: [Int32] = []
+        ids.reserveCapacity(scalars.count / 3 + 4)
+        var segmentStart = 0
+        var i = 0
+        while i < scalars.count && ids.count < limit {
+            if specialFirstScalars.contains(scalars[i]), let special = special(at: i, in: scalars) {
+                appendSegment(scalars[segmentStart..<i], to: &ids, limit: limit)
+                if ids.count < limit { ids.append(special.id) }
+                i += special.scalars.count
+                segmentStart = i
+            } else {
+                i += 1
+            }
+        }
+        if segmentStart < scalars.count && ids.count < limit {
+            appendSegment(scalars[segmentStart...], to: &ids, limit: limit)
+        }
+        return ids
+    }
+
+    private func special(at i: Int, in scalars: [Unicode.Scalar]) -> (scalars: [Unicode.Scalar], id: Int32)? {
+        for special in specials where i + special.scalars.count <= scalars.count {
+            if scalars[i..<(i + special.scalars.count)].elementsEqual(special.scalars) { return special }
+        }
+        return nil
+    }
+
+    private func appendSegment(_ raw: ArraySlice<Unicode.Scalar>, to ids: inout [Int32], limit: Int) {
+        guard !raw.isEmpty else { return }
+        let normalized = normalizer.normalize(raw)
+        BertNormalizer.forEachWord(in: normalized) { word in
+            if ids.count < limit { appendWordPieces(word, to: &ids) }
+        }
+    }
+
+    /// Greedy longest-match-first (tokenizers/src/models/wordpiece/mod.rs `tokenize`).
+    private func appendWordPieces(_ word: ArraySlice<Unicode.Scalar>, to ids: inout [Int32]) {
+        if word.count > maxInputCharsPerWord {
+            ids.append(unkId)
+            return
+        }
+        let mark = ids.count
+        var start = word.startIndex
+        while start < word.endIndex {
+            var end = min(word.endIndex, start + maxPieceLength)
+            var found: Int32?
+            while start < end {
+                var candidate = String()
+                candidate.unicodeScalars.append(contentsOf: word[start..<end])
+                if let id = (start == word.startIndex ? initial : continuation)[Piece(candidate)] {
+                    found = id
+                    break
+                }
+                end -= 1
+            }
+            guard let id = found else {
+                // One uncoverable piece makes the whole word [UNK].
+                ids.removeSubrange(mark...)
+                ids.append(unkId)
+                return
+            }
+            ids.append(id)
+            start = end
+        }
+    }
+}
+
+/// A vocabulary key compared by its exact UTF-8 bytes. `String`'s own `==`/`hash` use canonical
+/// equivalence, which would merge distinct vocabulary entries ("é" precomposed vs "e" + U+0301) that the
+/// reference keeps apart.
+struct Piece: Hashable, Sendable {
+    var text: String
+    init(_ text: String) { self.text = text }
+
+    static func == (a: Piece, b: Piece) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
