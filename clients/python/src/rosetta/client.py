@@ -1,0 +1,190 @@
+"""Blocking client for the rosetta.v1 Embeddings and Index services."""
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import grpc
+
+from . import _channel
+from ._errors import RosettaError
+from .filters import FilterLike
+from .types import (HEALTH_CHECK_METHOD, Audio, EmbedResult, Hit, Image, InputLike, ItemLike, StoredItem,
+                    _identity, check_upsert, create_collection_request, decode_health_response, delete_request,
+                    embed_request, embed_result, encode_health_request, hits, search_request, stored_items,
+                    upsert_request)
+from .v1 import embeddings_pb2, embeddings_pb2_grpc, index_pb2, index_pb2_grpc
+
+PathOrMedia = Union[str, "os.PathLike[str]", bytes]
+
+
+class Client:
+    """A connection to a Rosetta server.
+
+        with rosetta.Client("127.0.0.1:50051") as c:
+            print(c.info().version)
+            vectors = c.embed_text(["a cat", "a dog"])
+
+    Args:
+        address: "host:port" (or any gRPC target, e.g. "unix:/path").
+        tls_root_cert: None for plaintext; PEM bytes or a path to a PEM file to trust (TLS); True for TLS
+            with the system roots.
+        token: sent as "authorization: Bearer <token>" on every call.
+        timeout: default deadline of each call, in seconds (None: no deadline).
+        tls_server_name: overrides the name checked against the server certificate.
+        max_receive_message_bytes: client receive limit (default 64 MiB).
+        options: extra gRPC channel options.
+
+    Every failed call raises RosettaError (with .code, a grpc.StatusCode, and .message).
+    """
+
+    def __init__(self, address: str, *, tls_root_cert: Union[str, bytes, "os.PathLike[str]", bool, None] = None,
+                 token: Optional[str] = None, timeout: Optional[float] = None,
+                 tls_server_name: Optional[str] = None, max_receive_message_bytes: Optional[int] = None,
+                 max_send_message_bytes: Optional[int] = None,
+                 options: Optional[Sequence[Tuple[str, object]]] = None) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._token = token
+        opts = _channel.channel_options(max_receive_message_bytes, max_send_message_bytes, tls_server_name, options)
+        if _channel.uses_tls(tls_root_cert):
+            self.channel = grpc.secure_channel(address, _channel.credentials(tls_root_cert), options=opts)
+        else:
+            self.channel = grpc.insecure_channel(address, options=opts)
+        self.embeddings = embeddings_pb2_grpc.EmbeddingsStub(self.channel)
+        self.index = index_pb2_grpc.IndexStub(self.channel)
+        self._health = self.channel.unary_unary(HEALTH_CHECK_METHOD, request_serializer=_identity,
+                                                response_deserializer=_identity)
+
+    # -- plumbing
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _kw(self, timeout: Optional[float]):
+        return {"timeout": self.timeout if timeout is None else timeout,
+                "metadata": _channel.call_metadata(self._token)}
+
+    def _call(self, method, request, timeout: Optional[float]):
+        try:
+            return method(request, **self._kw(timeout))
+        except grpc.RpcError as e:
+            raise RosettaError.from_rpc_error(e) from None
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Blocks until the channel is connected (raises RosettaError UNAVAILABLE after `timeout`)."""
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise RosettaError(grpc.StatusCode.UNAVAILABLE, f"{self.address} not ready after {timeout}s") from None
+
+    # -- health / info
+
+    def health(self, service: str = "", *, timeout: Optional[float] = None) -> str:
+        """grpc.health.v1 Check: "SERVING", "NOT_SERVING", ... ("" is the whole server)."""
+        return decode_health_response(self._call(self._health, encode_health_request(service), timeout))
+
+    def info(self, *, timeout: Optional[float] = None) -> embeddings_pb2.InfoResponse:
+        return self._call(self.embeddings.Info, embeddings_pb2.InfoRequest(), timeout)
+
+    # -- embeddings
+
+    def embed(self, inputs: Iterable[InputLike], *, timeout: Optional[float] = None, **options) -> EmbedResult:
+        """Embeds a batch of mixed inputs (str, rosetta.Image, rosetta.Audio). Per-item failures do not raise:
+        look at each Embedding's .ok / .code, or call .raise_for_status(). Options as embed_request()."""
+        return embed_result(self._call(self.embeddings.Embed, embed_request(inputs, **options), timeout))
+
+    def embed_text(self, texts: Iterable[str], *, model: Optional[str] = None, instruction: Optional[str] = None,
+                   prompt_name: Optional[str] = None, dimensions: Optional[int] = None, normalize: bool = True,
+                   encoding: str = "float32", pooling: Optional[str] = None, truncate: Optional[str] = None,
+                   timeout: Optional[float] = None) -> List[List[float]]:
+        """One vector (list of floats) per text. int8 results are dequantised, binary ones given as +1/-1
+        signs (use embed() for the raw codes). Raises RosettaError if any text fails."""
+        if isinstance(texts, str):
+            raise TypeError("texts is a list of strings; wrap a single text in [ ]")
+        return self.embed(list(texts), model=model, instruction=instruction, prompt_name=prompt_name,
+                          dimensions=dimensions, normalize=normalize, encoding=encoding, pooling=pooling,
+                          truncate=truncate, timeout=timeout).vectors
+
+    def embed_image(self, image: Union[PathOrMedia, Image], *, mime_type: Optional[str] = None,
+                    timeout: Optional[float] = None, **options) -> List[float]:
+        """The vector of one image (a path, raw bytes or rosetta.Image)."""
+        return self.embed([_media(Image, image, mime_type)], timeout=timeout, **options).vectors[0]
+
+    def embed_audio(self, audio: Union[PathOrMedia, Audio], *, mime_type: Optional[str] = None,
+                    timeout: Optional[float] = None, **options) -> List[float]:
+        """The vector of one audio clip (a path, raw bytes or rosetta.Audio)."""
+        return self.embed([_media(Audio, audio, mime_type)], timeout=timeout, **options).vectors[0]
+
+    def embed_stream(self, requests: Iterable[embeddings_pb2.EmbedRequest], *,
+                     timeout: Optional[float] = None) -> Iterator[EmbedResult]:
+        """Bidirectional EmbedStream: one EmbedResult per request, in order. Build requests with
+        rosetta.embed_request(...) (set request_id to match answers)."""
+        try:
+            for resp in self.embeddings.EmbedStream(iter(requests), **self._kw(timeout)):
+                yield embed_result(resp)
+        except grpc.RpcError as e:
+            raise RosettaError.from_rpc_error(e) from None
+
+    # -- index
+
+    def create_collection(self, name: str, *, model: Optional[str] = None, dimensions: Optional[int] = None,
+                          metric: str = "cosine", storage: str = "float32",
+                          timeout: Optional[float] = None) -> index_pb2.Collection:
+        return self._call(self.index.CreateCollection,
+                          create_collection_request(name, model=model, dimensions=dimensions, metric=metric,
+                                                    storage=storage), timeout)
+
+    def delete_collection(self, name: str, *, timeout: Optional[float] = None) -> None:
+        self._call(self.index.DeleteCollection, index_pb2.DeleteCollectionRequest(name=name), timeout)
+
+    def list_collections(self, *, timeout: Optional[float] = None) -> List[index_pb2.Collection]:
+        return list(self._call(self.index.ListCollections, index_pb2.ListCollectionsRequest(), timeout).collections)
+
+    def upsert(self, collection: str, items: Iterable[ItemLike], *, instruction: Optional[str] = None,
+               prompt_name: Optional[str] = None, pooling: Optional[str] = None, check: bool = True,
+               timeout: Optional[float] = None) -> index_pb2.UpsertResponse:
+        """Inserts or replaces items (rosetta.Item or dicts like {"id": "a", "text": "...", "metadata": {...}}).
+        With check=True a failed item raises RosettaError (with .index)."""
+        resp = self._call(self.index.Upsert, upsert_request(collection, items, instruction=instruction,
+                                                            prompt_name=prompt_name, pooling=pooling), timeout)
+        return check_upsert(resp) if check else resp
+
+    def search(self, collection: str, *, text: Optional[str] = None, image: Optional[Union[PathOrMedia, Image]] = None,
+               audio: Optional[Union[PathOrMedia, Audio]] = None, vector: Optional[Sequence[float]] = None,
+               top_k: int = 10, filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
+               modalities: Optional[Iterable[str]] = None, instruction: Optional[str] = None,
+               prompt_name: Optional[str] = None, pooling: Optional[str] = None, include_vectors: bool = False,
+               timeout: Optional[float] = None) -> List[Hit]:
+        req = search_request(collection, text=text, image=_media(Image, image) if image is not None else None,
+                             audio=_media(Audio, audio) if audio is not None else None, vector=vector,
+                             top_k=top_k, filter=filter, min_score=min_score, modalities=modalities,
+                             instruction=instruction, prompt_name=prompt_name, pooling=pooling,
+                             include_vectors=include_vectors)
+        return hits(self._call(self.index.Search, req, timeout))
+
+    def get(self, collection: str, ids: Iterable[str], *, include_vectors: bool = False,
+            timeout: Optional[float] = None) -> Tuple[List[StoredItem], List[str]]:
+        """Returns (items found, ids missing)."""
+        resp = self._call(self.index.Get, index_pb2.GetRequest(collection=collection, ids=list(ids),
+                                                               include_vectors=include_vectors), timeout)
+        return stored_items(resp), list(resp.missing_ids)
+
+    def delete(self, collection: str, ids: Optional[Iterable[str]] = None, *, filter: Optional[FilterLike] = None,
+               timeout: Optional[float] = None) -> int:
+        """Deletes by ids or by filter; returns how many items were deleted."""
+        return self._call(self.index.Delete, delete_request(collection, ids, filter), timeout).deleted
+
+
+def _media(cls, x, mime_type: Optional[str] = None):
+    if isinstance(x, cls):
+        return x
+    if isinstance(x, (bytes, bytearray)):
+        return cls(bytes(x), mime_type or "")
+    return cls.from_path(x, mime_type)

@@ -1,0 +1,252 @@
+"""Fixtures that run the REAL rosetta-server binary (nothing is built here).
+
+Environment:
+  ROSETTA_SERVER_BIN        server binary (default <repo>/.build/release/rosetta-server)
+  ROSETTA_MODELS_DIR        passed as --models-dir (default <repo>/models when it exists)
+  ROSETTA_SERVER_ARGS       extra arguments for every server started (shell syntax)
+  ROSETTA_STARTUP_TIMEOUT   seconds to wait for health SERVING (default 180)
+  ROSETTA_SKIP_MODEL_TESTS  =1: skip (instead of fail) the tests that need the text model
+  ROSETTA_GOLDEN            golden vectors (default <repo>/Tests/Fixtures/all-minilm-l6-v2/golden.json)
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import grpc
+import pytest
+
+import rosetta
+from rosetta.v1 import common_pb2
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent.parent.parent
+TEXT_MODEL_ID = "all-minilm-l6-v2"
+
+
+def server_bin() -> Path:
+    p = os.environ.get("ROSETTA_SERVER_BIN")
+    if p:
+        path = Path(p)
+        if path.is_absolute() or path.exists():
+            return path.resolve()
+        return REPO_ROOT / path
+    return REPO_ROOT / ".build" / "release" / "rosetta-server"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_ADDR_RE = re.compile(r"(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1?\]|\[::\]):(\d{2,5})")
+
+
+class ServerProcess:
+    """A rosetta-server child process with its output captured to a log file."""
+
+    def __init__(self, name: str, extra_args: List[str], tls_root_cert: Optional[bytes] = None) -> None:
+        self.name = name
+        self.bin = server_bin()
+        self.tls_root_cert = tls_root_cert
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        args = [str(self.bin), "--address", self.address]
+        models = os.environ.get("ROSETTA_MODELS_DIR") or (str(REPO_ROOT / "models") if (REPO_ROOT / "models").is_dir() else "")
+        if models:
+            args += ["--models-dir", models]
+        args += shlex.split(os.environ.get("ROSETTA_SERVER_ARGS", ""))
+        args += extra_args
+        self.args = args
+        self.log_path = Path(tempfile.mkstemp(prefix=f"rosetta-server-{name}-", suffix=".log")[1])
+        self.proc: Optional[subprocess.Popen] = None
+        self.printed_address: Optional[str] = None
+
+    def start(self, timeout: float) -> "ServerProcess":
+        if not self.bin.exists():
+            pytest.fail(f"rosetta-server binary not found at {self.bin}: build it with "
+                        f"`swift build -c release --product rosetta-server` or set ROSETTA_SERVER_BIN", pytrace=False)
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     cwd=str(REPO_ROOT))
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        client = rosetta.Client(self.address, tls_root_cert=self.tls_root_cert, timeout=2.0)
+        try:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    pytest.fail(f"rosetta-server ({self.name}) exited with {self.proc.returncode} before serving:\n"
+                                f"{' '.join(self.args)}\n{self.log_tail()}", pytrace=False)
+                try:
+                    status = client.health("")
+                    if status == "SERVING":
+                        self._find_printed_address()
+                        return self
+                    last = f"health {status}"
+                except rosetta.RosettaError as e:
+                    last = str(e)
+                time.sleep(0.2)
+        finally:
+            client.close()
+        self.stop()
+        pytest.fail(f"rosetta-server ({self.name}) not SERVING after {timeout}s ({last}):\n"
+                    f"{' '.join(self.args)}\n{self.log_tail()}", pytrace=False)
+
+    def _find_printed_address(self) -> None:
+        m = _ADDR_RE.search(self.log_text())
+        self.printed_address = m.group(0) if m else None
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, n: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    def client(self, **kw) -> rosetta.Client:
+        kw.setdefault("tls_root_cert", self.tls_root_cert)
+        kw.setdefault("timeout", 60.0)
+        return rosetta.Client(self.address, **kw)
+
+    def client_async(self, **kw) -> rosetta.AsyncClient:
+        kw.setdefault("tls_root_cert", self.tls_root_cert)
+        kw.setdefault("timeout", 60.0)
+        return rosetta.AsyncClient(self.address, **kw)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+def startup_timeout() -> float:
+    return float(os.environ.get("ROSETTA_STARTUP_TIMEOUT", "180"))
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = ServerProcess("main", []).start(startup_timeout())
+    yield s
+    s.stop()
+    sys.stderr.write(f"\n[rosetta-server main log: {s.log_path}]\n")
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    c = server.client()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def info(client):
+    return client.info()
+
+
+def _model_tests_skipped() -> bool:
+    return os.environ.get("ROSETTA_SKIP_MODEL_TESTS", "") not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def text_model(info):
+    """The server's text model (all-minilm-l6-v2 preferred). Fails — does not skip — when the server
+    reports no text model, unless ROSETTA_SKIP_MODEL_TESTS=1."""
+    text_models = [m for m in info.models if common_pb2.MODALITY_TEXT in m.modalities]
+    preferred = [m for m in text_models if m.id == TEXT_MODEL_ID]
+    chosen = (preferred or text_models or [None])[0]
+    if chosen is None:
+        msg = (f"the server reports no text model (Info.models = {[m.id for m in info.models]}); "
+               f"model tests need {TEXT_MODEL_ID} under the models dir (set ROSETTA_SKIP_MODEL_TESTS=1 to skip them)")
+        if _model_tests_skipped():
+            pytest.skip(msg)
+        pytest.fail(msg, pytrace=False)
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def minilm(info, text_model):
+    """Specifically all-minilm-l6-v2 (for golden vectors)."""
+    if text_model.id != TEXT_MODEL_ID:
+        msg = f"the server has no {TEXT_MODEL_ID} (text models: {text_model.id})"
+        if _model_tests_skipped():
+            pytest.skip(msg)
+        pytest.fail(msg, pytrace=False)
+    return text_model
+
+
+def make_self_signed_cert(directory: Path):
+    """A self-signed certificate for 127.0.0.1 / localhost: (cert_path, key_path, cert_pem)."""
+    cert_path, key_path = directory / "server.crt", directory / "server.key"
+    try:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        import ipaddress
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5))
+                .not_valid_after(now + datetime.timedelta(days=2))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                            x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                               critical=False)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    except ImportError:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", str(key_path), "-out", str(cert_path), "-days", "2",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       check=True, capture_output=True)
+    return cert_path, key_path, cert_path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    cert, key, pem = make_self_signed_cert(tmp_path_factory.mktemp("tls"))
+    s = ServerProcess("tls", ["--tls-cert", str(cert), "--tls-key", str(key)], tls_root_cert=pem)
+    s.start(startup_timeout())
+    yield s
+    s.stop()
+
+
+SMALL_MESSAGE_BYTES = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def small_message_server():
+    s = ServerProcess("small-messages", ["--max-message-bytes", str(SMALL_MESSAGE_BYTES)])
+    s.start(startup_timeout())
+    yield s
+    s.stop()
+
+
+def golden_path() -> Path:
+    p = os.environ.get("ROSETTA_GOLDEN")
+    return Path(p) if p else REPO_ROOT / "Tests" / "Fixtures" / TEXT_MODEL_ID / "golden.json"

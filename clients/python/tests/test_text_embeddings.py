@@ -1,0 +1,301 @@
+"""Text embeddings from the real model (all-minilm-l6-v2, 384-d) against golden vectors and the encodings'
+definitions. These fail — they do not skip — when the server has no text model, unless
+ROSETTA_SKIP_MODEL_TESTS=1."""
+import json
+import math
+from typing import Any, List, Tuple
+
+import grpc
+import pytest
+
+import rosetta
+from conftest import golden_path
+
+pytestmark = pytest.mark.model
+
+SENTENCES = [
+    "A man is eating food.",
+    "The quick brown fox jumps over the lazy dog.",
+    "Rosetta turns text, images and audio into vectors of one space.",
+    "Wie spät ist es?",
+]
+
+
+# ------------------------------------------------------------------------------------------ golden file
+
+def _vector_of(entry: Any):
+    for key in ("embedding", "vector", "values", "float32", "expected", "output"):
+        v = entry.get(key)
+        if isinstance(v, list) and v and isinstance(v[0], (int, float)):
+            return v
+        if isinstance(v, dict):
+            inner = _vector_of(v)
+            if inner:
+                return inner
+    return None
+
+
+def _text_of(entry: Any):
+    for key in ("text", "input", "sentence"):
+        v = entry.get(key)
+        if isinstance(v, str):
+            return v
+    return None
+
+
+def load_golden() -> Tuple[List[Tuple[str, List[float]]], dict]:
+    """(text, vector) pairs from golden.json, whatever its exact layout: a list of {text, embedding}
+    entries, or {"cases"/"inputs"/...: [...]} with them, or parallel {"texts": [...], "embeddings": [...]}."""
+    path = golden_path()
+    if not path.exists():
+        pytest.fail(f"golden vectors missing: {path} (written by models/reference)", pytrace=False)
+    data = json.loads(path.read_text())
+    meta = data if isinstance(data, dict) else {}
+    pairs: List[Tuple[str, List[float]]] = []
+
+    def from_list(items):
+        for e in items:
+            if isinstance(e, dict):
+                t, v = _text_of(e), _vector_of(e)
+                if t is not None and v is not None:
+                    pairs.append((t, v))
+
+    if isinstance(data, list):
+        from_list(data)
+    else:
+        texts = data.get("texts") or data.get("inputs") or data.get("sentences")
+        vecs = data.get("embeddings") or data.get("vectors")
+        if isinstance(texts, list) and isinstance(vecs, list) and texts and isinstance(texts[0], str):
+            pairs.extend(zip(texts, vecs))
+        else:
+            for key in ("cases", "items", "entries", "golden", "inputs", "texts", "examples", "vectors",
+                        "embeddings"):
+                if isinstance(data.get(key), list):
+                    from_list(data[key])
+                    if pairs:
+                        break
+    if not pairs:
+        pytest.fail(f"could not find (text, vector) pairs in {path}; top-level keys: "
+                    f"{list(data) if isinstance(data, dict) else type(data).__name__}", pytrace=False)
+    return pairs, meta
+
+
+def test_golden_vectors(client, minilm):
+    pairs, meta = load_golden()
+    threshold = 0.9999
+    model = meta.get("model") if isinstance(meta.get("model"), str) else minilm.id
+    batch = max(1, min(16, client.info().limits.max_batch_items or 16))
+    failures = []
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start:start + batch]
+        res = client.embed([t for t, _ in chunk], model=minilm.id)
+        assert res.model in (minilm.id, model)
+        for (text, golden), e in zip(chunk, res.embeddings):
+            assert e.ok, f"{text!r}: {e.code.name} {e.message}"
+            assert len(e.float32) == len(golden) == minilm.dimensions
+            c = rosetta.cosine(e.float32, golden)
+            if c < threshold:
+                failures.append(f"cos={c:.6f} {text[:60]!r}")
+    assert not failures, f"{len(failures)}/{len(pairs)} below cosine {threshold}:\n" + "\n".join(failures)
+
+
+# ------------------------------------------------------------------------------------------ basics
+
+def test_minilm_info(minilm):
+    assert minilm.dimensions == 384
+    assert minilm.max_tokens > 0
+    assert minilm.space
+
+
+def test_embed_text_unit_norm_and_metadata(client, text_model):
+    res = client.embed(SENTENCES)
+    assert res.model == text_model.id or res.model
+    assert res.space == text_model.space
+    assert len(res.embeddings) == len(SENTENCES)
+    for e in res.embeddings:
+        assert e.ok, e
+        assert e.modality == "text" and e.tokens > 0 and not e.truncated
+        assert e.dimensions == text_model.dimensions == len(e.float32)
+        assert abs(rosetta.norm(e.float32) - 1.0) < 1e-4
+    assert res.usage.items == len(SENTENCES)
+    assert res.usage.tokens == sum(e.tokens for e in res.embeddings)
+    # The helper gives the same vectors.
+    assert client.embed_text(SENTENCES) == res.vectors
+
+
+def test_batch_independence(client, text_model):
+    """A text's vector does not depend on the other texts of its batch (padding is masked)."""
+    together = client.embed_text(SENTENCES)
+    for s, v in zip(SENTENCES, together):
+        [alone] = client.embed_text([s])
+        assert rosetta.cosine(v, alone) >= 0.99999
+
+
+def test_semantics(client, text_model):
+    a, b, c = client.embed_text(["A man is eating food.", "A man is eating a piece of bread.",
+                                 "The stock market fell sharply today."])
+    assert rosetta.cosine(a, b) > rosetta.cosine(a, c) + 0.2
+
+
+def test_unnormalized(client, text_model):
+    [raw] = client.embed_text(["A man is eating food."], normalize=False)
+    [unit] = client.embed_text(["A man is eating food."])
+    n = rosetta.norm(raw)
+    assert n > 0
+    assert rosetta.cosine(raw, unit) >= 0.99999
+    assert all(abs(x / n - y) < 1e-5 for x, y in zip(raw, unit))
+
+
+# ------------------------------------------------------------------------------------------ matryoshka
+
+def test_dimensions_128_is_renormalised_prefix(client, text_model):
+    full = client.embed(SENTENCES)
+    short = client.embed(SENTENCES, dimensions=128)
+    for f, s in zip(full.embeddings, short.embeddings):
+        assert s.ok, s
+        assert s.dimensions == 128 and len(s.float32) == 128
+        assert abs(rosetta.norm(s.float32) - 1.0) < 1e-4
+        prefix = f.float32[:128]
+        n = rosetta.norm(prefix)
+        expected = [x / n for x in prefix]
+        assert max(abs(x - y) for x, y in zip(s.float32, expected)) < 1e-5
+        assert rosetta.cosine(s.float32, expected) >= 0.9999
+
+
+def test_dimensions_larger_than_model_is_refused(client, text_model):
+    try:
+        res = client.embed(["hello"], dimensions=text_model.dimensions + 1)
+    except rosetta.RosettaError as e:
+        assert e.code == grpc.StatusCode.INVALID_ARGUMENT
+    else:
+        assert res.embeddings[0].code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+# ------------------------------------------------------------------------------------------ encodings
+
+def test_int8_matches_float32(client, text_model):
+    f = client.embed(SENTENCES)
+    q = client.embed(SENTENCES, encoding="int8")
+    for fe, qe in zip(f.embeddings, q.embeddings):
+        assert qe.ok, qe
+        v = fe.float32
+        assert not qe.float32 and not qe.binary
+        assert len(qe.int8) == qe.dimensions == len(v)
+        codes = rosetta.int8_values(qe.int8)
+        assert all(-127 <= c <= 127 for c in codes)
+        expected_scale = max(abs(x) for x in v) / 127
+        assert qe.scale == pytest.approx(expected_scale, rel=1e-4)
+        # v ~= q * scale, within half a step (plus float noise); the extreme value maps to +-127.
+        deq = rosetta.dequantize_int8(qe.int8, qe.scale)
+        assert max(abs(a - b) for a, b in zip(deq, v)) <= qe.scale * 0.5 + 1e-6
+        assert max(abs(c) for c in codes) == 127
+        assert rosetta.cosine(deq, v) > 0.999
+        assert [round(x / qe.scale) for x in v] == pytest.approx(codes, abs=1)
+
+
+def test_binary_matches_float32_signs(client, text_model):
+    f = client.embed(SENTENCES)
+    b = client.embed(SENTENCES, encoding="binary")
+    for fe, be in zip(f.embeddings, b.embeddings):
+        assert be.ok, be
+        v = fe.float32
+        d = len(v)
+        assert not be.float32 and not be.int8
+        assert be.dimensions == d and len(be.binary) == math.ceil(d / 8)
+        bits = rosetta.unpack_bits(be.binary, d)
+        mismatched = [i for i, (bit, x) in enumerate(zip(bits, v)) if bit != (1 if x > 0 else 0) and abs(x) > 1e-6]
+        assert not mismatched, f"bits differ from sign(v) at {mismatched[:10]} (MSB-first packing expected)"
+        if d % 8:
+            assert be.binary[-1] & (0xFF >> (d % 8)) == 0, "padding bits must be zero"
+
+
+def test_binary_with_dimensions(client, text_model):
+    f = client.embed(["hello world"], dimensions=128).embeddings[0]
+    b = client.embed(["hello world"], dimensions=128, encoding="binary").embeddings[0]
+    assert b.dimensions == 128 and len(b.binary) == 16
+    assert b.binary == rosetta.pack_bits(f.float32) or rosetta.hamming(b.binary, rosetta.pack_bits(f.float32)) <= 1
+
+
+# ------------------------------------------------------------------------------------------ per-item status
+
+def _long_text(model) -> str:
+    words = (model.max_tokens or 512) + 64
+    return " ".join(f"word{i % 50}" for i in range(words))
+
+
+def test_bad_items_fail_alone(client, text_model, info):
+    long_text = _long_text(text_model)
+    if info.limits.max_text_chars:
+        assert len(long_text) <= info.limits.max_text_chars, "the over-long text would hit max_text_chars first"
+    res = client.embed(["good one", "", long_text, "another good one"], truncate="none")
+    codes = [e.code for e in res.embeddings]
+    assert codes == [grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.INVALID_ARGUMENT,
+                     grpc.StatusCode.OK], [(e.code.name, e.message) for e in res.embeddings]
+    assert res.embeddings[1].message and res.embeddings[2].message
+    assert len(res.embeddings[0].float32) == len(res.embeddings[3].float32) == text_model.dimensions
+    assert not res.embeddings[1].float32 and not res.embeddings[2].float32
+    # Good items are unaffected by the bad ones.
+    good = client.embed_text(["good one", "another good one"])
+    assert rosetta.cosine(good[0], res.embeddings[0].float32) >= 0.99999
+    # embed_text raises for the first failed item, with its index.
+    with pytest.raises(rosetta.RosettaError) as ei:
+        client.embed_text(["fine", ""])
+    assert ei.value.code == grpc.StatusCode.INVALID_ARGUMENT and ei.value.index == 1
+
+
+def test_over_long_text_is_truncated_by_default(client, text_model):
+    long_text = _long_text(text_model)
+    e = client.embed([long_text]).embeddings[0]
+    assert e.ok, e
+    assert e.truncated
+    assert e.tokens == text_model.max_tokens
+    start = client.embed([long_text], truncate="start").embeddings[0]
+    assert start.ok and start.truncated
+    assert rosetta.cosine(start.float32, e.float32) < 0.99999  # a different window of the text
+
+
+def test_unknown_model_is_not_found(client, text_model):
+    with pytest.raises(rosetta.RosettaError) as ei:
+        client.embed_text(["hello"], model="no-such-model-xyz")
+    assert ei.value.code == grpc.StatusCode.NOT_FOUND
+    assert "no-such-model-xyz" in ei.value.message
+
+
+def test_instruction_and_prompt_name_are_exclusive(client, text_model):
+    with pytest.raises(rosetta.RosettaError) as ei:
+        client.embed_text(["hello"], instruction="x", prompt_name="query")
+    assert ei.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_instruction_changes_the_vector(client, text_model):
+    [plain] = client.embed_text(["what is the capital of France"])
+    [instructed] = client.embed_text(["what is the capital of France"],
+                                     instruction="Represent this question for retrieving answers")
+    assert rosetta.cosine(plain, instructed) < 0.99999
+
+
+# ------------------------------------------------------------------------------------------ streams
+
+def test_stream_vectors_equal_unary(client, text_model):
+    unary = [client.embed_text([s])[0] for s in SENTENCES]
+    reqs = [rosetta.embed_request([s], request_id=f"s{i}") for i, s in enumerate(SENTENCES)]
+    got = list(client.embed_stream(iter(reqs)))
+    assert [r.request_id for r in got] == [f"s{i}" for i in range(len(SENTENCES))]
+    for u, r in zip(unary, got):
+        assert rosetta.cosine(u, r.vectors[0]) >= 0.99999
+
+
+def test_concurrent_clients_get_their_own_vectors(server, text_model):
+    """Batching across clients must not mix up answers."""
+    from concurrent.futures import ThreadPoolExecutor
+    with server.client() as c:
+        ref = {s: c.embed_text([s])[0] for s in SENTENCES}
+
+    def work(i):
+        with server.client() as c:
+            s = SENTENCES[i % len(SENTENCES)]
+            return s, c.embed_text([s])[0]
+
+    with ThreadPoolExecutor(8) as ex:
+        for s, v in ex.map(work, range(24)):
+            assert rosetta.cosine(v, ref[s]) >= 0.9999
