@@ -127,6 +127,28 @@ public struct Tensor: @unchecked Sendable {
         return out
     }
 
+    /// Stacks rank-2 tensors with equal column counts into one contiguous [Σ rows, cols] tensor (copies).
+    public static func concatenatingRows(_ parts: [Tensor]) throws(TensorError) -> Tensor {
+        guard let cols = parts.first?.shape.last, parts.allSatisfy({ $0.rank == 2 && $0.shape[1] == cols }) else {
+            throw .invalidArgument(op: "concatenatingRows", detail: "shapes \(parts.map(\.shape))")
+        }
+        let out = Tensor(zeros: [parts.reduce(0) { $0 + $1.shape[0] }, cols])
+        var row = 0
+        for part in parts {
+            for r in 0..<part.shape[0] {
+                for c in 0..<cols { out.pointer[(row + r) * cols + c] = part.pointer[r * part.strides[0] + c * part.strides[1]] }
+            }
+            row += part.shape[0]
+        }
+        return out
+    }
+
+    /// Concatenates vectors into one contiguous vector (copies).
+    public static func concatenating(_ parts: [Tensor]) throws(TensorError) -> Tensor {
+        let flat = try concatenatingRows(parts.map { part throws(TensorError) in try part.reshaped([part.count, 1]) })
+        return try flat.reshaped([flat.count])
+    }
+
     /// A contiguous copy of this view.
     public func copy() -> Tensor {
         let out = Tensor(zeros: shape)

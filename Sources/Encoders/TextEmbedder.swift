@@ -1,0 +1,79 @@
+import Tensor
+import Tokenizers
+
+/// What `TextEmbedder` needs from a tokenizer: ids WITH the special tokens ([CLS] ... [SEP]), cut to `maxTokens`.
+public protocol TextTokenizer: Sendable {
+    func encode(_ text: String, maxTokens: Int, truncation: Truncation) throws -> TokenizedText
+}
+
+extension WordPieceTokenizer: TextTokenizer {}
+
+/// One text's embedding.
+public struct TextEmbedding: Sendable {
+    /// The pooled (and, if asked, L2-normalised) vector, d floats.
+    public var vector: [Float]
+    /// Tokens the model saw, special tokens included.
+    public var tokenCount: Int
+    /// True when the text was cut to fit `maxTokens`.
+    public var truncated: Bool
+    /// The per-token hidden states [tokenCount, d] (not normalised), when requested — the token set that
+    /// instruction-attention pooling attends over.
+    public var tokenVectors: Tensor?
+}
+
+/// Text → vector: optional prompt prefix, tokenizer, BERT forward in length-sorted chunks, pooling, optional L2
+/// normalisation. Immutable and thread-safe; concurrent calls each take their own scratch.
+public final class TextEmbedder: Sendable {
+    public let tokenizer: any TextTokenizer
+    public let model: BERT
+    /// The model's own pooling (sentence-transformers `1_Pooling`), used when a call passes none.
+    public let defaultPooling: Pooling
+    /// Whether vectors are L2-normalised (sentence-transformers `Normalize` module present).
+    public let normalize: Bool
+    /// Token limit per text, special tokens included (sentence-transformers `max_seq_length`).
+    public let maxTokens: Int
+    /// Most sequences per forward pass; a larger request is split (bounds scratch memory).
+    public let maxBatch: Int
+
+    public init(tokenizer: any TextTokenizer, model: BERT, defaultPooling: Pooling = .mean, normalize: Bool = true,
+                maxTokens: Int? = nil, maxBatch: Int = 64) {
+        self.tokenizer = tokenizer
+        self.model = model
+        self.defaultPooling = defaultPooling
+        self.normalize = normalize
+        self.maxTokens = min(maxTokens ?? model.config.maxPositionEmbeddings, model.config.maxPositionEmbeddings)
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    /// Embeds `texts` (each prefixed with `prefix`, e.g. "query: ") and returns one embedding per text, in order.
+    public func embed(_ texts: [String], prefix: String? = nil, pooling: Pooling? = nil,
+                      truncation: Truncation = .end, includeTokenVectors: Bool = false) throws(EncoderError) -> [TextEmbedding] {
+        var encoded: [TokenizedText] = []
+        encoded.reserveCapacity(texts.count)
+        for (index, text) in texts.enumerated() {
+            do {
+                encoded.append(try tokenizer.encode((prefix ?? "") + text, maxTokens: maxTokens, truncation: truncation))
+            } catch {
+                throw .tokenizer(index: index, message: String(describing: error))
+            }
+        }
+        // Sort by length so each chunk holds similar lengths: the packed forward spends no FLOP on padding, but
+        // the per-chunk scratch (maxLen² attention scores, Σ tokens rows) stays tight and chunks stay balanced.
+        let order = encoded.indices.sorted { encoded[$0].ids.count < encoded[$1].ids.count }
+        var results = [TextEmbedding?](repeating: nil, count: texts.count)
+        let pool = pooling ?? defaultPooling
+        var start = 0
+        while start < order.count {
+            let chunk = Array(order[start..<min(start + maxBatch, order.count)])
+            let hidden = try model.forward(batch: chunk.map { encoded[$0].ids })
+            for (i, tokens) in zip(chunk, hidden) {
+                let pooled = try pool.pool(tokens)
+                results[i] = TextEmbedding(vector: normalize ? Ops.l2Normalized(pooled) : pooled,
+                                           tokenCount: encoded[i].ids.count, truncated: encoded[i].truncated,
+                                           tokenVectors: includeTokenVectors ? tokens : nil)
+            }
+            start += maxBatch
+        }
+        return results.map { $0! }
+    }
+}
