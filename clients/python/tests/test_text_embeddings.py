@@ -3,7 +3,6 @@ definitions. These fail — they do not skip — when the server has no text mod
 ROSETTA_SKIP_MODEL_TESTS=1."""
 import json
 import math
-from typing import Any, List, Tuple
 
 import grpc
 import pytest
@@ -22,81 +21,105 @@ SENTENCES = [
 
 
 # ------------------------------------------------------------------------------------------ golden file
+# Tests/Fixtures/all-minilm-l6-v2/golden.json is written by models/reference (sentence-transformers on PyTorch):
+#   {"model", "dimensions", "max_tokens", "items": [{"index": line of Tests/Fixtures/sentences.txt, "ids",
+#    "truncated", "embedding"}], "instructed": [{"index", "instruction", "text", "ids", "embedding"}], ...}
 
-def _vector_of(entry: Any):
-    for key in ("embedding", "vector", "values", "float32", "expected", "output"):
-        v = entry.get(key)
-        if isinstance(v, list) and v and isinstance(v[0], (int, float)):
-            return v
-        if isinstance(v, dict):
-            inner = _vector_of(v)
-            if inner:
-                return inner
-    return None
+COSINE_MIN = 0.9999
 
 
-def _text_of(entry: Any):
-    for key in ("text", "input", "sentence"):
-        v = entry.get(key)
-        if isinstance(v, str):
-            return v
-    return None
-
-
-def load_golden() -> Tuple[List[Tuple[str, List[float]]], dict]:
-    """(text, vector) pairs from golden.json, whatever its exact layout: a list of {text, embedding}
-    entries, or {"cases"/"inputs"/...: [...]} with them, or parallel {"texts": [...], "embeddings": [...]}."""
+def load_golden() -> dict:
     path = golden_path()
     if not path.exists():
         pytest.fail(f"golden vectors missing: {path} (written by models/reference)", pytrace=False)
-    data = json.loads(path.read_text())
-    meta = data if isinstance(data, dict) else {}
-    pairs: List[Tuple[str, List[float]]] = []
-
-    def from_list(items):
-        for e in items:
-            if isinstance(e, dict):
-                t, v = _text_of(e), _vector_of(e)
-                if t is not None and v is not None:
-                    pairs.append((t, v))
-
-    if isinstance(data, list):
-        from_list(data)
-    else:
-        texts = data.get("texts") or data.get("inputs") or data.get("sentences")
-        vecs = data.get("embeddings") or data.get("vectors")
-        if isinstance(texts, list) and isinstance(vecs, list) and texts and isinstance(texts[0], str):
-            pairs.extend(zip(texts, vecs))
-        else:
-            for key in ("cases", "items", "entries", "golden", "inputs", "texts", "examples", "vectors",
-                        "embeddings"):
-                if isinstance(data.get(key), list):
-                    from_list(data[key])
-                    if pairs:
-                        break
-    if not pairs:
-        pytest.fail(f"could not find (text, vector) pairs in {path}; top-level keys: "
-                    f"{list(data) if isinstance(data, dict) else type(data).__name__}", pytrace=False)
-    return pairs, meta
+    golden = json.loads(path.read_text(encoding="utf-8"))
+    sentences_path = path.parent.parent / "sentences.txt"
+    if not sentences_path.exists():
+        pytest.fail(f"{sentences_path} missing: golden items index its lines", pytrace=False)
+    # Exactly as models/reference reads it: lines split on \n, the last (empty) one dropped.
+    golden["sentences"] = sentences_path.read_text(encoding="utf-8").split("\n")[:-1]
+    return golden
 
 
-def test_golden_vectors(client, minilm):
-    pairs, meta = load_golden()
-    threshold = 0.9999
-    model = meta.get("model") if isinstance(meta.get("model"), str) else minilm.id
-    batch = max(1, min(16, client.info().limits.max_batch_items or 16))
+@pytest.fixture(scope="module")
+def golden(minilm):
+    g = load_golden()
+    assert g["model"] == minilm.id and g["dimensions"] == minilm.dimensions
+    return g
+
+
+def _in_batches(items, n):
+    for start in range(0, len(items), n):
+        yield items[start:start + n]
+
+
+def test_golden_vectors(client, minilm, info, golden):
+    sentences = golden["sentences"]
+    items = golden["items"]
+    assert items
+    batch = max(1, min(16, info.limits.max_batch_items or 16))
     failures = []
-    for start in range(0, len(pairs), batch):
-        chunk = pairs[start:start + batch]
-        res = client.embed([t for t, _ in chunk], model=minilm.id)
-        assert res.model in (minilm.id, model)
-        for (text, golden), e in zip(chunk, res.embeddings):
-            assert e.ok, f"{text!r}: {e.code.name} {e.message}"
-            assert len(e.float32) == len(golden) == minilm.dimensions
-            c = rosetta.cosine(e.float32, golden)
-            if c < threshold:
-                failures.append(f"cos={c:.6f} {text[:60]!r}")
-    assert not failures, f"{len(failures)}/{len(pairs)} below cosine {threshold}:\n" + "\n".join(failures)
+    for chunk in _in_batches(items, batch):
+        res = client.embed([sentences[it["index"]] for it in chunk], model=minilm.id)
+        assert res.model == minilm.id
+        for it, e in zip(chunk, res.embeddings):
+            text = sentences[it["index"]]
+            if not e.ok:
+                failures.append(f"#{it['index']} {e.code.name} {e.message} {text[:50]!r}")
+                continue
+            assert len(e.float32) == len(it["embedding"]) == minilm.dimensions
+            c = rosetta.cosine(e.float32, it["embedding"])
+            problems = []
+            if c < COSINE_MIN:
+                problems.append(f"cos={c:.6f}")
+            if e.tokens != len(it["ids"]):
+                problems.append(f"tokens {e.tokens} != {len(it['ids'])}")
+            if e.truncated != it["truncated"]:
+                problems.append(f"truncated {e.truncated} != {it['truncated']}")
+            if problems:
+                failures.append(f"#{it['index']} {' '.join(problems)} {text[:50]!r}")
+    assert not failures, f"{len(failures)}/{len(items)} golden items differ:\n" + "\n".join(failures)
+
+
+def test_golden_vectors_one_by_one_match_batched(client, minilm, golden):
+    """A few golden items embedded alone (no batch padding) give the same vectors."""
+    sentences = golden["sentences"]
+    for it in golden["items"][::9]:
+        [v] = client.embed_text([sentences[it["index"]]], model=minilm.id)
+        assert rosetta.cosine(v, it["embedding"]) >= COSINE_MIN, it["index"]
+
+
+def test_golden_instructed(client, minilm, golden):
+    sentences = golden["sentences"]
+    assert golden.get("instructed"), "golden.json has no instructed items"
+    for it in golden["instructed"]:
+        if "instruction" in it:
+            e = client.embed([sentences[it["index"]]], model=minilm.id, instruction=it["instruction"]).embeddings[0]
+        else:
+            e = client.embed([sentences[it["index"]]], model=minilm.id, prompt_name=it["prompt"]).embeddings[0]
+        assert e.ok, e
+        c = rosetta.cosine(e.float32, it["embedding"])
+        assert c >= COSINE_MIN, f"#{it['index']} with {it.get('instruction') or it.get('prompt')!r}: cos={c:.6f}"
+        assert e.tokens == len(it["ids"])
+
+
+def test_golden_paraphrases_closer_than_unrelated(client, minilm, golden):
+    path = golden_path().parent.parent / "paraphrases.json"
+    if not path.exists():
+        pytest.fail(f"{path} missing", pytrace=False)
+    pairs = json.loads(path.read_text())
+    sentences = golden["sentences"]
+    needed = sorted({i for p in pairs["paraphrases"] + pairs["unrelated"] for i in p})
+    vec = {}
+    for chunk in _in_batches(needed, 16):
+        for i, v in zip(chunk, client.embed_text([sentences[i] for i in chunk], model=minilm.id)):
+            vec[i] = v
+    para = [rosetta.cosine(vec[a], vec[b]) for a, b in pairs["paraphrases"]]
+    unrelated = [rosetta.cosine(vec[a], vec[b]) for a, b in pairs["unrelated"]]
+    assert min(para) > max(unrelated), (para, unrelated)
+    expected = golden.get("semantic_check", {}).get("paraphrase_cosines")
+    if expected:
+        assert para == pytest.approx(expected, abs=2e-4)
 
 
 # ------------------------------------------------------------------------------------------ basics
