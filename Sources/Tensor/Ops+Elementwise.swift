@@ -114,11 +114,11 @@ extension Ops {
     @inlinable @inline(__always)
     static func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, count n: Int) {
         let full = n & ~(vecWidth - 1), tail = n - full
-        var vmax = Vec16(repeating: -.infinity)
+        var rowMax = Vec16(repeating: -.infinity)
         var i = 0
-        while i < full { vmax = pointwiseMax(vmax, load16(p + i)); i += vecWidth }
-        if tail > 0 { vmax = pointwiseMax(vmax, loadPartial(p + full, tail, fill: -.infinity)) }
-        let m = vmax.max()
+        while i < full { rowMax = vmax(rowMax, load16(p + i)); i += vecWidth }
+        if tail > 0 { rowMax = vmax(rowMax, loadPartial(p + full, tail, fill: -.infinity)) }
+        let m = rowMax.max()
         var vsum = Vec16()
         i = 0
         while i < full {

@@ -11,9 +11,9 @@ public typealias Vec16 = SIMD16<Float>
 /// e^x for each lane; inputs below -87.3 give 0 (used for masked / very negative softmax inputs).
 @inlinable @inline(__always)
 func vexp(_ x: Vec16) -> Vec16 {
-    let lowLimit = Vec16(repeating: -87.3)
+    let lowLimit = Vec16(repeating: -87.3), highLimit = Vec16(repeating: 88.3)
     let zeroMask = x .< lowLimit
-    let xc = pointwiseMin(pointwiseMax(x, lowLimit), Vec16(repeating: 88.3))
+    let xc = vclamp(x, lowLimit, highLimit)
     // n = round(x / ln 2) via the 1.5·2^23 trick (exact rounding, no float->int conversion).
     let magic = Vec16(repeating: 12_582_912.0)
     let t = xc * 1.442_695_040_888_963_4 + magic
@@ -31,15 +31,13 @@ func vexp(_ x: Vec16) -> Vec16 {
     // 2^n by writing n + 127 into the exponent field; n is in the low bits of t's mantissa.
     let nBits = unsafeBitCast(t, to: SIMD16<UInt32>.self) &- unsafeBitCast(magic, to: SIMD16<UInt32>.self)
     let scale = unsafeBitCast((nBits &+ 127) &<< 23, to: Vec16.self)
-    var result = p * scale
-    result.replace(with: 0, where: zeroMask)
-    return result
+    return (p * scale).replacing(with: 0, where: zeroMask)
 }
 
 /// erf(x) for each lane.
 @inlinable @inline(__always)
 func verf(_ x: Vec16) -> Vec16 {
-    let xc = pointwiseMin(pointwiseMax(x, Vec16(repeating: -4)), Vec16(repeating: 4))
+    let xc = vclamp(x, Vec16(repeating: -4), Vec16(repeating: 4))
     let x2 = xc * xc
     var p = Vec16(repeating: -2.726_142_258_013_06e-10)
     p = p * x2 + 2.770_681_424_959_02e-08
@@ -56,6 +54,16 @@ func verf(_ x: Vec16) -> Vec16 {
     q = q * x2 + -1.426_473_905_141_89e-02
     return p / q
 }
+
+/// Lane-wise max(lo, min(x, hi)). Written with `replacing(with:where:)`, which compiles to compare + blend;
+/// the stdlib's generic `pointwiseMin`/`pointwiseMax` compile to a per-lane scalar loop (seen in perf).
+@inlinable @inline(__always)
+func vclamp(_ x: Vec16, _ lo: Vec16, _ hi: Vec16) -> Vec16 {
+    x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+}
+
+@inlinable @inline(__always)
+func vmax(_ a: Vec16, _ b: Vec16) -> Vec16 { a.replacing(with: b, where: b .> a) }
 
 /// Loads `count` (< 16) floats, filling the other lanes with `fill`.
 @inlinable @inline(__always)

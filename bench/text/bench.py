@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Text-encoder throughput: Rosetta (Swift BERT over OpenBLAS) vs ONNX Runtime vs PyTorch, in one run.
+
+For each (tokens, batch) configuration the three runtimes run back to back on identical shapes (random word-piece
+ids, exactly `tokens` ids per sentence incl. [CLS]/[SEP], attention mask all ones) with the same thread count, so
+the ratios are taken under the same machine conditions. Output: sentences/s for each, Rosetta/ORT and
+Rosetta/PyTorch ratios, Rosetta's GFLOP/s and its % of the SGEMM peak the Swift bench measures with the same
+OpenBLAS (a 1536^3 SGEMM).
+
+All three compute the encoder's last_hidden_state (no pooling): ORT runs an ONNX export of the same checkpoint
+(torch.onnx.export, opset 17, graph optimisation level ALL), PyTorch runs transformers.BertModel in eval +
+inference_mode.
+
+Usage (see bench/text/README.md; `make bench-text` does all of it):
+  bench/text/setup-venv                      # creates bench/text/.venv
+  swift build -c release --product rosetta-bench-text
+  bench/text/.venv/bin/python bench/text/bench.py --model models/all-minilm-l6-v2 --swift-bin .build/release/rosetta-bench-text
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default="models/all-minilm-l6-v2")
+    p.add_argument("--swift-bin", default=".build/release/rosetta-bench-text")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--batches", default="1,8,32")
+    p.add_argument("--lengths", default="16,128")
+    p.add_argument("--skip-torch", action="store_true")
+    return p.parse_args()
+
+
+def rate(seconds, fn):
+    fn()
+    n, start = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return n / elapsed
+
+
+def flops_per_sentence(cfg, tokens):
+    d, dff, layers = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    return layers * (2 * tokens * d * (4 * d + 2 * dff) + 4 * tokens * tokens * d)
+
+
+def swift(args, extra):
+    cmd = [args.swift_bin, args.model, "--threads", str(args.threads), "--seconds", str(args.seconds)] + extra
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def export_onnx(model_dir, path):
+    import torch
+    from transformers import BertModel
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask):
+            return self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    model = BertModel.from_pretrained(model_dir).eval()
+    ids = torch.randint(1000, 29000, (1, 16))
+    axes = {0: "batch", 1: "seq"}
+    torch.onnx.export(Wrapper(model), (ids, torch.ones_like(ids)), path, input_names=["input_ids", "attention_mask"],
+                      output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                      dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes})
+
+
+def main():
+    args = parse_args()
+    batches = [int(b) for b in args.batches.split(",")]
+    lengths = [int(n) for n in args.lengths.split(",")]
+    with open(os.path.join(args.model, "config.json")) as f:
+        cfg = json.load(f)
+
+    import onnxruntime as ort
+    import torch
+    from transformers import BertModel
+
+    torch.set_num_threads(args.threads)
+    cache = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".venv", "onnx-cache")
+    os.makedirs(cache, exist_ok=True)
+    onnx_path = os.path.join(cache, os.path.basename(os.path.normpath(args.model)) + ".onnx")
+    if not os.path.exists(onnx_path):
+        export_onnx(args.model, onnx_path)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = args.threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+    torch_model = None if args.skip_torch else BertModel.from_pretrained(args.model).eval()
+
+    sgemm = swift(args, ["--batches", "1", "--lengths", "16", "--sgemm-only"])[0]
+    print(f"machine: {os.cpu_count()} CPUs; threads per runtime: {args.threads}; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
+          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
+    print(f"SGEMM peak (OpenBLAS {sgemm['core']}, {sgemm['n']}^3, {args.threads} threads): {sgemm['gflops']:.1f} GFLOP/s")
+    print(f"onnxruntime {ort.__version__}, torch {torch.__version__}; {args.seconds:g} s per measurement\n")
+    header = f"{'tokens':>6} {'batch':>5} | {'Rosetta':>9} {'ORT':>9} {'PyTorch':>9} | {'R/ORT':>6} {'R/PT':>6} | {'GFLOP/s':>7} {'%peak':>6}"
+    print("sentences/s\n" + header + "\n" + "-" * len(header))
+    rng = np.random.default_rng(0)
+    for tokens in lengths:
+        for batch in batches:
+            ids = rng.integers(1000, 29000, size=(batch, tokens), dtype=np.int64)
+            ids[:, 0], ids[:, -1] = 101, 102
+            mask = np.ones_like(ids)
+            r = swift(args, ["--batches", str(batch), "--lengths", str(tokens), "--skip-sgemm"])[0]["sentences_per_s"]
+            o = rate(args.seconds, lambda: session.run(None, {"input_ids": ids, "attention_mask": mask})) * batch
+            if torch_model is not None:
+                ti, tm = torch.from_numpy(ids), torch.from_numpy(mask)
+                with torch.inference_mode():
+                    t = rate(args.seconds, lambda: torch_model(input_ids=ti, attention_mask=tm)) * batch
+            else:
+                t = float("nan")
+            gflops = r * flops_per_sentence(cfg, tokens) / 1e9
+            print(f"{tokens:>6} {batch:>5} | {r:>9.1f} {o:>9.1f} {t:>9.1f} | {r / o:>6.2f} {r / t:>6.2f} | "
+                  f"{gflops:>7.1f} {100 * gflops / sgemm['gflops']:>5.0f}%", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+// rosetta-bench-text: throughput of the Swift BERT encoder (see bench/text/README.md).
+//
+// Prints one JSON object per line: {"kind":"sgemm", ...} with the measured SGEMM peak, then
+// {"kind":"rosetta","batch":B,"tokens":L,"sentences_per_s":..,"gflops":..} per configuration.
+// Usage: rosetta-bench-text <model-dir> [--threads N] [--batches 1,8,32] [--lengths 16,128] [--seconds S]
+import Encoders
+import Foundation
+import Tensor
+
+func argument(_ name: String, default value: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return value
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Runs `body` repeatedly for at least `seconds` (after one warm-up call); returns calls per second.
+func rate(seconds: Double, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var calls = 0
+    let start = now()
+    var elapsed = 0.0
+    repeat {
+        try body()
+        calls += 1
+        elapsed = now() - start
+    } while elapsed < seconds
+    return Double(calls) / elapsed
+}
+
+let args = CommandLine.arguments
+guard args.count >= 2 else {
+    FileHandle.standardError.write("usage: rosetta-bench-text <model-dir> [--threads N] [--batches 1,8,32] [--lengths 16,128] [--seconds S]\n".data(using: .utf8)!)
+    exit(2)
+}
+let dir = URL(fileURLWithPath: args[1])
+let threads = Int(argument("--threads", default: "2"))!
+let batches = argument("--batches", default: "1,8,32").split(separator: ",").map { Int($0)! }
+let lengths = argument("--lengths", default: "16,128").split(separator: ",").map { Int($0)! }
+let seconds = Double(argument("--seconds", default: "3"))!
+BLAS.setThreadCount(threads)
+
+do {
+    // SGEMM peak: a square product large enough to reach the kernel's steady state.
+    let n = 1536
+    if !args.contains("--skip-sgemm") {
+    let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
+    for i in 0..<(n * n) { a.pointer[i] = Float(i % 7) * 0.1; b.pointer[i] = Float(i % 5) * 0.1 }
+    let gemmRate = try rate(seconds: seconds) { try Ops.matmul(a, b, transposeB: true, into: c) }
+    let peak = gemmRate * 2 * Double(n * n * n) / 1e9
+    print(#"{"kind":"sgemm","n":\#(n),"threads":\#(threads),"gflops":\#(peak),"core":"\#(BLAS.coreName)"}"#)
+    }
+
+    if args.contains("--sgemm-only") { exit(0) }
+    let config = try BERTConfig.load(from: dir.appendingPathComponent("config.json"))
+    let model = try BERT(config: config, weights: try SafeTensors(path: dir.appendingPathComponent("model.safetensors").path))
+    var rng = SystemRandomNumberGenerator()
+    for length in lengths {
+        for batch in batches {
+            // [CLS] random word pieces [SEP], all of exactly `length` tokens.
+            let ids: [[Int32]] = (0..<batch).map { _ in
+                [101] + (0..<(length - 2)).map { _ in Int32.random(in: 1000..<29000, using: &rng) } + [102]
+            }
+            let perSecond = try rate(seconds: seconds) { _ = try model.forward(batch: ids) } * Double(batch)
+            let (d, dFF, L) = (Double(config.hiddenSize), Double(config.intermediateSize), Double(length))
+            let flops = Double(config.numHiddenLayers) * (2 * L * d * (4 * d + 2 * dFF) + 4 * L * L * d)
+            print(#"{"kind":"rosetta","batch":\#(batch),"tokens":\#(length),"sentences_per_s":\#(perSecond),"gflops":\#(perSecond * flops / 1e9)}"#)
+        }
+    }
+} catch {
+    FileHandle.standardError.write("rosetta-bench-text: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
