@@ -1,0 +1,42 @@
+import Foundation
+
+/// One manifest entry resolved against its folder: every setting decided, every file located.
+/// Built by `ModelRegistry.resolve`; what an encoder needs to load, and what Info reports.
+public struct ModelSpec: Sendable, Equatable {
+    public var id: String
+    public var architecture: ModelManifest.Architecture
+    public var folder: URL
+    /// config.json
+    public var config: URL
+    /// model.safetensors
+    public var weights: URL
+    /// The folder holding tokenizer.json or vocab.txt (+ tokenizer_config.json).
+    public var tokenizerDirectory: URL
+    public var dimensions: Int
+    /// Longest input in tokens, special tokens included.
+    public var maxTokens: Int
+    public var pooling: ModelManifest.Pooling
+    public var normalize: Bool
+    /// Named prompt prefixes ("query" -> "query: ").
+    public var prompts: [String: String]
+    public var instructionTemplate: String
+    public var isDefault: Bool
+    /// `source.version`, or "local" for a hand-copied folder.
+    public var version: String
+    /// sha256 of the weights from the manifest, nil for a hand-copied folder without one.
+    public var weightsSHA256: String?
+    /// Names the embedding space: a stable hash of id, weights identity and version (see `ModelRegistry`).
+    public var fingerprint: String
+
+    public var promptNames: [String] { prompts.keys.sorted() }
+
+    /// The text the encoder sees: a named prompt's prefix, or a free instruction through the template.
+    public func prompted(_ text: String, promptName: String) -> String? {
+        prompts[promptName].map { $0 + text }
+    }
+
+    public func instructed(_ text: String, instruction: String) -> String {
+        instructionTemplate.replacingOccurrences(of: "{instruction}", with: instruction)
+            .replacingOccurrences(of: "{text}", with: text)
+    }
+}
