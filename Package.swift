@@ -1,5 +1,26 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
+
+/// The libraries `pkg-config --libs <package>` lists, each once. grpc++ needs all of them (abseil included);
+/// declaring them through a system-library target's `pkgConfig` instead repeats the whole list once per
+/// dependency path, until the link command is too long to run.
+func pkgConfigLibraries(_ package: String) -> [LinkerSetting] {
+    let process = Process()
+    let output = Pipe()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["pkg-config", "--libs", package]
+    process.standardOutput = output
+    guard (try? process.run()) != nil else { return [] }
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    var seen = Set<String>()
+    return text.split(whereSeparator: \.isWhitespace).compactMap { flag in
+        guard flag.hasPrefix("-l") else { return nil }
+        let library = String(flag.dropFirst(2))
+        return seen.insert(library).inserted ? .linkedLibrary(library) : nil
+    }
+}
 
 let package = Package(
     name: "Rosetta",
@@ -20,14 +41,16 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/System/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CJPEG", path: "Sources/System/CJPEG", pkgConfig: "libjpeg"),
         .systemLibrary(name: "CSndFile", path: "Sources/System/CSndFile", pkgConfig: "sndfile"),
-        .systemLibrary(name: "CGRPC", path: "Sources/System/CGRPC", pkgConfig: "grpc++"),
 
         // MARK: Transport
         .target(
             name: "CGRPCBridge",
-            dependencies: ["CGRPC"],
-            cxxSettings: [.unsafeFlags(["-std=c++17"])],
-            linkerSettings: [.linkedLibrary("grpc++_reflection"), .linkedLibrary("stdc++")]
+            dependencies: [],
+            exclude: ["generated/README.md"],
+            cxxSettings: [.unsafeFlags(["-std=c++17"]), .headerSearchPath("generated")],
+            linkerSettings: pkgConfigLibraries("grpc++") + [
+                .linkedLibrary("grpc++_reflection"), .linkedLibrary("protobuf"), .linkedLibrary("stdc++"),
+            ]
         ),
         .target(name: "RPC", dependencies: ["CGRPCBridge"]),
         .target(name: "RosettaAPI", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
@@ -42,7 +65,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "RPC", "RosettaAPI", "Encoders",
+                "RPC", "RosettaAPI", "Encoders", "Tokenizers", "Tensor",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

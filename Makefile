@@ -1,0 +1,58 @@
+# Rosetta: the two Quick start commands are `make serve` and `make test`; both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ADDRESS ?= 127.0.0.1:50051
+MODELS_DIR ?= models
+# One set of build flags for the server, the CLI and the tests, so they share one release build.
+SWIFT_FLAGS := -c release -Xswiftc -enable-testing
+BIN := .build/release
+# Debian packages the build and the tests need (checked with dpkg; installed when missing).
+APT_PACKAGES := build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
+	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev python3-venv openssl
+TEST_VENV := .venv-test
+# The OpenBLAS kernel choice these machines use for tests and CI; a benchmark may override both.
+export OPENBLAS_CORETYPE ?= Haswell
+export OPENBLAS_L2_SIZE ?= 1048576
+
+.PHONY: help deps models build serve test test-swift test-python bench-text clean
+
+help:
+	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
+	@echo "make test    set up everything and run all tests (Swift + Python client against the real server)"
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q $$missing; \
+	fi
+
+models: deps
+	@models/fetch --models-dir $(MODELS_DIR)
+
+build: deps
+	swift build $(SWIFT_FLAGS) --product rosetta-server
+	swift build $(SWIFT_FLAGS) --product rosetta
+
+serve: models build
+	$(BIN)/rosetta-server --address $(ADDRESS) --models-dir $(MODELS_DIR)
+
+test: models build test-swift test-python
+
+test-swift: deps
+	swift test $(SWIFT_FLAGS)
+
+$(TEST_VENV)/.installed: clients/python/pyproject.toml clients/python/requirements-test.txt
+	python3 -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/pip install -q --upgrade pip
+	$(TEST_VENV)/bin/pip install -q -r clients/python/requirements-test.txt -e clients/python
+	touch $@
+
+test-python: $(TEST_VENV)/.installed build
+	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
+		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests
+
+clean:
+	rm -rf .build $(TEST_VENV)

@@ -1,0 +1,66 @@
+import Encoders
+import RPC
+import Tokenizers
+
+/// The one place where errors become gRPC statuses. Messages are written for the person reading the
+/// client's error: what was wrong, with the values involved, and what is allowed.
+extension RPCStatus {
+    public init(mapping error: any Error) {
+        switch error {
+        case let status as RPCStatus:
+            self = status
+        case let error as ServiceError:
+            self = Self.status(for: error)
+        default:
+            if let status = Self.statusFromLowerModules(error) {
+                self = status
+            } else {
+                self = RPCStatus(.internal, "internal error: \(error)")
+            }
+        }
+    }
+
+    private static func status(for error: ServiceError) -> RPCStatus {
+        switch error {
+        case let .malformedRequest(message, reason):
+            return RPCStatus(.invalidArgument, "request is not a valid \(message): \(reason)")
+        case let .invalidArgument(message):
+            return RPCStatus(.invalidArgument, message)
+        case let .limitExceeded(limit, value, maximum):
+            return RPCStatus(.resourceExhausted, "\(limit) is \(value), over the server's limit of \(maximum)")
+        case let .modelNotFound(requested, loaded):
+            let list = loaded.isEmpty ? "none" : loaded.joined(separator: ", ")
+            return RPCStatus(.notFound, "model '\(requested)' is not loaded on this server (loaded: \(list))")
+        case let .noModel(modality):
+            return RPCStatus(.failedPrecondition, "no \(modality) model is loaded on this server")
+        case let .unknownPrompt(name, model, known):
+            let list = known.isEmpty ? "it has none" : "known: " + known.joined(separator: ", ")
+            return RPCStatus(.invalidArgument, "model '\(model)' has no prompt named '\(name)' (\(list))")
+        case .notReady:
+            return RPCStatus(.unavailable, "the server is still loading its models; retry shortly")
+        case let .unimplemented(message):
+            return RPCStatus(.unimplemented, message)
+        case .cancelled:
+            return RPCStatus(.cancelled, "the call was cancelled before its work ran")
+        }
+    }
+}
+
+extension RPCStatus {
+    /// Errors of the modules below Service that a request can cause. Anything else is a server fault.
+    fileprivate static func statusFromLowerModules(_ error: any Error) -> RPCStatus? {
+        switch error {
+        case TokenizerError.tooLong(let tokens, let limit):
+            return RPCStatus(
+                .invalidArgument,
+                "text is \(tokens) tokens, over the model's limit of \(limit); set truncate to END or START to cut it"
+            )
+        case EncoderError.tokenizer(_, let message):
+            return RPCStatus(.invalidArgument, message)
+        case EncoderError.invalidSequence, EncoderError.tokenOutOfRange:
+            return RPCStatus(.invalidArgument, "\(error)")
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Encoders
+import Foundation
+import Logging
+import Tensor
+
+/// Loads the models named in `<directory>/manifest.json` and adapts them for the handlers. A model whose
+/// folder is missing or broken is skipped with a logged reason; a broken manifest stops the server.
+public struct ModelLoader: Sendable {
+    public let directory: URL
+    public let threads: Int
+    public let logger: Logger
+
+    public init(directory: URL, threads: Int, logger: Logger) {
+        self.directory = directory
+        self.threads = threads
+        self.logger = logger
+    }
+
+    public func load() async throws -> ModelCatalog {
+        BLAS.setThreadCount(threads)
+        let registry = try ModelRegistry.load(modelsDirectory: directory)
+        for line in registry.summary {
+            logger.info("\(line)")
+        }
+        let defaultID = registry.defaultModel(for: .text)?.spec.id
+        return ModelCatalog(textModels: registry.loaded.map { EncoderTextModel($0, isDefault: $0.spec.id == defaultID) })
+    }
+}

@@ -1,2 +1,0 @@
-#pragma once
-// Intentionally empty: see module.modulemap.
