@@ -48,7 +48,7 @@ extension ModelRegistry {
         }
         var folderPooling: ModelManifest.Pooling?
         let poolingConfig = "\(poolingFolder)/config.json"
-        if exists(poolingConfig) {
+        if entry.pooling == nil, exists(poolingConfig) {
             folderPooling = try pooling(from: json(file(poolingConfig)), file: poolingConfig)
         }
         let pooling = entry.pooling ?? folderPooling ?? .mean
