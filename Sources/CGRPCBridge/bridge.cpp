@@ -1,1 +1,0 @@
-#include "rosetta_grpc.h"

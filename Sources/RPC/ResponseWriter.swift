@@ -1,0 +1,28 @@
+/// Sends response messages of a call, in order. `write` returns once the message is queued for
+/// sending, and suspends while too many messages wait (back-pressure). It throws
+/// `RPCStatus(.cancelled)` once the call is cancelled or finished.
+public struct ResponseWriter: Sendable {
+    let sink: any MessageSink
+
+    init(sink: any MessageSink) {
+        self.sink = sink
+    }
+
+    public func write(_ bytes: [UInt8]) async throws(RPCStatus) {
+        try await sink.write(bytes)
+    }
+}
+
+protocol MessageSink: Sendable {
+    func write(_ bytes: [UInt8]) async throws(RPCStatus)
+}
+
+/// Collects responses in memory (in-process calls).
+final class CollectingSink: MessageSink {
+    let messages = Mutex<[[UInt8]]>([])
+
+    func write(_ bytes: [UInt8]) async throws(RPCStatus) {
+        if Task.isCancelled { throw RPCStatus(.cancelled, "cancelled") }
+        messages.withLock { $0.append(bytes) }
+    }
+}

@@ -1,0 +1,87 @@
+/// Maps full method names ("/rosetta.v1.Embeddings/Embed") to handlers, and runs a call against
+/// them. Transport-free: the live `Server` feeds it calls from grpc++, and `handle(method:requests:
+/// context:)` runs one in process, with no socket, for Service tests.
+///
+/// Error mapping happens here, once: a handler throwing `RPCStatus` finishes the call with it; any
+/// other error finishes it with INTERNAL and a generic message, and is passed to `errorHook`.
+public struct Router: Sendable {
+    public typealias UnaryHandler = @Sendable ([UInt8], CallContext) async throws -> [UInt8]
+    public typealias BidiStreamHandler = @Sendable (RequestStream, ResponseWriter, CallContext) async throws -> Void
+
+    enum Handler: Sendable {
+        case unary(UnaryHandler)
+        case bidiStream(BidiStreamHandler)
+    }
+
+    private(set) var handlers: [String: Handler] = [:]
+
+    /// Called with the method and the error when a handler throws something other than `RPCStatus`
+    /// (the client only sees INTERNAL). Default: ignore.
+    public var errorHook: @Sendable (_ method: String, _ error: any Error) -> Void = { _, _ in }
+
+    public init() {}
+
+    /// Registers a unary method: exactly one request message, one response message.
+    public mutating func unary(_ method: String, _ handler: @escaping UnaryHandler) {
+        handlers[method] = .unary(handler)
+    }
+
+    /// Registers a streaming method (client, server or bidi streaming alike).
+    public mutating func bidiStream(_ method: String, _ handler: @escaping BidiStreamHandler) {
+        handlers[method] = .bidiStream(handler)
+    }
+
+    /// The registered method names, sorted.
+    public var methods: [String] { handlers.keys.sorted() }
+
+    /// Runs one call in process: the handler sees `requests` then a half-close. Returns what a
+    /// client would receive.
+    public func handle(method: String, requests: [[UInt8]], context: CallContext? = nil) async
+        -> (responses: [[UInt8]], status: RPCStatus)
+    {
+        let sink = CollectingSink()
+        let status = await run(
+            method: method, requests: RequestStream(requests), writer: ResponseWriter(sink: sink),
+            context: context ?? CallContext(method: method))
+        return (sink.messages.withLock { $0 }, status)
+    }
+
+    /// Runs one call to completion and returns its final status. Never throws.
+    func run(method: String, requests: RequestStream, writer: ResponseWriter, context: CallContext) async
+        -> RPCStatus
+    {
+        guard let handler = handlers[method] else {
+            return RPCStatus(.unimplemented, "unknown method \(method)")
+        }
+        do {
+            switch handler {
+            case .unary(let handler):
+                let request = try await Self.singleMessage(requests)
+                let response = try await handler(request, context)
+                try await writer.write(response)
+            case .bidiStream(let handler):
+                try await handler(requests, writer, context)
+            }
+            return .ok
+        } catch let status as RPCStatus {
+            return status
+        } catch is CancellationError {
+            return RPCStatus(.cancelled, "cancelled")
+        } catch {
+            errorHook(method, error)
+            return RPCStatus(.internal, "internal error")
+        }
+    }
+
+    /// A unary call carries exactly one request message (grpc answers INTERNAL otherwise).
+    private static func singleMessage(_ requests: RequestStream) async throws(RPCStatus) -> [UInt8] {
+        var iterator = requests.makeAsyncIterator()
+        guard let first = try await iterator.next() else {
+            throw RPCStatus(.internal, "unary call without a request message")
+        }
+        guard try await iterator.next() == nil else {
+            throw RPCStatus(.internal, "unary call with more than one request message")
+        }
+        return first
+    }
+}

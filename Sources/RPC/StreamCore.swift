@@ -1,0 +1,164 @@
+/// Read and write bookkeeping shared by a server call and a client stream: turns the bridge's
+/// one-read-at-a-time requests and per-message RG_EVENT_WRITTEN into async `read` and `write`.
+///
+/// Reads are on demand (a message is requested from grpc++ only when someone awaits it), so a slow
+/// reader slows the peer down through HTTP/2 flow control. Writes are queued in C++; at most
+/// `maxInFlight` messages wait there, further writers suspend until one is sent.
+final class StreamCore: Sendable {
+    typealias ReadResult = Result<[UInt8]?, RPCStatus>
+    typealias WriteResult = Result<Void, RPCStatus>
+
+    private struct State {
+        var reader: CheckedContinuation<ReadResult, Never>?
+        var readEnded = false
+        var readFailure: RPCStatus?
+        var writeFailure: RPCStatus?
+        var inFlight = 0
+        var nextWaiterID = 0
+        var writeWaiters: [(id: Int, continuation: CheckedContinuation<WriteResult, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+    private let maxInFlight: Int
+    private let requestRead: @Sendable () -> Bool
+    private let send: @Sendable ([UInt8]) -> Bool
+
+    /// `requestRead` and `send` call into the bridge and return false when the call is closed.
+    init(maxInFlight: Int = 16, requestRead: @escaping @Sendable () -> Bool, send: @escaping @Sendable ([UInt8]) -> Bool) {
+        self.maxInFlight = maxInFlight
+        self.requestRead = requestRead
+        self.send = send
+    }
+
+    static let cancelled = RPCStatus(.cancelled, "cancelled")
+
+    // MARK: Reading
+
+    /// The next message, nil at the end of the stream.
+    func read() async throws(RPCStatus) -> [UInt8]? {
+        let result: ReadResult = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ReadResult, Never>) in
+                let immediate: ReadResult? = state.withLock { s in
+                    if let failure = s.readFailure { return .failure(failure) }
+                    if s.readEnded { return .success(nil) }
+                    // Checked under the lock: the cancellation handler takes the lock too, so a
+                    // cancel either is seen here or finds the stored reader.
+                    if Task.isCancelled { return .failure(Self.cancelled) }
+                    if s.reader != nil { return .failure(RPCStatus(.internal, "concurrent reads of one stream")) }
+                    s.reader = continuation
+                    return nil
+                }
+                if let immediate {
+                    continuation.resume(returning: immediate)
+                } else if !requestRead() {
+                    let reader = state.withLock { s in
+                        defer { s.reader = nil }
+                        return s.reader
+                    }
+                    reader?.resume(returning: .failure(RPCStatus(.cancelled, "call is closed")))
+                }
+            }
+        } onCancel: {
+            let reader = state.withLock { s in
+                defer { s.reader = nil }
+                return s.reader
+            }
+            reader?.resume(returning: .failure(Self.cancelled))
+        }
+        return try result.get()
+    }
+
+    /// A message arrived for the pending read.
+    func received(_ bytes: [UInt8]) {
+        takeReader()?.resume(returning: .success(bytes))
+    }
+
+    /// The peer finished sending.
+    func readEnded() {
+        let reader = state.withLock { s in
+            s.readEnded = true
+            defer { s.reader = nil }
+            return s.reader
+        }
+        reader?.resume(returning: .success(nil))
+    }
+
+    private func takeReader() -> CheckedContinuation<ReadResult, Never>? {
+        state.withLock { s in
+            defer { s.reader = nil }
+            return s.reader
+        }
+    }
+
+    // MARK: Writing
+
+    func write(_ bytes: [UInt8]) async throws(RPCStatus) {
+        try await acquireWriteSlot()
+        if !send(bytes) {
+            let failure = state.withLock { s in
+                s.inFlight -= 1
+                return s.writeFailure
+            }
+            throw failure ?? RPCStatus(.cancelled, "call is closed")
+        }
+    }
+
+    private func acquireWriteSlot() async throws(RPCStatus) {
+        let id = state.withLock { s in
+            s.nextWaiterID += 1
+            return s.nextWaiterID
+        }
+        let result: WriteResult = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<WriteResult, Never>) in
+                let immediate: WriteResult? = state.withLock { s in
+                    if let failure = s.writeFailure { return .failure(failure) }
+                    if Task.isCancelled { return .failure(Self.cancelled) }
+                    if s.inFlight < maxInFlight && s.writeWaiters.isEmpty {
+                        s.inFlight += 1
+                        return .success(())
+                    }
+                    s.writeWaiters.append((id, continuation))
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<WriteResult, Never>? in
+                guard let index = s.writeWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return s.writeWaiters.remove(at: index).continuation
+            }
+            waiter?.resume(returning: .failure(Self.cancelled))
+        }
+        try result.get()
+    }
+
+    /// One queued message left the C++ queue: hand its slot to the next waiting writer.
+    func written() {
+        let next = state.withLock { s -> CheckedContinuation<WriteResult, Never>? in
+            s.inFlight -= 1
+            guard s.writeFailure == nil, !s.writeWaiters.isEmpty else { return nil }
+            s.inFlight += 1
+            return s.writeWaiters.removeFirst().continuation
+        }
+        next?.resume(returning: .success(()))
+    }
+
+    // MARK: Ending
+
+    /// The call is over (cancelled, deadline, finished): pending and later reads and writes fail.
+    /// `readFailure` nil lets reads end normally (nil) instead.
+    func close(readFailure: RPCStatus?, writeFailure: RPCStatus) {
+        let (reader, writers) = state.withLock { s in
+            if s.writeFailure == nil { s.writeFailure = writeFailure }
+            if let readFailure, s.readFailure == nil, !s.readEnded { s.readFailure = readFailure }
+            if readFailure == nil { s.readEnded = true }
+            let reader = s.reader
+            let writers = s.writeWaiters.map(\.continuation)
+            s.reader = nil
+            s.writeWaiters = []
+            return (reader, writers)
+        }
+        reader?.resume(returning: readFailure.map { .failure($0) } ?? .success(nil))
+        for writer in writers { writer.resume(returning: .failure(writeFailure)) }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import RPC
+
+/// Events handlers report to the test (e.g. "cancelled"), awaited with a time limit.
+final class Probe: Sendable {
+    private let events = Mutex<[String]>([])
+
+    func report(_ event: String) { events.withLock { $0.append(event) } }
+
+    var all: [String] { events.withLock { $0 } }
+
+    /// Whether `event` is reported within `limit` (polls; tests only).
+    func waitFor(_ event: String, within limit: Duration = .seconds(10)) async -> Bool {
+        let start = ContinuousClock.now
+        while start.duration(to: .now) < limit {
+            if all.contains(event) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+}
+
+enum TestError: Error { case boom }
+
+/// The router every live test serves.
+func testRouter(probe: Probe) -> Router {
+    var router = Router()
+    router.unary("/test.Echo/Unary") { request, _ in request }
+    router.unary("/test.Echo/Metadata") { _, context in
+        Array((context.metadata["authorization"] ?? "<none>").utf8)
+    }
+    router.unary("/test.Echo/Deadline") { _, context in
+        guard let deadline = context.deadline else { return Array("none".utf8) }
+        let left = ContinuousClock.now.duration(to: deadline)
+        return Array((left > .zero && left <= .seconds(30) ? "ok" : "bad \(left)").utf8)
+    }
+    router.unary("/test.Echo/Fail") { _, _ in throw RPCStatus(.notFound, "nothing here") }
+    router.unary("/test.Echo/Boom") { _, _ in throw TestError.boom }
+    // Runs until cancelled, then reports it.
+    router.unary("/test.Echo/Hang") { _, _ in
+        probe.report("started")
+        let start = ContinuousClock.now
+        while !Task.isCancelled, start.duration(to: .now) < .seconds(20) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        probe.report(Task.isCancelled ? "cancelled" : "not cancelled")
+        return []
+    }
+    // Takes a while, then answers (graceful shutdown).
+    router.unary("/test.Echo/Slow") { request, _ in
+        probe.report("started")
+        try await Task.sleep(for: .milliseconds(400))
+        return request
+    }
+    router.bidiStream("/test.Echo/Stream") { requests, writer, _ in
+        for try await message in requests { try await writer.write(message) }
+    }
+    // Echoes the first message, then works (not reading) until its Task is cancelled.
+    router.bidiStream("/test.Echo/StreamHang") { requests, writer, _ in
+        probe.report("started")
+        var iterator = requests.makeAsyncIterator()
+        if let first = try await iterator.next() { try await writer.write(first) }
+        let start = ContinuousClock.now
+        while !Task.isCancelled, start.duration(to: .now) < .seconds(20) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        probe.report(Task.isCancelled ? "cancelled" : "not cancelled")
+        // Writing after cancellation fails, and must not crash.
+        probe.report(await status { try await writer.write([1]) }.code == .cancelled ? "write refused" : "write accepted")
+    }
+    router.errorHook = { method, error in probe.report("hook \(method) \(error)") }
+    return router
+}
+
+/// A started server on 127.0.0.1 with a free port, and a client for it.
+struct LiveServer {
+    let server: Server
+    let port: Int
+    let probe: Probe
+
+    init(_ configure: (inout ServerConfiguration) -> Void = { _ in }, router: ((Probe) -> Router)? = nil) throws {
+        var configuration = ServerConfiguration(listenAddresses: ["127.0.0.1:0"])
+        configure(&configuration)
+        let probe = Probe()
+        server = Server(configuration: configuration, router: (router ?? testRouter)(probe))
+        let ports = try server.start()
+        try #require(ports.count == 1 && ports[0] > 0)
+        port = ports[0]
+        self.probe = probe
+    }
+
+    var target: String { "127.0.0.1:\(port)" }
+
+    func client(tls: ClientTLS? = nil) throws -> Client {
+        try Client(target: tls == nil ? target : "localhost:\(port)", tls: tls)
+    }
+}
+
+/// Runs a call and returns its status (OK when it returned).
+func status(of call: () async throws -> Void) async -> RPCStatus {
+    do {
+        try await call()
+        return .ok
+    } catch let status as RPCStatus {
+        return status
+    } catch {
+        return RPCStatus(.unknown, "not an RPCStatus: \(error)")
+    }
+}
+
+/// A temporary directory removed at deinit.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "rpc-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A self-signed certificate for localhost/127.0.0.1: (certificate path, key path).
+    func selfSignedCertificate(name: String) throws -> (String, String) {
+        let cert = "\(path)/\(name).pem", key = "\(path)/\(name)-key.pem"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "openssl failed")
+        return (cert, key)
+    }
+}
+
+// Hand-encoded protobuf for the grpc.health.v1 and reflection messages the tests send.
+enum Proto {
+    /// A length-delimited field (wire type 2) holding `bytes`.
+    static func field(_ number: UInt8, _ bytes: [UInt8]) -> [UInt8] {
+        precondition(bytes.count < 128)
+        return [number << 3 | 2, UInt8(bytes.count)] + bytes
+    }
+
+    static func healthRequest(_ service: String) -> [UInt8] { field(1, Array(service.utf8)) }
+
+    static let serving: [UInt8] = [0x08, 0x01]
+    static let notServing: [UInt8] = [0x08, 0x02]
+}
+
+extension Array where Element == UInt8 {
+    func contains(_ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        guard needle.count <= count else { return false }
+        return (0...(count - needle.count)).contains { self[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+}
