@@ -82,6 +82,7 @@ let package = Package(
             name: "rosetta",
             dependencies: [
                 "RPC", "RosettaAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
