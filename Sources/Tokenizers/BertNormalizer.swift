@@ -31,9 +31,9 @@ public struct BertNormalizer: Sendable, Equatable {
     }
 
     /// Steps 1–4 on one segment of raw text.
-    public func normalize<S: Sequence<Unicode.Scalar>>(_ input: S) -> [Unicode.Scalar] {
+    public func normalize(_ input: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
         var out: [Unicode.Scalar] = []
-        out.reserveCapacity(input.underestimatedCount + 16)
+        out.reserveCapacity(input.count + 16)
         var asciiOnly = true
         for s in input {
             let v = s.value

@@ -1,3 +1,5 @@
+import Foundation
+
 /// WordPiece tokenizer for BERT-family models (BERT, MiniLM, bge, e5, gte), matching Hugging Face
 /// `BertTokenizerFast` (the Rust `tokenizers` crate) id for id:
 ///
@@ -157,39 +159,60 @@ public struct WordPieceTokenizer: Sendable {
     private func appendSegment(_ raw: ArraySlice<Unicode.Scalar>, to ids: inout [Int32], limit: Int) {
         guard !raw.isEmpty else { return }
         let normalized = normalizer.normalize(raw)
+        var scratch = WordScratch()
         BertNormalizer.forEachWord(in: normalized) { word in
-            if ids.count < limit { appendWordPieces(word, to: &ids) }
+            if ids.count < limit { appendWordPieces(word, to: &ids, scratch: &scratch) }
         }
     }
 
+    /// Per-segment buffers reused across words: the word's UTF-8 bytes and each scalar's byte offset, so a
+    /// candidate piece is one `String(decoding:)` of a byte range (no per-scalar appends).
+    struct WordScratch {
+        var utf8: [UInt8] = []
+        var offsets: [Int] = []
+    }
+
     /// Greedy longest-match-first (tokenizers/src/models/wordpiece/mod.rs `tokenize`).
-    private func appendWordPieces(_ word: ArraySlice<Unicode.Scalar>, to ids: inout [Int32]) {
+    private func appendWordPieces(_ word: ArraySlice<Unicode.Scalar>, to ids: inout [Int32],
+                                  scratch: inout WordScratch) {
         if word.count > maxInputCharsPerWord {
             ids.append(unkId)
             return
         }
+        scratch.utf8.removeAll(keepingCapacity: true)
+        scratch.offsets.removeAll(keepingCapacity: true)
+        scratch.offsets.append(0)
+        for s in word {
+            UTF8.encode(s) { scratch.utf8.append($0) }
+            scratch.offsets.append(scratch.utf8.count)
+        }
+        let offsets = scratch.offsets
         let mark = ids.count
-        var start = word.startIndex
-        while start < word.endIndex {
-            var end = min(word.endIndex, start + maxPieceLength)
-            var found: Int32?
-            while start < end {
-                var candidate = String()
-                candidate.unicodeScalars.append(contentsOf: word[start..<end])
-                if let id = (start == word.startIndex ? initial : continuation)[Piece(candidate)] {
-                    found = id
-                    break
+        let covered: Bool = scratch.utf8.withUnsafeBufferPointer { bytes in
+            let n = offsets.count - 1
+            var start = 0
+            while start < n {
+                var end = min(n, start + maxPieceLength)
+                var found: Int32?
+                while start < end {
+                    let candidate = Piece(String(decoding: UnsafeBufferPointer(rebasing: bytes[offsets[start]..<offsets[end]]),
+                                                 as: UTF8.self))
+                    if let id = (start == 0 ? initial : continuation)[candidate] {
+                        found = id
+                        break
+                    }
+                    end -= 1
                 }
-                end -= 1
+                guard let id = found else { return false }
+                ids.append(id)
+                start = end
             }
-            guard let id = found else {
-                // One uncoverable piece makes the whole word [UNK].
-                ids.removeSubrange(mark...)
-                ids.append(unkId)
-                return
-            }
-            ids.append(id)
-            start = end
+            return true
+        }
+        if !covered {
+            // One uncoverable piece makes the whole word [UNK].
+            ids.removeSubrange(mark...)
+            ids.append(unkId)
         }
     }
 }
@@ -201,7 +224,12 @@ struct Piece: Hashable, Sendable {
     var text: String
     init(_ text: String) { self.text = text }
 
-    static func == (a: Piece, b: Piece) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+    static func == (a: Piece, b: Piece) -> Bool {
+        var a = a.text, b = b.text
+        return a.withUTF8 { x in
+            b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
+        }
+    }
 
     func hash(into hasher: inout Hasher) {
         var text = text
