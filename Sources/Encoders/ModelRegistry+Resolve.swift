@@ -141,10 +141,11 @@ extension ModelRegistry {
     }
 
     private static func jsonValue(_ url: URL) throws(SkipReason) -> Any {
-        guard let data = try? Data(contentsOf: url), let value = try? JSONSerialization.jsonObject(with: data) else {
-            throw .inconsistent(field: url.lastPathComponent, detail: "not valid JSON")
+        do {
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+        } catch {
+            throw .inconsistent(field: url.lastPathComponent, detail: "unreadable or invalid JSON: \(error.localizedDescription)")
         }
-        return value
     }
 
     private static func json(_ url: URL) throws(SkipReason) -> [String: Any] {

@@ -102,8 +102,12 @@ extension WordPieceTokenizer {
     // MARK: vocab.txt
 
     static func load(vocabTXT url: URL, config: [String: Any]) throws -> WordPieceTokenizer {
-        guard let data = try? Data(contentsOf: url), let text = String(data: data, encoding: .utf8) else {
-            throw TokenizerError.malformed(file: url.lastPathComponent, reason: "cannot read as UTF-8")
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TokenizerError.malformed(file: url.lastPathComponent, reason: "cannot read: \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TokenizerError.malformed(file: url.lastPathComponent, reason: "not UTF-8")
         }
         var vocab: [String: Int32] = [:]
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -143,7 +147,11 @@ extension WordPieceTokenizer {
         do { data = try Data(contentsOf: url) } catch {
             throw TokenizerError.malformed(file: url.lastPathComponent, reason: "cannot read: \(error.localizedDescription)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let value: Any
+        do { value = try JSONSerialization.jsonObject(with: data) } catch {
+            throw TokenizerError.malformed(file: url.lastPathComponent, reason: "invalid JSON: \(error.localizedDescription)")
+        }
+        guard let object = value as? [String: Any] else {
             throw TokenizerError.malformed(file: url.lastPathComponent, reason: "not a JSON object")
         }
         return object
