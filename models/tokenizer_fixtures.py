@@ -6,6 +6,7 @@ Reference: Hugging Face `BertTokenizerFast` (Rust `tokenizers`), i.e. exactly wh
 Writes (all committed, small):
   Tests/Fixtures/all-minilm-l6-v2/vocab.txt, tokenizer_config.json   copied from the model package
   Tests/Fixtures/tokenizer/minilm.json     cases for all-MiniLM-L6-v2 (uncased, accents stripped)
+  Tests/Fixtures/tokenizer/minilm-random.json  400 seeded random strings mixing every rule (differential test)
   Tests/Fixtures/tokenizer/tiny-cased/tokenizer.json + tokenizer_config.json
                                            a 200-token cased WordPiece built here (exercises the
                                            tokenizer.json loader and lowercase=false / strip_accents=false)
@@ -203,7 +204,53 @@ def tiny_cased():
     write_json(os.path.join(FIX, "tokenizer", "tiny-cased.json"), cases_for(ref, cases, trunc, "tiny-cased"))
 
 
+def random_strings(count=400, seed=20240517):
+    """Strings drawn from pools that stress each normaliser/pre-tokeniser rule, mixed at random."""
+    import random
+    rng = random.Random(seed)
+    pools = [
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        "      \t\n\r\x0b\x0c\x85\xa0\u2028\u3000",
+        "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~¡¿«»“”‘’—–…·、。・",
+        "\x00\x01\x1b\x7f\u200b\u200d\u00ad\ufeff\ufffd\ue000\u0378",
+        "éèêëàâäôöûüçñåøæœßÉÈÅØÆŒİıŁłŽžŠšĞğ\u0301\u0308\u0327\u0303",
+        "我爱北京天安门東京日本語中文字\uf900\U00020001\U0002b825\U0002b920",
+        "안녕하세요カタカナひらがなﾊﾝｶｸ",
+        "Привет мир ΑΒΓαβγ σς مرحبا שלום नमस्ते สวัสดี",
+        "🍕🍣❤️👩‍👩‍👧🏳️‍🌈✨🚀👍🏽",
+        "ＡＢＣ１２３ﬁﬂⅫ㎏½²𝐀𝔸",
+    ]
+    words = ["the", "un", "##able", "believe", "running", "[CLS]", "[SEP]", "[MASK]", "[UNK]", "http://x.io/a?b=c",
+             "don't", "e-mail", "3.14", "café", "naïve", "x" * 101]
+    out = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            if rng.random() < 0.3:
+                parts.append(rng.choice(words))
+            else:
+                pool = rng.choice(pools)
+                parts.append("".join(rng.choice(pool) for _ in range(rng.randint(1, 8))))
+            parts.append(rng.choice(["", " ", "  ", "\t"]))
+        out.append("".join(parts))
+    return out
+
+
+def minilm_random():
+    """Compact differential cases: {"model", "reference", "cases": [[text, [ids]]]} (ids with [CLS]/[SEP])."""
+    fast = BertTokenizerFast.from_pretrained(os.path.join(FIX, "all-minilm-l6-v2"))
+    cases = [[text, fast(text)["input_ids"]] for text in random_strings()]
+    out = {"model": "all-minilm-l6-v2",
+           "reference": f"tokenizers {tokenizers.__version__} / transformers {transformers.__version__} BertTokenizerFast",
+           "cases": cases}
+    with open(os.path.join(FIX, "tokenizer", "minilm-random.json"), "w", encoding="utf-8") as f:
+        f.write('{"model": %s, "reference": %s, "cases": [\n' % (json.dumps(out["model"]), json.dumps(out["reference"])))
+        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in cases))
+        f.write("\n]}\n")
+
+
 if __name__ == "__main__":
     minilm()
+    minilm_random()
     tiny_cased()
     print("wrote", os.path.join(FIX, "tokenizer"), file=sys.stderr)

@@ -36,6 +36,30 @@ import Testing
         try Self.check(tokenizer, try Fixtures.cases("minilm"))
     }
 
+    /// 400 seeded random strings mixing scripts, controls, punctuation, specials and long words.
+    @Test func miniLMRandomDifferential() throws {
+        struct File: Decodable { let cases: [[Entry]] }
+        enum Entry: Decodable {
+            case text(String), ids([Int32])
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let s = try? c.decode(String.self) { self = .text(s) } else { self = .ids(try c.decode([Int32].self)) }
+            }
+        }
+        let data = try Data(contentsOf: Fixtures.root.appendingPathComponent("tokenizer/minilm-random.json"))
+        let file = try JSONDecoder().decode(File.self, from: data)
+        let tokenizer = try WordPieceTokenizer.load(directory: Fixtures.miniLMVocab)
+        #expect(file.cases.count == 400)
+        for (n, pair) in file.cases.enumerated() {
+            guard case let .text(text) = pair[0], case let .ids(ids) = pair[1] else {
+                Issue.record("case \(n) is not [text, ids]")
+                continue
+            }
+            let encoded = try tokenizer.encode(text, maxTokens: 100_000, truncation: .none)
+            #expect(encoded.ids == ids, "case \(n): \(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     @Test func tinyCasedFromTokenizerJSON() throws {
         let tokenizer = try WordPieceTokenizer.load(directory: Fixtures.tinyCased)
         #expect(tokenizer.normalizer == BertNormalizer(stripAccents: false, lowercase: false))
