@@ -88,11 +88,17 @@ public final class Client: Sendable {
         let events = ClientStreamEvents()
         let user = Unmanaged.passRetained(events)
         let timeoutMs = timeout.map { Int64($0.milliseconds) } ?? -1
+        // Binary ("-bin") values are given base64-encoded, as the server side presents them.
+        let values = metadata.map { $0.key.hasSuffix("-bin") ? Base64.decode($0.value) : Array($0.value.utf8) }
+        if values.contains(where: { $0 == nil }) {
+            user.release()
+            throw RPCStatus(.invalidArgument, "a -bin metadata value is not base64")
+        }
         let pointer = withCStrings(metadata.map(\.key)) { keys in
-            withCStrings(metadata.map(\.value)) { values in
+            withCBytes(values.map { $0 ?? [] }) { valuePointers in
                 var entries: [rg_metadata] = []
-                for (i, entry) in metadata.enumerated() {
-                    entries.append(rg_metadata(key: keys[i], value: values[i], value_len: entry.value.utf8.count))
+                for i in values.indices {
+                    entries.append(rg_metadata(key: keys[i], value: valuePointers[i], value_len: values[i]?.count ?? 0))
                 }
                 return rg_client_stream_start(
                     handle.pointer, method, entries, entries.count, timeoutMs, clientStreamOnEvent, user.toOpaque())

@@ -183,10 +183,15 @@ public enum ServerError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Calls `body` with NUL-terminated copies of `strings` (valid only inside `body`).
 func withCStrings<R>(_ strings: [String], _ body: (UnsafeBufferPointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies = strings.map { string in
-        let utf8 = string.utf8CString
-        let copy = UnsafeMutableBufferPointer<CChar>.allocate(capacity: utf8.count)
-        _ = copy.initialize(from: utf8)
+    withCBytes(strings.map { Array($0.utf8) }, body)
+}
+
+/// Calls `body` with copies of `arrays`, each followed by a NUL (valid only inside `body`).
+func withCBytes<R>(_ arrays: [[UInt8]], _ body: (UnsafeBufferPointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = arrays.map { bytes in
+        let copy = UnsafeMutableBufferPointer<CChar>.allocate(capacity: bytes.count + 1)
+        for (i, byte) in bytes.enumerated() { copy[i] = CChar(bitPattern: byte) }
+        copy[bytes.count] = 0
         return copy
     }
     defer { for copy in copies { copy.deallocate() } }

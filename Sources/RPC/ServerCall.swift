@@ -131,4 +131,21 @@ enum Base64 {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Decodes standard base64, padded or not; nil for anything else.
+    static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for char in text.utf8 where char != UInt8(ascii: "=") {
+            guard let index = alphabet.firstIndex(of: char) else { return nil }
+            accumulator = accumulator << 6 | UInt32(index)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return out
+    }
 }

@@ -21,6 +21,11 @@ struct LiveServerTests {
         #expect(String(decoding: auth, as: UTF8.self) == "Bearer xyz")
         let none = try await client.unary("/test.Echo/Metadata", [])
         #expect(String(decoding: none, as: UTF8.self) == "<none>")
+        let binary: [UInt8] = [0, 1, 2, 255, 0, 10]
+        let echoed = try await client.unary("/test.Echo/BinaryMetadata", [], metadata: ["trace-bin": Base64.encode(binary)])
+        #expect(echoed == binary)
+        let invalid = await status { try await _ = client.unary("/test.Echo/Unary", [], metadata: ["bad key": "x"]) }
+        #expect(invalid.code == .invalidArgument)
         let deadline = try await client.unary("/test.Echo/Deadline", [], timeout: .seconds(20))
         #expect(String(decoding: deadline, as: UTF8.self) == "ok")
         let noDeadline = try await client.unary("/test.Echo/Deadline", [])
@@ -87,9 +92,10 @@ struct LiveServerTests {
     @Test func expiredDeadlineCancelsTheHandler() async throws {
         let live = try LiveServer()
         let client = try live.client()
+        _ = try await client.unary("/test.Echo/Unary", [])  // connect first: the deadline is for the handler
         let clock = ContinuousClock()
         let start = clock.now
-        let result = await status { try await _ = client.unary("/test.Echo/Hang", [], timeout: .milliseconds(200)) }
+        let result = await status { try await _ = client.unary("/test.Echo/Hang", [], timeout: .milliseconds(500)) }
         #expect(result.code == .deadlineExceeded)
         #expect(start.duration(to: clock.now) < .seconds(5))
         #expect(await live.probe.waitFor("cancelled"), "handler Task was not cancelled: \(live.probe.all)")
@@ -127,6 +133,34 @@ struct LiveServerTests {
         #expect(try await client.unary("/test.Echo/Unary", [UInt8](repeating: 1, count: 1000)).count == 1000)
         let result = await status { try await _ = client.unary("/test.Echo/Unary", [UInt8](repeating: 1, count: 4096)) }
         #expect(result.code == .resourceExhausted)
+        await live.server.shutdown(drainDeadline: .seconds(1))
+    }
+
+    @Test func responseOverSendLimitIsResourceExhausted() async throws {
+        let live = try LiveServer { $0.maxSendMessageBytes = 1024 }
+        let client = try live.client()
+        #expect(try await client.unary("/test.Echo/Unary", [UInt8](repeating: 1, count: 1000)).count == 1000)
+        let result = await status { try await _ = client.unary("/test.Echo/Unary", [UInt8](repeating: 1, count: 4096)) }
+        #expect(result.code == .resourceExhausted)
+        await live.server.shutdown(drainDeadline: .seconds(1))
+    }
+
+    @Test func maxConcurrentStreamsQueuesExtraCalls() async throws {
+        let live = try LiveServer {
+            $0.maxConcurrentStreams = 1
+            $0.keepalive = .init(time: .seconds(10), timeout: .seconds(5), minClientPingInterval: .seconds(1))
+        }
+        let client = try live.client()
+        #expect(try await client.unary("/test.Echo/Unary", [1]) == [1])  // connected, settings received
+        let hanging = Task { await status { try await _ = client.unary("/test.Echo/Hang", []) } }
+        #expect(await live.probe.waitFor("started"))
+        // The connection's only stream is taken: a second call waits for it until its deadline.
+        let second = await status { try await _ = client.unary("/test.Echo/Unary", [2], timeout: .milliseconds(300)) }
+        #expect(second.code == .deadlineExceeded)
+        hanging.cancel()
+        #expect(await hanging.value.code == .cancelled)
+        // Once the stream is free, calls go through again.
+        #expect(try await client.unary("/test.Echo/Unary", [3], timeout: .seconds(5)) == [3])
         await live.server.shutdown(drainDeadline: .seconds(1))
     }
 

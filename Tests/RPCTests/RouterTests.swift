@@ -39,5 +39,10 @@ struct RouterTests {
         #expect(metadata.values(for: "X-KEY") == ["a", "b"])
         #expect(metadata.count == 2)
         #expect(Base64.encode(Array("hello!?".utf8)) == "aGVsbG8hPw==")
+        for length in 0..<20 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 97 &+ 3) }
+            #expect(Base64.decode(Base64.encode(bytes)) == bytes)
+        }
+        #expect(Base64.decode("not base64!") == nil)
     }
 }

@@ -32,6 +32,9 @@ func testRouter(probe: Probe) -> Router {
     router.unary("/test.Echo/Metadata") { _, context in
         Array((context.metadata["authorization"] ?? "<none>").utf8)
     }
+    router.unary("/test.Echo/BinaryMetadata") { _, context in
+        Base64.decode(context.metadata["trace-bin"] ?? "") ?? []
+    }
     router.unary("/test.Echo/Deadline") { _, context in
         guard let deadline = context.deadline else { return Array("none".utf8) }
         let left = ContinuousClock.now.duration(to: deadline)

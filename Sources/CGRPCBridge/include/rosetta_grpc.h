@@ -13,7 +13,8 @@
 //     static void on_event(void *user, rg_event_kind kind, const uint8_t *bytes, size_t len) {
 //         // RG_EVENT_MESSAGE: one request message (bytes valid only during this callback);
 //         //   call rg_call_request_read again for the next one.
-//         // RG_EVENT_HALF_CLOSE: the client sent its last message.
+//         // RG_EVENT_HALF_CLOSE: the client sent its last message (not sent when the read
+//         //   failed because the call was cancelled: RG_EVENT_CANCELLED/DEADLINE says that).
 //         // RG_EVENT_CANCELLED / RG_EVENT_DEADLINE: stop work; the bridge finishes the call itself.
 //         // RG_EVENT_WRITTEN: one queued response message left the queue (for back-pressure).
 //         // RG_EVENT_DONE: last event of the call; free `user` here.
@@ -76,8 +77,11 @@ typedef struct rg_metadata {
 typedef enum rg_event_kind {
     RG_EVENT_MESSAGE = 1,     // bytes/len: one message from the peer
     RG_EVENT_HALF_CLOSE = 2,  // the peer sent its last message (server: client half-closed)
-    RG_EVENT_CANCELLED = 3,   // server: the client cancelled or went away
-    RG_EVENT_DEADLINE = 4,    // server: the call's deadline passed (grpc cancelled it)
+    // Server: the client cancelled or went away, or shutdown passed its drain deadline (CANCELLED);
+    // or the client's deadline passed (DEADLINE). The bridge drops queued writes (each still gets
+    // its RG_EVENT_WRITTEN) and finishes the call itself; later writes/finish return RG_ERR_CLOSED.
+    RG_EVENT_CANCELLED = 3,
+    RG_EVENT_DEADLINE = 4,
     RG_EVENT_WRITTEN = 5,     // one message passed to *_write has been sent (or dropped on failure)
     RG_EVENT_DONE = 6,        // server: final event of a call; no callback follows for it
     RG_EVENT_FINISHED = 7,    // client: final event of a stream; status in rg_client_stream_status
@@ -96,10 +100,14 @@ typedef struct rg_call_info {
     int64_t deadline_remaining_ns; // time left until the client's deadline; -1 if none
 } rg_call_info;
 
-// Called once per incoming call. `call` carries one reference owned by the callee (release it with
-// rg_call_release once no more rg_call_* function will be called). Returns user data for on_event.
+// Called once per incoming call, on a grpc++ thread, before any event of the call. `call` carries one
+// reference owned by the callee (release it with rg_call_release once no more rg_call_* function
+// will be called). It may already call rg_call_request_read/write/finish. Returns user data for
+// on_event; no event is delivered for the call until on_call has returned.
 typedef void *(*rg_on_call_fn)(void *context, rg_call *call, const rg_call_info *info);
 // Called for every later event of a call; see rg_event_kind. `user` is what on_call returned.
+// RG_EVENT_DONE comes exactly once, last, after the call is finished (by rg_call_finish, or by the
+// bridge itself on cancellation); `user` may be freed then.
 typedef void (*rg_on_event_fn)(void *user, rg_event_kind kind, const uint8_t *bytes, size_t len);
 
 typedef struct rg_server_options {
