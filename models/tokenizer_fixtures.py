@@ -182,6 +182,7 @@ def tiny_cased():
     t.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     t.post_processor = processors.BertProcessing(("[SEP]", 3), ("[CLS]", 2))
     t.add_special_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    t.add_tokens(["<extra>"])  # a non-special added token: matched in the text all the same
     dst = os.path.join(FIX, "tokenizer", "tiny-cased")
     os.makedirs(dst, exist_ok=True)
     t.save(os.path.join(dst, "tokenizer.json"), pretty=False)
@@ -199,6 +200,7 @@ def tiny_cased():
         ("cjk", "東京tokyo"),
         ("specials", "The [MASK] fox[SEP]"),
         ("empty", ""),
+        ("added_token", "a<extra>b <extra> <extra"),
     ]
     trunc = [("end_5", "The quick brown fox", 5, "end"), ("start_5", "The quick brown fox", 5, "start")]
     write_json(os.path.join(FIX, "tokenizer", "tiny-cased.json"), cases_for(ref, cases, trunc, "tiny-cased"))

@@ -3,9 +3,12 @@ import Foundation
 /// Loading a `WordPieceTokenizer` from a Hugging Face model folder.
 ///
 /// `tokenizer.json` (the `tokenizers` serialisation) is preferred: `model` must be `WordPiece`, the
-/// normalizer `BertNormalizer` (or absent), the pre-tokenizer `BertPreTokenizer`. Special tokens are its
-/// `added_tokens` with `special: true`; [CLS]/[SEP] come from the post-processor (TemplateProcessing or
-/// BertProcessing). Its `truncation`/`padding` blocks are ignored: callers pass `maxTokens`.
+/// normalizer `BertNormalizer` (or absent), the pre-tokenizer `BertPreTokenizer`. Its `added_tokens` are
+/// matched verbatim in the raw text ([CLS], [SEP], [MASK], …); [CLS]/[SEP] come from the post-processor
+/// (TemplateProcessing or BertProcessing). Approximations, none of which BERT-family sentence models use:
+/// an added token with `normalized: true` is still matched in the raw text, `single_word` is ignored
+/// (`lstrip`/`rstrip` only move whitespace, which the pre-tokenizer drops anyway).
+/// Its `truncation`/`padding` blocks are ignored: callers pass `maxTokens`.
 ///
 /// Otherwise `vocab.txt` (one token per line, id = line number) with `tokenizer_config.json`
 /// (`do_lower_case`, `strip_accents`, `tokenize_chinese_chars`, special token names), as `BertTokenizerFast`
@@ -65,7 +68,8 @@ extension WordPieceTokenizer {
             guard let content = added["content"] as? String, let id = (added["id"] as? NSNumber)?.int32Value else {
                 throw TokenizerError.malformed(file: file, reason: "added_tokens entry without content/id")
             }
-            if added["special"] as? Bool ?? false { specials[content] = id }
+            // Every added token is matched in the text, special or not, as `tokenizers` does.
+            specials[content] = id
         }
 
         var cls = tokenName(config["cls_token"]) ?? "[CLS]"
