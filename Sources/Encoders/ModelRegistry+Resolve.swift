@@ -20,6 +20,10 @@ extension ModelRegistry {
         guard let hiddenSize = config["hidden_size"] as? Int, hiddenSize > 0 else {
             throw .inconsistent(field: "config.json", detail: "no positive integer hidden_size")
         }
+        if let modelType = config["model_type"] as? String, modelType != "bert" {
+            // RoBERTa/XLM-R shift positions and use other tokenizers; DistilBERT names tensors differently.
+            throw .inconsistent(field: "config.json", detail: "model_type \(modelType) is not served by the bert architecture")
+        }
         let maxPositions = config["max_position_embeddings"] as? Int ?? 512
         guard exists("model.safetensors") else {
             let hint = exists("pytorch_model.bin") ? " (pytorch_model.bin is not read: convert it to safetensors)" : ""
@@ -57,8 +61,11 @@ extension ModelRegistry {
             throw .inconsistent(field: "dimensions", detail: "manifest says \(d), config.json hidden_size is \(hiddenSize)")
         }
         var maxTokens = entry.maxTokens
-        if maxTokens == nil, exists("sentence_bert_config.json") {
-            maxTokens = try json(file("sentence_bert_config.json"))["max_seq_length"] as? Int
+        var lowercasesInput = false
+        if exists("sentence_bert_config.json") {
+            let st = try json(file("sentence_bert_config.json"))
+            maxTokens = maxTokens ?? st["max_seq_length"] as? Int
+            lowercasesInput = st["do_lower_case"] as? Bool ?? false
         }
         if maxTokens == nil, exists("tokenizer_config.json"),
            let n = try json(file("tokenizer_config.json"))["model_max_length"] as? Double, n > 0, n < 1e9 {
@@ -82,7 +89,8 @@ extension ModelRegistry {
             id: entry.id, architecture: entry.architecture, folder: folder, config: file("config.json"),
             weights: file("model.safetensors"), tokenizerDirectory: folder, dimensions: hiddenSize,
             maxTokens: limit, pooling: pooling, normalize: entry.normalize ?? hasNormalize, prompts: prompts ?? [:],
-            instructionTemplate: entry.instructionTemplate, isDefault: entry.isDefault, version: version,
+            instructionTemplate: entry.instructionTemplate, isDefault: entry.isDefault, lowercasesInput: lowercasesInput,
+            version: version,
             weightsSHA256: weightsSHA, fingerprint: fingerprint(id: entry.id, weights: identity, version: version))
     }
 

@@ -14,7 +14,8 @@ import Tokenizers
 /// - pooling: manifest, else the pooling config of the Pooling module in modules.json (default 1_Pooling/),
 ///   else mean; normalize: manifest, else whether modules.json lists a Normalize module;
 /// - prompts: manifest, else config_sentence_transformers.json `prompts`;
-/// - modules that change the vector (Dense, ...) are refused by name.
+/// - modules that change the vector (Dense, ...) are refused by name, and so is a config.json `model_type`
+///   other than `bert` (RoBERTa, XLM-R, DistilBERT need other code).
 ///
 /// Fingerprint: FNV-1a 64 of "rosetta-space-v1", id, weights identity and version, as
 /// "<id>:<16 hex>". Weights identity is the manifest sha256; for a hand-copied folder without one it is the
@@ -107,6 +108,10 @@ public struct LoadedModel: Sendable {
         let tokenizer: WordPieceTokenizer
         do { tokenizer = try WordPieceTokenizer.load(directory: spec.tokenizerDirectory) } catch {
             throw .loadFailed("tokenizer: \(error)")
+        }
+        if spec.lowercasesInput && !tokenizer.normalizer.lowercase {
+            throw .inconsistent(field: "sentence_bert_config.json",
+                                detail: "do_lower_case with a cased tokenizer is not supported")
         }
         let model: BERT
         do {

@@ -21,6 +21,9 @@ public struct ModelSpec: Sendable, Equatable {
     public var prompts: [String: String]
     public var instructionTemplate: String
     public var isDefault: Bool
+    /// sentence_bert_config.json `do_lower_case`: sentence-transformers lowercases the text before the
+    /// tokenizer. Served only when the tokenizer lowercases anyway (checked at load).
+    public var lowercasesInput: Bool
     /// `source.version`, or "local" for a hand-copied folder.
     public var version: String
     /// sha256 of the weights from the manifest, nil for a hand-copied folder without one.

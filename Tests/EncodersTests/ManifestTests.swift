@@ -162,6 +162,15 @@ import Tokenizers
             try ModelRegistry.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert, files: [.init(path: "extra.bin")],
                                                           pooling: .mean), folder: good)
         }
+        let roberta = try Self.sentenceModelFolder()
+        defer { try? FileManager.default.removeItem(at: roberta.deletingLastPathComponent()) }
+        var config = try Fixtures.json(roberta.appendingPathComponent("config.json")) as! [String: Any]
+        config["model_type"] = "xlm-roberta"
+        try JSONSerialization.data(withJSONObject: config).write(to: roberta.appendingPathComponent("config.json"))
+        #expect { try ModelRegistry.resolve(bert, folder: roberta) } throws: { error in
+            guard case .inconsistent(field: "config.json", let detail)? = error as? ModelRegistry.SkipReason else { return false }
+            return detail.contains("xlm-roberta")
+        }
         #expect(throws: ModelRegistry.SkipReason.architectureNotSupported("clip")) {
             try ModelRegistry.resolve(ModelManifest.Entry(id: "tiny", architecture: .clip), folder: good)
         }
