@@ -24,8 +24,13 @@ import Tensor
 ///
 /// Batching: sequences are packed back to back ([Σ seqLen, d], no padding rows) so the linear layers spend no FLOP
 /// on padding; attention runs per sequence, which is exactly the padded computation with an attention mask.
+/// Threads: a batch is split into `threads` groups of sequences (balanced by tokens) run concurrently, each with
+/// its own scratch; a single sequence is split inside each op instead (GEMM column blocks, attention heads).
+/// OpenBLAS should then run single-threaded (`BLAS.setThreadCount(1)`, which `init` does when threads > 1).
 public final class BERT: Sendable {
     public let config: BERTConfig
+    /// Concurrent workers per forward pass.
+    public let threads: Int
     let embeddings: Embeddings
     let layers: [Layer]
     private let scratchPool = Mutex<[Scratch]>([])
@@ -38,18 +43,16 @@ public final class BERT: Sendable {
         let normBias: Tensor        // embeddings.LayerNorm.bias [d]
     }
 
+    /// Linear layers are `LinearWeights`: the checkpoint's [dOut, dIn] weight stored transposed for SGEMM.
     struct Layer: Sendable {
         // Q, K, V stacked at load so one SGEMM computes all three (wider N, better BLAS efficiency):
-        let qkvWeight: Tensor       // encoder.layer.{i}.attention.self.{query,key,value}.weight [d, d] each -> [3d, d]
-        let qkvBias: Tensor         // encoder.layer.{i}.attention.self.{query,key,value}.bias [d] each -> [3d]
-        let attnOutWeight: Tensor   // encoder.layer.{i}.attention.output.dense.weight [d, d]
-        let attnOutBias: Tensor     // encoder.layer.{i}.attention.output.dense.bias [d]
+        let qkv: LinearWeights      // encoder.layer.{i}.attention.self.{query,key,value}.weight [d, d] each -> [3d, d],
+                                    //   .bias [d] each -> [3d]
+        let attnOut: LinearWeights  // encoder.layer.{i}.attention.output.dense.{weight [d, d], bias [d]}
         let attnNormWeight: Tensor  // encoder.layer.{i}.attention.output.LayerNorm.weight [d]
         let attnNormBias: Tensor    // encoder.layer.{i}.attention.output.LayerNorm.bias [d]
-        let ffnInWeight: Tensor     // encoder.layer.{i}.intermediate.dense.weight [dFF, d]
-        let ffnInBias: Tensor       // encoder.layer.{i}.intermediate.dense.bias [dFF]
-        let ffnOutWeight: Tensor    // encoder.layer.{i}.output.dense.weight [d, dFF]
-        let ffnOutBias: Tensor      // encoder.layer.{i}.output.dense.bias [d]
+        let ffnIn: LinearWeights    // encoder.layer.{i}.intermediate.dense.{weight [dFF, d], bias [dFF]}
+        let ffnOut: LinearWeights   // encoder.layer.{i}.output.dense.{weight [d, dFF], bias [d]}
         let ffnNormWeight: Tensor   // encoder.layer.{i}.output.LayerNorm.weight [d]
         let ffnNormBias: Tensor     // encoder.layer.{i}.output.LayerNorm.bias [d]
     }
@@ -57,30 +60,33 @@ public final class BERT: Sendable {
     /// Per-forward activations (llama2.c's RunState), sized for `tokens` packed rows and sequences up to `maxLen`.
     /// Reused across layers and, through the model's pool, across requests.
     public final class Scratch: @unchecked Sendable {  // owned by one forward at a time
-        let tokens: Int, maxLen: Int
+        let tokens: Int, maxLen: Int, workers: Int
         let hidden: Tensor          // [tokens, d] residual stream
         let qkv: Tensor             // [tokens, 3d]
         let context: Tensor         // [tokens, d] attention output before the projection
         let projected: Tensor       // [tokens, d] sublayer output before residual + norm
         let ffn: Tensor             // [tokens, dFF]
-        let scores: Tensor          // [maxLen²] one head's attention matrix
+        let scores: Tensor          // [workers, maxLen²] one head's attention matrix per worker
 
-        public init(config: BERTConfig, tokens: Int, maxLen: Int) {
+        public init(config: BERTConfig, tokens: Int, maxLen: Int, workers: Int = 1) {
             let (d, dFF) = (config.hiddenSize, config.intermediateSize)
             self.tokens = tokens
             self.maxLen = maxLen
+            self.workers = max(1, workers)
             hidden = Tensor(zeros: [tokens, d])
             qkv = Tensor(zeros: [tokens, 3 * d])
             context = Tensor(zeros: [tokens, d])
             projected = Tensor(zeros: [tokens, d])
             ffn = Tensor(zeros: [tokens, dFF])
-            scores = Tensor(zeros: [maxLen * maxLen])
+            scores = Tensor(zeros: [self.workers * maxLen * maxLen])
         }
     }
 
-    public init(config: BERTConfig, weights file: SafeTensors) throws(EncoderError) {
+    public init(config: BERTConfig, weights file: SafeTensors, threads: Int = 1) throws(EncoderError) {
         try config.validate(file: file.path)
         self.config = config
+        self.threads = max(1, threads)
+        if self.threads > 1 { BLAS.setThreadCount(1) }
         let (d, dFF) = (config.hiddenSize, config.intermediateSize)
         let root = WeightLoader(file: file)
         let vb = root.contains("bert.embeddings.word_embeddings.weight") ? root.pp("bert") : root
@@ -104,23 +110,18 @@ public final class BERT: Sendable {
                 qkvWeights.append(try w.tensor("weight", shape: [d, d]))
                 qkvBiases.append(try w.tensor("bias", shape: [d]))
             }
-            let (qkvWeight, qkvBias): (Tensor, Tensor)
-            do {
-                (qkvWeight, qkvBias) = (try Tensor.concatenatingRows(qkvWeights), try Tensor.concatenating(qkvBiases))
-            } catch {
-                throw .tensor(error)
-            }
+            let attnDense = attnOut.pp("dense"), ffnInDense = lb.pp("intermediate").pp("dense")
+            let ffnOutDense = lb.pp("output").pp("dense")
             layers.append(Layer(
-                qkvWeight: qkvWeight,
-                qkvBias: qkvBias,
-                attnOutWeight: try attnOut.pp("dense").tensor("weight", shape: [d, d]),
-                attnOutBias: try attnOut.pp("dense").tensor("bias", shape: [d]),
+                qkv: try BERT.prepare(try BERT.stack(qkvWeights), try BERT.stack(qkvBiases)),
+                attnOut: try BERT.prepare(try attnDense.tensor("weight", shape: [d, d]),
+                                          try attnDense.tensor("bias", shape: [d])),
                 attnNormWeight: try attnOut.pp("LayerNorm").tensor("weight", shape: [d]),
                 attnNormBias: try attnOut.pp("LayerNorm").tensor("bias", shape: [d]),
-                ffnInWeight: try lb.pp("intermediate").pp("dense").tensor("weight", shape: [dFF, d]),
-                ffnInBias: try lb.pp("intermediate").pp("dense").tensor("bias", shape: [dFF]),
-                ffnOutWeight: try lb.pp("output").pp("dense").tensor("weight", shape: [d, dFF]),
-                ffnOutBias: try lb.pp("output").pp("dense").tensor("bias", shape: [d]),
+                ffnIn: try BERT.prepare(try ffnInDense.tensor("weight", shape: [dFF, d]),
+                                        try ffnInDense.tensor("bias", shape: [dFF])),
+                ffnOut: try BERT.prepare(try ffnOutDense.tensor("weight", shape: [d, dFF]),
+                                         try ffnOutDense.tensor("bias", shape: [d])),
                 ffnNormWeight: try lb.pp("output").pp("LayerNorm").tensor("weight", shape: [d]),
                 ffnNormBias: try lb.pp("output").pp("LayerNorm").tensor("bias", shape: [d])))
         }
@@ -130,12 +131,58 @@ public final class BERT: Sendable {
         try root.finish()
     }
 
+    /// Checkpoint [dOut, dIn] weight + bias -> SGEMM-ready `LinearWeights`.
+    private static func prepare(_ weight: Tensor, _ bias: Tensor) throws(EncoderError) -> LinearWeights {
+        do { return try LinearWeights(weight: weight, bias: bias) } catch { throw .tensor(error) }
+    }
+
+    /// Q, K, V parameters stacked along the output dimension (rows for weights, elements for biases).
+    private static func stack(_ parts: [Tensor]) throws(EncoderError) -> Tensor {
+        do {
+            return parts[0].rank == 1 ? try Tensor.concatenating(parts) : try Tensor.concatenatingRows(parts)
+        } catch {
+            throw .tensor(error)
+        }
+    }
+
     /// Final hidden states [seqLen, d] of each sequence (token ids with special tokens), padding removed.
     public func forward(batch: [[Int32]]) throws(EncoderError) -> [Tensor] {
+        try validate(batch)
+        let groups = threads > 1 && batch.count > 1 ? balancedGroups(batch.map(\.count), parts: threads) : [Array(batch.indices)]
+        if groups.count == 1 {
+            return try forwardGroup(batch, workers: threads)
+        }
+        // One group of whole sequences per worker, each with its own scratch and single-threaded ops.
+        let outcomes = Mutex<[Int: Result<[Tensor], EncoderError>]>([:])
+        Parallel.forEach(groups.count) { g in
+            let outcome = Result { () throws(EncoderError) in try self.forwardGroup(groups[g].map { batch[$0] }, workers: 1) }
+            outcomes.withLock { $0[g] = outcome }
+        }
+        var out = [Tensor?](repeating: nil, count: batch.count)
+        for (g, group) in groups.enumerated() {
+            let tensors = try outcomes.withLock { $0[g]! }.get()
+            for (i, t) in zip(group, tensors) { out[i] = t }
+        }
+        return out.map { $0! }
+    }
+
+    private func forwardGroup(_ batch: [[Int32]], workers: Int) throws(EncoderError) -> [Tensor] {
         let lengths = batch.map(\.count)
-        let scratch = takeScratch(tokens: lengths.reduce(0, +), maxLen: lengths.max() ?? 0)
+        let scratch = takeScratch(tokens: lengths.reduce(0, +), maxLen: lengths.max() ?? 0, workers: workers)
         defer { returnScratch(scratch) }
         return try forward(batch: batch, scratch: scratch)
+    }
+
+    /// Splits sequence indices into at most `parts` groups of similar cost (longest first to the lightest group).
+    private func balancedGroups(_ lengths: [Int], parts: Int) -> [[Int]] {
+        var groups = [[Int]](repeating: [], count: min(parts, lengths.count))
+        var load = [Int](repeating: 0, count: groups.count)
+        for i in lengths.indices.sorted(by: { lengths[$0] > lengths[$1] }) {
+            let g = load.indices.min { load[$0] < load[$1] }!
+            groups[g].append(i)
+            load[g] += lengths[i] * (config.hiddenSize + lengths[i])  // linear layers ∝ L·d, attention ∝ L²
+        }
+        return groups.filter { !$0.isEmpty }
     }
 
     /// `forward(batch:)` with caller-owned scratch (must hold at least Σ seqLen tokens and the longest sequence).
@@ -148,7 +195,7 @@ public final class BERT: Sendable {
         }
         if tokens == 0 { return [] }
         let segments = Ops.packedSegments(lengths: lengths)
-        let d = config.hiddenSize, eps = config.layerNormEps
+        let d = config.hiddenSize, eps = config.layerNormEps, w = s.workers
         do {
             // Views of the scratch sized to this batch.
             let h = try s.hidden.rows(0..<tokens), qkv = try s.qkv.rows(0..<tokens)
@@ -167,20 +214,19 @@ public final class BERT: Sendable {
 
             for layer in layers {
                 // Self-attention: Q, K, V in one projection                         qkv [tokens, 3d]
-                try Ops.linear(h, weight: layer.qkvWeight, bias: layer.qkvBias, into: qkv)
+                try Ops.linear(h, layer.qkv, workers: w, into: qkv)
                 // softmax(QKᵀ/√headDim)·V per sequence and head (the padding mask)   ctx [tokens, d]
                 try Ops.attention(q: q, k: k, v: v, nHeads: config.numAttentionHeads, segments: segments,
-                                  scores: s.scores, into: ctx)
+                                  scores: s.scores, workers: w, into: ctx)
                 // Output projection                                                   proj [tokens, d]
-                try Ops.linear(ctx, weight: layer.attnOutWeight, bias: layer.attnOutBias, into: proj)
+                try Ops.linear(ctx, layer.attnOut, workers: w, into: proj)
                 // Residual + post-LayerNorm                                           h [tokens, d]
                 try Ops.layerNorm(proj, residual: h, gamma: layer.attnNormWeight, beta: layer.attnNormBias,
                                   eps: eps, into: h)
                 // Feed-forward: GELU(h·W1ᵀ + b1)                                      ffn [tokens, dFF]
-                try Ops.linear(h, weight: layer.ffnInWeight, bias: layer.ffnInBias, into: ffn)
-                try Ops.gelu(ffn, into: ffn)
+                try Ops.linear(h, layer.ffnIn, activation: .gelu, workers: w, into: ffn)
                 // ·W2ᵀ + b2                                                           proj [tokens, d]
-                try Ops.linear(ffn, weight: layer.ffnOutWeight, bias: layer.ffnOutBias, into: proj)
+                try Ops.linear(ffn, layer.ffnOut, workers: w, into: proj)
                 // Residual + post-LayerNorm                                           h [tokens, d]
                 try Ops.layerNorm(proj, residual: h, gamma: layer.ffnNormWeight, beta: layer.ffnNormBias,
                                   eps: eps, into: h)
@@ -206,12 +252,13 @@ public final class BERT: Sendable {
     }
 
     /// A pooled scratch large enough for the batch (or a new one); scratch objects are never shared concurrently.
-    private func takeScratch(tokens: Int, maxLen: Int) -> Scratch {
+    private func takeScratch(tokens: Int, maxLen: Int, workers: Int) -> Scratch {
         let reused = scratchPool.withLock { pool -> Scratch? in
-            guard let i = pool.lastIndex(where: { $0.tokens >= tokens && $0.maxLen >= maxLen }) else { return nil }
+            guard let i = pool.lastIndex(where: { $0.tokens >= tokens && $0.maxLen >= maxLen && $0.workers == workers })
+            else { return nil }
             return pool.remove(at: i)
         }
-        return reused ?? Scratch(config: config, tokens: tokens, maxLen: maxLen)
+        return reused ?? Scratch(config: config, tokens: tokens, maxLen: maxLen, workers: workers)
     }
 
     private func returnScratch(_ scratch: Scratch) {
@@ -220,7 +267,7 @@ public final class BERT: Sendable {
         scratchPool.withLock { pool in
             pool.append(scratch)
             pool.sort { $0.tokens > $1.tokens }
-            if pool.count > 4 { pool.removeLast() }
+            if pool.count > 8 { pool.removeLast() }
         }
     }
 }

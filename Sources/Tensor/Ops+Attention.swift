@@ -20,9 +20,10 @@ extension Ops {
     /// the rows of segment s and the columns h·headDim ..< (h+1)·headDim.
     ///
     /// - q, k, v, out: [tokens, dModel] (row strides may differ, e.g. views into a fused QKV matrix).
-    /// - scores: scratch with at least maxLen² elements (maxLen = the longest segment); reused across calls.
+    /// - scores: scratch with at least workers·maxLen² elements (maxLen = the longest segment); reused across calls.
+    /// - workers: the (segment, head) pairs are shared among this many concurrent workers.
     public static func attention(q: Tensor, k: Tensor, v: Tensor, nHeads: Int, segments: [Range<Int>],
-                                 scores: Tensor, into out: Tensor) throws(TensorError) {
+                                 scores: Tensor, workers: Int = 1, into out: Tensor) throws(TensorError) {
         try requireMatrix("attention.q", q)
         let (tokens, dModel) = (q.shape[0], q.shape[1])
         try requireMatrix("attention.k", k, rows: tokens, cols: dModel)
@@ -32,8 +33,9 @@ extension Ops {
             throw .invalidArgument(op: "attention", detail: "dModel \(dModel) not divisible by nHeads \(nHeads)")
         }
         let maxLen = segments.map(\.count).max() ?? 0
-        guard scores.isContiguous, scores.count >= maxLen * maxLen else {
-            throw .shapeMismatch(op: "attention.scores", expected: [maxLen, maxLen], actual: scores.shape)
+        let workers = max(1, min(workers, segments.count * nHeads))
+        guard scores.isContiguous, scores.count >= workers * maxLen * maxLen else {
+            throw .shapeMismatch(op: "attention.scores", expected: [workers, maxLen, maxLen], actual: scores.shape)
         }
         for segment in segments where segment.lowerBound < 0 || segment.upperBound > tokens {
             throw .invalidSlice(op: "attention.segments", shape: q.shape, range: segment)
@@ -41,11 +43,12 @@ extension Ops {
         let headDim = dModel / nHeads
         let scale = 1 / Float(headDim).squareRoot()
         let (ldq, ldk, ldv, ldo) = (q.strides[0], k.strides[0], v.strides[0], out.strides[0])
-        let s = scores.pointer
-        for segment in segments where !segment.isEmpty {
-            let len = segment.count
-            for h in 0..<nHeads {
-                let col = h * headDim
+        let tasks = segments.filter { !$0.isEmpty }.flatMap { segment in (0..<nHeads).map { (segment, $0) } }
+        let shares = Parallel.blocks(tasks.count, parts: workers, align: 1)
+        Parallel.forEach(shares.count) { worker in
+            let s = scores.pointer + worker * maxLen * maxLen
+            for (segment, h) in tasks[shares[worker]] {
+                let len = segment.count, col = h * headDim
                 // S [len, len] = Q_h Kᵀ_h · scale
                 BLAS.sgemm(transposeA: false, transposeB: true, m: len, n: len, k: headDim, alpha: scale,
                            a: q.pointer + segment.lowerBound * ldq + col, lda: ldq,

@@ -40,11 +40,15 @@ extension Ops {
         try requireMatrix("gelu", x)
         try requireMatrix("gelu", out, rows: x.shape[0], cols: x.shape[1])
         for row in 0..<x.shape[0] {
-            mapVector(x.pointer + row * x.strides[0], out.pointer + row * out.strides[0], x.shape[1]) { v in
-                v * 0.5 * (1 + verf(v * 0.707_106_781_186_547_5))
-            }
+            mapVector(x.pointer + row * x.strides[0], out.pointer + row * out.strides[0], x.shape[1], geluVector)
         }
     }
+
+    @inlinable @inline(__always)
+    static func geluVector(_ v: Vec16) -> Vec16 { v * 0.5 * (1 + verf(v * 0.707_106_781_186_547_5)) }
+
+    @inlinable @inline(__always)
+    static func geluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) { mapVector(p, p, count, geluVector) }
 
     /// Layer normalisation over each row: (x - mean) / sqrt(var + eps) · gamma + beta (biased variance, as
     /// PyTorch). When `residual` is given the row normalised is x + residual (the post-LN transformer's

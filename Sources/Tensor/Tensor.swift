@@ -143,6 +143,22 @@ public struct Tensor: @unchecked Sendable {
         return out
     }
 
+    /// The transpose of a rank-2 tensor as a new contiguous tensor (copies, in cache-sized tiles).
+    public func transposedCopy() throws(TensorError) -> Tensor {
+        guard rank == 2 else { throw .invalidArgument(op: "transposedCopy", detail: "rank \(rank) tensor") }
+        let (rows, cols) = (shape[0], shape[1])
+        let out = Tensor(zeros: [cols, rows])
+        let tile = 32
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            for c0 in stride(from: 0, to: cols, by: tile) {
+                for r in r0..<min(r0 + tile, rows) {
+                    for c in c0..<min(c0 + tile, cols) { out.pointer[c * rows + r] = pointer[r * strides[0] + c * strides[1]] }
+                }
+            }
+        }
+        return out
+    }
+
     /// Concatenates vectors into one contiguous vector (copies).
     public static func concatenating(_ parts: [Tensor]) throws(TensorError) -> Tensor {
         let flat = try concatenatingRows(parts.map { part throws(TensorError) in try part.reshaped([part.count, 1]) })

@@ -12,7 +12,7 @@ import Tensor
         let cls: [[Float]]
     }
 
-    static func load() throws -> (BERT, Expected) {
+    static func load(threads: Int = 1) throws -> (BERT, Expected) {
         let config = try BERTConfig.load(from: Fixtures.tinyBERT.appendingPathComponent("config.json"))
         let weights = try SafeTensors(path: Fixtures.tinyBERT.appendingPathComponent("model.safetensors").path)
         let json = try Fixtures.json(Fixtures.tinyBERT.appendingPathComponent("expected.json")) as! [String: Any]
@@ -21,7 +21,7 @@ import Tensor
             hidden: (json["hidden_states"] as! [[[Double]]]).map { $0.map { $0.map(Float.init) } },
             mean: (json["mean"] as! [[Double]]).map { $0.map(Float.init) },
             cls: (json["cls"] as! [[Double]]).map { $0.map(Float.init) })
-        return (try BERT(config: config, weights: weights), expected)
+        return (try BERT(config: config, weights: weights, threads: threads), expected)
     }
 
     @Test func matchesTransformersOneByOne() throws {
@@ -47,6 +47,19 @@ import Tensor
         let reversed = try model.forward(batch: expected.sequences.reversed() + [expected.sequences[0]])
         #expect(maxAbsDiff(reversed.last!.toArray(), batch[0].toArray()) < 1e-5)
         #expect(maxAbsDiff(reversed[0].toArray(), batch.last!.toArray()) < 1e-5)
+    }
+
+    /// Threads: groups of sequences per worker for batches, split ops for one sequence — same numbers.
+    @Test(arguments: [2, 3])
+    func threadedForwardMatchesSingleThreaded(threads: Int) throws {
+        let (single, expected) = try Self.load()
+        let (threaded, _) = try Self.load(threads: threads)
+        let reference = try single.forward(batch: expected.sequences)
+        let batch = try threaded.forward(batch: expected.sequences)
+        for (a, b) in zip(batch, reference) { #expect(maxAbsDiff(a.toArray(), b.toArray()) < 1e-5) }
+        for (ids, b) in zip(expected.sequences, reference) {
+            #expect(maxAbsDiff(try threaded.forward(batch: [ids])[0].toArray(), b.toArray()) < 1e-5)
+        }
     }
 
     @Test func poolingMatchesReference() throws {

@@ -114,6 +114,28 @@ import Testing
         #expect(maxAbsDifference(y, Reference.linear(x.copy(), weight: w, bias: b)) < 1e-5)
     }
 
+    @Test(arguments: [1, 2, 3])
+    func preparedLinearWithWorkersMatchesReference(workers: Int) throws {
+        var rng = SeededRandom(seed: 17)
+        let x = rng.tensor([9, 40]), w = rng.tensor([70, 40]), b = rng.tensor([70])
+        let layer = try LinearWeights(weight: w, bias: b)
+        #expect(layer.dIn == 40 && layer.dOut == 70)
+        let y = Tensor(zeros: [9, 70])
+        try Ops.linear(x, layer, workers: workers, into: y)
+        let expected = Reference.linear(x, weight: w, bias: b)
+        #expect(maxAbsDifference(y, expected) < 1e-5)
+        try Ops.linear(x, layer, activation: .gelu, workers: workers, into: y)
+        #expect(maxAbsDifference(y, Reference.gelu(expected)) < 1e-5)
+        try Ops.linear(x, weight: w, bias: nil, workers: workers, into: y)
+        #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < 1e-5)
+    }
+
+    @Test func transposedCopy() throws {
+        let t = try Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]).transposedCopy()
+        #expect(t.shape == [3, 2])
+        #expect(t.toArray() == [1, 4, 2, 5, 3, 6])
+    }
+
     @Test func elementwiseOpsMatchReference() throws {
         var rng = SeededRandom(seed: 11)
         let x = rng.tensor([9, 48], scale: 6)
@@ -163,13 +185,15 @@ import Testing
         let qkv = rng.tensor([tokens, 3 * dModel])
         let (q, k, v) = (try qkv.columns(0..<dModel), try qkv.columns(dModel..<2 * dModel),
                          try qkv.columns(2 * dModel..<3 * dModel))
-        let out = Tensor(zeros: [tokens, dModel])
-        try Ops.attention(q: q, k: k, v: v, nHeads: nHeads,
-                          segments: Ops.paddedSegments(lengths: lengths, paddedLength: paddedLength),
-                          scores: Tensor(zeros: [paddedLength * paddedLength]), into: out)
         let expected = Reference.attention(q: q.copy(), k: k.copy(), v: v.copy(), nHeads: nHeads,
                                            lengths: lengths, paddedLength: paddedLength)
-        #expect(maxAbsDifference(out, expected) < 1e-5)
+        for workers in [1, 2, 3] {
+            let out = Tensor(zeros: [tokens, dModel])
+            try Ops.attention(q: q, k: k, v: v, nHeads: nHeads,
+                              segments: Ops.paddedSegments(lengths: lengths, paddedLength: paddedLength),
+                              scores: Tensor(zeros: [workers * paddedLength * paddedLength]), workers: workers, into: out)
+            #expect(maxAbsDifference(out, expected) < 1e-5)
+        }
     }
 
     @Test func packedAttentionEqualsPadded() throws {
