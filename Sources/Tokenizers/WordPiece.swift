@@ -23,16 +23,19 @@ public struct WordPieceTokenizer: Sendable {
     public let modelMaxLength: Int?
 
     /// Word-initial pieces.
-    private let initial: [Piece: Int32]
-    /// Continuation pieces, stored without the `##` prefix so a lookup never builds a prefixed string.
-    private let continuation: [Piece: Int32]
+    private let initial: PieceTable
+    /// Continuation pieces, stored without the `##` prefix so a lookup never builds a prefixed key.
+    private let continuation: PieceTable
     /// Longest piece in scalars: no candidate longer than this can match.
     private let maxPieceLength: Int
     /// id -> token, for `tokenize`.
     private let tokens: [String]
     /// Special tokens matched in the raw text, longest first.
     private let specials: [(scalars: [Unicode.Scalar], id: Int32)]
-    private let specialFirstScalars: Set<Unicode.Scalar>
+    /// First scalars of the special tokens: a bitmap for ASCII (the per-scalar test on the hot path), a set for
+    /// the rest.
+    private let specialFirstASCII: (low: UInt64, high: UInt64)
+    private let specialFirstOther: Set<Unicode.Scalar>
 
     /// - Parameters:
     ///   - vocabulary: token -> id (the WordPiece `model.vocab`).
@@ -56,21 +59,21 @@ public struct WordPieceTokenizer: Sendable {
 
         // Prefix tests on scalars, not Characters: in "##ि" the second "#" and the vowel sign form one grapheme.
         let prefix = Array(continuingSubwordPrefix.unicodeScalars)
-        var initial = [Piece: Int32](minimumCapacity: vocabulary.count)
-        var continuation = [Piece: Int32]()
+        let prefixBytes = continuingSubwordPrefix.utf8.count
+        var initial: [(key: [UInt8], id: Int32)] = []
+        var continuation: [(key: [UInt8], id: Int32)] = []
+        initial.reserveCapacity(vocabulary.count)
         var maxPieceLength = 0
         for (token, id) in vocabulary {
             let scalars = token.unicodeScalars
-            initial[Piece(token)] = id
+            initial.append((Array(token.utf8), id))
             if !prefix.isEmpty, scalars.starts(with: prefix), scalars.count > prefix.count {
-                var stripped = String()
-                stripped.unicodeScalars.append(contentsOf: scalars.dropFirst(prefix.count))
-                continuation[Piece(stripped)] = id
+                continuation.append((Array(token.utf8.dropFirst(prefixBytes)), id))
             }
             maxPieceLength = max(maxPieceLength, scalars.count)
         }
-        self.initial = initial
-        self.continuation = prefix.isEmpty ? initial : continuation
+        self.initial = PieceTable(initial)
+        self.continuation = prefix.isEmpty ? self.initial : PieceTable(continuation)
         self.maxPieceLength = maxPieceLength
 
         let allIds = Array(vocabulary.values) + Array(specialTokens.values)
@@ -83,13 +86,23 @@ public struct WordPieceTokenizer: Sendable {
             .map { (scalars: Array($0.key.unicodeScalars), id: $0.value) }
             .sorted { $0.scalars.count != $1.scalars.count ? $0.scalars.count > $1.scalars.count : $0.id < $1.id }
         self.specials = specials
-        self.specialFirstScalars = Set(specials.map { $0.scalars[0] })
+        var low: UInt64 = 0, high: UInt64 = 0
+        var other = Set<Unicode.Scalar>()
+        for first in specials.map({ $0.scalars[0] }) {
+            switch first.value {
+            case 0..<64: low |= 1 << UInt64(first.value)
+            case 64..<128: high |= 1 << UInt64(first.value - 64)
+            default: other.insert(first)
+            }
+        }
+        self.specialFirstASCII = (low, high)
+        self.specialFirstOther = other
     }
 
     /// Number of ids the model's embedding table must hold (highest id + 1).
     public var vocabularySize: Int { tokens.count }
 
-    /// The token string of an id ("" for an unused id).
+    /// The token string of an id: nil outside the table, "" for an id no token uses.
     public func token(for id: Int32) -> String? {
         tokens.indices.contains(Int(id)) ? tokens[Int(id)] : nil
     }
@@ -134,7 +147,7 @@ public struct WordPieceTokenizer: Sendable {
         var segmentStart = 0
         var i = 0
         while i < scalars.count && ids.count < limit {
-            if specialFirstScalars.contains(scalars[i]), let special = special(at: i, in: scalars) {
+            if mayStartSpecial(scalars[i]), let special = special(at: i, in: scalars) {
                 appendSegment(scalars[segmentStart..<i], to: &ids, limit: limit)
                 if ids.count < limit { ids.append(special.id) }
                 i += special.scalars.count
@@ -147,6 +160,15 @@ public struct WordPieceTokenizer: Sendable {
             appendSegment(scalars[segmentStart...], to: &ids, limit: limit)
         }
         return ids
+    }
+
+    @inline(__always)
+    private func mayStartSpecial(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0..<64: return specialFirstASCII.low & (1 << UInt64(s.value)) != 0
+        case 64..<128: return specialFirstASCII.high & (1 << UInt64(s.value - 64)) != 0
+        default: return !specialFirstOther.isEmpty && specialFirstOther.contains(s)
+        }
     }
 
     private func special(at i: Int, in scalars: [Unicode.Scalar]) -> (scalars: [Unicode.Scalar], id: Int32)? {
@@ -166,7 +188,7 @@ public struct WordPieceTokenizer: Sendable {
     }
 
     /// Per-segment buffers reused across words: the word's UTF-8 bytes and each scalar's byte offset, so a
-    /// candidate piece is one `String(decoding:)` of a byte range (no per-scalar appends).
+    /// candidate piece is a byte range looked up as is.
     struct WordScratch {
         var utf8: [UInt8] = []
         var offsets: [Int] = []
@@ -195,9 +217,8 @@ public struct WordPieceTokenizer: Sendable {
                 var end = min(n, start + maxPieceLength)
                 var found: Int32?
                 while start < end {
-                    let candidate = Piece(String(decoding: UnsafeBufferPointer(rebasing: bytes[offsets[start]..<offsets[end]]),
-                                                 as: UTF8.self))
-                    if let id = (start == 0 ? initial : continuation)[candidate] {
+                    let candidate = UnsafeBufferPointer(rebasing: bytes[offsets[start]..<offsets[end]])
+                    if let id = (start == 0 ? initial : continuation).lookup(candidate) {
                         found = id
                         break
                     }
@@ -214,25 +235,5 @@ public struct WordPieceTokenizer: Sendable {
             ids.removeSubrange(mark...)
             ids.append(unkId)
         }
-    }
-}
-
-/// A vocabulary key compared by its exact UTF-8 bytes. `String`'s own `==`/`hash` use canonical
-/// equivalence, which would merge distinct vocabulary entries ("é" precomposed vs "e" + U+0301) that the
-/// reference keeps apart.
-struct Piece: Hashable, Sendable {
-    var text: String
-    init(_ text: String) { self.text = text }
-
-    static func == (a: Piece, b: Piece) -> Bool {
-        var a = a.text, b = b.text
-        return a.withUTF8 { x in
-            b.withUTF8 { y in x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0) }
-        }
-    }
-
-    func hash(into hasher: inout Hasher) {
-        var text = text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
