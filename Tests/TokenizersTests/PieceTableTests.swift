@@ -8,7 +8,8 @@ import Testing
 
     @Test func keysAreExactBytes() {
         // "é" precomposed and decomposed are canonically equivalent Strings but distinct vocabulary entries.
-        let table = PieceTable([(Array("\u{E9}".utf8), 1), (Array("e\u{301}".utf8), 2), (Array("e".utf8), 3)])
+        let pairs: [(key: [UInt8], id: Int32)] = [(Array("\u{E9}".utf8), 1), (Array("e\u{301}".utf8), 2), (Array("e".utf8), 3)]
+        let table = PieceTable(pairs)
         #expect(Self.lookup(table, "\u{E9}") == 1)
         #expect(Self.lookup(table, "e\u{301}") == 2)
         #expect(Self.lookup(table, "e") == 3)
