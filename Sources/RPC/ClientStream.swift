@@ -23,19 +23,28 @@ public final class ClientStream: AsyncSequence, Sendable {
     }
 
     /// Queues one request message; suspends while many are queued. Throws the call's final status
-    /// (or CANCELLED) once the call has ended.
+    /// once the call has ended (FAILED_PRECONDITION if it ended with OK, or after `closeSend`).
+    /// Cancelling the calling Task cancels the call.
     public func send(_ bytes: [UInt8]) async throws(RPCStatus) {
+        if sendClosed.withLock({ $0 }) { throw RPCStatus(.failedPrecondition, "send after closeSend") }
         do {
             try await events.core.write(bytes)
         } catch {
-            throw await events.failure(or: error)
+            // The calling Task was cancelled (which cancels the call, as in `receive`), or the
+            // call has ended: report how it ended (the status may still be on its way).
+            if Task.isCancelled { cancel() }
+            let status = await events.finalStatus()
+            throw status.code == .ok ? RPCStatus(.failedPrecondition, "the call has already finished") : status
         }
     }
 
     /// Tells the server no more requests follow (half-close).
     public func closeSend() {
+        sendClosed.withLock { $0 = true }
         _ = rg_client_stream_close_send(handle.pointer)
     }
+
+    private let sendClosed = Mutex(false)
 
     /// The next response, or nil once the server has finished with OK. A call that ends with any
     /// other status throws it. Cancelling the calling Task cancels the call.
@@ -52,7 +61,7 @@ public final class ClientStream: AsyncSequence, Sendable {
         let message: [UInt8]?
         switch result {
         case .success(let value): message = value
-        case .failure(let error): throw await events.failure(or: error)
+        case .failure(let error): throw error
         }
         if let message { return message }
         let status = await events.finalStatus()
@@ -161,15 +170,6 @@ final class ClientStreamEvents: Sendable {
             }
             if let status { continuation.resume(returning: status) }
         }
-    }
-
-    /// What a failed read or write should report: the call's final status when it has one (a
-    /// write fails as soon as the stream breaks, before the status arrives), else `error`.
-    func failure(or error: RPCStatus) async -> RPCStatus {
-        guard error.code == .cancelled || error.code == .failedPrecondition else { return error }
-        let status = state.withLock { $0.status }
-        if let status, status.code != .ok { return status }
-        return error
     }
 }
 

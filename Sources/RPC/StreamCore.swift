@@ -24,6 +24,7 @@ final class StreamCore: Sendable {
     private let send: @Sendable ([UInt8]) -> Bool
 
     /// `requestRead` and `send` call into the bridge and return false when the call is closed.
+    /// The owner must call `close` when the bridge reports the end of the call.
     init(maxInFlight: Int = 16, requestRead: @escaping @Sendable () -> Bool, send: @escaping @Sendable ([UInt8]) -> Bool) {
         self.maxInFlight = maxInFlight
         self.requestRead = requestRead
@@ -50,12 +51,11 @@ final class StreamCore: Sendable {
                 }
                 if let immediate {
                     continuation.resume(returning: immediate)
-                } else if !requestRead() {
-                    let reader = state.withLock { s in
-                        defer { s.reader = nil }
-                        return s.reader
-                    }
-                    reader?.resume(returning: .failure(RPCStatus(.cancelled, "call is closed")))
+                } else {
+                    // When the bridge refuses (the call just ended), the reader stays pending on
+                    // purpose: the end event (RG_EVENT_DONE / RG_EVENT_FINISHED) is always on its way
+                    // and resolves it with the real outcome, which may still be a clean end.
+                    _ = requestRead()
                 }
             }
         } onCancel: {

@@ -57,15 +57,9 @@ struct BridgeCAPITests {
             h = health_pb2_grpc.HealthStub(ch)
             print(",".join(str(h.Check(health_pb2.HealthCheckRequest(service=s)).status) for s in ["", "rosetta.v1.Embeddings"]))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["RPC_TEST_PYTHON"] ?? "python3")
-        process.arguments = ["-c", script, live.target]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let python = ProcessInfo.processInfo.environment["RPC_TEST_PYTHON"] ?? "python3"
+        let (exitStatus, text) = try await run(python, ["-c", script, live.target])
+        #expect(exitStatus == 0)
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
         #expect(lines.first?.contains("rosetta.v1.Embeddings") == true)

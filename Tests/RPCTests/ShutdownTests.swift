@@ -70,7 +70,7 @@ struct ShutdownTests {
 struct TLSTests {
     @Test func tlsWithSelfSignedCertificate() async throws {
         let dir = try TemporaryDirectory()
-        let (cert, key) = try dir.selfSignedCertificate(name: "server")
+        let (cert, key) = try await dir.selfSignedCertificate(name: "server")
         let live = try LiveServer { $0.tls = TLSConfiguration(certificateChainPath: cert, privateKeyPath: key) }
         let client = try live.client(tls: ClientTLS(rootCertificatesPath: cert))
         #expect(try await client.unary("/test.Echo/Unary", [1, 2, 3], timeout: .seconds(10)) == [1, 2, 3])
@@ -82,7 +82,7 @@ struct TLSTests {
         let refused = await status { try await _ = plain.unary("/test.Echo/Unary", [1], timeout: .seconds(5)) }
         #expect(refused.code == .unavailable || refused.code == .deadlineExceeded)
         // Nor a client that does not trust the certificate.
-        let (other, _) = try dir.selfSignedCertificate(name: "other")
+        let (other, _) = try await dir.selfSignedCertificate(name: "other")
         let untrusting = try live.client(tls: ClientTLS(rootCertificatesPath: other))
         let untrusted = await status { try await _ = untrusting.unary("/test.Echo/Unary", [1], timeout: .seconds(5)) }
         #expect(untrusted.code == .unavailable || untrusted.code == .deadlineExceeded)
@@ -91,8 +91,8 @@ struct TLSTests {
 
     @Test func mutualTLSRequiresTheClientCertificate() async throws {
         let dir = try TemporaryDirectory()
-        let (serverCert, serverKey) = try dir.selfSignedCertificate(name: "server")
-        let (clientCert, clientKey) = try dir.selfSignedCertificate(name: "client")
+        let (serverCert, serverKey) = try await dir.selfSignedCertificate(name: "server")
+        let (clientCert, clientKey) = try await dir.selfSignedCertificate(name: "client")
         let live = try LiveServer {
             $0.tls = TLSConfiguration(
                 certificateChainPath: serverCert, privateKeyPath: serverKey, clientCAPath: clientCert,

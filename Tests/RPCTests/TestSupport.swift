@@ -58,6 +58,24 @@ func testRouter(probe: Probe) -> Router {
         try await Task.sleep(for: .milliseconds(400))
         return request
     }
+    // Server streaming: the request is a count N (decimal); answers N numbered messages.
+    router.bidiStream("/test.Echo/Count") { requests, writer, _ in
+        var iterator = requests.makeAsyncIterator()
+        guard let first = try await iterator.next(), let n = Int(String(decoding: first, as: UTF8.self)) else {
+            throw RPCStatus(.invalidArgument, "want a count")
+        }
+        for i in 0..<n { try await writer.write(Array("\(i)".utf8) + [UInt8](repeating: 0, count: 512)) }
+    }
+    // Writes until the call is gone; reports how writing ended.
+    router.bidiStream("/test.Echo/Flood") { _, writer, _ in
+        probe.report("started")
+        do throws(RPCStatus) {
+            while true { try await writer.write([UInt8](repeating: 7, count: 4096)) }
+        } catch {
+            probe.report("flood ended: \(error.code)")
+            throw error
+        }
+    }
     router.bidiStream("/test.Echo/Stream") { requests, writer, _ in
         for try await message in requests { try await writer.write(message) }
     }
@@ -126,21 +144,36 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     /// A self-signed certificate for localhost/127.0.0.1: (certificate path, key path).
-    func selfSignedCertificate(name: String) throws -> (String, String) {
+    func selfSignedCertificate(name: String) async throws -> (String, String) {
         let cert = "\(path)/\(name).pem", key = "\(path)/\(name)-key.pem"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "openssl failed")
+        let (status, _) = try await run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
+        try #require(status == 0, "openssl failed")
         return (cert, key)
+    }
+}
+
+/// Runs a program to completion on a Dispatch thread (never blocking the cooperative pool, which
+/// the server's handlers share) and returns its exit status and standard output.
+func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            continuation.resume(returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
+        }
     }
 }
 
