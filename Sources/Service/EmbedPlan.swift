@@ -4,17 +4,17 @@ import RosettaAPI
 /// An EmbedRequest checked against the limits and the loaded models: the inputs to run, the inputs already
 /// refused (each with its status), and how to shape and encode the vectors.
 struct EmbedPlan {
-    struct TextItem {
+    struct Item {
         var index: UInt32
-        var text: String
+        var input: ModelInput
     }
 
-    let model: any TextModel
-    let options: TextEmbeddingOptions
+    let model: any EmbeddingModel
+    let options: EmbeddingOptions
     let dimensions: Int
     let normalize: Bool
     let encoding: Rosetta_V1_Encoding
-    private(set) var texts: [TextItem] = []
+    private(set) var items: [Item] = []
     private(set) var rejected: [Rosetta_V1_EmbedResult] = []
 
     init(_ request: Rosetta_V1_EmbedRequest, models: ModelCatalog, limits: ServiceLimits) throws(ServiceError) {
@@ -24,9 +24,9 @@ struct EmbedPlan {
         guard request.inputs.count <= limits.maxBatchItems else {
             throw .limitExceeded(limit: "the number of inputs", value: request.inputs.count, maximum: limits.maxBatchItems)
         }
-        model = try models.textModel(request.model)
+        model = try models.model(request.model)
         let description = model.description
-        options = try TextEmbeddingOptions(request, model: description)
+        options = try EmbeddingOptions(request, model: description)
 
         let requested = Int(request.dimensions)
         guard requested <= description.dimensions else {
@@ -43,23 +43,32 @@ struct EmbedPlan {
 
         for (position, input) in request.inputs.enumerated() {
             let index = UInt32(position)
-            switch input.kind {
-            case .text(let text):
-                if let problem = Self.problem(with: text, limits: limits) {
-                    rejected.append(.failure(index: index, modality: .text, problem))
-                } else {
-                    texts.append(TextItem(index: index, text: text))
+            do {
+                let item = try Self.modelInput(input, index: index, limits: limits)
+                guard description.modalities.contains(item.modality) else {
+                    throw ServiceError.modalityNotSupported(model: description.id, modality: "\(item.modality)")
                 }
-            case .image:
-                rejected.append(.failure(index: index, modality: .image, ServiceError.noModel(modality: "image")))
-            case .audio:
-                rejected.append(.failure(index: index, modality: .audio, ServiceError.noModel(modality: "audio")))
-            case nil:
-                rejected.append(.failure(
-                    index: index, modality: .unspecified,
-                    ServiceError.invalidArgument("input \(index) is empty: set one of text, image or audio")
-                ))
+                items.append(Item(index: index, input: item))
+            } catch {
+                rejected.append(.failure(index: index, modality: Rosetta_V1_Modality(input.kind), error))
             }
+        }
+    }
+
+    /// The input as the model takes it, or why it cannot be embedded at all.
+    private static func modelInput(_ input: Rosetta_V1_Input, index: UInt32, limits: ServiceLimits) throws(ServiceError) -> ModelInput {
+        switch input.kind {
+        case .text(let text):
+            if let problem = problem(with: text, limits: limits) { throw problem }
+            return .text(text)
+        case .image(let media):
+            guard !media.data.isEmpty else { throw .invalidArgument("image \(index) has no data") }
+            return .image(MediaBytes(data: media.data, mimeType: media.mimeType))
+        case .audio(let media):
+            guard !media.data.isEmpty else { throw .invalidArgument("audio \(index) has no data") }
+            return .audio(MediaBytes(data: media.data, mimeType: media.mimeType))
+        case nil:
+            throw .invalidArgument("input \(index) is empty: set one of text, image or audio")
         }
     }
 
@@ -75,14 +84,15 @@ struct EmbedPlan {
     }
 
     /// The result for one input: its vector shaped and encoded as asked, or its error as a status.
-    func result(index: UInt32, outcome: Result<TextVector, any Error>) -> Rosetta_V1_EmbedResult {
+    func result(for item: Item, outcome: Result<EmbeddedVector, any Error>) -> Rosetta_V1_EmbedResult {
+        let modality = Rosetta_V1_Modality(item.input.modality)
         switch outcome {
         case .failure(let error):
-            return .failure(index: index, modality: .text, error)
+            return .failure(index: item.index, modality: modality, error)
         case .success(let vector):
             var result = Rosetta_V1_EmbedResult()
-            result.index = index
-            result.modality = .text
+            result.index = item.index
+            result.modality = modality
             result.tokens = UInt32(vector.tokens)
             result.truncated = vector.truncated
             result.status = Rosetta_V1_ItemStatus()
@@ -109,7 +119,7 @@ struct EmbedPlan {
     }
 }
 
-extension TextEmbeddingOptions {
+extension EmbeddingOptions {
     init(_ request: Rosetta_V1_EmbedRequest, model: ModelDescription) throws(ServiceError) {
         switch (request.instruction.isEmpty, request.promptName.isEmpty) {
         case (false, false):

@@ -66,15 +66,13 @@ public struct EmbeddingsService: Sendable {
         response.requestID = request.requestID
         response.results = plan.rejected
 
-        let texts = plan.texts.map(\.text)
-        if !texts.isEmpty {
-            let model = plan.model
-            let options = plan.options
-            guard let run = await inference.run({ model.embed(texts, options: options) }) else {
+        if !plan.items.isEmpty {
+            let (model, options, inputs) = (plan.model, plan.options, plan.items.map(\.input))
+            guard let run = await inference.run({ model.embed(inputs, options: options) }) else {
                 throw ServiceError.cancelled
             }
-            for (item, outcome) in zip(plan.texts, run.value) {
-                response.results.append(plan.result(index: item.index, outcome: outcome))
+            for (item, outcome) in zip(plan.items, run.value) {
+                response.results.append(plan.result(for: item, outcome: outcome))
             }
             response.usage.queueTimeNs = run.waited.nanoseconds
             response.usage.computeTimeNs = run.ran.nanoseconds

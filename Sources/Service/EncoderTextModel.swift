@@ -1,8 +1,9 @@
 import Encoders
 import Tokenizers
 
-/// A loaded BERT-family model from the registry, seen through the `TextModel` seam.
-struct EncoderTextModel: TextModel {
+/// A loaded BERT-family model from the registry, seen through the `EmbeddingModel` seam: a text space
+/// entered from text only (image and audio bridges into it are added by the loader when present).
+struct EncoderTextModel: EmbeddingModel {
     let model: LoadedModel
     let description: ModelDescription
 
@@ -17,13 +18,21 @@ struct EncoderTextModel: TextModel {
         )
     }
 
-    func embed(_ texts: [String], options: TextEmbeddingOptions) -> [Result<TextVector, any Error>] {
+    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        let texts = inputs.map { input in
+            guard case .text(let text) = input else { preconditionFailure("EmbedPlan passes only text to a text model") }
+            return text
+        }
+        return embed(texts: texts, options: options)
+    }
+
+    func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
         let spec = model.spec
-        let inputs: [String]
+        let prompted: [String]
         switch options.instruction {
-        case nil: inputs = texts
-        case .prompt(let name): inputs = texts.map { spec.prompted($0, promptName: name) ?? $0 }
-        case .text(let instruction): inputs = texts.map { spec.instructed($0, instruction: instruction) }
+        case nil: prompted = texts
+        case .prompt(let name): prompted = texts.map { spec.prompted($0, promptName: name) ?? $0 }
+        case .text(let instruction): prompted = texts.map { spec.instructed($0, instruction: instruction) }
         }
         let pooling: Pooling? = switch options.pooling {
         case .mean: .mean
@@ -35,8 +44,8 @@ struct EncoderTextModel: TextModel {
         case .start: .start
         case .none: .none
         }
-        return model.embedder.embedEach(inputs, pooling: pooling, truncation: truncation).map { outcome in
-            outcome.map { TextVector(values: $0.vector, tokens: $0.tokenCount, truncated: $0.truncated) }
+        return model.embedder.embedEach(prompted, pooling: pooling, truncation: truncation).map { outcome in
+            outcome.map { EmbeddedVector(values: $0.vector, tokens: $0.tokenCount, truncated: $0.truncated) }
                 .mapError { $0 }
         }
     }

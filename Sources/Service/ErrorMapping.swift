@@ -33,6 +33,10 @@ extension RPCStatus {
             return RPCStatus(.notFound, "model '\(requested)' is not loaded on this server (loaded: \(list))")
         case let .noModel(modality):
             return RPCStatus(.failedPrecondition, "no \(modality) model is loaded on this server")
+        case let .modalityNotSupported(model, modality):
+            return RPCStatus(
+                .failedPrecondition, "model '\(model)' cannot embed \(modality) inputs: no \(modality) encoder is loaded for its space"
+            )
         case let .unknownPrompt(name, model, known):
             let list = known.isEmpty ? "it has none" : "known: " + known.joined(separator: ", ")
             return RPCStatus(.invalidArgument, "model '\(model)' has no prompt named '\(name)' (\(list))")

@@ -20,6 +20,17 @@ extension Rosetta_V1_Modality {
     }
 }
 
+extension Rosetta_V1_Modality {
+    init(_ kind: Rosetta_V1_Input.OneOf_Kind?) {
+        switch kind {
+        case .text: self = .text
+        case .image: self = .image
+        case .audio: self = .audio
+        case nil: self = .unspecified
+        }
+    }
+}
+
 extension Rosetta_V1_Pooling {
     init(_ pooling: ModelDescription.Pooling) {
         switch pooling {

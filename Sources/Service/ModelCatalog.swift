@@ -1,24 +1,24 @@
 import Synchronization
 
-/// The models this server has loaded, by id, with the default model per modality.
+/// The embedding models (spaces) this server has loaded, by id, with the default one.
 public struct ModelCatalog: Sendable {
-    public let textModels: [any TextModel]
+    public let models: [any EmbeddingModel]
 
-    public init(textModels: [any TextModel]) {
-        self.textModels = textModels
+    public init(models: [any EmbeddingModel]) {
+        self.models = models
     }
 
-    public var descriptions: [ModelDescription] { textModels.map(\.description) }
+    public var descriptions: [ModelDescription] { models.map(\.description) }
 
-    /// The model named `id`, or the default text model when `id` is empty.
-    public func textModel(_ id: String) throws(ServiceError) -> any TextModel {
+    /// The model named `id`, or the default model when `id` is empty.
+    public func model(_ id: String) throws(ServiceError) -> any EmbeddingModel {
         if id.isEmpty {
-            guard let model = textModels.first(where: \.description.isDefault) ?? textModels.first else {
-                throw .noModel(modality: "text")
+            guard let model = models.first(where: \.description.isDefault) ?? models.first else {
+                throw .noModel(modality: "embedding")
             }
             return model
         }
-        guard let model = textModels.first(where: { $0.description.id == id }) else {
+        guard let model = models.first(where: { $0.description.id == id }) else {
             throw .modelNotFound(requested: id, loaded: descriptions.map(\.id))
         }
         return model
@@ -39,7 +39,7 @@ public final class ModelSlot: Sendable {
     }
 
     /// The loaded catalog, or an empty one while models load.
-    public var current: ModelCatalog { catalog.withLock { $0 } ?? ModelCatalog(textModels: []) }
+    public var current: ModelCatalog { catalog.withLock { $0 } ?? ModelCatalog(models: []) }
 
     public func loaded() throws(ServiceError) -> ModelCatalog {
         guard let catalog = catalog.withLock({ $0 }) else { throw .notReady }

@@ -23,6 +23,6 @@ public struct ModelLoader: Sendable {
             logger.info("\(line)")
         }
         let defaultID = registry.defaultModel(for: .text)?.spec.id
-        return ModelCatalog(textModels: registry.loaded.map { EncoderTextModel($0, isDefault: $0.spec.id == defaultID) })
+        return ModelCatalog(models: registry.loaded.map { EncoderTextModel($0, isDefault: $0.spec.id == defaultID) })
     }
 }

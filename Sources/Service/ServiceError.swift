@@ -9,6 +9,8 @@ public enum ServiceError: Error, Sendable, Equatable {
     case limitExceeded(limit: String, value: Int, maximum: Int)
     case modelNotFound(requested: String, loaded: [String])
     case noModel(modality: String)
+    /// The model's space has no encoder for this kind of input.
+    case modalityNotSupported(model: String, modality: String)
     case unknownPrompt(name: String, model: String, known: [String])
     /// The server is still loading its models.
     case notReady

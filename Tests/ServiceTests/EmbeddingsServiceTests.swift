@@ -15,7 +15,7 @@ import Testing
         limits.maxTextCharacters = 50
         self.limits = limits
         service = EmbeddingsService(
-            models: ModelSlot(ModelCatalog(textModels: [FakeTextModel()])), limits: limits,
+            models: ModelSlot(ModelCatalog(models: [FakeTextModel()])), limits: limits,
             inference: InferenceQueue(), computeThreads: 2, logger: Logger(label: "test")
         )
     }
@@ -59,7 +59,7 @@ import Testing
         var tight = ServiceLimits()
         tight.maxTextCharacters = 50
         let service = EmbeddingsService(
-            models: ModelSlot(ModelCatalog(textModels: [FakeTextModel()])), limits: tight,
+            models: ModelSlot(ModelCatalog(models: [FakeTextModel()])), limits: tight,
             inference: InferenceQueue(), computeThreads: 1, logger: Logger(label: "test")
         )
         var image = Rosetta_V1_Input()
@@ -69,10 +69,10 @@ import Testing
 
         let response = try await service.embed(embed)
         // OK, INVALID_ARGUMENT, INTERNAL (the model's own error), RESOURCE_EXHAUSTED, OK,
-        // FAILED_PRECONDITION (no image model), INVALID_ARGUMENT (no input set).
+        // FAILED_PRECONDITION (cannot embed image inputs), INVALID_ARGUMENT (no input set).
         #expect(response.results.map(\.status.code) == [0, 3, 13, 8, 0, 9, 3])
         #expect(response.results[3].status.message.contains("over the server's limit of 50"))
-        #expect(response.results[5].status.message.contains("no image model"))
+        #expect(response.results[5].status.message.contains("cannot embed image inputs"))
         #expect(response.results[5].modality == .image)
     }
 

@@ -2,7 +2,7 @@
 
 /// An in-process stand-in for a text encoder: a deterministic vector per text (letter counts), and a
 /// per-item failure for texts that start with "FAIL", so handlers can be tested with no model files.
-struct FakeTextModel: TextModel {
+struct FakeTextModel: EmbeddingModel {
     struct Failure: Error {}
 
     var description = ModelDescription(
@@ -10,14 +10,14 @@ struct FakeTextModel: TextModel {
         space: "fake-space-1", defaultPooling: .mean, promptNames: ["query"], isDefault: true
     )
 
-    func embed(_ texts: [String], options: TextEmbeddingOptions) -> [Result<TextVector, any Error>] {
-        texts.map { text in
-            if text.hasPrefix("FAIL") { return .failure(Failure()) }
+    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        inputs.map { input in
+            guard case .text(let text) = input, !text.hasPrefix("FAIL") else { return .failure(Failure()) }
             var values = [Float](repeating: 0, count: description.dimensions)
             for scalar in text.unicodeScalars {
                 values[Int(scalar.value) % values.count] += 1
             }
-            return .success(TextVector(values: values, tokens: text.split(separator: " ").count + 2, truncated: false))
+            return .success(EmbeddedVector(values: values, tokens: text.split(separator: " ").count + 2))
         }
     }
 }

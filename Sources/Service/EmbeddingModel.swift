@@ -1,13 +1,43 @@
-/// The seam between the RPC handlers and the encoders: what Service needs of a text model.
+import Foundation
+
+/// The seam between the RPC handlers and the encoders: one embedding space, entered from every modality it
+/// accepts (text through its text encoder; images and audio through their bridges into the same space).
 /// The server adapts the loaded encoders to it; tests use in-process stand-ins.
-public protocol TextModel: Sendable {
+public protocol EmbeddingModel: Sendable {
     var description: ModelDescription { get }
 
-    /// Embeds `texts`, one outcome per text and in order, so that one bad text fails alone.
-    /// CPU-bound and synchronous: callers run it on the inference queue, never on the cooperative pool.
-    /// Vectors are returned as the model's own pipeline produces them (normalised when the model has a
-    /// Normalize step, as sentence-transformers models do); the handlers then shape them as asked.
-    func embed(_ texts: [String], options: TextEmbeddingOptions) -> [Result<TextVector, any Error>]
+    /// Embeds `inputs`, one outcome per input and in order, so that one bad input fails alone. Only inputs of
+    /// `description.modalities` are passed in. CPU-bound and synchronous: callers run it on the inference
+    /// queue, never on the cooperative pool. Vectors are returned as the model's own pipeline produces them
+    /// (normalised when the model has a Normalize step, as sentence-transformers models do); the handlers
+    /// then shape them as asked.
+    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
+}
+
+/// One thing to embed, decoded from the request but not yet from its file format.
+public enum ModelInput: Sendable, Equatable {
+    case text(String)
+    case image(MediaBytes)
+    case audio(MediaBytes)
+
+    public var modality: ModelDescription.Modality {
+        switch self {
+        case .text: .text
+        case .image: .image
+        case .audio: .audio
+        }
+    }
+}
+
+/// Encoded media as the client sent it: file bytes plus an optional MIME type (sniffed when empty).
+public struct MediaBytes: Sendable, Equatable {
+    public var data: Data
+    public var mimeType: String
+
+    public init(data: Data, mimeType: String = "") {
+        self.data = data
+        self.mimeType = mimeType
+    }
 }
 
 /// What a loaded model is, as Info reports it.
@@ -43,7 +73,7 @@ public struct ModelDescription: Sendable, Equatable {
     }
 }
 
-public struct TextEmbeddingOptions: Sendable, Equatable {
+public struct EmbeddingOptions: Sendable, Equatable {
     public enum Instruction: Sendable, Equatable {
         /// A prompt named in the model's manifest ("query", "passage").
         case prompt(name: String)
@@ -64,14 +94,14 @@ public struct TextEmbeddingOptions: Sendable, Equatable {
     }
 }
 
-public struct TextVector: Sendable, Equatable {
+public struct EmbeddedVector: Sendable, Equatable {
     public var values: [Float]
-    /// Tokens fed to the model, special tokens included.
+    /// Text tokens fed to the text encoder, special tokens included (0 when none were).
     public var tokens: Int
-    /// The text was longer than the model's maximum and was cut.
+    /// The input was longer than the model's maximum and was cut.
     public var truncated: Bool
 
-    public init(values: [Float], tokens: Int, truncated: Bool) {
+    public init(values: [Float], tokens: Int = 0, truncated: Bool = false) {
         self.values = values
         self.tokens = tokens
         self.truncated = truncated
