@@ -23,161 +23,11 @@
 #include <mutex>
 
 #include "bridge_util.h"
+#include "server_call.h"
 #include "rosetta/v1/embeddings.pb.h"
 #include "rosetta/v1/index.pb.h"
 
 using grpc::ByteBuffer;
-
-// MARK: - Call reactor
-
-// Owned jointly by grpc (until OnDone) and the embedder (until rg_call_release): `refs_` counts both,
-// so either side may go first. State changes happen under `mu_`; grpc operations are started after
-// unlocking, and each buffer is touched only by the one operation in flight on it.
-struct rg_call final : public grpc::ServerBidiReactor<ByteBuffer, ByteBuffer> {
-    rg_call(rg_server *server, grpc::ServerContextBase *context) : server_(server), context_(context) {}
-
-    void Bind(void *user) {
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            user_ = user;
-            bound_ = true;
-        }
-        Pump();
-    }
-
-    int RequestRead() {
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            if (finished_ || read_closed_) return RG_ERR_CLOSED;
-            read_wanted_ = true;
-        }
-        Pump();
-        return RG_OK;
-    }
-
-    int Write(const uint8_t *bytes, size_t len) {
-        ByteBuffer buffer = rg::ToByteBuffer(bytes, len);
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            if (finish_requested_) return RG_ERR_CLOSED;
-            queue_.push_back(std::move(buffer));
-        }
-        Pump();
-        return RG_OK;
-    }
-
-    int RequestFinish(grpc::Status status) {
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            if (finish_requested_) return RG_ERR_CLOSED;
-            finish_requested_ = true;
-            status_ = std::move(status);
-        }
-        Pump();
-        return RG_OK;
-    }
-
-    void Unref() {
-        bool last;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            last = --refs_ == 0;
-        }
-        if (last) delete this;
-    }
-
-    void OnReadDone(bool ok) override {
-        std::vector<uint8_t> bytes;
-        if (ok) bytes = rg::FromByteBuffer(read_buffer_);
-        read_buffer_.Clear();
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            reading_ = false;
-            if (!ok) read_closed_ = true;
-        }
-        // A failed read means half-close or cancellation. When grpc already knows it is the latter,
-        // say nothing: OnCancel follows and reports it, rather than a clean end of stream.
-        if (ok || !context_->IsCancelled()) {
-            Emit(ok ? RG_EVENT_MESSAGE : RG_EVENT_HALF_CLOSE, bytes.data(), bytes.size());
-        }
-        Pump();
-    }
-
-    void OnWriteDone(bool) override {
-        write_buffer_.Clear();
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            writing_ = false;
-        }
-        Emit(RG_EVENT_WRITTEN, nullptr, 0);
-        Pump();
-    }
-
-    // The client cancelled, the deadline passed or the server is shutting down. grpc still needs
-    // Finish, so the bridge finishes by itself; the embedder's later finish is then a no-op.
-    void OnCancel() override {
-        bool deadline = context_->deadline() <= std::chrono::system_clock::now();
-        size_t dropped;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            cancelled_ = true;
-            dropped = queue_.size();
-            queue_.clear();
-            if (!finish_requested_) {
-                finish_requested_ = true;
-                status_ = deadline ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded")
-                                   : grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-            }
-        }
-        for (size_t i = 0; i < dropped; i++) Emit(RG_EVENT_WRITTEN, nullptr, 0);
-        Emit(deadline ? RG_EVENT_DEADLINE : RG_EVENT_CANCELLED, nullptr, 0);
-        Pump();
-    }
-
-    void OnDone() override;
-
-  private:
-    ~rg_call() override = default;
-
-    void Emit(rg_event_kind kind, const uint8_t *bytes, size_t len);
-
-    // Starts whatever grpc operation the state allows: a read if wanted, the next queued write, or
-    // Finish once the queue is empty.
-    void Pump() {
-        bool read = false, write = false, finish = false;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            if (!bound_ || finished_) return;
-            if (read_wanted_ && !reading_ && !read_closed_) {
-                read_wanted_ = false;
-                reading_ = read = true;
-            }
-            if (!writing_) {
-                if (!queue_.empty()) {
-                    write_buffer_ = std::move(queue_.front());
-                    queue_.pop_front();
-                    writing_ = write = true;
-                } else if (finish_requested_) {
-                    finished_ = finish = true;
-                }
-            }
-        }
-        if (read) StartRead(&read_buffer_);
-        if (write) StartWrite(&write_buffer_);
-        if (finish) Finish(status_);
-    }
-
-    rg_server *const server_;
-    grpc::ServerContextBase *const context_;
-    std::mutex mu_;
-    int refs_ = 2;  // grpc + embedder
-    void *user_ = nullptr;
-    bool bound_ = false, read_wanted_ = false, reading_ = false, read_closed_ = false;
-    bool writing_ = false, finish_requested_ = false, finished_ = false, cancelled_ = false;
-    std::deque<ByteBuffer> queue_;
-    ByteBuffer read_buffer_, write_buffer_;
-    grpc::Status status_;
-};
 
 // MARK: - Server
 
@@ -275,16 +125,12 @@ grpc::ServerGenericBidiReactor *GenericService::CreateReactor(grpc::GenericCallb
     return server_->NewCall(context, context->method());
 }
 
-void rg_call::Emit(rg_event_kind kind, const uint8_t *bytes, size_t len) {
-    server_->on_event(user_, kind, bytes, len);
+namespace rg {
+void ServerEmit(rg_server *server, void *user, rg_event_kind kind, const uint8_t *bytes, size_t len) {
+    server->on_event(user, kind, bytes, len);
 }
-
-void rg_call::OnDone() {
-    Emit(RG_EVENT_DONE, nullptr, 0);
-    rg_server *server = server_;
-    Unref();
-    server->CallDone();
-}
+void ServerCallDone(rg_server *server) { server->CallDone(); }
+}  // namespace rg
 
 // MARK: - C API: server
 
@@ -467,6 +313,8 @@ void rg_server_destroy(rg_server *server) {
     } catch (...) {
     }
 }
+
+// MARK: - C API: calls
 
 int rg_call_request_read(rg_call *call) {
     if (call == nullptr) return RG_ERR_INVALID;
