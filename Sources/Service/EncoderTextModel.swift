@@ -1,29 +1,19 @@
 import Encoders
 import Tokenizers
 
-/// A loaded BERT-family model from the registry, seen through the `EmbeddingModel` seam: a text space
-/// entered from text only (image and audio bridges into it are added by the loader when present).
-struct EncoderTextModel: EmbeddingModel {
+/// A loaded BERT-family model from the registry: the text encoder of a text space.
+struct EncoderTextModel: TextEncoding {
     let model: LoadedModel
-    let description: ModelDescription
 
-    init(_ model: LoadedModel, isDefault: Bool) {
-        self.model = model
+    /// The space as Info reports it, before bridges add their modalities.
+    func description(isDefault: Bool) -> ModelDescription {
         let spec = model.spec
-        description = ModelDescription(
+        return ModelDescription(
             id: spec.id, architecture: spec.architecture.rawValue, modalities: [.text],
             dimensions: spec.dimensions, maxTokens: spec.maxTokens, space: spec.fingerprint,
             defaultPooling: model.embedder.defaultPooling == .cls ? .cls : .mean,
             promptNames: spec.promptNames, isDefault: isDefault
         )
-    }
-
-    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
-        let texts = inputs.map { input in
-            guard case .text(let text) = input else { preconditionFailure("EmbedPlan passes only text to a text model") }
-            return text
-        }
-        return embed(texts: texts, options: options)
     }
 
     func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {

@@ -23,6 +23,14 @@ public struct ModelLoader: Sendable {
             logger.info("\(line)")
         }
         let defaultID = registry.defaultModel(for: .text)?.spec.id
-        return ModelCatalog(models: registry.loaded.map { EncoderTextModel($0, isDefault: $0.spec.id == defaultID) })
+        let bridges = try imageBridges(registry) + audioBridges(registry)
+        for bridge in bridges {
+            logger.info("bridge \(bridge.name) brings \(bridge.modality) into every text space")
+        }
+        let textSpaces: [any EmbeddingModel] = registry.loaded.map { model in
+            let encoder = EncoderTextModel(model: model)
+            return TextSpace(text: encoder, description: encoder.description(isDefault: model.spec.id == defaultID), bridges: bridges)
+        }
+        return ModelCatalog(models: textSpaces + (try jointSpaces(registry)))
     }
 }

@@ -1,0 +1,58 @@
+/// What a bridge may ask of the text encoder of the space it brings inputs into.
+public protocol TextEncoding: Sendable {
+    func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
+}
+
+/// Brings inputs of one non-text modality into a text space: an image classifier through its label names
+/// (ConSE), speech through its transcript. Generic over the text encoder, so any text space can take it.
+public protocol ModalityBridge: Sendable {
+    var modality: ModelDescription.Modality { get }
+    /// Names the bridge's own models, for logs and Info.
+    var name: String { get }
+    /// One outcome per item, in order; vectors live in `text`'s space.
+    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>]
+}
+
+/// A text space (DESIGN.md section 3: text is the pivot) and the bridges that bring other modalities into it.
+/// Its fingerprint is the text model's: bridged vectors are mixtures of that model's text embeddings.
+struct TextSpace: EmbeddingModel {
+    let text: any TextEncoding
+    let bridges: [any ModalityBridge]
+    let description: ModelDescription
+
+    init(text: any TextEncoding, description: ModelDescription, bridges: [any ModalityBridge]) {
+        self.text = text
+        self.bridges = bridges
+        var description = description
+        description.modalities = [.text] + bridges.map(\.modality)
+        self.description = description
+    }
+
+    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        var outcomes = [Result<EmbeddedVector, any Error>?](repeating: nil, count: inputs.count)
+        let texts = inputs.indices.compactMap { i -> (Int, String)? in
+            if case .text(let text) = inputs[i] { return (i, text) } else { return nil }
+        }
+        if !texts.isEmpty {
+            for ((i, _), outcome) in zip(texts, text.embed(texts: texts.map(\.1), options: options)) {
+                outcomes[i] = outcome
+            }
+        }
+        for bridge in bridges {
+            let media = inputs.indices.compactMap { i -> (Int, MediaBytes)? in
+                switch inputs[i] {
+                case .image(let media) where bridge.modality == .image: (i, media)
+                case .audio(let media) where bridge.modality == .audio: (i, media)
+                default: nil
+                }
+            }
+            guard !media.isEmpty else { continue }
+            for ((i, _), outcome) in zip(media, bridge.embed(media.map(\.1), options: options, text: text)) {
+                outcomes[i] = outcome
+            }
+        }
+        return outcomes.enumerated().map { i, outcome in
+            outcome ?? .failure(ServiceError.modalityNotSupported(model: description.id, modality: "\(inputs[i].modality)"))
+        }
+    }
+}
