@@ -56,7 +56,9 @@ let package = Package(
         .target(name: "RosettaAPI", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
 
         // MARK: Compute
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        // Compiled for the build machine's CPU (like -march=native): Tensor's SIMD kernels need FMA/AVX; for a
+        // generic x86-64 target Swift lowers them to SSE and libm calls (10-100x slower). See SmallGEMM.swift.
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
         .target(name: "Tokenizers"),
         .target(name: "Media", dependencies: ["CPNG", "CJPEG", "CSndFile"]),
         .target(name: "Encoders", dependencies: ["Tensor", "Tokenizers"]),
@@ -86,6 +88,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // MARK: Benchmarks
+        .executableTarget(name: "rosetta-bench-text", dependencies: ["Encoders", "Tensor"], path: "bench/text/swift"),
 
         // MARK: Tests
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

@@ -19,7 +19,7 @@ public enum BLAS {
 
     /// Row-major SGEMM: C[m, n] = alpha * op(A) * op(B) + beta * C, where op(X) is X or Xᵀ.
     /// Leading dimensions are row strides in elements. Callers (Ops) validate shapes; this only forwards.
-    @inlinable
+    @inline(__always)
     static func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -32,7 +32,7 @@ public enum BLAS {
 
     /// A batch of SGEMMs sharing sizes and transposes, operands found at fixed element strides
     /// (OpenBLAS 0.3.21 has no cblas_sgemm_batch, so this loops; each call is still a full BLAS kernel).
-    @inlinable
+    @inline(__always)
     static func sgemmStridedBatched(
         count: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int, strideA: Int,

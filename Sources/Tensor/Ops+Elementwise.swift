@@ -44,10 +44,10 @@ extension Ops {
         }
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     static func geluVector(_ v: Vec16) -> Vec16 { v * 0.5 * (1 + verf(v * 0.707_106_781_186_547_5)) }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     static func geluInPlace(_ p: UnsafeMutablePointer<Float>, count: Int) { mapVector(p, p, count, geluVector) }
 
     /// Layer normalisation over each row: (x - mean) / sqrt(var + eps) · gamma + beta (biased variance, as
@@ -115,7 +115,7 @@ extension Ops {
         for row in 0..<x.shape[0] { softmaxInPlace(x.pointer + row * x.strides[0], count: x.shape[1]) }
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     static func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, count n: Int) {
         let full = n & ~(vecWidth - 1), tail = n - full
         var rowMax = Vec16(repeating: -.infinity)

@@ -54,17 +54,26 @@ extension Ops {
         try requireMatrix("linear", y, rows: n, cols: dOut)
         if let bias { try requireVector("linear.bias", bias, count: dOut) }
         guard n > 0 else { return }
-        let blocks = Parallel.blocks(dOut, parts: workers)
+        let blocks = Parallel.blocks(dOut, parts: workers, align: SmallGEMM.columnBlock)
+        // Few rows and an untransposed weight in whole column blocks: the packing-free kernel (see SmallGEMM).
+        let small = !isTransposed && n <= SmallGEMM.maxRows && dOut % SmallGEMM.columnBlock == 0
         Parallel.forEach(blocks.count) { b in
             let cols = blocks[b]
             let yBlock = y.pointer + cols.lowerBound
-            if let bias {
-                for row in 0..<n { (yBlock + row * y.strides[0]).update(from: bias.pointer + cols.lowerBound, count: cols.count) }
+            for row in 0..<n {
+                let yRow = yBlock + row * y.strides[0]
+                if let bias { yRow.update(from: bias.pointer + cols.lowerBound, count: cols.count) }
+                else if small { yRow.update(repeating: 0, count: cols.count) }
             }
             let wBlock = w.pointer + cols.lowerBound * (isTransposed ? w.strides[0] : 1)
-            BLAS.sgemm(transposeA: false, transposeB: isTransposed, m: n, n: cols.count, k: dIn, alpha: 1,
-                       a: x.pointer, lda: x.strides[0], b: wBlock, ldb: w.strides[0],
-                       beta: bias == nil ? 0 : 1, c: yBlock, ldc: y.strides[0])
+            if small {
+                SmallGEMM.accumulate(m: n, n: cols.count, k: dIn, a: x.pointer, lda: x.strides[0],
+                                     b: wBlock, ldb: w.strides[0], c: yBlock, ldc: y.strides[0])
+            } else {
+                BLAS.sgemm(transposeA: false, transposeB: isTransposed, m: n, n: cols.count, k: dIn, alpha: 1,
+                           a: x.pointer, lda: x.strides[0], b: wBlock, ldb: w.strides[0],
+                           beta: bias == nil ? 0 : 1, c: yBlock, ldc: y.strides[0])
+            }
             if activation == .gelu {
                 for row in 0..<n { geluInPlace(yBlock + row * y.strides[0], count: cols.count) }
             }

@@ -9,7 +9,7 @@ public typealias Vec16 = SIMD16<Float>
 @usableFromInline let vecWidth = 16
 
 /// e^x for each lane; inputs below -87.3 give 0 (used for masked / very negative softmax inputs).
-@inlinable @inline(__always)
+@inline(__always)
 func vexp(_ x: Vec16) -> Vec16 {
     let lowLimit = Vec16(repeating: -87.3), highLimit = Vec16(repeating: 88.3)
     let zeroMask = x .< lowLimit
@@ -35,7 +35,7 @@ func vexp(_ x: Vec16) -> Vec16 {
 }
 
 /// erf(x) for each lane.
-@inlinable @inline(__always)
+@inline(__always)
 func verf(_ x: Vec16) -> Vec16 {
     let xc = vclamp(x, Vec16(repeating: -4), Vec16(repeating: 4))
     let x2 = xc * xc
@@ -57,16 +57,16 @@ func verf(_ x: Vec16) -> Vec16 {
 
 /// Lane-wise max(lo, min(x, hi)). Written with `replacing(with:where:)`, which compiles to compare + blend;
 /// the stdlib's generic `pointwiseMin`/`pointwiseMax` compile to a per-lane scalar loop (seen in perf).
-@inlinable @inline(__always)
+@inline(__always)
 func vclamp(_ x: Vec16, _ lo: Vec16, _ hi: Vec16) -> Vec16 {
     x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
 }
 
-@inlinable @inline(__always)
+@inline(__always)
 func vmax(_ a: Vec16, _ b: Vec16) -> Vec16 { a.replacing(with: b, where: b .> a) }
 
 /// Loads `count` (< 16) floats, filling the other lanes with `fill`.
-@inlinable @inline(__always)
+@inline(__always)
 func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> Vec16 {
     var v = Vec16(repeating: fill)
     for i in 0..<count { v[i] = p[i] }
@@ -74,23 +74,23 @@ func loadPartial(_ p: UnsafePointer<Float>, _ count: Int, fill: Float) -> Vec16 
 }
 
 /// Stores the first `count` (< 16) lanes of `v`.
-@inlinable @inline(__always)
+@inline(__always)
 func storePartial(_ v: Vec16, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
     for i in 0..<count { p[i] = v[i] }
 }
 
-@inlinable @inline(__always)
+@inline(__always)
 func load16(_ p: UnsafePointer<Float>) -> Vec16 {
     UnsafeRawPointer(p).loadUnaligned(as: Vec16.self)
 }
 
-@inlinable @inline(__always)
+@inline(__always)
 func store16(_ v: Vec16, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec16.self)
 }
 
 /// Applies `f` to `count` floats from `src` into `dst` (which may equal `src`), 16 at a time.
-@inlinable @inline(__always)
+@inline(__always)
 func mapVector(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
                _ f: (Vec16) -> Vec16) {
     var i = 0

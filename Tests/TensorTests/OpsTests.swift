@@ -130,6 +130,27 @@ import Testing
         #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < 1e-5)
     }
 
+    /// The packing-free few-rows kernel (SmallGEMM) against the reference, for every remainder of its row blocks,
+    /// and just past its row limit (OpenBLAS path).
+    @Test func smallRowLinearMatchesReference() throws {
+        var rng = SeededRandom(seed: 23)
+        let w = rng.tensor([96, 40]), b = rng.tensor([96])
+        let layer = try LinearWeights(weight: w, bias: b)
+        for rows in Array(1...13) + [16, 48, 49] {
+            let x = rng.tensor([rows, 40])
+            for workers in [1, 2] {
+                let y = Tensor(zeros: [rows, 96])
+                try Ops.linear(x, layer, workers: workers, into: y)
+                #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: b)) < 1e-5, "rows \(rows)")
+            }
+            let noBias = try LinearWeights(weight: w, bias: nil)
+            let y = Tensor(zeros: [rows, 96])
+            y.pointer.update(repeating: .nan, count: y.count)  // must be overwritten, not accumulated into
+            try Ops.linear(x, noBias, into: y)
+            #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < 1e-5, "rows \(rows)")
+        }
+    }
+
     @Test func transposedCopy() throws {
         let t = try Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]).transposedCopy()
         #expect(t.shape == [3, 2])

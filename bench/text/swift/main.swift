@@ -3,7 +3,7 @@
 // Prints one JSON object per line: {"kind":"sgemm", ...} with the measured SGEMM peak, then
 // {"kind":"rosetta","batch":B,"tokens":L,"sentences_per_s":..,"gflops":..} per configuration.
 // Usage: rosetta-bench-text <model-dir> [--threads N] [--batches 1,8,32] [--lengths 16,128] [--seconds S]
-//        [--skip-sgemm | --sgemm-only] [--blas-threading]
+//        [--skip-sgemm | --sgemm-only] [--blas-threading] [--serve]
 import Encoders
 import Foundation
 import Tensor
@@ -78,16 +78,27 @@ do {
                          threads: blasThreading ? 1 : threads)
     if blasThreading { BLAS.setThreadCount(threads) }
     var rng = SystemRandomNumberGenerator()
-    for length in lengths {
-        for batch in batches {
-            // [CLS] random word pieces [SEP], all of exactly `length` tokens.
-            let ids: [[Int32]] = (0..<batch).map { _ in
-                [101] + (0..<(length - 2)).map { _ in Int32.random(in: 1000..<29000, using: &rng) } + [102]
-            }
-            let perSecond = try rate(seconds: seconds) { _ = try model.forward(batch: ids) } * Double(batch)
-            let (d, dFF, L) = (Double(config.hiddenSize), Double(config.intermediateSize), Double(length))
-            let flops = Double(config.numHiddenLayers) * (2 * L * d * (4 * d + 2 * dFF) + 4 * L * L * d)
-            print(#"{"kind":"rosetta","batch":\#(batch),"tokens":\#(length),"sentences_per_s":\#(perSecond),"gflops":\#(perSecond * flops / 1e9)}"#)
+    /// Sentences per second of `batch` sentences of exactly `length` tokens ([CLS] random pieces [SEP]).
+    func measure(batch: Int, length: Int, seconds: Double) throws -> String {
+        let ids: [[Int32]] = (0..<batch).map { _ in
+            [101] + (0..<(length - 2)).map { _ in Int32.random(in: 1000..<29000, using: &rng) } + [102]
+        }
+        let perSecond = try rate(seconds: seconds) { _ = try model.forward(batch: ids) } * Double(batch)
+        let (d, dFF, L) = (Double(config.hiddenSize), Double(config.intermediateSize), Double(length))
+        let flops = Double(config.numHiddenLayers) * (2 * L * d * (4 * d + 2 * dFF) + 4 * L * L * d)
+        return #"{"kind":"rosetta","batch":\#(batch),"tokens":\#(length),"sentences_per_s":\#(perSecond),"gflops":\#(perSecond * flops / 1e9)}"#
+    }
+    if args.contains("--serve") {
+        // One request per stdin line, "<batch> <tokens> <seconds>"; one JSON line back (bench.py interleaves
+        // Rosetta with the other runtimes without reloading the model).
+        while let line = readLine() {
+            let f = line.split(separator: " ").compactMap { Double($0) }
+            guard f.count == 3 else { continue }
+            FileHandle.standardOutput.write((try measure(batch: Int(f[0]), length: Int(f[1]), seconds: f[2]) + "\n").data(using: .utf8)!)
+        }
+    } else {
+        for length in lengths {
+            for batch in batches { print(try measure(batch: batch, length: length, seconds: seconds)) }
         }
     }
 } catch {
