@@ -91,11 +91,20 @@ def test_index_method_answers_or_is_unimplemented(client):
         assert e.code == grpc.StatusCode.UNIMPLEMENTED, e
 
 
-def test_errors_carry_grpc_code(client):
+def test_malformed_request_is_invalid_argument(client):
+    """Bytes that are not an EmbedRequest: refused before any model work (no model needed)."""
+    with pytest.raises(grpc.RpcError) as ei:
+        _raw_unary(client.channel, "/rosetta.v1.Embeddings/Embed")(b"\x0a\xff\xff\xff", timeout=10)
+    assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT, ei.value
+    assert ei.value.details()
+
+
+@pytest.mark.model
+def test_errors_carry_grpc_code(client, text_model):
     with pytest.raises(rosetta.RosettaError) as ei:
         client.embed([], timeout=10)
     assert ei.value.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert ei.value.message
+    assert ei.value.message and ei.value.message != "internal error"
 
 
 @pytest.mark.model
@@ -117,7 +126,8 @@ def test_deadline_exceeded_on_big_embed(client, info, text_model):
     assert client.health("", timeout=10) == "SERVING"
 
 
-def test_deadline_exceeded_on_stream(client, info):
+@pytest.mark.model
+def test_deadline_exceeded_on_stream(client, info, text_model):
     n = min(info.limits.max_batch_items or 32, 32)
 
     def requests():
@@ -133,9 +143,9 @@ def test_deadline_exceeded_on_stream(client, info):
     assert client.info(timeout=10).version
 
 
-def test_bidi_stream_in_order_with_request_ids(client):
-    """Each request on EmbedStream is answered by one response, in order, request_id echoed (whatever the
-    per-item outcome: this test does not need a model)."""
+@pytest.mark.model
+def test_bidi_stream_in_order_with_request_ids(client, text_model):
+    """Each request on EmbedStream is answered by one response, in order, request_id echoed."""
     ids = [f"req-{i}" for i in range(6)]
     reqs = [rosetta.embed_request([f"text {i}", f"another text {i}"][: 1 + i % 2], request_id=rid)
             for i, rid in enumerate(ids)]
@@ -144,9 +154,11 @@ def test_bidi_stream_in_order_with_request_ids(client):
     for req, res in zip(reqs, results):
         assert len(res.embeddings) == len(req.inputs)
         assert [e.index for e in res.embeddings] == list(range(len(req.inputs)))
+        assert all(e.ok for e in res.embeddings)
 
 
-def test_bidi_stream_interleaved(client):
+@pytest.mark.model
+def test_bidi_stream_interleaved(client, text_model):
     """Send one request, read its answer, then send the next: the server answers without waiting for the
     end of the client's stream."""
     import queue
@@ -173,14 +185,53 @@ def test_bidi_stream_interleaved(client):
 def test_async_client(server):
     async def go():
         async with server.client_async() as c:
+            await c.wait_ready(10)
             assert await c.health() == "SERVING"
-            info = await c.info()
-            assert info.version
+            assert (await c.info()).version
+            nope = c.channel.unary_unary("/rosetta.v1.Nope/X", request_serializer=lambda b: b,
+                                         response_deserializer=lambda b: b)
+            with pytest.raises(rosetta.RosettaError) as ei:
+                await c._call(nope, b"", 10)
+            assert ei.value.code == grpc.StatusCode.UNIMPLEMENTED
+
+    asyncio.run(go())
+
+
+@pytest.mark.model
+def test_async_embed_and_stream(server, text_model):
+    async def go():
+        async with server.client_async() as c:
             with pytest.raises(rosetta.RosettaError) as ei:
                 await c.embed([])
             assert ei.value.code == grpc.StatusCode.INVALID_ARGUMENT
-            out = [r.request_id async for r in c.embed_stream(
-                [rosetta.embed_request(["a"], request_id="x"), rosetta.embed_request(["b"], request_id="y")])]
-            assert out == ["x", "y"]
+            [v] = await c.embed_text(["a cat"])
+            assert len(v) == text_model.dimensions
+            out = [r async for r in c.embed_stream(
+                [rosetta.embed_request(["a cat"], request_id="x"), rosetta.embed_request(["b"], request_id="y")])]
+            assert [r.request_id for r in out] == ["x", "y"]
+            assert rosetta.cosine(out[0].vectors[0], v) >= 0.99999
 
     asyncio.run(go())
+
+
+@pytest.mark.model
+def test_too_many_inputs_is_resource_exhausted(client, info, text_model):
+    n = info.limits.max_batch_items
+    assert n > 0
+    if n > 100_000:
+        pytest.skip(f"max_batch_items {n} is too large to exceed cheaply")
+    with pytest.raises(rosetta.RosettaError) as ei:
+        client.embed(["x"] * (n + 1), timeout=60)
+    assert ei.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED, ei.value
+    assert str(n) in ei.value.message
+
+
+@pytest.mark.model
+def test_text_over_max_chars_fails_alone(client, info, text_model):
+    limit = info.limits.max_text_chars
+    assert limit > 0
+    if limit + 4096 > info.limits.max_message_bytes:
+        pytest.skip("max_text_chars is not below the message limit")
+    res = client.embed(["y" * (limit + 1), "z"], truncate="end", timeout=60)
+    assert res.embeddings[0].code == grpc.StatusCode.RESOURCE_EXHAUSTED, res.embeddings[0]
+    assert res.embeddings[1].ok, res.embeddings[1]
