@@ -26,53 +26,47 @@ extension Ops {
     /// The PyTorch `nn.Linear` layout: y = act(x·Wᵀ + b), with x [n, dIn], W [dOut, dIn], b [dOut], y [n, dOut].
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
-        try requireMatrix("linear", weight)
-        try linear(x, transposedWeight: weight, isTransposed: true, bias: bias, activation: activation,
-                   workers: workers, into: y)
+        try linear(x, weight: weight, panels: nil, bias: bias, activation: activation, workers: workers, into: y)
     }
 
-    /// y = act(x·W + b) with a prepared `LinearWeights` (W stored [dIn, dOut]).
+    /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (packed panels for few rows, SGEMM otherwise).
     public static func linear(_ x: Tensor, _ layer: LinearWeights, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
-        try linear(x, transposedWeight: layer.weightT, isTransposed: false, bias: layer.bias, activation: activation,
+        try linear(x, weight: layer.weight, panels: layer.panels, bias: layer.bias, activation: activation,
                    workers: workers, into: y)
     }
 
-    /// The bias is written first and SGEMM accumulates onto it (beta = 1), saving a pass over y. With `workers` > 1
-    /// the output columns are split in blocks, one SGEMM per worker; the activation runs on each block as soon as
-    /// it is done, while it is still in cache.
-    private static func linear(_ x: Tensor, transposedWeight w: Tensor, isTransposed: Bool, bias: Tensor?,
-                               activation: Activation, workers: Int, into y: Tensor) throws(TensorError) {
+    /// The bias is written first and the product accumulates onto it (SGEMM beta = 1), saving a pass over y. With
+    /// `workers` > 1 the output columns are split in blocks, one product per worker; the activation runs on each
+    /// block as soon as it is done, while it is still in cache.
+    private static func linear(_ x: Tensor, weight w: Tensor, panels: Tensor?, bias: Tensor?, activation: Activation,
+                               workers: Int, into y: Tensor) throws(TensorError) {
         try requireMatrix("linear", x)
-        let (n, dIn) = (x.shape[0], x.shape[1])
-        // w is [dOut, dIn] when isTransposed (PyTorch layout, SGEMM transposes it), else [dIn, dOut].
-        let dOut = isTransposed ? w.shape[0] : w.shape[1]
-        guard (isTransposed ? w.shape[1] : w.shape[0]) == dIn else {
-            throw .incompatibleShapes(op: "linear", lhs: x.shape, rhs: w.shape)
-        }
         try requireMatrix("linear", w)
+        let (n, dIn, dOut) = (x.shape[0], x.shape[1], w.shape[0])
+        guard w.shape[1] == dIn else { throw .incompatibleShapes(op: "linear", lhs: x.shape, rhs: w.shape) }
         try requireMatrix("linear", y, rows: n, cols: dOut)
         if let bias { try requireVector("linear.bias", bias, count: dOut) }
         guard n > 0 else { return }
-        let blocks = Parallel.blocks(dOut, parts: workers, align: SmallGEMM.columnBlock)
-        // Few rows and an untransposed weight in whole column blocks: the packing-free kernel (see SmallGEMM).
-        let small = !isTransposed && n <= SmallGEMM.maxRows && dOut % SmallGEMM.columnBlock == 0
+        let panelWidth = SmallGEMM.panelWidth
+        let blocks = Parallel.blocks(dOut, parts: workers, align: panelWidth)
+        // Few rows: the packing-free kernel on the packed panels (see SmallGEMM); otherwise SGEMM.
+        let small = n <= SmallGEMM.maxRows ? panels : nil
         Parallel.forEach(blocks.count) { b in
             let cols = blocks[b]
             let yBlock = y.pointer + cols.lowerBound
             for row in 0..<n {
                 let yRow = yBlock + row * y.strides[0]
                 if let bias { yRow.update(from: bias.pointer + cols.lowerBound, count: cols.count) }
-                else if small { yRow.update(repeating: 0, count: cols.count) }
+                else if small != nil { yRow.update(repeating: 0, count: cols.count) }
             }
-            let wBlock = w.pointer + cols.lowerBound * (isTransposed ? w.strides[0] : 1)
-            if small {
+            if let small {
                 SmallGEMM.accumulate(m: n, n: cols.count, k: dIn, a: x.pointer, lda: x.strides[0],
-                                     b: wBlock, ldb: w.strides[0], c: yBlock, ldc: y.strides[0])
+                                     panels: small.pointer + cols.lowerBound * dIn, c: yBlock, ldc: y.strides[0])
             } else {
-                BLAS.sgemm(transposeA: false, transposeB: isTransposed, m: n, n: cols.count, k: dIn, alpha: 1,
-                           a: x.pointer, lda: x.strides[0], b: wBlock, ldb: w.strides[0],
-                           beta: bias == nil ? 0 : 1, c: yBlock, ldc: y.strides[0])
+                BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: cols.count, k: dIn, alpha: 1,
+                           a: x.pointer, lda: x.strides[0], b: w.pointer + cols.lowerBound * w.strides[0],
+                           ldb: w.strides[0], beta: bias == nil ? 0 : 1, c: yBlock, ldc: y.strides[0])
             }
             if activation == .gelu {
                 for row in 0..<n { geluInPlace(yBlock + row * y.strides[0], count: cols.count) }
@@ -81,22 +75,24 @@ extension Ops {
     }
 }
 
-/// A linear layer prepared for SGEMM: the weight stored transposed, [dIn, dOut], so SGEMM reads it without a
-/// transpose — measured 15–20% faster than the PyTorch [dOut, dIn] layout for the few-row products of short
-/// sentences (OpenBLAS re-packs the weight on every call, and the untransposed copy is cheaper). Built once at load.
+/// A linear layer prepared at load: the checkpoint weight W [dOut, dIn] as given (a zero-copy view; SGEMM reads
+/// it transposed), plus a copy packed in `SmallGEMM` panels for products with few rows.
 public struct LinearWeights: Sendable {
-    /// Wᵀ [dIn, dOut].
-    public let weightT: Tensor
+    /// W [dOut, dIn] (PyTorch layout).
+    public let weight: Tensor
     /// b [dOut].
     public let bias: Tensor?
-    public var dIn: Int { weightT.shape[0] }
-    public var dOut: Int { weightT.shape[1] }
+    /// W packed as [dOut / 32, dIn, 32]: panel p holds columns 32p ..< 32p + 32 of Wᵀ, row after row, so the
+    /// few-rows kernel streams it sequentially. Nil when dOut is not a multiple of 32 (SGEMM is used then).
+    public let panels: Tensor?
+    public var dIn: Int { weight.shape[1] }
+    public var dOut: Int { weight.shape[0] }
 
-    /// From the PyTorch layout: weight [dOut, dIn], bias [dOut] (copies the weight, transposed).
     public init(weight: Tensor, bias: Tensor?) throws(TensorError) {
         try Ops.requireMatrix("LinearWeights", weight)
         if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: weight.shape[0]) }
-        weightT = try weight.transposedCopy()
+        self.weight = weight
         self.bias = bias
+        panels = SmallGEMM.pack(weight)
     }
 }

@@ -2,36 +2,55 @@
 ///
 /// Why not SGEMM: OpenBLAS packs B into its panel layout on every call. For a weight matrix used by only ~16 rows
 /// the packing costs about as much as the arithmetic (perf at 16 tokens: `sgemm_itcopy` 44%, `sgemm_kernel` 39%).
-/// This register-blocked kernel reads B — a linear layer's weight, stored [dIn, dOut] by `LinearWeights` — in
-/// place: 8 rows × 32 columns of C stay in 16 vector registers while k runs, each step loading two 16-float
-/// slices of a B row and broadcasting 8 elements of A (the GotoBLAS microkernel shape, without the packing).
-/// Measured single-threaded, 16 × 1152 × 384: 104 GFLOP/s vs OpenBLAS 84; equal from ~64 rows, so `Ops.linear`
-/// uses it below `SmallGEMM.maxRows`. Needs the Tensor target compiled for the host CPU (Package.swift
+/// Here B — a linear layer's weight — is packed once at load (`pack`, kept by `LinearWeights`) in panels of 32
+/// columns, [dIn, 32] each, contiguous; a register-blocked kernel keeps 8 rows × 32 columns of C in 16 vector
+/// registers while k runs, each step loading the next 128 contiguous bytes of the panel and broadcasting 8
+/// elements of A (the GotoBLAS microkernel shape with the packing moved to load time). Contiguous panels matter:
+/// reading the same columns from a plain [dIn, dOut] matrix strides by a whole row per step, across pages, which
+/// the hardware prefetchers do not follow (perf: the kernel then stalls on B loads at batch 1).
+/// Measured single-threaded, 16 × 1152 × 384: 104 GFLOP/s vs OpenBLAS 84; equal from 64 to ~128 rows, so `Ops.linear`
+/// uses it up to `SmallGEMM.maxRows`. Needs the Tensor target compiled for the host CPU (Package.swift
 /// `-target-cpu native`): without FMA/AVX the SIMD16 operations here fall back to libm calls.
 enum SmallGEMM {
     /// Largest row count routed here; above it OpenBLAS is as fast or faster.
-    static let maxRows = 48
-    /// Columns per block; `n` must be a multiple.
-    static let columnBlock = 32
+    static let maxRows = 64
+    /// Columns per panel; `n` must be a multiple.
+    static let panelWidth = 32
 
+    /// W [dOut, dIn] → panels [dOut / 32, dIn, 32] (Wᵀ cut in 32-column panels); nil if dOut % 32 != 0.
+    static func pack(_ w: Tensor) -> Tensor? {
+        let (dOut, dIn) = (w.shape[0], w.shape[1])
+        guard dOut % panelWidth == 0, dOut > 0 else { return nil }
+        let panels = Tensor(zeros: [dOut / panelWidth, dIn, panelWidth])
+        for o in 0..<dOut {
+            let src = w.pointer + o * w.strides[0]
+            let dst = panels.pointer + (o / panelWidth) * dIn * panelWidth + o % panelWidth
+            for i in 0..<dIn { dst[i * panelWidth] = src[i * w.strides[1]] }
+        }
+        return panels
+    }
+
+    /// C[m, n] += A[m, k] · B[k, n], B given as `pack` panels (k rows of 32 floats each, panel after panel).
     static func accumulate(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                           b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                           panels: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let ldb = panelWidth
         var j = 0
         while j < n {
+            let b = panels + (j / panelWidth) * k * panelWidth
             var i = 0
             while i + 8 <= m {
-                rows8(k: k, a: a + i * lda, lda: lda, b: b + j, ldb: ldb, c: c + i * ldc + j, ldc: ldc)
+                rows8(k: k, a: a + i * lda, lda: lda, b: b, ldb: ldb, c: c + i * ldc + j, ldc: ldc)
                 i += 8
             }
             while i + 4 <= m {
-                rows4(k: k, a: a + i * lda, lda: lda, b: b + j, ldb: ldb, c: c + i * ldc + j, ldc: ldc)
+                rows4(k: k, a: a + i * lda, lda: lda, b: b, ldb: ldb, c: c + i * ldc + j, ldc: ldc)
                 i += 4
             }
             while i < m {
-                rows1(k: k, a: a + i * lda, b: b + j, ldb: ldb, c: c + i * ldc + j)
+                rows1(k: k, a: a + i * lda, b: b, ldb: ldb, c: c + i * ldc + j)
                 i += 1
             }
-            j += columnBlock
+            j += panelWidth
         }
     }
 

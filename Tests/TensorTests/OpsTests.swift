@@ -120,6 +120,7 @@ import Testing
         let x = rng.tensor([9, 40]), w = rng.tensor([70, 40]), b = rng.tensor([70])
         let layer = try LinearWeights(weight: w, bias: b)
         #expect(layer.dIn == 40 && layer.dOut == 70)
+        #expect(layer.panels == nil)  // 70 columns: not whole 32-column panels, SGEMM path
         let y = Tensor(zeros: [9, 70])
         try Ops.linear(x, layer, workers: workers, into: y)
         let expected = Reference.linear(x, weight: w, bias: b)
@@ -136,7 +137,9 @@ import Testing
         var rng = SeededRandom(seed: 23)
         let w = rng.tensor([96, 40]), b = rng.tensor([96])
         let layer = try LinearWeights(weight: w, bias: b)
-        for rows in Array(1...13) + [16, 48, 49] {
+        #expect(layer.panels?.shape == [3, 40, 32])
+        #expect(layer.panels?[1, 2, 5] == w[32 + 5, 2])
+        for rows in Array(1...13) + [16, 64, 65] {
             let x = rng.tensor([rows, 40])
             for workers in [1, 2] {
                 let y = Tensor(zeros: [rows, 96])
