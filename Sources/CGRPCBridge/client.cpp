@@ -45,6 +45,13 @@ struct UnaryCall {
 }  // namespace
 
 // Bidi stream reactor, owned by grpc (until OnDone) and the embedder (until release), like rg_call.
+//
+// The embedder starts reads and writes from its own threads, outside grpc's reactions. grpc allows
+// that only under a hold (AddHold): without one, OnDone could run (and the call be freed) between
+// our decision to start an operation and the start. So the stream holds from StartCall until
+// "outside" operations are over for good (the server finished sending, a write failed, cancel, or
+// the embedder's release), and only then RemoveHold lets OnDone come. Reads and writes are started
+// by one thread at a time (see rg_call's Pump), and RemoveHold is that thread's last act.
 struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteBuffer> {
     rg_client_stream(std::shared_ptr<grpc::Channel> channel, rg_stream_event_fn on_event, void *user)
         : channel_(std::move(channel)), on_event_(on_event), user_(user) {}
@@ -52,13 +59,14 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
     void Start(const std::string &method) {
         grpc::GenericStub stub(channel_);
         stub.PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(), this);
+        AddHold();
         StartCall();
     }
 
     int RequestRead() {
         {
             std::lock_guard<std::mutex> lock(mu_);
-            if (done_ || read_closed_) return RG_ERR_CLOSED;
+            if (outside_closed_ || read_closed_) return RG_ERR_CLOSED;
             read_wanted_ = true;
         }
         Pump();
@@ -69,7 +77,7 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
         ByteBuffer buffer = rg::ToByteBuffer(bytes, len);
         {
             std::lock_guard<std::mutex> lock(mu_);
-            if (done_ || close_requested_) return RG_ERR_CLOSED;
+            if (outside_closed_ || close_requested_) return RG_ERR_CLOSED;
             queue_.push_back(std::move(buffer));
         }
         Pump();
@@ -79,14 +87,18 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
     int CloseSend() {
         {
             std::lock_guard<std::mutex> lock(mu_);
-            if (done_ || close_requested_) return RG_ERR_CLOSED;
+            if (outside_closed_ || close_requested_) return RG_ERR_CLOSED;
             close_requested_ = true;
         }
         Pump();
         return RG_OK;
     }
 
-    void Cancel() { context_.TryCancel(); }
+    void Cancel() {
+        context_.TryCancel();
+        CloseOutside();
+        Pump();
+    }
 
     int32_t Status(const char **message) {
         std::lock_guard<std::mutex> lock(mu_);
@@ -94,13 +106,20 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
         return status_code_;
     }
 
-    void Unref() {
-        bool last;
+    // The embedder's release: it starts nothing more, so the hold can go. Once the hold is gone,
+    // OnDone may free this object at any moment, so nothing here touches it after that point.
+    void Release() {
+        bool last, remove_hold = false;
         {
             std::lock_guard<std::mutex> lock(mu_);
             last = --refs_ == 0;
+            outside_closed_ = true;
+            queue_.clear();  // no RG_EVENT_WRITTEN after release
+            // With another thread pumping, that thread sees outside_closed_ and removes the hold.
+            if (!last && !pumping_ && !hold_removed_) hold_removed_ = remove_hold = true;
         }
-        if (last) delete this;
+        if (last) delete this;  // grpc was done already
+        else if (remove_hold) RemoveHold();
     }
 
     void OnReadDone(bool ok) override {
@@ -113,67 +132,88 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
             if (!ok) read_closed_ = true;
         }
         on_event_(user_, ok ? RG_EVENT_MESSAGE : RG_EVENT_HALF_CLOSE, bytes.data(), bytes.size());
+        if (!ok) CloseOutside();  // the server has finished: nothing more to send or read
         Pump();
     }
 
     void OnWriteDone(bool ok) override {
         write_buffer_.Clear();
-        size_t dropped = 0;
         {
             std::lock_guard<std::mutex> lock(mu_);
             writing_ = false;
-            if (!ok) {  // the stream is broken: nothing more will be sent
-                write_failed_ = true;
-                dropped = queue_.size();
-                queue_.clear();
-            }
         }
-        for (size_t i = 0; i <= dropped; i++) on_event_(user_, RG_EVENT_WRITTEN, nullptr, 0);
+        on_event_(user_, RG_EVENT_WRITTEN, nullptr, 0);
+        if (!ok) CloseOutside();  // the stream is broken
         Pump();
     }
 
     void OnWritesDoneDone(bool) override {}
 
     void OnDone(const grpc::Status &status) override {
-        size_t dropped;
         {
             std::lock_guard<std::mutex> lock(mu_);
-            done_ = true;
             status_code_ = static_cast<int32_t>(status.error_code());
             status_message_ = status.error_message();
-            dropped = queue_.size();
-            queue_.clear();
         }
-        for (size_t i = 0; i < dropped; i++) on_event_(user_, RG_EVENT_WRITTEN, nullptr, 0);
         on_event_(user_, RG_EVENT_FINISHED, nullptr, 0);
-        Unref();
+        bool last;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            last = --refs_ == 0;
+        }
+        if (last) delete this;
     }
 
   private:
     ~rg_client_stream() override = default;
 
-    void Pump() {
-        bool read = false, write = false, close = false;
+    // No more reads or writes will be started; queued writes are dropped (each still reported).
+    void CloseOutside() {
+        size_t dropped;
         {
             std::lock_guard<std::mutex> lock(mu_);
-            if (done_) return;
-            if (read_wanted_ && !reading_ && !read_closed_) {
-                read_wanted_ = false;
-                reading_ = read = true;
-            }
-            if (!writing_ && !write_failed_) {
-                if (!queue_.empty()) {
-                    write_buffer_ = std::move(queue_.front());
-                    queue_.pop_front();
-                    writing_ = write = true;
-                } else if (close_requested_ && !closed_) {
-                    closed_ = close = true;
-                }
-            }
+            outside_closed_ = true;
+            dropped = queue_.size();
+            queue_.clear();
         }
-        if (read) StartRead(&read_buffer_);
-        if (write) StartWrite(&write_buffer_);
-        if (close) StartWritesDone();
+        for (size_t i = 0; i < dropped; i++) on_event_(user_, RG_EVENT_WRITTEN, nullptr, 0);
+    }
+
+    void Pump() {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (pumping_) return;
+        pumping_ = true;
+        for (;;) {
+            bool read = false, write = false, close = false, remove_hold = false;
+            if (!outside_closed_) {
+                if (read_wanted_ && !reading_ && !read_closed_) {
+                    read_wanted_ = false;
+                    reading_ = read = true;
+                }
+                if (!writing_) {
+                    if (!queue_.empty()) {
+                        write_buffer_ = std::move(queue_.front());
+                        queue_.pop_front();
+                        writing_ = write = true;
+                    } else if (close_requested_ && !closed_) {
+                        closed_ = close = true;
+                    }
+                }
+            } else if (!hold_removed_) {
+                hold_removed_ = remove_hold = true;
+            }
+            if (!read && !write && !close) {
+                pumping_ = false;
+                lock.unlock();
+                if (remove_hold) RemoveHold();  // last act: OnDone (and deletion) may follow at once
+                return;
+            }
+            lock.unlock();
+            if (read) StartRead(&read_buffer_);
+            if (write) StartWrite(&write_buffer_);
+            if (close) StartWritesDone();
+            lock.lock();
+        }
     }
 
     std::shared_ptr<grpc::Channel> channel_;
@@ -183,7 +223,8 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
     std::mutex mu_;
     int refs_ = 2;  // grpc + embedder
     bool read_wanted_ = false, reading_ = false, read_closed_ = false;
-    bool writing_ = false, write_failed_ = false, close_requested_ = false, closed_ = false, done_ = false;
+    bool writing_ = false, close_requested_ = false, closed_ = false;
+    bool outside_closed_ = false, hold_removed_ = false, pumping_ = false;
     std::deque<ByteBuffer> queue_;
     ByteBuffer read_buffer_, write_buffer_;
     int32_t status_code_ = -1;
@@ -228,6 +269,10 @@ rg_client *rg_client_create(const rg_client_options *o, char *error, size_t erro
             credentials = grpc::InsecureChannelCredentials();
         }
         grpc::ChannelArguments args;
+        // Each client owns its connections. With grpc's default process-wide subchannel pool, a new
+        // client inherits the backoff state of an old one's connection to the same address (e.g. a
+        // restarted server on a reused port) and its first calls fail fast with UNAVAILABLE.
+        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
         if (o->authority != nullptr) {
             if (o->root_ca_path != nullptr) args.SetSslTargetNameOverride(o->authority);
             else args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, o->authority);
@@ -347,7 +392,7 @@ int32_t rg_client_stream_status(rg_client_stream *stream, const char **message) 
 void rg_client_stream_release(rg_client_stream *stream) {
     if (stream == nullptr) return;
     try {
-        stream->Unref();
+        stream->Release();
     } catch (...) {
     }
 }

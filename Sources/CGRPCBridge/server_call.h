@@ -137,27 +137,46 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
     // Starts whatever grpc operation the state allows: a read if wanted, the next queued write, or
     // Finish once the queue is empty.
     void Pump() {
-        bool read = false, write = false, finish = false;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            if (!bound_ || finished_) return;
-            if (read_wanted_ && !reading_ && !read_closed_) {
-                read_wanted_ = false;
-                reading_ = read = true;
-            }
-            if (!writing_) {
-                if (!queue_.empty()) {
-                    write_buffer_ = std::move(queue_.front());
-                    queue_.pop_front();
-                    writing_ = write = true;
-                } else if (finish_requested_) {
-                    finished_ = finish = true;
+        // One thread at a time starts operations (the "pumper"); others only change state under
+        // the lock and leave, and the pumper decides again until nothing is left to start. So
+        // Finish is never called while another thread is about to start a read or write, which
+        // grpc would then see on a finished call.
+        std::unique_lock<std::mutex> lock(mu_);
+        if (pumping_) return;
+        pumping_ = true;
+        for (;;) {
+            bool read = false, write = false, finish = false;
+            if (bound_ && !finished_) {
+                if (read_wanted_ && !reading_ && !read_closed_) {
+                    read_wanted_ = false;
+                    reading_ = read = true;
+                }
+                if (!writing_) {
+                    if (!queue_.empty()) {
+                        write_buffer_ = std::move(queue_.front());
+                        queue_.pop_front();
+                        writing_ = write = true;
+                    } else if (finish_requested_) {
+                        finished_ = finish = true;
+                    }
                 }
             }
+            if (!read && !write && !finish) {
+                pumping_ = false;
+                return;
+            }
+            // After Finish, OnDone may run and free this object: it is the last thing done here.
+            if (finish) pumping_ = false;
+            grpc::Status status = finish ? status_ : grpc::Status();
+            lock.unlock();
+            if (read) StartRead(&read_buffer_);
+            if (write) StartWrite(&write_buffer_);
+            if (finish) {
+                Finish(status);
+                return;
+            }
+            lock.lock();
         }
-        if (read) StartRead(&read_buffer_);
-        if (write) StartWrite(&write_buffer_);
-        if (finish) Finish(status_);
     }
 
     rg_server *const server_;
@@ -167,6 +186,7 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
     void *user_ = nullptr;
     bool bound_ = false, read_wanted_ = false, reading_ = false, read_closed_ = false;
     bool writing_ = false, finish_requested_ = false, finished_ = false, cancelled_ = false;
+    bool pumping_ = false;
     std::deque<grpc::ByteBuffer> queue_;
     grpc::ByteBuffer read_buffer_, write_buffer_;
     grpc::Status status_;

@@ -74,9 +74,17 @@ public final class ClientStream: AsyncSequence, Sendable {
         rg_client_stream_cancel(handle.pointer)
     }
 
-    /// Waits for the call to end and returns its status (OK included).
+    /// Waits for the call to end and returns its status (OK included). Responses not received yet
+    /// are read and discarded: the call cannot end while this side might still read.
     public func finalStatus() async -> RPCStatus {
-        await events.finalStatus()
+        while true {
+            do {
+                if try await receive() == nil { break }
+            } catch {
+                break
+            }
+        }
+        return await events.finalStatus()
     }
 
     public func makeAsyncIterator() -> Iterator { Iterator(stream: self) }

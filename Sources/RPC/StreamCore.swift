@@ -3,7 +3,8 @@
 ///
 /// Reads are on demand (a message is requested from grpc++ only when someone awaits it), so a slow
 /// reader slows the peer down through HTTP/2 flow control. Writes are queued in C++; at most
-/// `maxInFlight` messages wait there, further writers suspend until one is sent.
+/// `maxInFlight` messages (and, beyond the first, at most `maxInFlightBytes`) wait there; further
+/// writers suspend until one is sent.
 final class StreamCore: Sendable {
     typealias ReadResult = Result<[UInt8]?, RPCStatus>
     typealias WriteResult = Result<Void, RPCStatus>
@@ -14,19 +15,37 @@ final class StreamCore: Sendable {
         var readFailure: RPCStatus?
         var writeFailure: RPCStatus?
         var inFlight = 0
+        var inFlightSizes: [Int] = []  // sizes of the queued messages, oldest first
+        var inFlightBytes = 0
         var nextWaiterID = 0
-        var writeWaiters: [(id: Int, continuation: CheckedContinuation<WriteResult, Never>)] = []
+        var writeWaiters: [(id: Int, size: Int, continuation: CheckedContinuation<WriteResult, Never>)] = []
+
+        /// A message always fits when nothing is queued, however large.
+        func hasRoom(for size: Int, maxCount: Int, maxBytes: Int) -> Bool {
+            inFlight == 0 || (inFlight < maxCount && inFlightBytes + size <= maxBytes)
+        }
+
+        mutating func take(_ size: Int) {
+            inFlight += 1
+            inFlightSizes.append(size)
+            inFlightBytes += size
+        }
     }
 
     private let state = Mutex(State())
     private let maxInFlight: Int
+    private let maxInFlightBytes: Int
     private let requestRead: @Sendable () -> Bool
     private let send: @Sendable ([UInt8]) -> Bool
 
     /// `requestRead` and `send` call into the bridge and return false when the call is closed.
     /// The owner must call `close` when the bridge reports the end of the call.
-    init(maxInFlight: Int = 16, requestRead: @escaping @Sendable () -> Bool, send: @escaping @Sendable ([UInt8]) -> Bool) {
+    init(
+        maxInFlight: Int = 16, maxInFlightBytes: Int = 4 << 20, requestRead: @escaping @Sendable () -> Bool,
+        send: @escaping @Sendable ([UInt8]) -> Bool
+    ) {
         self.maxInFlight = maxInFlight
+        self.maxInFlightBytes = maxInFlightBytes
         self.requestRead = requestRead
         self.send = send
     }
@@ -93,17 +112,19 @@ final class StreamCore: Sendable {
     // MARK: Writing
 
     func write(_ bytes: [UInt8]) async throws(RPCStatus) {
-        try await acquireWriteSlot()
+        try await acquireWriteSlot(size: bytes.count)
         if !send(bytes) {
             let failure = state.withLock { s in
                 s.inFlight -= 1
+                if let index = s.inFlightSizes.lastIndex(of: bytes.count) { s.inFlightSizes.remove(at: index) }
+                s.inFlightBytes -= bytes.count
                 return s.writeFailure
             }
             throw failure ?? RPCStatus(.cancelled, "call is closed")
         }
     }
 
-    private func acquireWriteSlot() async throws(RPCStatus) {
+    private func acquireWriteSlot(size: Int) async throws(RPCStatus) {
         let id = state.withLock { s in
             s.nextWaiterID += 1
             return s.nextWaiterID
@@ -113,11 +134,11 @@ final class StreamCore: Sendable {
                 let immediate: WriteResult? = state.withLock { s in
                     if let failure = s.writeFailure { return .failure(failure) }
                     if Task.isCancelled { return .failure(Self.cancelled) }
-                    if s.inFlight < maxInFlight && s.writeWaiters.isEmpty {
-                        s.inFlight += 1
+                    if s.writeWaiters.isEmpty && s.hasRoom(for: size, maxCount: maxInFlight, maxBytes: maxInFlightBytes) {
+                        s.take(size)
                         return .success(())
                     }
-                    s.writeWaiters.append((id, continuation))
+                    s.writeWaiters.append((id, size, continuation))
                     return nil
                 }
                 if let immediate { continuation.resume(returning: immediate) }
@@ -132,15 +153,21 @@ final class StreamCore: Sendable {
         try result.get()
     }
 
-    /// One queued message left the C++ queue: hand its slot to the next waiting writer.
+    /// The oldest queued message left the C++ queue: hand its room to waiting writers, in order.
     func written() {
-        let next = state.withLock { s -> CheckedContinuation<WriteResult, Never>? in
+        let next = state.withLock { s -> [CheckedContinuation<WriteResult, Never>] in
             s.inFlight -= 1
-            guard s.writeFailure == nil, !s.writeWaiters.isEmpty else { return nil }
-            s.inFlight += 1
-            return s.writeWaiters.removeFirst().continuation
+            if !s.inFlightSizes.isEmpty { s.inFlightBytes -= s.inFlightSizes.removeFirst() }
+            var ready: [CheckedContinuation<WriteResult, Never>] = []
+            while s.writeFailure == nil, let first = s.writeWaiters.first,
+                s.hasRoom(for: first.size, maxCount: maxInFlight, maxBytes: maxInFlightBytes)
+            {
+                s.take(first.size)
+                ready.append(s.writeWaiters.removeFirst().continuation)
+            }
+            return ready
         }
-        next?.resume(returning: .success(()))
+        for writer in next { writer.resume(returning: .success(())) }
     }
 
     // MARK: Ending

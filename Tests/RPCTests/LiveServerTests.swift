@@ -21,6 +21,8 @@ struct LiveServerTests {
         #expect(String(decoding: auth, as: UTF8.self) == "Bearer xyz")
         let none = try await client.unary("/test.Echo/Metadata", [])
         #expect(String(decoding: none, as: UTF8.self) == "<none>")
+        let peer = String(decoding: try await client.unary("/test.Echo/Peer", []), as: UTF8.self)
+        #expect(peer.hasPrefix("ipv4:127.0.0.1:"), "\(peer)")
         let binary: [UInt8] = [0, 1, 2, 255, 0, 10]
         let echoed = try await client.unary("/test.Echo/BinaryMetadata", [], metadata: ["trace-bin": Base64.encode(binary)])
         #expect(echoed == binary)

@@ -47,6 +47,29 @@ struct LoadTests {
         await live.server.shutdown(drainDeadline: .seconds(1))
     }
 
+    @Test func bigResponsesAreBoundedByBytesNotJustCount() async throws {
+        // 3 MiB messages: the byte bound (4 MiB) lets one wait in the queue at a time; all arrive.
+        let live = try LiveServer(
+            { $0.maxSendMessageBytes = 8 << 20 },
+            router: { _ in
+                var router = Router()
+                router.bidiStream("/test.Big/Stream") { _, writer, _ in
+                    for i in 0..<6 { try await writer.write([UInt8](repeating: UInt8(i), count: 3 << 20)) }
+                }
+                return router
+            })
+        let client = try Client(target: live.target, maxReceiveMessageBytes: 8 << 20)
+        let stream = try client.bidiStream("/test.Big/Stream")
+        stream.closeSend()
+        var firsts: [UInt8] = []
+        for try await message in stream {
+            #expect(message.count == 3 << 20)
+            firsts.append(message[0])
+        }
+        #expect(firsts == [0, 1, 2, 3, 4, 5])
+        await live.server.shutdown(drainDeadline: .seconds(1))
+    }
+
     @Test func clientThatVanishesMidStream() async throws {
         let live = try LiveServer()
         do {

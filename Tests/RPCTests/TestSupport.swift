@@ -32,6 +32,7 @@ func testRouter(probe: Probe) -> Router {
     router.unary("/test.Echo/Metadata") { _, context in
         Array((context.metadata["authorization"] ?? "<none>").utf8)
     }
+    router.unary("/test.Echo/Peer") { _, context in Array(context.peer.utf8) }
     router.unary("/test.Echo/BinaryMetadata") { _, context in
         Base64.decode(context.metadata["trace-bin"] ?? "") ?? []
     }

@@ -213,8 +213,11 @@ int rg_client_unary(rg_client *client, const char *method, const uint8_t *bytes,
                     const rg_metadata *metadata, size_t metadata_count, int64_t timeout_ms,
                     rg_unary_done_fn done, void *user);
 
-// Called for each event of a client stream: RG_EVENT_MESSAGE, RG_EVENT_HALF_CLOSE (server finished
-// sending), RG_EVENT_WRITTEN, and RG_EVENT_FINISHED last.
+// Called for each event of a client stream: RG_EVENT_MESSAGE, RG_EVENT_HALF_CLOSE (the server
+// finished sending: later reads, writes and close_send return RG_ERR_CLOSED), RG_EVENT_WRITTEN, and
+// RG_EVENT_FINISHED last. The stream finishes only once the server has finished AND (the caller has
+// read to RG_EVENT_HALF_CLOSE, cancelled, or released the handle), since until then the caller might
+// still start operations.
 typedef void (*rg_stream_event_fn)(void *user, rg_event_kind kind, const uint8_t *bytes, size_t len);
 
 // Starts a bidirectional stream. The caller owns the returned handle (rg_client_stream_release).
@@ -232,6 +235,8 @@ void rg_client_stream_cancel(rg_client_stream *stream);
 // Final status, valid after RG_EVENT_FINISHED: returns the code; *message (may be NULL) gets a
 // string owned by the stream, valid until release.
 int32_t rg_client_stream_status(rg_client_stream *stream, const char **message);
+// Releases the caller's handle; queued writes are dropped and, of the events, only
+// RG_EVENT_FINISHED still comes (the stream ends by itself, or is cancelled first by the caller).
 void rg_client_stream_release(rg_client_stream *stream);
 
 #ifdef __cplusplus

@@ -136,6 +136,7 @@ PROTOBUF_CONSTEXPR Item::Item(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.metadata_)*/{::_pbi::ConstantInitialized()}
   , /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.vector_space_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.content_)*/{}
   , /*decltype(_impl_._cached_size_)*/{}
   , /*decltype(_impl_._oneof_case_)*/{}} {}
@@ -361,6 +362,7 @@ PROTOBUF_CONSTEXPR SearchRequest::SearchRequest(
   , /*decltype(_impl_.collection_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.instruction_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.prompt_name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.vector_space_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.filter_)*/nullptr
   , /*decltype(_impl_.pooling_)*/0
   , /*decltype(_impl_.top_k_)*/0u
@@ -506,6 +508,7 @@ const uint32_t TableStruct_rosetta_2fv1_2findex_2eproto::offsets[] PROTOBUF_SECT
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Item, _impl_.metadata_),
   ::_pbi::kInvalidFieldOffsetTag,
   ::_pbi::kInvalidFieldOffsetTag,
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::Item, _impl_.vector_space_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Item, _impl_.content_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::UpsertRequest, _internal_metadata_),
@@ -657,6 +660,7 @@ const uint32_t TableStruct_rosetta_2fv1_2findex_2eproto::offsets[] PROTOBUF_SECT
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::SearchRequest, _impl_.min_score_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::SearchRequest, _impl_.modalities_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::SearchRequest, _impl_.include_vectors_),
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::SearchRequest, _impl_.vector_space_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::SearchRequest, _impl_.query_),
   ~0u,
   ~0u,
@@ -667,6 +671,7 @@ const uint32_t TableStruct_rosetta_2fv1_2findex_2eproto::offsets[] PROTOBUF_SECT
   ~0u,
   ~0u,
   0,
+  ~0u,
   ~0u,
   ~0u,
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::SearchHit_MetadataEntry_DoNotUse, _has_bits_),
@@ -709,24 +714,24 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 51, -1, -1, sizeof(::rosetta::v1::MetadataValue)},
   { 60, 68, -1, sizeof(::rosetta::v1::Item_MetadataEntry_DoNotUse)},
   { 70, -1, -1, sizeof(::rosetta::v1::Item)},
-  { 81, -1, -1, sizeof(::rosetta::v1::UpsertRequest)},
-  { 93, -1, -1, sizeof(::rosetta::v1::ItemResult)},
-  { 102, -1, -1, sizeof(::rosetta::v1::UpsertResponse)},
-  { 111, -1, -1, sizeof(::rosetta::v1::Filter)},
-  { 122, -1, -1, sizeof(::rosetta::v1::FilterList)},
-  { 129, -1, -1, sizeof(::rosetta::v1::Condition)},
-  { 140, -1, -1, sizeof(::rosetta::v1::ValueList)},
-  { 147, 157, -1, sizeof(::rosetta::v1::Range)},
-  { 161, -1, -1, sizeof(::rosetta::v1::DeleteRequest)},
-  { 170, -1, -1, sizeof(::rosetta::v1::DeleteResponse)},
-  { 177, -1, -1, sizeof(::rosetta::v1::GetRequest)},
-  { 186, 194, -1, sizeof(::rosetta::v1::StoredItem_MetadataEntry_DoNotUse)},
-  { 196, -1, -1, sizeof(::rosetta::v1::StoredItem)},
-  { 206, -1, -1, sizeof(::rosetta::v1::GetResponse)},
-  { 214, 232, -1, sizeof(::rosetta::v1::SearchRequest)},
-  { 243, 251, -1, sizeof(::rosetta::v1::SearchHit_MetadataEntry_DoNotUse)},
-  { 253, -1, -1, sizeof(::rosetta::v1::SearchHit)},
-  { 264, -1, -1, sizeof(::rosetta::v1::SearchResponse)},
+  { 82, -1, -1, sizeof(::rosetta::v1::UpsertRequest)},
+  { 94, -1, -1, sizeof(::rosetta::v1::ItemResult)},
+  { 103, -1, -1, sizeof(::rosetta::v1::UpsertResponse)},
+  { 112, -1, -1, sizeof(::rosetta::v1::Filter)},
+  { 123, -1, -1, sizeof(::rosetta::v1::FilterList)},
+  { 130, -1, -1, sizeof(::rosetta::v1::Condition)},
+  { 141, -1, -1, sizeof(::rosetta::v1::ValueList)},
+  { 148, 158, -1, sizeof(::rosetta::v1::Range)},
+  { 162, -1, -1, sizeof(::rosetta::v1::DeleteRequest)},
+  { 171, -1, -1, sizeof(::rosetta::v1::DeleteResponse)},
+  { 178, -1, -1, sizeof(::rosetta::v1::GetRequest)},
+  { 187, 195, -1, sizeof(::rosetta::v1::StoredItem_MetadataEntry_DoNotUse)},
+  { 197, -1, -1, sizeof(::rosetta::v1::StoredItem)},
+  { 207, -1, -1, sizeof(::rosetta::v1::GetResponse)},
+  { 215, 234, -1, sizeof(::rosetta::v1::SearchRequest)},
+  { 246, 254, -1, sizeof(::rosetta::v1::SearchHit_MetadataEntry_DoNotUse)},
+  { 256, -1, -1, sizeof(::rosetta::v1::SearchHit)},
+  { 267, -1, -1, sizeof(::rosetta::v1::SearchResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -776,90 +781,91 @@ const char descriptor_table_protodef_rosetta_2fv1_2findex_2eproto[] PROTOBUF_SEC
   "esponse\022+\n\013collections\030\001 \003(\0132\026.rosetta.v"
   "1.Collection\"G\n\rMetadataValue\022\026\n\014string_"
   "value\030\001 \001(\tH\000\022\026\n\014number_value\030\002 \001(\001H\000B\006\n"
-  "\004kind\"\345\001\n\004Item\022\n\n\002id\030\001 \001(\t\0220\n\010metadata\030\002"
+  "\004kind\"\373\001\n\004Item\022\n\n\002id\030\001 \001(\t\0220\n\010metadata\030\002"
   " \003(\0132\036.rosetta.v1.Item.MetadataEntry\022\"\n\005"
   "input\030\003 \001(\0132\021.rosetta.v1.InputH\000\022$\n\006vect"
-  "or\030\004 \001(\0132\022.rosetta.v1.VectorH\000\032J\n\rMetada"
-  "taEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.ro"
-  "setta.v1.MetadataValue:\0028\001B\t\n\007content\"\250\001"
-  "\n\rUpsertRequest\022\022\n\ncollection\030\001 \001(\t\022\037\n\005i"
-  "tems\030\002 \003(\0132\020.rosetta.v1.Item\022\023\n\013instruct"
-  "ion\030\003 \001(\t\022\023\n\013prompt_name\030\004 \001(\t\022$\n\007poolin"
-  "g\030\005 \001(\0162\023.rosetta.v1.Pooling\022\022\n\nrequest_"
-  "id\030\006 \001(\t\"O\n\nItemResult\022\r\n\005index\030\001 \001(\r\022\n\n"
-  "\002id\030\002 \001(\t\022&\n\006status\030\003 \001(\0132\026.rosetta.v1.I"
-  "temStatus\"o\n\016UpsertResponse\022\'\n\007results\030\001"
-  " \003(\0132\026.rosetta.v1.ItemResult\022 \n\005usage\030\002 "
-  "\001(\0132\021.rosetta.v1.Usage\022\022\n\nrequest_id\030\003 \001"
-  "(\t\"\255\001\n\006Filter\022*\n\tcondition\030\001 \001(\0132\025.roset"
-  "ta.v1.ConditionH\000\022%\n\003all\030\002 \001(\0132\026.rosetta"
-  ".v1.FilterListH\000\022%\n\003any\030\003 \001(\0132\026.rosetta."
-  "v1.FilterListH\000\022!\n\003not\030\004 \001(\0132\022.rosetta.v"
-  "1.FilterH\000B\006\n\004kind\"1\n\nFilterList\022#\n\007filt"
-  "ers\030\001 \003(\0132\022.rosetta.v1.Filter\"\226\001\n\tCondit"
-  "ion\022\013\n\003key\030\001 \001(\t\022+\n\006equals\030\002 \001(\0132\031.roset"
-  "ta.v1.MetadataValueH\000\022#\n\002in\030\003 \001(\0132\025.rose"
-  "tta.v1.ValueListH\000\022\"\n\005range\030\004 \001(\0132\021.rose"
-  "tta.v1.RangeH\000B\006\n\004test\"6\n\tValueList\022)\n\006v"
-  "alues\030\001 \003(\0132\031.rosetta.v1.MetadataValue\"k"
-  "\n\005Range\022\017\n\002gt\030\001 \001(\001H\000\210\001\001\022\020\n\003gte\030\002 \001(\001H\001\210"
-  "\001\001\022\017\n\002lt\030\003 \001(\001H\002\210\001\001\022\020\n\003lte\030\004 \001(\001H\003\210\001\001B\005\n"
-  "\003_gtB\006\n\004_gteB\005\n\003_ltB\006\n\004_lte\"T\n\rDeleteReq"
-  "uest\022\022\n\ncollection\030\001 \001(\t\022\013\n\003ids\030\002 \003(\t\022\"\n"
-  "\006filter\030\003 \001(\0132\022.rosetta.v1.Filter\"!\n\016Del"
-  "eteResponse\022\017\n\007deleted\030\001 \001(\004\"F\n\nGetReque"
-  "st\022\022\n\ncollection\030\001 \001(\t\022\013\n\003ids\030\002 \003(\t\022\027\n\017i"
-  "nclude_vectors\030\003 \001(\010\"\350\001\n\nStoredItem\022\n\n\002i"
-  "d\030\001 \001(\t\0226\n\010metadata\030\002 \003(\0132$.rosetta.v1.S"
-  "toredItem.MetadataEntry\022&\n\010modality\030\003 \001("
-  "\0162\024.rosetta.v1.Modality\022\"\n\006vector\030\004 \001(\0132"
-  "\022.rosetta.v1.Vector\032J\n\rMetadataEntry\022\013\n\003"
-  "key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.rosetta.v1.Me"
-  "tadataValue:\0028\001\"I\n\013GetResponse\022%\n\005items\030"
-  "\001 \003(\0132\026.rosetta.v1.StoredItem\022\023\n\013missing"
-  "_ids\030\002 \003(\t\"\342\002\n\rSearchRequest\022\022\n\ncollecti"
-  "on\030\001 \001(\t\022\"\n\005input\030\002 \001(\0132\021.rosetta.v1.Inp"
-  "utH\000\022$\n\006vector\030\003 \001(\0132\022.rosetta.v1.Vector"
-  "H\000\022\023\n\013instruction\030\004 \001(\t\022\023\n\013prompt_name\030\005"
-  " \001(\t\022$\n\007pooling\030\006 \001(\0162\023.rosetta.v1.Pooli"
-  "ng\022\r\n\005top_k\030\007 \001(\r\022\"\n\006filter\030\010 \001(\0132\022.rose"
-  "tta.v1.Filter\022\026\n\tmin_score\030\t \001(\002H\001\210\001\001\022(\n"
-  "\nmodalities\030\n \003(\0162\024.rosetta.v1.Modality\022"
-  "\027\n\017include_vectors\030\013 \001(\010B\007\n\005queryB\014\n\n_mi"
-  "n_score\"\365\001\n\tSearchHit\022\n\n\002id\030\001 \001(\t\022\r\n\005sco"
-  "re\030\002 \001(\002\0225\n\010metadata\030\003 \003(\0132#.rosetta.v1."
-  "SearchHit.MetadataEntry\022&\n\010modality\030\004 \001("
-  "\0162\024.rosetta.v1.Modality\022\"\n\006vector\030\005 \001(\0132"
-  "\022.rosetta.v1.Vector\032J\n\rMetadataEntry\022\013\n\003"
-  "key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.rosetta.v1.Me"
-  "tadataValue:\0028\001\"W\n\016SearchResponse\022#\n\004hit"
-  "s\030\001 \003(\0132\025.rosetta.v1.SearchHit\022 \n\005usage\030"
-  "\002 \001(\0132\021.rosetta.v1.Usage*+\n\006Metric\022\021\n\rME"
-  "TRIC_COSINE\020\000\022\016\n\nMETRIC_DOT\020\001*D\n\007Storage"
-  "\022\023\n\017STORAGE_FLOAT32\020\000\022\020\n\014STORAGE_INT8\020\001\022"
-  "\022\n\016STORAGE_BINARY\020\0022\331\004\n\005Index\022O\n\020CreateC"
-  "ollection\022#.rosetta.v1.CreateCollectionR"
-  "equest\032\026.rosetta.v1.Collection\022]\n\020Delete"
-  "Collection\022#.rosetta.v1.DeleteCollection"
-  "Request\032$.rosetta.v1.DeleteCollectionRes"
-  "ponse\022Z\n\017ListCollections\022\".rosetta.v1.Li"
-  "stCollectionsRequest\032#.rosetta.v1.ListCo"
-  "llectionsResponse\022\?\n\006Upsert\022\031.rosetta.v1"
-  ".UpsertRequest\032\032.rosetta.v1.UpsertRespon"
-  "se\022I\n\014UpsertStream\022\031.rosetta.v1.UpsertRe"
-  "quest\032\032.rosetta.v1.UpsertResponse(\0010\001\022\?\n"
-  "\006Delete\022\031.rosetta.v1.DeleteRequest\032\032.ros"
-  "etta.v1.DeleteResponse\0226\n\003Get\022\026.rosetta."
-  "v1.GetRequest\032\027.rosetta.v1.GetResponse\022\?"
-  "\n\006Search\022\031.rosetta.v1.SearchRequest\032\032.ro"
-  "setta.v1.SearchResponseb\006proto3"
+  "or\030\004 \001(\0132\022.rosetta.v1.VectorH\000\022\024\n\014vector"
+  "_space\030\005 \001(\t\032J\n\rMetadataEntry\022\013\n\003key\030\001 \001"
+  "(\t\022(\n\005value\030\002 \001(\0132\031.rosetta.v1.MetadataV"
+  "alue:\0028\001B\t\n\007content\"\250\001\n\rUpsertRequest\022\022\n"
+  "\ncollection\030\001 \001(\t\022\037\n\005items\030\002 \003(\0132\020.roset"
+  "ta.v1.Item\022\023\n\013instruction\030\003 \001(\t\022\023\n\013promp"
+  "t_name\030\004 \001(\t\022$\n\007pooling\030\005 \001(\0162\023.rosetta."
+  "v1.Pooling\022\022\n\nrequest_id\030\006 \001(\t\"O\n\nItemRe"
+  "sult\022\r\n\005index\030\001 \001(\r\022\n\n\002id\030\002 \001(\t\022&\n\006statu"
+  "s\030\003 \001(\0132\026.rosetta.v1.ItemStatus\"o\n\016Upser"
+  "tResponse\022\'\n\007results\030\001 \003(\0132\026.rosetta.v1."
+  "ItemResult\022 \n\005usage\030\002 \001(\0132\021.rosetta.v1.U"
+  "sage\022\022\n\nrequest_id\030\003 \001(\t\"\255\001\n\006Filter\022*\n\tc"
+  "ondition\030\001 \001(\0132\025.rosetta.v1.ConditionH\000\022"
+  "%\n\003all\030\002 \001(\0132\026.rosetta.v1.FilterListH\000\022%"
+  "\n\003any\030\003 \001(\0132\026.rosetta.v1.FilterListH\000\022!\n"
+  "\003not\030\004 \001(\0132\022.rosetta.v1.FilterH\000B\006\n\004kind"
+  "\"1\n\nFilterList\022#\n\007filters\030\001 \003(\0132\022.rosett"
+  "a.v1.Filter\"\226\001\n\tCondition\022\013\n\003key\030\001 \001(\t\022+"
+  "\n\006equals\030\002 \001(\0132\031.rosetta.v1.MetadataValu"
+  "eH\000\022#\n\002in\030\003 \001(\0132\025.rosetta.v1.ValueListH\000"
+  "\022\"\n\005range\030\004 \001(\0132\021.rosetta.v1.RangeH\000B\006\n\004"
+  "test\"6\n\tValueList\022)\n\006values\030\001 \003(\0132\031.rose"
+  "tta.v1.MetadataValue\"k\n\005Range\022\017\n\002gt\030\001 \001("
+  "\001H\000\210\001\001\022\020\n\003gte\030\002 \001(\001H\001\210\001\001\022\017\n\002lt\030\003 \001(\001H\002\210\001"
+  "\001\022\020\n\003lte\030\004 \001(\001H\003\210\001\001B\005\n\003_gtB\006\n\004_gteB\005\n\003_l"
+  "tB\006\n\004_lte\"T\n\rDeleteRequest\022\022\n\ncollection"
+  "\030\001 \001(\t\022\013\n\003ids\030\002 \003(\t\022\"\n\006filter\030\003 \001(\0132\022.ro"
+  "setta.v1.Filter\"!\n\016DeleteResponse\022\017\n\007del"
+  "eted\030\001 \001(\004\"F\n\nGetRequest\022\022\n\ncollection\030\001"
+  " \001(\t\022\013\n\003ids\030\002 \003(\t\022\027\n\017include_vectors\030\003 \001"
+  "(\010\"\350\001\n\nStoredItem\022\n\n\002id\030\001 \001(\t\0226\n\010metadat"
+  "a\030\002 \003(\0132$.rosetta.v1.StoredItem.Metadata"
+  "Entry\022&\n\010modality\030\003 \001(\0162\024.rosetta.v1.Mod"
+  "ality\022\"\n\006vector\030\004 \001(\0132\022.rosetta.v1.Vecto"
+  "r\032J\n\rMetadataEntry\022\013\n\003key\030\001 \001(\t\022(\n\005value"
+  "\030\002 \001(\0132\031.rosetta.v1.MetadataValue:\0028\001\"I\n"
+  "\013GetResponse\022%\n\005items\030\001 \003(\0132\026.rosetta.v1"
+  ".StoredItem\022\023\n\013missing_ids\030\002 \003(\t\"\370\002\n\rSea"
+  "rchRequest\022\022\n\ncollection\030\001 \001(\t\022\"\n\005input\030"
+  "\002 \001(\0132\021.rosetta.v1.InputH\000\022$\n\006vector\030\003 \001"
+  "(\0132\022.rosetta.v1.VectorH\000\022\023\n\013instruction\030"
+  "\004 \001(\t\022\023\n\013prompt_name\030\005 \001(\t\022$\n\007pooling\030\006 "
+  "\001(\0162\023.rosetta.v1.Pooling\022\r\n\005top_k\030\007 \001(\r\022"
+  "\"\n\006filter\030\010 \001(\0132\022.rosetta.v1.Filter\022\026\n\tm"
+  "in_score\030\t \001(\002H\001\210\001\001\022(\n\nmodalities\030\n \003(\0162"
+  "\024.rosetta.v1.Modality\022\027\n\017include_vectors"
+  "\030\013 \001(\010\022\024\n\014vector_space\030\014 \001(\tB\007\n\005queryB\014\n"
+  "\n_min_score\"\365\001\n\tSearchHit\022\n\n\002id\030\001 \001(\t\022\r\n"
+  "\005score\030\002 \001(\002\0225\n\010metadata\030\003 \003(\0132#.rosetta"
+  ".v1.SearchHit.MetadataEntry\022&\n\010modality\030"
+  "\004 \001(\0162\024.rosetta.v1.Modality\022\"\n\006vector\030\005 "
+  "\001(\0132\022.rosetta.v1.Vector\032J\n\rMetadataEntry"
+  "\022\013\n\003key\030\001 \001(\t\022(\n\005value\030\002 \001(\0132\031.rosetta.v"
+  "1.MetadataValue:\0028\001\"W\n\016SearchResponse\022#\n"
+  "\004hits\030\001 \003(\0132\025.rosetta.v1.SearchHit\022 \n\005us"
+  "age\030\002 \001(\0132\021.rosetta.v1.Usage*+\n\006Metric\022\021"
+  "\n\rMETRIC_COSINE\020\000\022\016\n\nMETRIC_DOT\020\001*D\n\007Sto"
+  "rage\022\023\n\017STORAGE_FLOAT32\020\000\022\020\n\014STORAGE_INT"
+  "8\020\001\022\022\n\016STORAGE_BINARY\020\0022\331\004\n\005Index\022O\n\020Cre"
+  "ateCollection\022#.rosetta.v1.CreateCollect"
+  "ionRequest\032\026.rosetta.v1.Collection\022]\n\020De"
+  "leteCollection\022#.rosetta.v1.DeleteCollec"
+  "tionRequest\032$.rosetta.v1.DeleteCollectio"
+  "nResponse\022Z\n\017ListCollections\022\".rosetta.v"
+  "1.ListCollectionsRequest\032#.rosetta.v1.Li"
+  "stCollectionsResponse\022\?\n\006Upsert\022\031.rosett"
+  "a.v1.UpsertRequest\032\032.rosetta.v1.UpsertRe"
+  "sponse\022I\n\014UpsertStream\022\031.rosetta.v1.Upse"
+  "rtRequest\032\032.rosetta.v1.UpsertResponse(\0010"
+  "\001\022\?\n\006Delete\022\031.rosetta.v1.DeleteRequest\032\032"
+  ".rosetta.v1.DeleteResponse\0226\n\003Get\022\026.rose"
+  "tta.v1.GetRequest\032\027.rosetta.v1.GetRespon"
+  "se\022\?\n\006Search\022\031.rosetta.v1.SearchRequest\032"
+  "\032.rosetta.v1.SearchResponseb\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rosetta_2fv1_2findex_2eproto_deps[1] = {
   &::descriptor_table_rosetta_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_rosetta_2fv1_2findex_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rosetta_2fv1_2findex_2eproto = {
-    false, false, 3711, descriptor_table_protodef_rosetta_2fv1_2findex_2eproto,
+    false, false, 3755, descriptor_table_protodef_rosetta_2fv1_2findex_2eproto,
     "rosetta/v1/index.proto",
     &descriptor_table_rosetta_2fv1_2findex_2eproto_once, descriptor_table_rosetta_2fv1_2findex_2eproto_deps, 1, 27,
     schemas, file_default_instances, TableStruct_rosetta_2fv1_2findex_2eproto::offsets,
@@ -2508,6 +2514,7 @@ Item::Item(const Item& from)
   new (&_impl_) Impl_{
       /*decltype(_impl_.metadata_)*/{}
     , decltype(_impl_.id_){}
+    , decltype(_impl_.vector_space_){}
     , decltype(_impl_.content_){}
     , /*decltype(_impl_._cached_size_)*/{}
     , /*decltype(_impl_._oneof_case_)*/{}};
@@ -2520,6 +2527,14 @@ Item::Item(const Item& from)
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   if (!from._internal_id().empty()) {
     _this->_impl_.id_.Set(from._internal_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.vector_space_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.vector_space_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_vector_space().empty()) {
+    _this->_impl_.vector_space_.Set(from._internal_vector_space(), 
       _this->GetArenaForAllocation());
   }
   clear_has_content();
@@ -2548,6 +2563,7 @@ inline void Item::SharedCtor(
   new (&_impl_) Impl_{
       /*decltype(_impl_.metadata_)*/{::_pbi::ArenaInitialized(), arena}
     , decltype(_impl_.id_){}
+    , decltype(_impl_.vector_space_){}
     , decltype(_impl_.content_){}
     , /*decltype(_impl_._cached_size_)*/{}
     , /*decltype(_impl_._oneof_case_)*/{}
@@ -2555,6 +2571,10 @@ inline void Item::SharedCtor(
   _impl_.id_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.vector_space_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.vector_space_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   clear_has_content();
 }
@@ -2574,6 +2594,7 @@ inline void Item::SharedDtor() {
   _impl_.metadata_.Destruct();
   _impl_.metadata_.~MapField();
   _impl_.id_.Destroy();
+  _impl_.vector_space_.Destroy();
   if (has_content()) {
     clear_content();
   }
@@ -2618,6 +2639,7 @@ void Item::Clear() {
 
   _impl_.metadata_.Clear();
   _impl_.id_.ClearToEmpty();
+  _impl_.vector_space_.ClearToEmpty();
   clear_content();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
@@ -2664,6 +2686,16 @@ const char* Item::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
           ptr = ctx->ParseMessage(_internal_mutable_vector(), ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string vector_space = 5;
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_vector_space();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rosetta.v1.Item.vector_space"));
         } else
           goto handle_unusual;
         continue;
@@ -2746,6 +2778,16 @@ uint8_t* Item::_InternalSerialize(
         _Internal::vector(this).GetCachedSize(), target, stream);
   }
 
+  // string vector_space = 5;
+  if (!this->_internal_vector_space().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_vector_space().data(), static_cast<int>(this->_internal_vector_space().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rosetta.v1.Item.vector_space");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_vector_space(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2776,6 +2818,13 @@ size_t Item::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_id());
+  }
+
+  // string vector_space = 5;
+  if (!this->_internal_vector_space().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_vector_space());
   }
 
   switch (content_case()) {
@@ -2819,6 +2868,9 @@ void Item::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_
   if (!from._internal_id().empty()) {
     _this->_internal_set_id(from._internal_id());
   }
+  if (!from._internal_vector_space().empty()) {
+    _this->_internal_set_vector_space(from._internal_vector_space());
+  }
   switch (from.content_case()) {
     case kInput: {
       _this->_internal_mutable_input()->::rosetta::v1::Input::MergeFrom(
@@ -2857,6 +2909,10 @@ void Item::InternalSwap(Item* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.id_, lhs_arena,
       &other->_impl_.id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.vector_space_, lhs_arena,
+      &other->_impl_.vector_space_, rhs_arena
   );
   swap(_impl_.content_, other->_impl_.content_);
   swap(_impl_._oneof_case_[0], other->_impl_._oneof_case_[0]);
@@ -6758,6 +6814,7 @@ SearchRequest::SearchRequest(const SearchRequest& from)
     , decltype(_impl_.collection_){}
     , decltype(_impl_.instruction_){}
     , decltype(_impl_.prompt_name_){}
+    , decltype(_impl_.vector_space_){}
     , decltype(_impl_.filter_){nullptr}
     , decltype(_impl_.pooling_){}
     , decltype(_impl_.top_k_){}
@@ -6789,6 +6846,14 @@ SearchRequest::SearchRequest(const SearchRequest& from)
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   if (!from._internal_prompt_name().empty()) {
     _this->_impl_.prompt_name_.Set(from._internal_prompt_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.vector_space_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.vector_space_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_vector_space().empty()) {
+    _this->_impl_.vector_space_.Set(from._internal_vector_space(), 
       _this->GetArenaForAllocation());
   }
   if (from._internal_has_filter()) {
@@ -6828,6 +6893,7 @@ inline void SearchRequest::SharedCtor(
     , decltype(_impl_.collection_){}
     , decltype(_impl_.instruction_){}
     , decltype(_impl_.prompt_name_){}
+    , decltype(_impl_.vector_space_){}
     , decltype(_impl_.filter_){nullptr}
     , decltype(_impl_.pooling_){0}
     , decltype(_impl_.top_k_){0u}
@@ -6848,6 +6914,10 @@ inline void SearchRequest::SharedCtor(
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.prompt_name_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.vector_space_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.vector_space_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   clear_has_query();
 }
 
@@ -6866,6 +6936,7 @@ inline void SearchRequest::SharedDtor() {
   _impl_.collection_.Destroy();
   _impl_.instruction_.Destroy();
   _impl_.prompt_name_.Destroy();
+  _impl_.vector_space_.Destroy();
   if (this != internal_default_instance()) delete _impl_.filter_;
   if (has_query()) {
     clear_query();
@@ -6909,6 +6980,7 @@ void SearchRequest::Clear() {
   _impl_.collection_.ClearToEmpty();
   _impl_.instruction_.ClearToEmpty();
   _impl_.prompt_name_.ClearToEmpty();
+  _impl_.vector_space_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.filter_ != nullptr) {
     delete _impl_.filter_;
   }
@@ -7030,6 +7102,16 @@ const char* SearchRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext*
         } else
           goto handle_unusual;
         continue;
+      // string vector_space = 12;
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 98)) {
+          auto str = _internal_mutable_vector_space();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rosetta.v1.SearchRequest.vector_space"));
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -7145,6 +7227,16 @@ uint8_t* SearchRequest::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteBoolToArray(11, this->_internal_include_vectors(), target);
   }
 
+  // string vector_space = 12;
+  if (!this->_internal_vector_space().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_vector_space().data(), static_cast<int>(this->_internal_vector_space().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rosetta.v1.SearchRequest.vector_space");
+    target = stream->WriteStringMaybeAliased(
+        12, this->_internal_vector_space(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -7197,6 +7289,13 @@ size_t SearchRequest::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_prompt_name());
+  }
+
+  // string vector_space = 12;
+  if (!this->_internal_vector_space().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_vector_space());
   }
 
   // .rosetta.v1.Filter filter = 8;
@@ -7275,6 +7374,9 @@ void SearchRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::
   if (!from._internal_prompt_name().empty()) {
     _this->_internal_set_prompt_name(from._internal_prompt_name());
   }
+  if (!from._internal_vector_space().empty()) {
+    _this->_internal_set_vector_space(from._internal_vector_space());
+  }
   if (from._internal_has_filter()) {
     _this->_internal_mutable_filter()->::rosetta::v1::Filter::MergeFrom(
         from._internal_filter());
@@ -7338,6 +7440,10 @@ void SearchRequest::InternalSwap(SearchRequest* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.prompt_name_, lhs_arena,
       &other->_impl_.prompt_name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.vector_space_, lhs_arena,
+      &other->_impl_.vector_space_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(SearchRequest, _impl_.include_vectors_)

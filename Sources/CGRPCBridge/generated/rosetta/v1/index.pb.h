@@ -1557,6 +1557,7 @@ class Item final :
   enum : int {
     kMetadataFieldNumber = 2,
     kIdFieldNumber = 1,
+    kVectorSpaceFieldNumber = 5,
     kInputFieldNumber = 3,
     kVectorFieldNumber = 4,
   };
@@ -1589,6 +1590,20 @@ class Item final :
   const std::string& _internal_id() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_id(const std::string& value);
   std::string* _internal_mutable_id();
+  public:
+
+  // string vector_space = 5;
+  void clear_vector_space();
+  const std::string& vector_space() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_vector_space(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_vector_space();
+  PROTOBUF_NODISCARD std::string* release_vector_space();
+  void set_allocated_vector_space(std::string* vector_space);
+  private:
+  const std::string& _internal_vector_space() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_vector_space(const std::string& value);
+  std::string* _internal_mutable_vector_space();
   public:
 
   // .rosetta.v1.Input input = 3;
@@ -1648,6 +1663,7 @@ class Item final :
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_MESSAGE> metadata_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr vector_space_;
     union ContentUnion {
       constexpr ContentUnion() : _constinit_{} {}
         ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized _constinit_;
@@ -4345,6 +4361,7 @@ class SearchRequest final :
     kCollectionFieldNumber = 1,
     kInstructionFieldNumber = 4,
     kPromptNameFieldNumber = 5,
+    kVectorSpaceFieldNumber = 12,
     kFilterFieldNumber = 8,
     kPoolingFieldNumber = 6,
     kTopKFieldNumber = 7,
@@ -4410,6 +4427,20 @@ class SearchRequest final :
   const std::string& _internal_prompt_name() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_prompt_name(const std::string& value);
   std::string* _internal_mutable_prompt_name();
+  public:
+
+  // string vector_space = 12;
+  void clear_vector_space();
+  const std::string& vector_space() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_vector_space(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_vector_space();
+  PROTOBUF_NODISCARD std::string* release_vector_space();
+  void set_allocated_vector_space(std::string* vector_space);
+  private:
+  const std::string& _internal_vector_space() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_vector_space(const std::string& value);
+  std::string* _internal_mutable_vector_space();
   public:
 
   // .rosetta.v1.Filter filter = 8;
@@ -4528,6 +4559,7 @@ class SearchRequest final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr collection_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr instruction_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr prompt_name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr vector_space_;
     ::rosetta::v1::Filter* filter_;
     int pooling_;
     uint32_t top_k_;
@@ -5843,6 +5875,56 @@ inline ::rosetta::v1::Vector* Item::mutable_vector() {
   ::rosetta::v1::Vector* _msg = _internal_mutable_vector();
   // @@protoc_insertion_point(field_mutable:rosetta.v1.Item.vector)
   return _msg;
+}
+
+// string vector_space = 5;
+inline void Item::clear_vector_space() {
+  _impl_.vector_space_.ClearToEmpty();
+}
+inline const std::string& Item::vector_space() const {
+  // @@protoc_insertion_point(field_get:rosetta.v1.Item.vector_space)
+  return _internal_vector_space();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void Item::set_vector_space(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.vector_space_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rosetta.v1.Item.vector_space)
+}
+inline std::string* Item::mutable_vector_space() {
+  std::string* _s = _internal_mutable_vector_space();
+  // @@protoc_insertion_point(field_mutable:rosetta.v1.Item.vector_space)
+  return _s;
+}
+inline const std::string& Item::_internal_vector_space() const {
+  return _impl_.vector_space_.Get();
+}
+inline void Item::_internal_set_vector_space(const std::string& value) {
+  
+  _impl_.vector_space_.Set(value, GetArenaForAllocation());
+}
+inline std::string* Item::_internal_mutable_vector_space() {
+  
+  return _impl_.vector_space_.Mutable(GetArenaForAllocation());
+}
+inline std::string* Item::release_vector_space() {
+  // @@protoc_insertion_point(field_release:rosetta.v1.Item.vector_space)
+  return _impl_.vector_space_.Release();
+}
+inline void Item::set_allocated_vector_space(std::string* vector_space) {
+  if (vector_space != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.vector_space_.SetAllocated(vector_space, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.vector_space_.IsDefault()) {
+    _impl_.vector_space_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rosetta.v1.Item.vector_space)
 }
 
 inline bool Item::has_content() const {
@@ -8460,6 +8542,56 @@ inline void SearchRequest::_internal_set_include_vectors(bool value) {
 inline void SearchRequest::set_include_vectors(bool value) {
   _internal_set_include_vectors(value);
   // @@protoc_insertion_point(field_set:rosetta.v1.SearchRequest.include_vectors)
+}
+
+// string vector_space = 12;
+inline void SearchRequest::clear_vector_space() {
+  _impl_.vector_space_.ClearToEmpty();
+}
+inline const std::string& SearchRequest::vector_space() const {
+  // @@protoc_insertion_point(field_get:rosetta.v1.SearchRequest.vector_space)
+  return _internal_vector_space();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void SearchRequest::set_vector_space(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.vector_space_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rosetta.v1.SearchRequest.vector_space)
+}
+inline std::string* SearchRequest::mutable_vector_space() {
+  std::string* _s = _internal_mutable_vector_space();
+  // @@protoc_insertion_point(field_mutable:rosetta.v1.SearchRequest.vector_space)
+  return _s;
+}
+inline const std::string& SearchRequest::_internal_vector_space() const {
+  return _impl_.vector_space_.Get();
+}
+inline void SearchRequest::_internal_set_vector_space(const std::string& value) {
+  
+  _impl_.vector_space_.Set(value, GetArenaForAllocation());
+}
+inline std::string* SearchRequest::_internal_mutable_vector_space() {
+  
+  return _impl_.vector_space_.Mutable(GetArenaForAllocation());
+}
+inline std::string* SearchRequest::release_vector_space() {
+  // @@protoc_insertion_point(field_release:rosetta.v1.SearchRequest.vector_space)
+  return _impl_.vector_space_.Release();
+}
+inline void SearchRequest::set_allocated_vector_space(std::string* vector_space) {
+  if (vector_space != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.vector_space_.SetAllocated(vector_space, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.vector_space_.IsDefault()) {
+    _impl_.vector_space_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rosetta.v1.SearchRequest.vector_space)
 }
 
 inline bool SearchRequest::has_query() const {
