@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "RPC", "RosettaAPI", "Encoders", "Tokenizers", "Tensor",
+                "RPC", "RosettaAPI", "Encoders", "Tokenizers", "Tensor", "Media",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -97,6 +97,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Tensor"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -215,7 +215,7 @@ def convert(src, dst, expect_count=None, keep_int=False):
     for name, t in kept.items():
         if t.offset + (t.numel() and sum((s - 1) * st for s, st in zip(t.shape, t.stride)) + 1) > t.storage.numel:
             raise ConvertError(f"{name}: shape {list(t.shape)} overruns its storage")
-    write_safetensors(dst, kept, {"format": "pt", "source": os.path.basename(src)})
+    write_safetensors(dst, kept, {"format": "pt"})
     return {k: list(v.shape) for k, v in kept.items()}
 
 

@@ -1,3 +1,4 @@
 #pragma once
 #include <stdio.h>
 #include <jpeglib.h>
+#include "rosetta_jpeg.h"

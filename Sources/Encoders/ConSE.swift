@@ -1,0 +1,62 @@
+/// Convex combination of semantic embeddings (ConSE; Norouzi et al. 2014, "Zero-Shot Learning by Convex
+/// Combination of Semantic Embeddings", arXiv:1312.5650): brings any classifier with named classes into any
+/// text space. The item's vector is the L2-normalised mix of the text embeddings of its top-T classes,
+/// weighted by their softmax probabilities (renormalised over the T):
+///     v = normalize( Σ_{t ≤ T} p_t · e_{class_t} ),  p = softmax(logits / temperature).
+/// The class embeddings e_c come from the text encoder of the space (prompt-template ensemble: the mean of
+/// the normalised embeddings of every template filled with the class name, normalised again — CLIP's
+/// zero-shot recipe, Radford et al. 2021). Generic: image classifiers and audio taggers alike.
+public struct ConSE: Sendable {
+    /// Classes mixed per item (T).
+    public var topK: Int
+    /// Softmax temperature on the logits (1: the classifier's own probabilities).
+    public var temperature: Float
+
+    public init(topK: Int, temperature: Float) {
+        self.topK = max(1, topK)
+        self.temperature = temperature > 0 ? temperature : 1
+    }
+
+    /// One item's top classes and their weights (summing to 1), most probable first.
+    public func top(_ logits: [Float]) -> [(index: Int, weight: Float)] {
+        let scaled = logits.map { $0 / temperature }
+        let peak = scaled.max() ?? 0
+        let exp = scaled.map { ($0 - peak).exp }
+        let order = exp.indices.sorted { exp[$0] > exp[$1] }.prefix(topK)
+        let total = order.reduce(Float(0)) { $0 + exp[$1] }
+        return order.map { ($0, exp[$0] / total) }
+    }
+
+    /// The item's vector: classEmbeddings is [classes][d] (each normalised).
+    public func embed(_ logits: [Float], classEmbeddings: [[Float]]) -> [Float] {
+        let d = classEmbeddings.first?.count ?? 0
+        var v = [Float](repeating: 0, count: d)
+        for (index, weight) in top(logits) {
+            let e = classEmbeddings[index]
+            for j in 0..<d { v[j] += weight * e[j] }
+        }
+        return Self.normalized(v)
+    }
+
+    /// Template ensemble of one class: normalize(mean_t normalize(e_t)).
+    public static func ensemble(_ vectors: [[Float]]) -> [Float] {
+        guard let d = vectors.first?.count else { return [] }
+        var sum = [Float](repeating: 0, count: d)
+        for v in vectors {
+            let n = normalized(v)
+            for j in 0..<d { sum[j] += n[j] }
+        }
+        return normalized(sum)
+    }
+
+    public static func normalized(_ v: [Float]) -> [Float] {
+        let norm = v.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? v.map { $0 / norm } : v
+    }
+}
+
+private extension Float {
+    var exp: Float { Float(Foundation.exp(Double(self))) }
+}
+
+import Foundation

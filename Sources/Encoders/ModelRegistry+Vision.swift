@@ -1,0 +1,106 @@
+import Foundation
+import Tensor
+
+/// An image classifier of the manifest (architecture "efficientnet-lite"), resolved and loaded: what the
+/// ConSE bridge needs to bring images into a text space.
+///
+/// Folder models/<id>/: model.safetensors (converted by models/fetch), labels.json
+/// ({"classes": [names], "templates": ["a photo of a {}.", …], "simple_templates": […]}).
+/// Manifest fields besides the common ones (read here, not by `ModelManifest`, which knows text models):
+///   "image": {"resize": 256, "crop": 224, "mean": [3], "std": [3]}  — preprocessing (defaults: these values
+///            with TF Lite's mean 127/255, std 128/255);
+///   "conse": {"top_k": T, "temperature": τ, "templates": "templates" | "simple_templates"}.
+public struct ImageClassifierSpec: Sendable, Equatable {
+    public var id: String
+    public var folder: URL
+    public var weights: URL
+    public var classes: [String]
+    /// Prompt templates with "{}" for the class name.
+    public var templates: [String]
+    public var resize: Int
+    public var crop: Int
+    public var mean: [Float]
+    public var std: [Float]
+    public var topK: Int
+    public var temperature: Float
+    public var version: String
+    /// Names the classifier (id, weights, version), for the fingerprint of the spaces it bridges into.
+    public var fingerprint: String
+}
+
+public struct LoadedImageClassifier: Sendable {
+    public let spec: ImageClassifierSpec
+    public let model: EfficientNetLite
+}
+
+extension ModelRegistry {
+    /// Resolves and loads every "efficientnet-lite" entry of the manifest; problems land in `skipped`, named.
+    public static func loadImageClassifiers(modelsDirectory: URL, manifest manifestURL: URL? = nil,
+                                            threads: Int = 1) -> (loaded: [LoadedImageClassifier], skipped: [Skipped]) {
+        let url = manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json")
+        guard let data = try? Data(contentsOf: url),  // the registry has already reported an unreadable manifest
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let entries = root["models"] as? [[String: Any]] else { return ([], []) }
+        var loaded: [LoadedImageClassifier] = []
+        var skipped: [Skipped] = []
+        for entry in entries where entry["architecture"] as? String == ModelManifest.Architecture.efficientNetLite.rawValue {
+            let id = entry["id"] as? String ?? "?"
+            do {
+                let spec = try resolveImageClassifier(entry, folder: modelsDirectory.appendingPathComponent(id))
+                let model: EfficientNetLite
+                do {
+                    model = try EfficientNetLite(weights: try SafeTensors(path: spec.weights.path), imageSize: spec.crop, threads: threads)
+                } catch { throw SkipReason.loadFailed("\(error)") }
+                guard model.numClasses == spec.classes.count else {
+                    throw SkipReason.inconsistent(field: "labels.json",
+                                                  detail: "\(spec.classes.count) class names for a \(model.numClasses)-class model")
+                }
+                loaded.append(LoadedImageClassifier(spec: spec, model: model))
+            } catch let reason as SkipReason {
+                skipped.append(Skipped(id: id, reason: reason))
+            } catch {
+                skipped.append(Skipped(id: id, reason: .loadFailed("\(error)")))
+            }
+        }
+        return (loaded, skipped)
+    }
+
+    static func resolveImageClassifier(_ entry: [String: Any], folder: URL) throws(SkipReason) -> ImageClassifierSpec {
+        let id = entry["id"] as? String ?? "?"
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: folder.path) else { throw .folderMissing(path: folder.path) }
+        let weights = folder.appendingPathComponent("model.safetensors")
+        let labelsURL = folder.appendingPathComponent("labels.json")
+        for file in [weights, labelsURL] where !fm.fileExists(atPath: file.path) { throw .fileMissing(path: file.path) }
+        let image = entry["image"] as? [String: Any] ?? [:]
+        let conse = entry["conse"] as? [String: Any] ?? [:]
+        guard let labelsData = try? Data(contentsOf: labelsURL),
+              let labels = try? JSONSerialization.jsonObject(with: labelsData) as? [String: Any],
+              let classes = labels["classes"] as? [String] else {
+            throw .inconsistent(field: "labels.json", detail: "not a JSON object with a \"classes\" list of names")
+        }
+        let templateKey = conse["templates"] as? String ?? "templates"
+        guard let templates = labels[templateKey] as? [String], !templates.isEmpty, templates.allSatisfy({ $0.contains("{}") }) else {
+            throw .inconsistent(field: "conse.templates", detail: "labels.json has no list \"\(templateKey)\" of templates with {}")
+        }
+        func floats(_ key: String, _ fallback: Float) throws(SkipReason) -> [Float] {
+            guard let v = image[key] else { return [fallback, fallback, fallback] }
+            guard let list = v as? [Double], list.count == 3 else {
+                throw .inconsistent(field: "image.\(key)", detail: "expected 3 numbers")
+            }
+            return list.map(Float.init)
+        }
+        let crop = image["crop"] as? Int ?? 224
+        let resize = image["resize"] as? Int ?? crop * 8 / 7
+        guard crop > 0, resize >= crop else { throw .inconsistent(field: "image", detail: "need 0 < crop <= resize") }
+        let version = (entry["source"] as? [String: Any])?["version"] as? String ?? "local"
+        let sha = (entry["files"] as? [[String: Any]])?.first { $0["path"] as? String == "model.safetensors" }?["sha256"] as? String
+        let identity: String
+        if let sha { identity = sha } else { identity = try headerIdentity(weights) }
+        return ImageClassifierSpec(
+            id: id, folder: folder, weights: weights, classes: classes, templates: templates, resize: resize, crop: crop,
+            mean: try floats("mean", 127.0 / 255), std: try floats("std", 128.0 / 255),
+            topK: conse["top_k"] as? Int ?? 10, temperature: Float(conse["temperature"] as? Double ?? 1),
+            version: version, fingerprint: fingerprint(id: id, weights: identity, version: version))
+    }
+}

@@ -1,0 +1,44 @@
+/// The classic ImageNet evaluation transform (torchvision `Resize(resize, BICUBIC)`, `CenterCrop(crop)`,
+/// `ToTensor`, `Normalize(mean, std)`), on an `RGBImage`: what EfficientNet and CLIP image towers take.
+public struct ImagePreprocessing: Sendable, Equatable {
+    /// Shorter side after resizing (the longer one keeps the aspect ratio, truncated as torchvision does).
+    public var resize: Int
+    /// Side of the square centre crop.
+    public var crop: Int
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(resize: Int, crop: Int, mean: [Float], std: [Float]) {
+        self.resize = resize
+        self.crop = crop
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Resized so the shorter side is `resize`, then centre-cropped to `crop` x `crop` (8-bit, as PIL).
+    public func cropped(_ image: RGBImage) -> RGBImage {
+        let (w, h) = (image.width, image.height)
+        let (nw, nh) = w <= h ? (resize, Int(Double(resize) * Double(h) / Double(w)))
+                              : (Int(Double(resize) * Double(w) / Double(h)), resize)
+        let resized = (nw, nh) == (w, h) ? image : ImageResize.bicubic(image, width: nw, height: nh)
+        // torchvision rounds the offset half to even (Python's round); a crop larger than the image is not padded.
+        let left = Int((Double(nw - crop) / 2).rounded(.toNearestOrEven))
+        let top = Int((Double(nh - crop) / 2).rounded(.toNearestOrEven))
+        let side = min(crop, nw, nh)
+        return resized.cropped(x: max(0, left), y: max(0, top), width: side, height: side)
+    }
+
+    /// `(pixel / 255 - mean) / std` per channel, channels last: [crop, crop, 3] row-major.
+    public func normalized(_ image: RGBImage) -> [Float] {
+        var out = [Float](repeating: 0, count: image.pixels.count)
+        for i in 0..<(image.width * image.height) {
+            for c in 0..<3 {
+                out[i * 3 + c] = (Float(image.pixels[i * 3 + c]) / 255 - mean[c]) / std[c]
+            }
+        }
+        return out
+    }
+
+    /// `cropped` then `normalized`.
+    public func callAsFunction(_ image: RGBImage) -> [Float] { normalized(cropped(image)) }
+}

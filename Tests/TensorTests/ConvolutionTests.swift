@@ -1,0 +1,78 @@
+import Testing
+@testable import Tensor
+
+@Suite struct ConvolutionTests {
+    /// Deterministic pseudo-random values in [-1, 1) (xorshift), so failures reproduce.
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var s = seed | 1
+        return (0..<count).map { _ in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            return Float(s % 2001) / 1000 - 1
+        }
+    }
+
+    static func maxDiff(_ a: Tensor, _ b: Tensor) -> Float {
+        zip(a.toArray(), b.toArray()).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    @Test func samePaddingMatchesTensorFlow() {
+        // 224, k3, s2: out 112, total pad (111·2 + 3 - 224) = 1 -> 0 before, 1 after.
+        #expect(Padding2D.same(height: 224, width: 224, kernel: 3, stride: 2) == Padding2D(top: 0, left: 0, bottom: 1, right: 1))
+        #expect(Padding2D.same(height: 14, width: 14, kernel: 5, stride: 1) == .symmetric(2))
+        #expect(Padding2D.same(height: 28, width: 28, kernel: 5, stride: 2) == Padding2D(top: 1, left: 1, bottom: 2, right: 2))
+    }
+
+    @Test func conv2dByHand() throws {
+        // One 3x3 image, one channel, a 2x2 kernel of ones: each output sums a 2x2 window.
+        let x = try Tensor(shape: [1, 3, 3, 1], values: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let w = try ConvWeights(weight: try Tensor(shape: [1, 1, 2, 2], values: [1, 1, 1, 1]),
+                                bias: try Tensor(shape: [1], values: [0.5]))
+        let y = Tensor(zeros: [1, 2, 2, 1])
+        try Ops.conv2d(x, w, stride: 1, padding: .symmetric(0), into: y)
+        #expect(y.toArray() == [12.5, 16.5, 24.5, 28.5])
+    }
+
+    @Test(arguments: [(3, 2, 1), (3, 1, 4), (1, 1, 1), (5, 2, 3)])
+    func conv2dMatchesReference(kernel: Int, stride: Int, workers: Int) throws {
+        let (b, h, w, cIn, cOut) = (2, 9, 8, 3, 5)
+        let x = try Tensor(shape: [b, h, w, cIn], values: Self.values(b * h * w * cIn, seed: 1))
+        let weight = try Tensor(shape: [cOut, cIn, kernel, kernel], values: Self.values(cOut * cIn * kernel * kernel, seed: 2))
+        let bias = try Tensor(shape: [cOut], values: Self.values(cOut, seed: 3))
+        let pad = kernel == 1 && stride == 1 ? Padding2D.symmetric(0) : Padding2D.same(height: h, width: w, kernel: kernel, stride: stride)
+        let expected = Reference.conv2d(x, weight: weight, bias: bias, stride: stride, padding: pad)
+        let y = Tensor(zeros: expected.shape)
+        try Ops.conv2d(x, try ConvWeights(weight: weight, bias: bias), stride: stride, padding: pad, workers: workers, into: y)
+        #expect(Self.maxDiff(y, expected) < 1e-5)
+    }
+
+    @Test(arguments: [(3, 1, 1), (3, 2, 2), (5, 1, 3), (5, 2, 1)])
+    func depthwiseMatchesReference(kernel: Int, stride: Int, workers: Int) throws {
+        let (b, h, w, c) = (2, 11, 10, 7)
+        let x = try Tensor(shape: [b, h, w, c], values: Self.values(b * h * w * c, seed: 4))
+        let weight = try Tensor(shape: [c, 1, kernel, kernel], values: Self.values(c * kernel * kernel, seed: 5))
+        let bias = try Tensor(shape: [c], values: Self.values(c, seed: 6))
+        let pad = Padding2D.same(height: h, width: w, kernel: kernel, stride: stride)
+        let expected = Reference.conv2d(x, weight: weight, bias: bias, stride: stride, padding: pad, groups: c)
+        let y = Tensor(zeros: expected.shape)
+        try Ops.depthwiseConv2d(x, try DepthwiseWeights(weight: weight, bias: bias), stride: stride, padding: pad,
+                                workers: workers, into: y)
+        #expect(Self.maxDiff(y, expected) < 1e-5)
+    }
+
+    @Test func relu6ClampsAndPoolAverages() throws {
+        let x = try Tensor(shape: [1, 1, 4, 1], values: [-3, 2, 7, 5])
+        let w = try DepthwiseWeights(weight: try Tensor(shape: [1, 1, 1, 1], values: [1]), bias: try Tensor(shape: [1], values: [0]))
+        let y = Tensor(zeros: [1, 1, 4, 1])
+        try Ops.depthwiseConv2d(x, w, stride: 1, padding: .symmetric(0), activation: .relu6, into: y)
+        #expect(y.toArray() == [0, 2, 6, 5])
+        #expect(try Ops.globalAveragePool(y).toArray() == [3.25])
+    }
+
+    @Test func shapeErrorsNameTheOp() throws {
+        let x = Tensor(zeros: [1, 4, 4, 3])
+        let w = try ConvWeights(weight: Tensor(zeros: [2, 3, 3, 3]), bias: nil)
+        #expect(throws: TensorError.shapeMismatch(op: "conv2d", expected: [1, 2, 2, 2], actual: [1, 4, 4, 2])) {
+            try Ops.conv2d(x, w, stride: 1, padding: .symmetric(0), into: Tensor(zeros: [1, 4, 4, 2]))
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import Encoders
+import Media
+import Tensor
+
+/// EfficientNet-Lite0 against PyTorch (efficientnet-lite-pytorch): Tests/Fixtures/images/efficientnet_lite0.json,
+/// written by models/reference_vision.py, with the weights converted by models/fetch into models/efficientnet-lite0/.
+/// Without the model folder these tests FAIL, unless ROSETTA_SKIP_MODEL_TESTS=1.
+@Suite struct EfficientNetGoldenTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let images = root.appendingPathComponent("Tests/Fixtures/images")
+    static let weights = root.appendingPathComponent("models/efficientnet-lite0/model.safetensors")
+    static let preprocessing = ImagePreprocessing(resize: 256, crop: 224, mean: [Float](repeating: 127.0 / 255, count: 3),
+                                                  std: [Float](repeating: 128.0 / 255, count: 3))
+
+    struct Golden { let logits: [Float]; let top1: String }
+
+    static func load() throws -> (EfficientNetLite, [String: Golden], [String])? {
+        guard FileManager.default.fileExists(atPath: weights.path) else {
+            if ProcessInfo.processInfo.environment["ROSETTA_SKIP_MODEL_TESTS"] == "1" { return nil }
+            Issue.record("\(weights.path) is missing: run `models/fetch efficientnet-lite0` (or ROSETTA_SKIP_MODEL_TESTS=1)")
+            return nil
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: images.appendingPathComponent("efficientnet_lite0.json"))) as! [String: Any]
+        var golden: [String: Golden] = [:]
+        for (name, value) in json["images"] as! [String: [String: Any]] {
+            golden[name] = Golden(logits: (value["logits"] as! [Double]).map(Float.init),
+                                  top1: (value["top5"] as! [[Any]])[0][0] as! String)
+        }
+        let labels = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("models/imagenet_labels.json"))) as! [String: Any]
+        return (try EfficientNetLite(weights: try SafeTensors(path: weights.path), threads: 2), golden, labels["classes"] as! [String])
+    }
+
+    /// max |a − b| / max |b|.
+    static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!
+    }
+
+    static func top1(_ logits: [Float]) -> Int { logits.indices.max { logits[$0] < logits[$1] }! }
+
+    /// The exact PyTorch input (PIL's crop, committed) -> logits within 1e-3 relative.
+    @Test(arguments: ["chelsea", "coffee", "rocket"])
+    func logitsMatchPyTorch(name: String) throws {
+        guard let (model, golden, _) = try Self.load() else { return }
+        let crop = RGBImage(width: 224, height: 224, pixels: [UInt8](try Data(contentsOf: Self.images.appendingPathComponent("pipeline/\(name).rgb"))))
+        let input = try Tensor(shape: [1, 224, 224, 3], values: Self.preprocessing.normalized(crop))
+        let logits = try model.forward(input).logits.toArray()
+        let error = Self.relativeError(logits, golden[name]!.logits)
+        #expect(error < 1e-3, "\(name): relative error \(error)")
+    }
+
+    /// Our whole pipeline (decode, resize, crop, normalise; batched) -> the same top-1 class as PyTorch on every photo.
+    @Test func top1OfEveryPhotoMatchesPyTorch() throws {
+        guard let (model, golden, labels) = try Self.load() else { return }
+        let names = golden.keys.sorted()
+        var values: [Float] = []
+        for name in names {
+            let image = try ImageDecoder.decode(try Data(contentsOf: Self.images.appendingPathComponent("photos/\(name).jpg")), maxPixels: 1 << 22)
+            values += Self.preprocessing(image)
+        }
+        let logits = try model.forward(try Tensor(shape: [names.count, 224, 224, 3], values: values)).logits
+        for (row, name) in names.enumerated() {
+            let ours = Array(logits.toArray()[(row * 1000)..<((row + 1) * 1000)])
+            #expect(labels[Self.top1(ours)] == golden[name]!.top1, "\(name)")
+            #expect(Self.relativeError(ours, golden[name]!.logits) < 0.05, "\(name)")
+        }
+        // The photos ImageNet has classes for.
+        let top = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, labels[Self.top1(Array(logits.toArray()[($0 * 1000)..<(($0 + 1) * 1000)]))]) })
+        #expect(top["coffee"] == "espresso")
+        #expect(top["camera"] == "tripod")
+        #expect(["tabby cat", "tiger cat", "Egyptian Mau"].contains(top["chelsea"]!))
+    }
+
+    @Test func loadingIsStrict() throws {
+        guard FileManager.default.fileExists(atPath: Self.weights.path) else { return }
+        let model = try EfficientNetLite(weights: try SafeTensors(path: Self.weights.path))
+        #expect(model.blocks.count == 16 && model.numClasses == 1000 && model.featureSize == 1280)
+        #expect(model.blocks.map(\.stride) == [1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1])
+        #expect(throws: EncoderError.self) { try model.forward(Tensor(zeros: [1, 100, 100, 3])) }
+    }
+}
