@@ -52,7 +52,7 @@ $(TEST_VENV)/.installed: clients/python/pyproject.toml clients/python/requiremen
 
 test-python: $(TEST_VENV)/.installed build
 	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
-		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests
+		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests models/test_fetch.py
 
 clean:
 	rm -rf .build $(TEST_VENV)
