@@ -69,10 +69,10 @@ public enum Reference {
         return y
     }
 
-    /// Multi-head attention on a padded batch q, k, v [batch·paddedLength, dModel] with an additive mask:
-    /// scores of keys at positions >= lengths[b] get `Float.leastNormalMagnitude`-style large negative values
-    /// (HF uses finfo(float32).min). Output rows of padded queries are computed too (they are garbage in HF and
-    /// callers ignore them); here they are left 0.
+    /// Multi-head attention on a padded batch q, k, v [batch·paddedLength, dModel] with an additive mask, as HF
+    /// transformers builds it: scores of keys at positions >= lengths[b] get -Float.greatestFiniteMagnitude
+    /// (finfo(float32).min). Output rows of padded queries are meaningless in HF and ignored by callers; here
+    /// they are left 0.
     public static func attention(q: Tensor, k: Tensor, v: Tensor, nHeads: Int, lengths: [Int],
                                  paddedLength: Int) -> Tensor {
         let dModel = q.shape[1], headDim = dModel / nHeads
