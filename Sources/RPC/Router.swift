@@ -21,7 +21,8 @@ public struct Router: Sendable {
 
     public init() {}
 
-    /// Registers a unary method: exactly one request message, one response message.
+    /// Registers a unary method: exactly one request message, one response message. The handler
+    /// runs once the request and the client's half-close have arrived.
     public mutating func unary(_ method: String, _ handler: @escaping UnaryHandler) {
         handlers[method] = .unary(handler)
     }
