@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Encoders
 import Tensor
@@ -60,6 +61,24 @@ import Tensor
         for (ids, b) in zip(expected.sequences, reference) {
             #expect(maxAbsDiff(try threaded.forward(batch: [ids])[0].toArray(), b.toArray()) < 1e-5)
         }
+    }
+
+    /// One model, many concurrent requests: each takes its own scratch, results are unchanged.
+    @Test func concurrentForwardsAreIndependent() throws {
+        let (model, expected) = try Self.load(threads: 2)
+        let reference = try model.forward(batch: expected.sequences).map { $0.toArray() }
+        let mismatches = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let order = i % 2 == 0 ? Array(expected.sequences.indices) : expected.sequences.indices.reversed()
+            guard let out = try? model.forward(batch: order.map { expected.sequences[$0] }) else {
+                mismatches.withLock { $0 += 1 }
+                return
+            }
+            for (j, t) in zip(order, out) where maxAbsDiff(t.toArray(), reference[j]) > 1e-5 {
+                mismatches.withLock { $0 += 1 }
+            }
+        }
+        #expect(mismatches.withLock { $0 } == 0)
     }
 
     @Test func poolingMatchesReference() throws {
