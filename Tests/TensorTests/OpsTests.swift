@@ -139,7 +139,7 @@ import Testing
         let layer = try LinearWeights(weight: w, bias: b)
         #expect(layer.panels?.shape == [3, 40, 32])
         #expect(layer.panels?[1, 2, 5] == w[32 + 5, 2])
-        for rows in Array(1...13) + [16, 64, 65] {
+        for rows in Array(1...13) + [16, 128, 129] {
             let x = rng.tensor([rows, 40])
             for workers in [1, 2] {
                 let y = Tensor(zeros: [rows, 96])
