@@ -1,0 +1,38 @@
+import Foundation
+
+/// Paths and helpers shared by the audio tests.
+enum AudioFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let audio = root.appendingPathComponent("Tests/Fixtures/audio")
+    static let golden = root.appendingPathComponent("Tests/Fixtures/whisper-tiny-en/golden.json")
+
+    static func data(_ relative: String) throws -> Data { try Data(contentsOf: audio.appendingPathComponent(relative)) }
+
+    static func goldenJSON() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: try Data(contentsOf: golden)) as! [String: Any]
+    }
+
+    /// The chirp models/reference_whisper.py resamples: 0.5·sin(2π(100t + ½kt²)), k = 0.45·rate / 0.1 s.
+    static func chirp(rate: Int, count: Int) -> [Float] {
+        let k = 0.45 * Double(rate) / 0.1
+        return (0..<count).map { i in
+            let t = Double(i) / Double(rate)
+            return Float(0.5 * sin(2 * Double.pi * (100 * t + 0.5 * k * t * t)))
+        }
+    }
+
+    /// A 16-bit PCM mono WAV file in memory.
+    static func wav(_ samples: [Float], rate: Int, channels: Int = 1) -> Data {
+        var d = Data()
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        let bytes = samples.count * 2
+        d.append(contentsOf: Array("RIFF".utf8)); u32(UInt32(36 + bytes)); d.append(contentsOf: Array("WAVE".utf8))
+        d.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(UInt16(channels)); u32(UInt32(rate))
+        u32(UInt32(rate * channels * 2)); u16(UInt16(channels * 2)); u16(16)
+        d.append(contentsOf: Array("data".utf8)); u32(UInt32(bytes))
+        for s in samples { u16(UInt16(bitPattern: Int16(max(-1, min(1, s)) * 32767))) }
+        return d
+    }
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""models/audio_clips.py — the committed audio fixtures: spoken queries (espeak-ng, several voices), their caption
+texts, and sox-made sound effects. Python 3 stdlib + the espeak-ng and sox programs (apt-get install espeak-ng sox).
+
+Writes Tests/Fixtures/audio/:
+  speech/<caption id>-<voice>.ogg    espeak-ng speaking the *query* of a caption (a paraphrase, not the caption text),
+                                     resampled by sox to 16 kHz mono Ogg/Vorbis (small; the retrieval set)
+  golden/<caption id>-<voice>.flac   a few of the same clips as lossless 16 kHz FLAC: the Whisper golden inputs
+  golden/<caption id>-en-us-22k.wav  one clip at espeak-ng's native 22.05 kHz (exercises our resampler end to end)
+  sfx/<name>.flac                    sox synth: tone, sweep, white/pink noise, silence, click train (16 kHz)
+  captions.json                      [{id, caption, query}] — the retrieval set: audio query -> caption text
+Noisy copies (for the robustness evaluation) are not committed: `--noisy DIR` writes each 16 kHz speech clip mixed
+with sox pink noise at the given SNRs (default 10 and 5 dB) into DIR.
+
+Deterministic for a given espeak-ng/sox version (espeak-ng 1.51, SoX 14.4.2 on Debian 12).
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "Tests", "Fixtures", "audio")
+
+# (id, caption text in the index, spoken query: a paraphrase of the caption)
+CAPTIONS = [
+    ("dog", "A dog barking loudly in the backyard", "a dog is barking in the yard"),
+    ("train", "A passenger train departing from the station at noon", "the train leaves the station at midday"),
+    ("lights", "Switching off the lights in the kitchen", "please turn off the kitchen lights"),
+    ("rain", "Heavy rain pouring down on a tin roof", "the rain is falling hard on the roof"),
+    ("football", "Children playing soccer in a city park", "kids are playing football in the park"),
+    ("pasta", "Cooking spaghetti with tomato sauce for dinner", "she is making pasta for supper"),
+    ("stocks", "Stock prices dropped sharply on Wall Street", "the stock market fell a lot today"),
+    ("plane", "An airplane taking off from the runway", "a jet is taking off at the airport"),
+    ("baby", "A baby sleeping quietly in a crib", "the infant is asleep in her cot"),
+    ("groceries", "A shopping list with milk, eggs and bread", "we need to buy milk and bread"),
+    ("guitar", "A musician tuning an acoustic guitar", "he is tuning his guitar before the show"),
+    ("snow", "Fresh snow covering the mountain peaks", "snow fell on the mountains last night"),
+]
+# espeak-ng voices (+variant): US and British male, a female variant, Scottish.
+VOICES = ["en-us", "en-gb", "en-us+f3", "en-gb-scotland"]
+GOLDEN = ["dog-en-us", "rain-en-gb", "plane-en-us_f3", "stocks-en-gb-scotland"]
+SFX = {
+    "tone440": ["synth", "1.5", "sine", "440", "vol", "0.5"],
+    "sweep": ["synth", "1.5", "sine", "200-4000", "vol", "0.5"],
+    "whitenoise": ["synth", "1", "whitenoise", "vol", "0.3"],
+    "pinknoise": ["synth", "1", "pinknoise", "vol", "0.3"],
+    "silence": ["synth", "1.5", "sine", "0", "vol", "0"],
+    "clicks": ["synth", "1.5", "square", "4", "vol", "0.4"],
+}
+
+
+def run(cmd):
+    subprocess.run(cmd, check=True)
+
+
+def speak(text, voice, wav):
+    # -s 150 words/min; espeak-ng writes 22.05 kHz mono 16-bit WAV.
+    run(["espeak-ng", "-v", voice, "-s", "150", "-w", wav, text])
+
+
+def to16k(src, dst):
+    # sox's default rate effect (high quality, linear phase), 1 dB headroom; dither off for reproducibility.
+    fmt = ["-C", "3"] if dst.endswith(".ogg") else ["-b", "16"]
+    run(["sox", "-D", src, "-r", "16000", "-c", "1"] + fmt + [dst, "gain", "-1"])
+
+
+def make(out):
+    os.makedirs(os.path.join(out, "speech"), exist_ok=True)
+    os.makedirs(os.path.join(out, "golden"), exist_ok=True)
+    os.makedirs(os.path.join(out, "sfx"), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for cid, _, query in CAPTIONS:
+            for voice in VOICES:
+                wav = os.path.join(tmp, "q.wav")
+                speak(query, voice, wav)
+                name = f"{cid}-{voice.replace('+', '_')}"
+                to16k(wav, os.path.join(out, "speech", name + ".ogg"))
+                if name in GOLDEN:
+                    to16k(wav, os.path.join(out, "golden", name + ".flac"))
+                if name == "dog-en-us":
+                    run(["cp", wav, os.path.join(out, "golden", name + "-22k.wav")])
+    for name, effect in SFX.items():
+        run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", os.path.join(out, "sfx", f"{name}.flac")] + effect)
+    with open(os.path.join(out, "captions.json"), "w") as f:
+        json.dump([{"id": c, "caption": cap, "query": q} for c, cap, q in CAPTIONS], f, indent=1)
+        f.write("\n")
+
+
+def noisy(out, snrs):
+    """Each clean 16 kHz clip mixed with pink noise at each SNR (dB), via sox: noise level from the clip's RMS."""
+    os.makedirs(out, exist_ok=True)
+    speech = os.path.join(OUT, "speech")
+    for name in sorted(os.listdir(speech)):
+        src = os.path.join(speech, name)
+        base = name.rsplit(".", 1)[0]
+        stat = subprocess.run(["sox", src, "-n", "stat"], capture_output=True, text=True).stderr
+        rms = float(next(l for l in stat.splitlines() if l.startswith("RMS     amplitude")).split(":")[1])
+        dur = subprocess.run(["soxi", "-D", src], capture_output=True, text=True).stdout.strip()
+        for snr in snrs:
+            with tempfile.TemporaryDirectory() as tmp:
+                noise = os.path.join(tmp, "n.wav")
+                # pink noise of unit-ish RMS scaled to rms / 10^(snr/20); seeded (-R) for reproducibility
+                run(["sox", "-R", "-n", "-r", "16000", "-c", "1", "-b", "16", noise, "synth", dur, "pinknoise",
+                     "vol", "0.25"])
+                nstat = subprocess.run(["sox", noise, "-n", "stat"], capture_output=True, text=True).stderr
+                nrms = float(next(l for l in nstat.splitlines() if l.startswith("RMS     amplitude")).split(":")[1])
+                gain = rms / (10 ** (snr / 20)) / nrms
+                dst = os.path.join(out, f"{base}-snr{snr}.flac")
+                run(["sox", "-D", "-m", src, "-v", f"{gain:.6f}", noise, "-r", "16000", "-b", "16", dst, "gain", "-1"])
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--noisy", metavar="DIR", help="write noisy copies of the speech clips into DIR instead")
+    p.add_argument("--snr", type=int, nargs="*", default=[10, 5])
+    a = p.parse_args()
+    if a.noisy:
+        noisy(a.noisy, a.snr)
+    else:
+        make(OUT)
