@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Tensor
 
@@ -24,9 +25,11 @@ import Tensor
 ///
 /// Batching: sequences are packed back to back ([Σ seqLen, d], no padding rows) so the linear layers spend no FLOP
 /// on padding; attention runs per sequence, which is exactly the padded computation with an attention mask.
-/// Threads: a batch is split into `threads` groups of sequences (balanced by tokens) run concurrently, each with
-/// its own scratch; a single sequence is split inside each op instead (GEMM column blocks, attention heads).
-/// OpenBLAS should then run single-threaded (`BLAS.setThreadCount(1)`, which `init` does when threads > 1).
+/// Threads (default: all cores): a batch is split into `threads` groups of sequences (balanced by tokens) run
+/// concurrently, each with its own scratch; a single sequence is split inside each op instead (GEMM column blocks,
+/// attention heads). OpenBLAS then runs single-threaded inside each worker (`init` calls `BLAS.setThreadCount(1)`
+/// when threads > 1): measured 1.3–2.8× the throughput of one worker with OpenBLAS threading (2 cores, under load;
+/// `rosetta-bench-text --blas-threading` runs the alternative).
 public final class BERT: Sendable {
     public let config: BERTConfig
     /// Concurrent workers per forward pass.
@@ -82,7 +85,8 @@ public final class BERT: Sendable {
         }
     }
 
-    public init(config: BERTConfig, weights file: SafeTensors, threads: Int = 1) throws(EncoderError) {
+    public init(config: BERTConfig, weights file: SafeTensors,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws(EncoderError) {
         try config.validate(file: file.path)
         self.config = config
         self.threads = max(1, threads)
