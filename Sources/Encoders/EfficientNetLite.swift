@@ -35,6 +35,7 @@ public final class EfficientNetLite: Sendable {
     public let threads: Int
     let stem: ConvWeights            // _conv_stem.weight [32, 3, 3, 3] ⊗ _bn0
     let blocks: [Block]
+    public var blockCount: Int { blocks.count }
     let head: ConvWeights            // _conv_head.weight [1280, cLast, 1, 1] ⊗ _bn1
     let classifier: LinearWeights    // _fc.weight [classes, 1280], _fc.bias [classes]
 

@@ -1,4 +1,5 @@
 import Encoders
+import Media
 import RPC
 import Tokenizers
 
@@ -62,6 +63,10 @@ extension RPCStatus {
         case EncoderError.tokenizer(_, let message):
             return RPCStatus(.invalidArgument, message)
         case EncoderError.invalidSequence, EncoderError.tokenOutOfRange:
+            return RPCStatus(.invalidArgument, "\(error)")
+        case ImageError.tooManyPixels:
+            return RPCStatus(.resourceExhausted, "\(error)")
+        case let error as ImageError:
             return RPCStatus(.invalidArgument, "\(error)")
         default:
             return nil

@@ -1,9 +1,28 @@
 import Encoders
+import Foundation
 
 extension ModelLoader {
-    /// Bridges that bring images into every text space (ConSE over an image classifier). None yet.
+    /// Bridges that bring images into every text space: ConSE over each image classifier of the manifest
+    /// (EfficientNet-Lite). The class-name embeddings of the default text model are computed (or read from
+    /// the classifier's disk cache) here, at load, so the first image request does not pay for them; other
+    /// text models get theirs on first use.
     func imageBridges(_ registry: ModelRegistry) throws -> [any ModalityBridge] {
-        []
+        let (classifiers, skipped) = ModelRegistry.loadImageClassifiers(modelsDirectory: directory, threads: threads)
+        for s in skipped { logger.warning("image classifier skipped: \(s)") }
+        let bridges = classifiers.map { ConSEBridge(classifier: $0, limits: limits) }
+        for (bridge, classifier) in zip(bridges, classifiers) {
+            let s = classifier.spec
+            logger.info("loaded \(s.id) (efficientnet-lite, \(classifier.model.blockCount) blocks, \(s.crop)px, \(s.classes.count) classes, \(s.templates.count) templates, space \(s.fingerprint))")
+            guard let text = registry.defaultModel(for: .text) else { continue }
+            let started = ContinuousClock.now
+            do {
+                _ = try bridge.table(for: EncoderTextModel(model: text))
+                logger.info("\(s.id): class-name embeddings for \(text.spec.id) ready in \(ContinuousClock.now - started)")
+            } catch {
+                logger.warning("\(s.id): class-name embeddings for \(text.spec.id) failed (retried on first use): \(error)")
+            }
+        }
+        return bridges
     }
 
     /// Spaces trained jointly across modalities (CLIP: its own text and vision towers). None yet.

@@ -9,11 +9,14 @@ public struct ModelLoader: Sendable {
     public let directory: URL
     public let threads: Int
     public let logger: Logger
+    /// Request limits the bridges enforce while decoding (e.g. the image pixel limit).
+    public let limits: ServiceLimits
 
-    public init(directory: URL, threads: Int, logger: Logger) {
+    public init(directory: URL, threads: Int, logger: Logger, limits: ServiceLimits = ServiceLimits()) {
         self.directory = directory
         self.threads = threads
         self.logger = logger
+        self.limits = limits
     }
 
     public func load() async throws -> ModelCatalog {

@@ -48,7 +48,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
         try await withGracefulShutdownHandler {
             do {
-                let catalog = try await ModelLoader(directory: modelsDirectory, threads: threads, logger: logger).load()
+                let catalog = try await ModelLoader(directory: modelsDirectory, threads: threads, logger: logger, limits: limits).load()
                 models.install(catalog)
                 try advance(.modelsLoaded)
                 for service in Self.healthServices { server.setServing(true, service: service) }
