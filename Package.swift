@@ -62,6 +62,8 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Media", dependencies: ["CPNG", "CJPEG", "CSndFile"]),
         .target(name: "Encoders", dependencies: ["Tensor", "Tokenizers"]),
+        // Compiled for the build machine's CPU like Tensor: the Hamming pre-filter needs the POPCNT instruction.
+        .target(name: "Index", dependencies: ["Tensor"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
 
         // MARK: Serving
         .target(
@@ -74,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "rosetta-server",
             dependencies: [
-                "Service", "RPC", "Encoders",
+                "Service", "RPC", "Encoders", "Index",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,6 +94,8 @@ let package = Package(
         // MARK: Benchmarks
         .executableTarget(name: "rosetta-bench-text", dependencies: ["Encoders", "Tensor"], path: "bench/text/swift"),
 
+        .executableTarget(name: "rosetta-bench-search", dependencies: ["Index", "Tensor"], path: "bench/search/swift"),
+
         // MARK: Tests
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
@@ -99,7 +103,8 @@ let package = Package(
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC", "Index"]),
+        .testTarget(name: "IndexTests", dependencies: ["Index", "Tensor"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -254,6 +254,10 @@ public nonisolated struct Rosetta_V1_Item: Sendable {
     set {content = .vector(newValue)}
   }
 
+  /// Optional: the space `vector` comes from (EmbedResponse.space, Collection.space). When set it must be the
+  /// collection's space, else the item is refused with FAILED_PRECONDITION naming both spaces.
+  public var vectorSpace: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Content: Equatable, Sendable {
@@ -670,6 +674,10 @@ public nonisolated struct Rosetta_V1_SearchRequest: Sendable {
 
   public var includeVectors: Bool = false
 
+  /// Optional: the space a `vector` query comes from; when set it must be the collection's space
+  /// (FAILED_PRECONDITION otherwise).
+  public var vectorSpace: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Query: Equatable, Sendable {
@@ -1020,7 +1028,7 @@ nonisolated extension Rosetta_V1_MetadataValue: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Rosetta_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Item"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}metadata\0\u{1}input\0\u{1}vector\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}metadata\0\u{1}input\0\u{1}vector\0\u{3}vector_space\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1056,6 +1064,7 @@ nonisolated extension Rosetta_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Mes
           self.content = .vector(v)
         }
       }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.vectorSpace) }()
       default: break
       }
     }
@@ -1083,6 +1092,9 @@ nonisolated extension Rosetta_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Mes
     }()
     case nil: break
     }
+    if !self.vectorSpace.isEmpty {
+      try visitor.visitSingularStringField(value: self.vectorSpace, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1090,6 +1102,7 @@ nonisolated extension Rosetta_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.id != rhs.id {return false}
     if lhs.metadata != rhs.metadata {return false}
     if lhs.content != rhs.content {return false}
+    if lhs.vectorSpace != rhs.vectorSpace {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1773,7 +1786,7 @@ nonisolated extension Rosetta_V1_GetResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}input\0\u{1}vector\0\u{1}instruction\0\u{3}prompt_name\0\u{1}pooling\0\u{3}top_k\0\u{1}filter\0\u{3}min_score\0\u{1}modalities\0\u{3}include_vectors\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}input\0\u{1}vector\0\u{1}instruction\0\u{3}prompt_name\0\u{1}pooling\0\u{3}top_k\0\u{1}filter\0\u{3}min_score\0\u{1}modalities\0\u{3}include_vectors\0\u{3}vector_space\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1816,6 +1829,7 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
       case 9: try { try decoder.decodeSingularFloatField(value: &self._minScore) }()
       case 10: try { try decoder.decodeRepeatedEnumField(value: &self.modalities) }()
       case 11: try { try decoder.decodeSingularBoolField(value: &self.includeVectors) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.vectorSpace) }()
       default: break
       }
     }
@@ -1864,6 +1878,9 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
     if self.includeVectors != false {
       try visitor.visitSingularBoolField(value: self.includeVectors, fieldNumber: 11)
     }
+    if !self.vectorSpace.isEmpty {
+      try visitor.visitSingularStringField(value: self.vectorSpace, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1878,6 +1895,7 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
     if lhs._minScore != rhs._minScore {return false}
     if lhs.modalities != rhs.modalities {return false}
     if lhs.includeVectors != rhs.includeVectors {return false}
+    if lhs.vectorSpace != rhs.vectorSpace {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,4 +1,5 @@
 import Encoders
+import Index
 import Media
 import RPC
 import Tokenizers
@@ -41,6 +42,11 @@ extension RPCStatus {
         case let .unknownPrompt(name, model, known):
             let list = known.isEmpty ? "it has none" : "known: " + known.joined(separator: ", ")
             return RPCStatus(.invalidArgument, "model '\(model)' has no prompt named '\(name)' (\(list))")
+        case let .rawVectorCollection(collection, space, modality):
+            return RPCStatus(
+                .failedPrecondition,
+                "collection '\(collection)' holds raw vectors (space '\(space)') and has no model to embed \(modality) inputs into its space: send vectors, or use a collection created with a model"
+            )
         case .notReady:
             return RPCStatus(.unavailable, "the server is still loading its models; retry shortly")
         case let .unimplemented(message):
@@ -68,8 +74,32 @@ extension RPCStatus {
             return RPCStatus(.resourceExhausted, "\(error)")
         case let error as ImageError:
             return RPCStatus(.invalidArgument, "\(error)")
+        case let error as IndexError:
+            return status(for: error)
         default:
             return nil
+        }
+    }
+}
+
+extension RPCStatus {
+    fileprivate static func status(for error: IndexError) -> RPCStatus {
+        switch error {
+        case .collectionNotFound:
+            return RPCStatus(.notFound, "\(error)")
+        case .collectionExists:
+            return RPCStatus(.alreadyExists, "\(error)")
+        case .invalidCollectionName, .dimensionMismatch, .invalidVector:
+            return RPCStatus(.invalidArgument, "\(error)")
+        case .tooManyCollections:
+            return RPCStatus(.resourceExhausted, "\(error); delete one first")
+        case .spaceMismatch:
+            return RPCStatus(.failedPrecondition, "\(error); vectors of different spaces cannot be compared")
+        case .storage, .logFailed:
+            // Nothing of the write was acknowledged; the client may retry (after the operator fixes the disk).
+            return RPCStatus(.unavailable, "the write was not applied: \(error)")
+        case .corrupt:
+            return RPCStatus(.internal, "\(error)")
         }
     }
 }

@@ -1,23 +1,185 @@
+import Foundation
+import Index
+import Logging
 import RPC
+import RosettaAPI
+import SwiftProtobuf
 
-/// rosetta.v1.Index. The vector index is built in a later step (see the index issue); until then every
-/// method answers UNIMPLEMENTED with a message that says so, rather than failing as an unknown method.
+/// rosetta.v1.Index: collections of items (text, images, audio or raw vectors) and search across them.
+///
+/// The handlers validate, embed raw inputs with the collection's model (on the same `InferenceQueue` and
+/// `EmbeddingModel` seam as Embed), shape vectors for the collection (`CollectionSpec.prepare`: dimension and
+/// space checks, Matryoshka truncation, normalisation) and hand them to a `VectorIndex`. An upsert answers
+/// only after the index has made its items durable; per-item problems get per-item statuses.
 public struct IndexService: Sendable {
     public static let serviceName = "rosetta.v1.Index"
-    static let unaryMethods = ["CreateCollection", "DeleteCollection", "ListCollections", "Upsert", "Delete", "Get", "Search"]
 
-    public init() {}
+    let models: ModelSlot
+    let index: any VectorIndex
+    let limits: ServiceLimits
+    let inference: InferenceQueue
+    let logger: Logger
 
-    public func register(in router: inout Router) {
-        for method in Self.unaryMethods {
-            router.unary("/\(Self.serviceName)/\(method)") { _, _ in throw Self.notYet(method) }
-        }
-        router.bidiStream("/\(Self.serviceName)/UpsertStream") { _, _, _ in throw Self.notYet("UpsertStream") }
+    /// Hits returned when a search leaves `top_k` at 0.
+    static let defaultTopK = 10
+    /// Longest item id, in UTF-8 bytes.
+    static let maxIDBytes = 512
+    /// Largest dimension a raw-vector collection may declare.
+    static let maxDimensions = 65_536
+
+    public init(models: ModelSlot, index: any VectorIndex, limits: ServiceLimits, inference: InferenceQueue, logger: Logger) {
+        self.models = models
+        self.index = index
+        self.limits = limits
+        self.inference = inference
+        self.logger = logger
     }
 
-    private static func notYet(_ method: String) -> RPCStatus {
-        RPCStatus(mapping: ServiceError.unimplemented(
-            "\(serviceName)/\(method) is not available in this server version: the vector index is not built yet"
-        ))
+    public func register(in router: inout Router) {
+        unary("CreateCollection", in: &router) { try await createCollection($0) }
+        unary("DeleteCollection", in: &router) { try await deleteCollection($0) }
+        unary("ListCollections", in: &router) { try await listCollections($0) }
+        unary("Upsert", in: &router) { try await upsert($0) }
+        unary("Delete", in: &router) { try await delete($0) }
+        unary("Get", in: &router) { try await get($0) }
+        unary("Search", in: &router) { try await search($0) }
+        router.bidiStream("/\(Self.serviceName)/UpsertStream") { requests, responses, _ in
+            try await Self.mappingErrors {
+                for try await bytes in requests {
+                    let request: Rosetta_V1_UpsertRequest = try decode(bytes)
+                    try await responses.write(encode(upsert(request)))
+                }
+            }
+        }
+    }
+
+    private func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: String, in router: inout Router, _ body: @escaping @Sendable (Request) async throws -> Response
+    ) {
+        router.unary("/\(Self.serviceName)/\(method)") { bytes, _ in
+            try await Self.mappingErrors { try encode(await body(decode(bytes))) }
+        }
+    }
+
+    /// Runs a handler body, turning its errors into statuses (ErrorMapping.swift); cancellation stays as it is.
+    private static func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw RPCStatus(mapping: error)
+        }
+    }
+
+    // MARK: Collections
+
+    public func createCollection(_ request: Rosetta_V1_CreateCollectionRequest) async throws -> Rosetta_V1_Collection {
+        if let problem = CollectionSpec.problem(withName: request.name) {
+            throw IndexError.invalidCollectionName(request.name, reason: problem)
+        }
+        let metric = try Metric(request.metric)
+        let storage = try Storage(request.storage)
+        let requested = Int(request.dimensions)
+        var spec: CollectionSpec
+        if request.model.isEmpty {
+            guard requested > 0 else {
+                throw ServiceError.invalidArgument(
+                    "give a model (its vectors and its space) or, for raw vectors, dimensions")
+            }
+            guard requested <= Self.maxDimensions else {
+                throw ServiceError.invalidArgument("dimensions is \(requested), over the largest allowed, \(Self.maxDimensions)")
+            }
+            spec = CollectionSpec(
+                name: request.name, model: "", dimensions: requested, modelDimensions: 0, metric: metric,
+                storage: storage, space: CollectionSpec.rawSpace(dimensions: requested), createdUnixMs: 0)
+        } else {
+            let model = try models.loaded().model(request.model).description
+            guard requested <= model.dimensions else {
+                throw ServiceError.invalidArgument(
+                    "dimensions is \(requested), but model '\(model.id)' has \(model.dimensions) (a collection may keep fewer, Matryoshka-truncated, not more)")
+            }
+            spec = CollectionSpec(
+                name: request.name, model: model.id, dimensions: requested == 0 ? model.dimensions : requested,
+                modelDimensions: model.dimensions, metric: metric, storage: storage, space: model.space, createdUnixMs: 0)
+        }
+        spec.createdUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let info = try await index.createCollection(spec)
+        logger.info("collection created", metadata: [
+            "collection": "\(spec.name)", "model": "\(spec.model)", "dimensions": "\(spec.dimensions)",
+            "storage": "\(spec.storage)", "space": "\(spec.space)",
+        ])
+        return Rosetta_V1_Collection(info)
+    }
+
+    public func deleteCollection(_ request: Rosetta_V1_DeleteCollectionRequest) async throws -> Rosetta_V1_DeleteCollectionResponse {
+        try await index.deleteCollection(request.name)
+        logger.info("collection deleted", metadata: ["collection": "\(request.name)"])
+        return Rosetta_V1_DeleteCollectionResponse()
+    }
+
+    public func listCollections(_: Rosetta_V1_ListCollectionsRequest) async throws -> Rosetta_V1_ListCollectionsResponse {
+        var response = Rosetta_V1_ListCollectionsResponse()
+        response.collections = await index.listCollections().map(Rosetta_V1_Collection.init)
+        return response
+    }
+
+    // MARK: Delete and Get
+
+    public func delete(_ request: Rosetta_V1_DeleteRequest) async throws -> Rosetta_V1_DeleteResponse {
+        var response = Rosetta_V1_DeleteResponse()
+        switch (request.ids.isEmpty, request.hasFilter) {
+        case (false, false):
+            try checkIDCount(request.ids.count)
+            response.deleted = UInt64(try await index.delete(ids: request.ids, from: request.collection))
+        case (true, true):
+            let filter = try Filter(request.filter)
+            response.deleted = UInt64(try await index.delete(matching: filter, from: request.collection))
+        case (false, true):
+            throw ServiceError.invalidArgument("give ids or a filter to delete by, not both")
+        case (true, false):
+            throw ServiceError.invalidArgument("give the ids to delete, or a filter (to delete everything, delete the collection)")
+        }
+        return response
+    }
+
+    public func get(_ request: Rosetta_V1_GetRequest) async throws -> Rosetta_V1_GetResponse {
+        try checkIDCount(request.ids.count)
+        let (items, missing) = try await index.get(ids: request.ids, from: request.collection, includeVectors: request.includeVectors)
+        var response = Rosetta_V1_GetResponse()
+        response.items = items.map(Rosetta_V1_StoredItem.init)
+        response.missingIds = missing
+        return response
+    }
+
+    /// Get and Delete take at most `maxTopK` ids: as many as a search may return.
+    private func checkIDCount(_ count: Int) throws(ServiceError) {
+        guard count <= limits.maxTopK else {
+            throw .limitExceeded(limit: "the number of ids", value: count, maximum: limits.maxTopK)
+        }
+    }
+
+    // MARK: Embedding for a collection
+
+    /// The loaded model that embeds raw inputs for `spec`, checked to still produce vectors of its space.
+    func model(for spec: CollectionSpec, modality: Rosetta_V1_Modality) throws -> any EmbeddingModel {
+        guard !spec.holdsRawVectors else {
+            throw ServiceError.rawVectorCollection(collection: spec.name, space: spec.space, modality: "\(modality)")
+        }
+        let model = try models.loaded().model(spec.model)
+        guard model.description.space == spec.space else {
+            throw IndexError.spaceMismatch(collection: spec.name, collectionSpace: spec.space, otherSpace: model.description.space)
+        }
+        return model
+    }
+
+    /// Embedding options from the instruction, prompt and pooling fields an Upsert or Search carries (the
+    /// same rules as Embed's).
+    static func options(instruction: String, promptName: String, pooling: Rosetta_V1_Pooling, model: ModelDescription) throws -> EmbeddingOptions {
+        var request = Rosetta_V1_EmbedRequest()
+        request.instruction = instruction
+        request.promptName = promptName
+        request.pooling = pooling
+        return try EmbeddingOptions(request, model: model)
     }
 }

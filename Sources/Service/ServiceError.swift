@@ -12,6 +12,8 @@ public enum ServiceError: Error, Sendable, Equatable {
     /// The model's space has no encoder for this kind of input.
     case modalityNotSupported(model: String, modality: String)
     case unknownPrompt(name: String, model: String, known: [String])
+    /// A raw input sent to a collection of raw vectors, which has no model to embed it.
+    case rawVectorCollection(collection: String, space: String, modality: String)
     /// The server is still loading its models.
     case notReady
     /// A capability that this server does not provide (yet).

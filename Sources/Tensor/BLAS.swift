@@ -46,3 +46,25 @@ public enum BLAS {
         }
     }
 }
+
+// MARK: Exact vector search (Sources/Index)
+
+extension BLAS {
+    /// Row-major SGEMV: y[m] = alpha * A[m, n] · x[n] + beta * y. One query against every stored row.
+    public static func sgemv(
+        m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+        beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
+    /// Row-major C[m, n] = A[m, k] · B[n, k]ᵀ: a batch of m queries against n stored rows in one SGEMM.
+    public static func sgemmTransposedB(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
+            0, c, Int32(ldc))
+    }
+}

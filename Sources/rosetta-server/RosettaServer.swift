@@ -1,4 +1,5 @@
 import Foundation
+import Index
 import Logging
 import RPC
 import Service
@@ -11,6 +12,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let transport: ServerConfiguration
     private let limits: ServiceLimits
     private let modelsDirectory: URL
+    private let index: IndexSettings
     private let threads: Int
     private let drain: Duration
     private let logger: Logger
@@ -18,10 +20,14 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
     static let healthServices = ["", EmbeddingsService.serviceName, IndexService.serviceName]
 
-    init(transport: ServerConfiguration, limits: ServiceLimits, modelsDirectory: URL, threads: Int, drain: Duration, logger: Logger) {
+    init(
+        transport: ServerConfiguration, limits: ServiceLimits, modelsDirectory: URL, index: IndexSettings, threads: Int,
+        drain: Duration, logger: Logger
+    ) {
         self.transport = transport
         self.limits = limits
         self.modelsDirectory = modelsDirectory
+        self.index = index
         self.threads = threads
         self.drain = drain
         self.logger = logger
@@ -34,7 +40,10 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         EmbeddingsService(
             models: models, limits: limits, inference: inference, computeThreads: threads, logger: logger
         ).register(in: &router)
-        IndexService().register(in: &router)
+        let vectorIndex = try openIndex()
+        IndexService(models: models, index: vectorIndex, limits: limits, inference: inference, logger: logger)
+            .register(in: &router)
+        let snapshots = Task { await takeSnapshots(of: vectorIndex) }
 
         let server = Server(configuration: transport, router: router)
         let ports = try server.start()
@@ -59,6 +68,8 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
                 throw error
             }
             await server.wait()
+            snapshots.cancel()
+            await snapshots.value
         } onGracefulShutdown: { [self] in
             guard (try? advance(.shutdownRequested)) != nil else { return }
             for service in Self.healthServices { server.setServing(false, service: service) }
@@ -71,7 +82,58 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         }
     }
 
+    /// Opens the index before the transport starts: loads the snapshot and replays the log (a torn last
+    /// record is cut off and logged), so that no call ever sees a half-recovered index.
+    private func openIndex() throws -> LocalIndex {
+        var configuration = LocalIndex.Configuration(dataDirectory: index.dataDirectory)
+        configuration.maxCollections = limits.maxCollections
+        configuration.searchThreads = threads
+        let started = ContinuousClock.now
+        let opened = try LocalIndex(configuration)
+        let recovery = opened.recovery
+        if let reason = recovery.truncationReason {
+            logger.warning("index log: cut a torn or corrupt last record", metadata: [
+                "reason": "\(reason)", "bytes": "\(recovery.truncatedBytes)",
+            ])
+        }
+        logger.info("index opened", metadata: [
+            "data-dir": "\(index.dataDirectory ?? "(in memory)")", "collections": "\(recovery.collections)",
+            "items": "\(recovery.items)", "replayed": "\(recovery.replayedRecords)",
+            "took": "\(ContinuousClock.now - started)",
+        ])
+        return opened
+    }
+
+    /// Writes a snapshot every `snapshotInterval`, or sooner when the log has grown past `snapshotLogBytes`;
+    /// and a last one when cancelled (the server stopped), so the next start has little to replay.
+    private func takeSnapshots(of vectorIndex: LocalIndex) async {
+        guard vectorIndex.isDurable else { return }
+        var last = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let due = ContinuousClock.now - last >= index.snapshotInterval || vectorIndex.logBytes >= index.snapshotLogBytes
+            guard due || Task.isCancelled else { continue }
+            last = ContinuousClock.now
+            let started = ContinuousClock.now
+            do {
+                if try vectorIndex.snapshot() {
+                    logger.info("index snapshot written", metadata: ["took": "\(ContinuousClock.now - started)"])
+                }
+            } catch {
+                logger.error("index snapshot failed; the log keeps every write", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     private func advance(_ event: ServerState.Event) throws {
         try state.withLock { state in state = try state.after(event) }
     }
+}
+
+/// Where and how the index keeps its data (flags --data-dir, --in-memory, --snapshot-*).
+struct IndexSettings: Sendable {
+    /// nil: in memory only.
+    var dataDirectory: String?
+    var snapshotInterval: Duration
+    var snapshotLogBytes: Int
 }

@@ -21,6 +21,21 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory with manifest.json and the model folders. [ROSETTA_MODELS_DIR]")
     var modelsDir: String = Environment.string("ROSETTA_MODELS_DIR") ?? "models"
 
+    @Option(name: .long, help: "Directory for the index's write-ahead log and snapshots. [ROSETTA_DATA_DIR]")
+    var dataDir: String = Environment.string("ROSETTA_DATA_DIR") ?? "data"
+
+    @Flag(name: .long, help: "Keep the index in memory only: nothing is written to disk. [ROSETTA_IN_MEMORY=1]")
+    var inMemory: Bool = Environment.bool("ROSETTA_IN_MEMORY") ?? false
+
+    @Option(name: .long, help: "Seconds between index snapshots (when anything changed). [ROSETTA_SNAPSHOT_INTERVAL]")
+    var snapshotInterval: Double = Environment.double("ROSETTA_SNAPSHOT_INTERVAL") ?? 300
+
+    @Option(name: .long, help: "Snapshot sooner once the write-ahead log holds this many bytes. [ROSETTA_SNAPSHOT_LOG_BYTES]")
+    var snapshotLogBytes: Int = Environment.int("ROSETTA_SNAPSHOT_LOG_BYTES") ?? 256 << 20
+
+    @Option(name: .long, help: "Most collections the index holds. [ROSETTA_MAX_COLLECTIONS]")
+    var maxCollections: Int = Environment.int("ROSETTA_MAX_COLLECTIONS") ?? ServiceLimits().maxCollections
+
     @Option(name: .long, help: "PEM certificate chain; enables TLS together with --tls-key. [ROSETTA_TLS_CERT]")
     var tlsCert: String? = Environment.string("ROSETTA_TLS_CERT")
 
@@ -62,10 +77,13 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key")
         }
         for (name, value) in [("--max-message-bytes", maxMessageBytes), ("--max-batch-items", maxBatchItems),
-                              ("--max-text-chars", maxTextChars), ("--max-concurrent-streams", maxConcurrentStreams)]
+                              ("--max-text-chars", maxTextChars), ("--max-concurrent-streams", maxConcurrentStreams),
+                              ("--snapshot-log-bytes", snapshotLogBytes), ("--max-collections", maxCollections)]
         where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
+        guard snapshotInterval > 0 else { throw ValidationError("--snapshot-interval must be positive, got \(snapshotInterval)") }
+        guard !dataDir.isEmpty else { throw ValidationError("--data-dir is empty; give a directory or --in-memory") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
     }
 
@@ -83,11 +101,15 @@ struct ServerCommand: AsyncParsableCommand {
         limits.maxBatchItems = maxBatchItems
         limits.maxTextCharacters = maxTextChars
         limits.maxConcurrentStreams = maxConcurrentStreams
+        limits.maxCollections = maxCollections
 
         let server = RosettaServer(
             transport: transportConfiguration(limits: limits),
             limits: limits,
             modelsDirectory: URL(fileURLWithPath: modelsDir),
+            index: IndexSettings(
+                dataDirectory: inMemory ? nil : dataDir, snapshotInterval: .milliseconds(Int(snapshotInterval * 1000)),
+                snapshotLogBytes: snapshotLogBytes),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
             drain: .milliseconds(Int(drainSeconds * 1000)),
             logger: logger
@@ -124,4 +146,5 @@ enum Environment {
     }
     static func int(_ name: String) -> Int? { string(name).flatMap { Int($0) } }
     static func double(_ name: String) -> Double? { string(name).flatMap { Double($0) } }
+    static func bool(_ name: String) -> Bool? { string(name).map { ["1", "true", "yes"].contains($0.lowercased()) } }
 }

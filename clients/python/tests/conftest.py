@@ -7,12 +7,17 @@ Environment:
   ROSETTA_STARTUP_TIMEOUT   seconds to wait for health SERVING (default 180)
   ROSETTA_SKIP_MODEL_TESTS  =1: skip (instead of fail) the tests that need the text model
   ROSETTA_GOLDEN            golden vectors (default <repo>/Tests/Fixtures/all-minilm-l6-v2/golden.json)
+
+Every server gets its own index data directory (--data-dir, a fresh temporary one unless a test passes
+data_dir=...), so tests never touch the repository's data/ and a test can restart a server on the same data.
 """
 from __future__ import annotations
 
 import os
 import re
 import shlex
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -55,13 +60,16 @@ _ADDR_RE = re.compile(r"(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1?\]|\[::\]):(\
 class ServerProcess:
     """A rosetta-server child process with its output captured to a log file."""
 
-    def __init__(self, name: str, extra_args: List[str], tls_root_cert: Optional[bytes] = None) -> None:
+    def __init__(self, name: str, extra_args: List[str], tls_root_cert: Optional[bytes] = None,
+                 data_dir: Optional[Path] = None) -> None:
         self.name = name
         self.bin = server_bin()
         self.tls_root_cert = tls_root_cert
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        args = [str(self.bin), "--address", self.address]
+        self._own_data_dir = data_dir is None
+        self.data_dir = Path(tempfile.mkdtemp(prefix=f"rosetta-data-{name}-")) if data_dir is None else Path(data_dir)
+        args = [str(self.bin), "--address", self.address, "--data-dir", str(self.data_dir)]
         models = os.environ.get("ROSETTA_MODELS_DIR") or (str(REPO_ROOT / "models") if (REPO_ROOT / "models").is_dir() else "")
         if models:
             args += ["--models-dir", models]
@@ -136,6 +144,33 @@ class ServerProcess:
         if getattr(self, "_log", None):
             self._log.close()
 
+    def kill(self) -> None:
+        """SIGKILL: no drain, no final snapshot; what survives is what the server made durable."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def restart(self, timeout: Optional[float] = None) -> "ServerProcess":
+        """A new server process on the same data directory (and a new port); the old one must be stopped."""
+        again = ServerProcess(self.name, [], self.tls_root_cert, data_dir=self.data_dir)
+        again.args = [a if a != self.address else again.address for a in self.args]
+        return again.start(timeout or startup_timeout())
+
+    def remove_data(self) -> None:
+        if self._own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def index_server(tmp_path):
+    """A server of its own on a fresh data directory, for tests that stop, kill or restart it. The test may
+    replace it (restart); whatever is in `holder[0]` at the end is stopped."""
+    holder = [ServerProcess("index", [], data_dir=tmp_path / "data").start(startup_timeout())]
+    yield holder
+    holder[0].stop()
+
 
 def startup_timeout() -> float:
     return float(os.environ.get("ROSETTA_STARTUP_TIMEOUT", "180"))
@@ -146,6 +181,7 @@ def server():
     s = ServerProcess("main", []).start(startup_timeout())
     yield s
     s.stop()
+    s.remove_data()
     sys.stderr.write(f"\n[rosetta-server main log: {s.log_path}]\n")
 
 
@@ -234,6 +270,7 @@ def tls_server(tmp_path_factory):
     s.start(startup_timeout())
     yield s
     s.stop()
+    s.remove_data()
 
 
 SMALL_MESSAGE_BYTES = 64 * 1024
@@ -245,6 +282,7 @@ def small_message_server():
     s.start(startup_timeout())
     yield s
     s.stop()
+    s.remove_data()
 
 
 def golden_path() -> Path:

@@ -156,17 +156,27 @@ class Client:
                                                             prompt_name=prompt_name, pooling=pooling), timeout)
         return check_upsert(resp) if check else resp
 
+    def upsert_stream(self, requests: Iterable[index_pb2.UpsertRequest], *,
+                      timeout: Optional[float] = None) -> Iterator[index_pb2.UpsertResponse]:
+        """Bulk load over one bidi stream: yields one UpsertResponse per request, in order (build requests with
+        rosetta.types.upsert_request). A response means its items are durable on the server."""
+        try:
+            for resp in self.index.UpsertStream(iter(requests), **self._kw(timeout)):
+                yield resp
+        except grpc.RpcError as e:
+            raise RosettaError.from_rpc_error(e) from None
+
     def search(self, collection: str, *, text: Optional[str] = None, image: Optional[Union[PathOrMedia, Image]] = None,
                audio: Optional[Union[PathOrMedia, Audio]] = None, vector: Optional[Sequence[float]] = None,
                top_k: int = 10, filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
                modalities: Optional[Iterable[str]] = None, instruction: Optional[str] = None,
                prompt_name: Optional[str] = None, pooling: Optional[str] = None, include_vectors: bool = False,
-               timeout: Optional[float] = None) -> List[Hit]:
+               vector_space: Optional[str] = None, timeout: Optional[float] = None) -> List[Hit]:
         req = search_request(collection, text=text, image=_media(Image, image) if image is not None else None,
                              audio=_media(Audio, audio) if audio is not None else None, vector=vector,
                              top_k=top_k, filter=filter, min_score=min_score, modalities=modalities,
                              instruction=instruction, prompt_name=prompt_name, pooling=pooling,
-                             include_vectors=include_vectors)
+                             include_vectors=include_vectors, vector_space=vector_space)
         return hits(self._call(self.index.Search, req, timeout))
 
     def get(self, collection: str, ids: Iterable[str], *, include_vectors: bool = False,

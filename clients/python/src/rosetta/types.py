@@ -268,6 +268,8 @@ class Item:
     audio: Optional[Audio] = None
     vector: Optional[Sequence[float]] = None
     metadata: Dict[str, Union[str, int, float]] = field(default_factory=dict)
+    # The space `vector` comes from (EmbedResult.space / Collection.space); the server refuses a mismatch.
+    vector_space: Optional[str] = None
 
     def to_proto(self) -> index_pb2.Item:
         contents = [c for c in (self.text, self.image, self.audio, self.vector) if c is not None]
@@ -276,6 +278,7 @@ class Item:
         item = index_pb2.Item(id=self.id, metadata={k: metadata_value(v) for k, v in self.metadata.items()})
         if self.vector is not None:
             item.vector.values.extend(float(x) for x in self.vector)
+            item.vector_space = self.vector_space or ""
         else:
             item.input.CopyFrom(to_input(self.text if self.text is not None else (self.image or self.audio)))
         return item
@@ -326,7 +329,7 @@ def search_request(collection: str, *, text: Optional[str] = None, image: Option
                    filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
                    modalities: Optional[Iterable[Union[str, int]]] = None, instruction: Optional[str] = None,
                    prompt_name: Optional[str] = None, pooling: Union[str, int, None] = None,
-                   include_vectors: bool = False) -> index_pb2.SearchRequest:
+                   include_vectors: bool = False, vector_space: Optional[str] = None) -> index_pb2.SearchRequest:
     queries = [q for q in (text, image, audio, vector) if q is not None]
     if len(queries) != 1:
         raise ValueError("give exactly one of text, image, audio, vector")
@@ -337,6 +340,7 @@ def search_request(collection: str, *, text: Optional[str] = None, image: Option
     )
     if vector is not None:
         req.vector.values.extend(float(x) for x in vector)
+        req.vector_space = vector_space or ""
     else:
         req.input.CopyFrom(to_input(text if text is not None else (image or audio)))
     if filter is not None:

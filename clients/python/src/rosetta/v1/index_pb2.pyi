@@ -87,7 +87,7 @@ class MetadataValue(_message.Message):
     def __init__(self, string_value: _Optional[str] = ..., number_value: _Optional[float] = ...) -> None: ...
 
 class Item(_message.Message):
-    __slots__ = ("id", "metadata", "input", "vector")
+    __slots__ = ("id", "metadata", "input", "vector", "vector_space")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -99,11 +99,13 @@ class Item(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_SPACE_FIELD_NUMBER: _ClassVar[int]
     id: str
     metadata: _containers.MessageMap[str, MetadataValue]
     input: _common_pb2.Input
     vector: _common_pb2.Vector
-    def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ...) -> None: ...
+    vector_space: str
+    def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., vector_space: _Optional[str] = ...) -> None: ...
 
 class UpsertRequest(_message.Message):
     __slots__ = ("collection", "items", "instruction", "prompt_name", "pooling", "request_id")
@@ -241,7 +243,7 @@ class GetResponse(_message.Message):
     def __init__(self, items: _Optional[_Iterable[_Union[StoredItem, _Mapping]]] = ..., missing_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("collection", "input", "vector", "instruction", "prompt_name", "pooling", "top_k", "filter", "min_score", "modalities", "include_vectors")
+    __slots__ = ("collection", "input", "vector", "instruction", "prompt_name", "pooling", "top_k", "filter", "min_score", "modalities", "include_vectors", "vector_space")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
@@ -253,6 +255,7 @@ class SearchRequest(_message.Message):
     MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
     MODALITIES_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_SPACE_FIELD_NUMBER: _ClassVar[int]
     collection: str
     input: _common_pb2.Input
     vector: _common_pb2.Vector
@@ -264,7 +267,8 @@ class SearchRequest(_message.Message):
     min_score: float
     modalities: _containers.RepeatedScalarFieldContainer[_common_pb2.Modality]
     include_vectors: bool
-    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., instruction: _Optional[str] = ..., prompt_name: _Optional[str] = ..., pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., min_score: _Optional[float] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., include_vectors: _Optional[bool] = ...) -> None: ...
+    vector_space: str
+    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., instruction: _Optional[str] = ..., prompt_name: _Optional[str] = ..., pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., min_score: _Optional[float] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., include_vectors: _Optional[bool] = ..., vector_space: _Optional[str] = ...) -> None: ...
 
 class SearchHit(_message.Message):
     __slots__ = ("id", "score", "metadata", "modality", "vector")

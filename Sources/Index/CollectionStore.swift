@@ -1,0 +1,129 @@
+/// One collection in memory: its vectors (a dense `RowStore`), and per row the item's id, metadata and
+/// modality, with an id -> row map. A reader/writer lock lets searches run concurrently with each other;
+/// a write waits for them and is seen by a search entirely or not at all.
+final class CollectionStore: @unchecked Sendable {
+    let spec: CollectionSpec
+    // Everything below is guarded by `lock`.
+    let lock = ReadWriteLock()
+    private(set) var rows: any RowStore
+    private(set) var ids: [String] = []
+    private(set) var metadata: [Metadata] = []
+    private(set) var modalities: [Modality] = []
+    private var rowOf: [String: Int] = [:]
+
+    init(spec: CollectionSpec) {
+        self.spec = spec
+        rows = spec.storage.makeRows(dimensions: spec.dimensions)
+    }
+
+    var info: CollectionInfo {
+        lock.withReadLock {
+            CollectionInfo(spec: spec, count: ids.count, vectorBytes: ids.count * rows.bytesPerVector)
+        }
+    }
+
+    /// Inserts or replaces each item, in order. Vectors must have `spec.dimensions` values (checked by the
+    /// caller before the write was logged).
+    func upsert(_ items: [IndexItem]) {
+        lock.withWriteLock {
+            for item in items {
+                if let row = rowOf[item.id] {
+                    rows.replace(row, with: item.vector)
+                    metadata[row] = item.metadata
+                    modalities[row] = item.modality
+                } else {
+                    rowOf[item.id] = ids.count
+                    ids.append(item.id)
+                    metadata.append(item.metadata)
+                    modalities.append(item.modality)
+                    rows.append(item.vector)
+                }
+            }
+        }
+    }
+
+    /// Deletes the items with these ids (swap-remove: the last row moves into the hole); returns how many
+    /// existed.
+    func delete(_ idsToDelete: [String]) -> Int {
+        lock.withWriteLock {
+            var deleted = 0
+            for id in idsToDelete {
+                guard let row = rowOf.removeValue(forKey: id) else { continue }
+                let last = ids.count - 1
+                rows.removeSwappingLast(row)
+                if row != last {
+                    ids[row] = ids[last]
+                    metadata[row] = metadata[last]
+                    modalities[row] = modalities[last]
+                    rowOf[ids[row]] = row
+                }
+                ids.removeLast()
+                metadata.removeLast()
+                modalities.removeLast()
+                deleted += 1
+            }
+            return deleted
+        }
+    }
+
+    func ids(matching filter: Filter) -> [String] {
+        lock.withReadLock {
+            ids.indices.filter { filter.matches(metadata[$0]) }.map { ids[$0] }
+        }
+    }
+
+    func get(_ requested: [String], includeVectors: Bool) -> (items: [StoredItem], missing: [String]) {
+        lock.withReadLock {
+            var items: [StoredItem] = []
+            var missing: [String] = []
+            for id in requested {
+                guard let row = rowOf[id] else {
+                    missing.append(id)
+                    continue
+                }
+                items.append(StoredItem(
+                    id: id, metadata: metadata[row], modality: modalities[row],
+                    vector: includeVectors ? rows.vector(row) : nil))
+            }
+            return (items, missing)
+        }
+    }
+
+    // MARK: Snapshots
+
+    /// Spec, ids, modalities, metadata, then the storage's arrays (read under the read lock, so searches go on).
+    func write(to writer: inout SnapshotWriter) throws(IndexError) {
+        try lock.withReadLock { () throws(IndexError) in
+            try writer.write(spec)
+            try writer.write(UInt64(ids.count))
+            for row in ids.indices {
+                try writer.write(ids[row])
+                try writer.write(modalities[row].rawValue)
+                try writer.write(metadata[row])
+            }
+            try rows.write(to: &writer)
+        }
+    }
+
+    static func read(from reader: inout SnapshotReader) throws(IndexError) -> CollectionStore {
+        let store = CollectionStore(spec: try reader.readSpec())
+        let count = Int(try reader.read(UInt64.self))
+        let d = store.spec.dimensions
+        for row in 0..<count {
+            let id = try reader.readString()
+            store.ids.append(id)
+            store.rowOf[id] = row
+            store.modalities.append(try reader.readModality())
+            store.metadata.append(try reader.readMetadata())
+        }
+        guard store.rowOf.count == count else {
+            throw .corrupt(path: reader.origin, reason: "collection '\(store.spec.name)' repeats an id")
+        }
+        store.rows = switch store.spec.storage {
+        case .float32: try Float32Rows.read(from: &reader, dimensions: d, count: count)
+        case .int8: try Int8Rows.read(from: &reader, dimensions: d, count: count)
+        case .binary: try BinaryRows.read(from: &reader, dimensions: d, count: count)
+        }
+        return store
+    }
+}

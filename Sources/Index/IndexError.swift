@@ -1,0 +1,39 @@
+/// Errors of the Index module. Service turns them into gRPC statuses (ErrorMapping.swift); each case carries
+/// the names and values a client needs to see what was wrong.
+public enum IndexError: Error, Sendable, Equatable {
+    case collectionNotFound(String)
+    case collectionExists(String)
+    case invalidCollectionName(String, reason: String)
+    case tooManyCollections(limit: Int)
+    /// A vector whose length fits neither the collection's dimensions nor (Matryoshka) its model's.
+    case dimensionMismatch(collection: String, expected: [Int], actual: Int)
+    /// A vector or query from another embedding space than the collection's.
+    case spaceMismatch(collection: String, collectionSpace: String, otherSpace: String)
+    case invalidVector(String)
+    /// Writing or syncing the log or a snapshot failed: nothing of the write was acknowledged.
+    case storage(operation: String, path: String, reason: String)
+    /// An earlier write failed in a way that leaves the log's state on disk unknown; the index refuses writes
+    /// until the server restarts and replays it.
+    case logFailed(reason: String)
+    /// A snapshot or log that cannot be read (found when the server starts).
+    case corrupt(path: String, reason: String)
+}
+
+extension IndexError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .collectionNotFound(let name): "collection '\(name)' does not exist"
+        case .collectionExists(let name): "collection '\(name)' already exists"
+        case let .invalidCollectionName(name, reason): "'\(name)' cannot name a collection: \(reason)"
+        case .tooManyCollections(let limit): "the server already holds its limit of \(limit) collections"
+        case let .dimensionMismatch(collection, expected, actual):
+            "collection '\(collection)' holds \(expected.map(String.init).joined(separator: " or "))-dimensional vectors; this one has \(actual)"
+        case let .spaceMismatch(collection, collectionSpace, otherSpace):
+            "collection '\(collection)' holds vectors of space '\(collectionSpace)'; this one is from space '\(otherSpace)'"
+        case .invalidVector(let reason): reason
+        case let .storage(operation, path, reason): "could not \(operation) \(path): \(reason)"
+        case .logFailed(let reason): "the write-ahead log failed earlier (\(reason)); restart the server to replay it"
+        case let .corrupt(path, reason): "\(path) is corrupt: \(reason)"
+        }
+    }
+}

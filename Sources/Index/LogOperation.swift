@@ -1,0 +1,73 @@
+/// One change to the index, as the write-ahead log records it. Replaying the operations in log order over the
+/// snapshot they follow rebuilds the index exactly: each was validated before it was logged, so applying it
+/// cannot fail, and a delete by filter is logged as the ids it resolved to.
+enum LogOperation: Sendable, Equatable {
+    case createCollection(CollectionSpec)
+    case deleteCollection(String)
+    case upsert(collection: String, items: [IndexItem])
+    case delete(collection: String, ids: [String])
+
+    private enum Code: UInt8 {
+        case createCollection = 1, deleteCollection = 2, upsert = 3, delete = 4
+    }
+
+    func encode<Sink: ByteSink>(to sink: inout Sink) throws(IndexError) {
+        switch self {
+        case .createCollection(let spec):
+            try sink.write(Code.createCollection.rawValue)
+            try sink.write(spec)
+        case .deleteCollection(let name):
+            try sink.write(Code.deleteCollection.rawValue)
+            try sink.write(name)
+        case let .upsert(collection, items):
+            try sink.write(Code.upsert.rawValue)
+            try sink.write(collection)
+            try sink.write(UInt32(items.count))
+            for item in items {
+                try sink.write(item.id)
+                try sink.write(item.modality.rawValue)
+                try sink.write(item.metadata)
+                try sink.write(UInt32(item.vector.count))
+                try sink.writeArray(item.vector)
+            }
+        case let .delete(collection, ids):
+            try sink.write(Code.delete.rawValue)
+            try sink.write(collection)
+            try sink.write(UInt32(ids.count))
+            for id in ids { try sink.write(id) }
+        }
+    }
+
+    static func decode<Source: ByteSource>(from source: inout Source) throws(IndexError) -> LogOperation {
+        let raw = try source.read(UInt8.self)
+        switch Code(rawValue: raw) {
+        case .createCollection:
+            return .createCollection(try source.readSpec())
+        case .deleteCollection:
+            return .deleteCollection(try source.readString())
+        case .upsert:
+            let collection = try source.readString()
+            let count = Int(try source.read(UInt32.self))
+            var items: [IndexItem] = []
+            items.reserveCapacity(min(count, 1 << 16))
+            for _ in 0..<count {
+                let id = try source.readString()
+                let modality = try source.readModality()
+                let metadata = try source.readMetadata()
+                let length = Int(try source.read(UInt32.self))
+                guard length <= 1 << 20 else { throw .corrupt(path: source.origin, reason: "a vector of \(length) values") }
+                let vector = try source.readArray(Float.self, count: length)
+                items.append(IndexItem(id: id, vector: vector, metadata: metadata, modality: modality))
+            }
+            return .upsert(collection: collection, items: items)
+        case .delete:
+            let collection = try source.readString()
+            let count = Int(try source.read(UInt32.self))
+            var ids: [String] = []
+            for _ in 0..<count { ids.append(try source.readString()) }
+            return .delete(collection: collection, ids: ids)
+        case nil:
+            throw .corrupt(path: source.origin, reason: "unknown operation \(raw)")
+        }
+    }
+}

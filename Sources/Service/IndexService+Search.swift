@@ -1,0 +1,51 @@
+import Index
+import RosettaAPI
+
+extension IndexService {
+    /// Search: the query vector (given, or embedded from the raw input with the collection's model) is shaped
+    /// like the stored vectors (Matryoshka truncation, normalisation); the index filters, scores and ranks.
+    public func search(_ request: Rosetta_V1_SearchRequest) async throws -> Rosetta_V1_SearchResponse {
+        let topK = request.topK == 0 ? Self.defaultTopK : Int(request.topK)
+        guard topK <= limits.maxTopK else {
+            throw ServiceError.limitExceeded(limit: "top_k", value: topK, maximum: limits.maxTopK)
+        }
+        let filter = request.hasFilter ? try Filter(request.filter) : nil
+        let modalities = Set(try request.modalities.map(Modality.init))
+        let spec = try await index.collection(request.collection).spec
+
+        var response = Rosetta_V1_SearchResponse()
+        response.usage.items = 1
+        let vector: [Float]
+        switch request.query {
+        case .vector(let given):
+            vector = try spec.prepare(given.values, space: request.vectorSpace)
+        case .input(let input):
+            let modelInput = try Self.modelInput(input, position: 0, limits: limits)
+            let model = try model(for: spec, modality: Rosetta_V1_Modality(modelInput.modality))
+            let description = model.description
+            guard description.modalities.contains(modelInput.modality) else {
+                throw ServiceError.modalityNotSupported(model: description.id, modality: "\(modelInput.modality)")
+            }
+            let options = try Self.options(instruction: request.instruction, promptName: request.promptName,
+                                           pooling: request.pooling, model: description)
+            guard let run = await inference.run({ model.embed([modelInput], options: options) }) else {
+                throw ServiceError.cancelled
+            }
+            guard let outcome = run.value.first else { throw ServiceError.invalidArgument("the model returned no vector for the query") }
+            let embedded = try outcome.get()
+            response.usage.tokens = UInt64(embedded.tokens)
+            response.usage.queueTimeNs = run.waited.nanoseconds
+            response.usage.computeTimeNs = run.ran.nanoseconds
+            vector = try spec.prepare(embedded.values)
+        case nil:
+            throw ServiceError.invalidArgument("SearchRequest has no query: set input (text, image or audio) or vector")
+        }
+
+        let query = SearchQuery(
+            vector: vector, topK: topK, filter: filter, minScore: request.hasMinScore ? request.minScore : nil,
+            modalities: modalities, includeVectors: request.includeVectors)
+        let hits = try await index.search([query], in: spec.name).first ?? []
+        response.hits = hits.map(Rosetta_V1_SearchHit.init)
+        return response
+    }
+}

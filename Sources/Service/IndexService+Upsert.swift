@@ -1,0 +1,161 @@
+import Foundation
+import Index
+import RosettaAPI
+
+extension IndexService {
+    /// Upsert: items with vectors are shaped for the collection; items with raw inputs are embedded (one model
+    /// call for all of them) and shaped the same way. Every item that is ready is written in one index call —
+    /// one log record, one fsync — and only then is the response sent. An item that cannot be stored gets its
+    /// own status and is not written; a failure of the write itself fails the call and acknowledges nothing.
+    public func upsert(_ request: Rosetta_V1_UpsertRequest) async throws -> Rosetta_V1_UpsertResponse {
+        guard !request.items.isEmpty else {
+            throw ServiceError.invalidArgument("UpsertRequest.items is empty: give at least one item")
+        }
+        guard request.items.count <= limits.maxBatchItems else {
+            throw ServiceError.limitExceeded(limit: "the number of items", value: request.items.count, maximum: limits.maxBatchItems)
+        }
+        let spec = try await index.collection(request.collection).spec
+
+        var results = [Rosetta_V1_ItemResult?](repeating: nil, count: request.items.count)
+        var ready: [(position: Int, item: IndexItem)] = []
+        var toEmbed: [(position: Int, item: IndexItem, input: ModelInput)] = []
+        for (position, item) in request.items.enumerated() {
+            do {
+                let metadata = try checkedMetadata(item, position: position)
+                switch item.content {
+                case .vector(let vector):
+                    let values = try spec.prepare(vector.values, space: item.vectorSpace)
+                    ready.append((position, IndexItem(id: item.id, vector: values, metadata: metadata, modality: .vector)))
+                case .input(let input):
+                    let modelInput = try Self.modelInput(input, position: position, limits: limits)
+                    toEmbed.append((position, IndexItem(id: item.id, vector: [], metadata: metadata, modality: Modality(modelInput.modality)), modelInput))
+                case nil:
+                    throw ServiceError.invalidArgument("item \(position) ('\(item.id)') has neither an input nor a vector")
+                }
+            } catch {
+                results[position] = .failure(position: position, id: item.id, error)
+            }
+        }
+
+        var usage = Rosetta_V1_Usage()
+        usage.items = UInt64(request.items.count)
+        if !toEmbed.isEmpty {
+            let embedded = try await embed(toEmbed, spec: spec, request: request, usage: &usage)
+            for (position, outcome) in embedded {
+                switch outcome {
+                case .success(let item): ready.append((position, item))
+                case .failure(let error): results[position] = .failure(position: position, id: request.items[position].id, error)
+                }
+            }
+            ready.sort { $0.position < $1.position }
+        }
+
+        if !ready.isEmpty {
+            try await index.upsert(ready.map(\.item), into: spec.name)
+            for (position, item) in ready { results[position] = .success(position: position, id: item.id) }
+        }
+        var response = Rosetta_V1_UpsertResponse()
+        response.results = results.compactMap { $0 }
+        response.usage = usage
+        response.requestID = request.requestID
+        return response
+    }
+
+    /// Embeds the raw inputs with the collection's model and shapes each vector; one outcome per input.
+    private func embed(
+        _ pending: [(position: Int, item: IndexItem, input: ModelInput)], spec: CollectionSpec,
+        request: Rosetta_V1_UpsertRequest, usage: inout Rosetta_V1_Usage
+    ) async throws -> [(Int, Result<IndexItem, any Error>)] {
+        let model: any EmbeddingModel
+        do {
+            model = try self.model(for: spec, modality: Rosetta_V1_Modality(pending[0].input.modality))
+        } catch {
+            // No model for this collection: every raw input fails alike, the vectors may still be stored.
+            return pending.map { ($0.position, .failure(error)) }
+        }
+        let description = model.description
+        let options = try Self.options(instruction: request.instruction, promptName: request.promptName,
+                                       pooling: request.pooling, model: description)
+        var outcomes: [(Int, Result<IndexItem, any Error>)] = []
+        var runnable: [(position: Int, item: IndexItem, input: ModelInput)] = []
+        for entry in pending {
+            if description.modalities.contains(entry.input.modality) {
+                runnable.append(entry)
+            } else {
+                outcomes.append((entry.position, .failure(ServiceError.modalityNotSupported(model: description.id, modality: "\(entry.input.modality)"))))
+            }
+        }
+        guard !runnable.isEmpty else { return outcomes }
+        let inputs = runnable.map(\.input)
+        guard let run = await inference.run({ model.embed(inputs, options: options) }) else {
+            throw ServiceError.cancelled
+        }
+        usage.queueTimeNs = run.waited.nanoseconds
+        usage.computeTimeNs = run.ran.nanoseconds
+        for (entry, outcome) in zip(runnable, run.value) {
+            outcomes.append((entry.position, Result {
+                let vector = try outcome.get()
+                usage.tokens += UInt64(vector.tokens)
+                var item = entry.item
+                item.vector = try spec.prepare(vector.values)
+                return item
+            }))
+        }
+        return outcomes
+    }
+
+    /// The item's metadata, after checking its id and the metadata size limit.
+    private func checkedMetadata(_ item: Rosetta_V1_Item, position: Int) throws -> Metadata {
+        guard !item.id.isEmpty else { throw ServiceError.invalidArgument("item \(position) has no id") }
+        guard item.id.utf8.count <= Self.maxIDBytes else {
+            throw ServiceError.invalidArgument("item \(position) has an id of \(item.id.utf8.count) bytes, over \(Self.maxIDBytes)")
+        }
+        let metadata = try Metadata(item.metadata, position: position)
+        let bytes = metadata.byteCount
+        guard bytes <= limits.maxMetadataBytes else {
+            throw ServiceError.limitExceeded(limit: "item \(position)'s metadata size in bytes", value: bytes, maximum: limits.maxMetadataBytes)
+        }
+        return metadata
+    }
+
+    /// A raw input as the model takes it, or why it cannot be embedded (as Embed checks its inputs).
+    static func modelInput(_ input: Rosetta_V1_Input, position: Int, limits: ServiceLimits) throws -> ModelInput {
+        switch input.kind {
+        case .text(let text):
+            guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
+                throw ServiceError.invalidArgument("item \(position)'s text is empty or only whitespace")
+            }
+            let length = text.unicodeScalars.count
+            guard length <= limits.maxTextCharacters else {
+                throw ServiceError.limitExceeded(limit: "text length in characters", value: length, maximum: limits.maxTextCharacters)
+            }
+            return .text(text)
+        case .image(let media):
+            guard !media.data.isEmpty else { throw ServiceError.invalidArgument("image \(position) has no data") }
+            return .image(MediaBytes(data: media.data, mimeType: media.mimeType))
+        case .audio(let media):
+            guard !media.data.isEmpty else { throw ServiceError.invalidArgument("audio \(position) has no data") }
+            return .audio(MediaBytes(data: media.data, mimeType: media.mimeType))
+        case nil:
+            throw ServiceError.invalidArgument("input \(position) is empty: set one of text, image or audio")
+        }
+    }
+}
+
+extension Rosetta_V1_ItemResult {
+    static func success(position: Int, id: String) -> Self {
+        var result = Self()
+        result.index = UInt32(position)
+        result.id = id
+        result.status = Rosetta_V1_ItemStatus()
+        return result
+    }
+
+    static func failure(position: Int, id: String, _ error: any Error) -> Self {
+        var result = Self()
+        result.index = UInt32(position)
+        result.id = id
+        result.status = Rosetta_V1_ItemStatus(error)
+        return result
+    }
+}
