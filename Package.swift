@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "RPC", "RosettaAPI", "Encoders", "Tokenizers", "Tensor", "Media",
+                "RPC", "RosettaAPI", "Encoders", "Tokenizers", "Tensor", "Media", "Index",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
