@@ -46,34 +46,45 @@ public final class TextEmbedder: Sendable {
     }
 
     /// Embeds `texts` (each prefixed with `prefix`, e.g. "query: ") and returns one embedding per text, in order.
+    /// Throws the first failure; `embedEach` lets each text fail alone.
     public func embed(_ texts: [String], prefix: String? = nil, pooling: Pooling? = nil,
                       truncation: Truncation = .end, includeTokenVectors: Bool = false) throws(EncoderError) -> [TextEmbedding] {
-        var encoded: [TokenizedText] = []
+        try embedEach(texts, prefix: prefix, pooling: pooling, truncation: truncation,
+                      includeTokenVectors: includeTokenVectors).map { outcome throws(EncoderError) in try outcome.get() }
+    }
+
+    /// One outcome per text, in order: a text the tokenizer refuses (too long with `.none` truncation) fails
+    /// alone, and the others are embedded together.
+    public func embedEach(_ texts: [String], prefix: String? = nil, pooling: Pooling? = nil, truncation: Truncation = .end,
+                          includeTokenVectors: Bool = false) -> [Result<TextEmbedding, EncoderError>] {
+        var results = [Result<TextEmbedding, EncoderError>?](repeating: nil, count: texts.count)
+        var encoded: [(index: Int, text: TokenizedText)] = []
         encoded.reserveCapacity(texts.count)
         for (index, text) in texts.enumerated() {
             do {
-                encoded.append(try tokenizer.encode((prefix ?? "") + text, maxTokens: maxTokens, truncation: truncation))
+                encoded.append((index, try tokenizer.encode((prefix ?? "") + text, maxTokens: maxTokens, truncation: truncation)))
             } catch {
-                throw .tokenizer(index: index, message: String(describing: error))
+                results[index] = .failure(.tokenizer(index: index, message: String(describing: error)))
             }
         }
         // Sort by length so each chunk holds similar lengths: the packed forward spends no FLOP on padding, but
         // the per-chunk scratch (maxLen² attention scores, Σ tokens rows) stays tight and chunks stay balanced.
-        let order = encoded.indices.sorted { encoded[$0].ids.count < encoded[$1].ids.count }
-        var results = [TextEmbedding?](repeating: nil, count: texts.count)
+        encoded.sort { $0.text.ids.count < $1.text.ids.count }
         let pool = pooling ?? defaultPooling
-        var start = 0
-        while start < order.count {
-            let chunk = Array(order[start..<min(start + maxBatch, order.count)])
-            let hidden = try model.forward(batch: chunk.map { encoded[$0].ids })
-            for (i, tokens) in zip(chunk, hidden) {
-                let pooled = try pool.pool(tokens)
-                results[i] = TextEmbedding(vector: normalize ? Ops.l2Normalized(pooled) : pooled,
-                                           tokenCount: encoded[i].ids.count, truncated: encoded[i].truncated,
-                                           tokenVectors: includeTokenVectors ? tokens : nil)
+        for start in stride(from: 0, to: encoded.count, by: maxBatch) {
+            let chunk = encoded[start..<min(start + maxBatch, encoded.count)]
+            do {
+                let hidden = try model.forward(batch: chunk.map(\.text.ids))
+                for ((index, text), tokens) in zip(chunk, hidden) {
+                    let pooled = try pool.pool(tokens)
+                    results[index] = .success(TextEmbedding(
+                        vector: normalize ? Ops.l2Normalized(pooled) : pooled, tokenCount: text.ids.count,
+                        truncated: text.truncated, tokenVectors: includeTokenVectors ? tokens : nil))
+                }
+            } catch {
+                for (index, _) in chunk { results[index] = .failure(error) }
             }
-            start += maxBatch
         }
-        return results.map { $0! }
+        return results.compactMap { $0 }
     }
 }
