@@ -3,7 +3,7 @@
 /// context:)` runs one in process, with no socket, for Service tests.
 ///
 /// Error mapping happens here, once: a handler throwing `RPCStatus` finishes the call with it; any
-/// other error finishes it with INTERNAL and a generic message, and is passed to `errorHook`.
+/// other error finishes it with the status `errorMapper` gives (the server maps its typed errors there).
 public struct Router: Sendable {
     public typealias UnaryHandler = @Sendable ([UInt8], CallContext) async throws -> [UInt8]
     public typealias BidiStreamHandler = @Sendable (RequestStream, ResponseWriter, CallContext) async throws -> Void
@@ -15,9 +15,11 @@ public struct Router: Sendable {
 
     private(set) var handlers: [String: Handler] = [:]
 
-    /// Called with the method and the error when a handler throws something other than `RPCStatus`
-    /// (the client only sees INTERNAL). Default: ignore.
-    public var errorHook: @Sendable (_ method: String, _ error: any Error) -> Void = { _, _ in }
+    /// Turns an error other than `RPCStatus` that a handler throws into the call's status.
+    /// Default: INTERNAL with a generic message (the error itself is not shown to the client).
+    public var errorMapper: @Sendable (_ method: String, _ error: any Error) -> RPCStatus = { _, _ in
+        RPCStatus(.internal, "internal error")
+    }
 
     public init() {}
 
@@ -69,8 +71,7 @@ public struct Router: Sendable {
         } catch is CancellationError {
             return RPCStatus(.cancelled, "cancelled")
         } catch {
-            errorHook(method, error)
-            return RPCStatus(.internal, "internal error")
+            return errorMapper(method, error)
         }
     }
 

@@ -1,4 +1,5 @@
 import Encoders
+import Logging
 import Index
 import Media
 import RPC
@@ -100,6 +101,20 @@ extension RPCStatus {
             return RPCStatus(.unavailable, "the write was not applied: \(error)")
         case .corrupt:
             return RPCStatus(.internal, "\(error)")
+        }
+    }
+}
+
+extension Router {
+    /// Every error a handler throws becomes its status through `RPCStatus(mapping:)`; server faults
+    /// (INTERNAL) are logged with the method, since the client sees only the message.
+    public mutating func mapErrors(logger: Logger) {
+        errorMapper = { method, error in
+            let status = RPCStatus(mapping: error)
+            if status.code == .internal {
+                logger.error("handler failed", metadata: ["method": "\(method)", "error": "\(error)"])
+            }
+            return status
         }
     }
 }

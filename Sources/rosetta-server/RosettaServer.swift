@@ -37,6 +37,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         let models = ModelSlot()
         let inference = InferenceQueue()
         var router = Router()
+        router.mapErrors(logger: logger)
         EmbeddingsService(
             models: models, limits: limits, inference: inference, computeThreads: threads, logger: logger
         ).register(in: &router)

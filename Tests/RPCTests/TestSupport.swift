@@ -93,7 +93,10 @@ func testRouter(probe: Probe) -> Router {
         // Writing after cancellation fails, and must not crash.
         probe.report(await status { try await writer.write([1]) }.code == .cancelled ? "write refused" : "write accepted")
     }
-    router.errorHook = { method, error in probe.report("hook \(method) \(error)") }
+    router.errorMapper = { method, error in
+        probe.report("hook \(method) \(error)")
+        return RPCStatus(.internal, "internal error")
+    }
     return router
 }
 
