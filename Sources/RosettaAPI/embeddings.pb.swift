@@ -130,12 +130,28 @@ public nonisolated struct Rosetta_V1_EmbedResult: Sendable {
   /// True when the input was longer than the model's limit and was cut.
   public var truncated: Bool = false
 
+  /// Audio brought into a text space through speech recognition: the transcript whose text embedding is the
+  /// vector (segments of long audio joined by spaces). Empty for other inputs.
+  public var transcript: String = String()
+
+  /// Audio: the recogniser's probability that the audio holds no speech (Whisper's <|nocaptions|> token at the
+  /// first decoding step; the largest over 30 s windows). Absent for other inputs.
+  public var noSpeechProbability: Float {
+    get {_noSpeechProbability ?? 0}
+    set {_noSpeechProbability = newValue}
+  }
+  /// Returns true if `noSpeechProbability` has been explicitly set.
+  public var hasNoSpeechProbability: Bool {self._noSpeechProbability != nil}
+  /// Clears the value of `noSpeechProbability`. Subsequent reads from it will return its default value.
+  public mutating func clearNoSpeechProbability() {self._noSpeechProbability = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _status: Rosetta_V1_ItemStatus? = nil
   fileprivate var _embedding: Rosetta_V1_Embedding? = nil
+  fileprivate var _noSpeechProbability: Float? = nil
 }
 
 public nonisolated struct Rosetta_V1_EmbedResponse: Sendable {
@@ -405,7 +421,7 @@ nonisolated extension Rosetta_V1_Embedding: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Rosetta_V1_EmbedResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EmbedResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}status\0\u{1}embedding\0\u{1}modality\0\u{1}tokens\0\u{1}truncated\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}index\0\u{1}status\0\u{1}embedding\0\u{1}modality\0\u{1}tokens\0\u{1}truncated\0\u{1}transcript\0\u{3}no_speech_probability\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -419,6 +435,8 @@ nonisolated extension Rosetta_V1_EmbedResult: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularEnumField(value: &self.modality) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.tokens) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.truncated) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.transcript) }()
+      case 8: try { try decoder.decodeSingularFloatField(value: &self._noSpeechProbability) }()
       default: break
       }
     }
@@ -447,6 +465,12 @@ nonisolated extension Rosetta_V1_EmbedResult: SwiftProtobuf.Message, SwiftProtob
     if self.truncated != false {
       try visitor.visitSingularBoolField(value: self.truncated, fieldNumber: 6)
     }
+    if !self.transcript.isEmpty {
+      try visitor.visitSingularStringField(value: self.transcript, fieldNumber: 7)
+    }
+    try { if let v = self._noSpeechProbability {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -457,6 +481,8 @@ nonisolated extension Rosetta_V1_EmbedResult: SwiftProtobuf.Message, SwiftProtob
     if lhs.modality != rhs.modality {return false}
     if lhs.tokens != rhs.tokens {return false}
     if lhs.truncated != rhs.truncated {return false}
+    if lhs.transcript != rhs.transcript {return false}
+    if lhs._noSpeechProbability != rhs._noSpeechProbability {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -95,6 +95,8 @@ struct EmbedPlan {
             result.modality = modality
             result.tokens = UInt32(vector.tokens)
             result.truncated = vector.truncated
+            if let transcript = vector.transcript { result.transcript = transcript }
+            if let p = vector.noSpeechProbability { result.noSpeechProbability = p }
             result.status = Rosetta_V1_ItemStatus()
             result.embedding = embedding(of: vector.values)
             return result

@@ -100,10 +100,17 @@ public struct EmbeddedVector: Sendable, Equatable {
     public var tokens: Int
     /// The input was longer than the model's maximum and was cut.
     public var truncated: Bool
+    /// Audio bridged through speech recognition: the transcript that was embedded, and the recogniser's
+    /// probability that the audio holds no speech. nil for other inputs.
+    public var transcript: String?
+    public var noSpeechProbability: Float?
 
-    public init(values: [Float], tokens: Int = 0, truncated: Bool = false) {
+    public init(values: [Float], tokens: Int = 0, truncated: Bool = false, transcript: String? = nil,
+                noSpeechProbability: Float? = nil) {
         self.values = values
         self.tokens = tokens
         self.truncated = truncated
+        self.transcript = transcript
+        self.noSpeechProbability = noSpeechProbability
     }
 }

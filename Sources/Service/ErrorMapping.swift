@@ -77,6 +77,12 @@ extension RPCStatus {
             return RPCStatus(.invalidArgument, "\(error)")
         case let error as IndexError:
             return status(for: error)
+        case AudioError.tooLong:
+            return RPCStatus(.resourceExhausted, "\(error)")
+        case let error as AudioError:
+            return RPCStatus(.invalidArgument, "\(error)")
+        case let error as SpeechError:
+            return RPCStatus(.failedPrecondition, "\(error)")
         default:
             return nil
         }

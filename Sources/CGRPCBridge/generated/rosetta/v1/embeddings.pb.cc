@@ -64,13 +64,16 @@ struct EmbeddingDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 EmbeddingDefaultTypeInternal _Embedding_default_instance_;
 PROTOBUF_CONSTEXPR EmbedResult::EmbedResult(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.status_)*/nullptr
+    /*decltype(_impl_._has_bits_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}
+  , /*decltype(_impl_.transcript_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.status_)*/nullptr
   , /*decltype(_impl_.embedding_)*/nullptr
   , /*decltype(_impl_.index_)*/0u
   , /*decltype(_impl_.modality_)*/0
   , /*decltype(_impl_.tokens_)*/0u
   , /*decltype(_impl_.truncated_)*/false
-  , /*decltype(_impl_._cached_size_)*/{}} {}
+  , /*decltype(_impl_.no_speech_probability_)*/0} {}
 struct EmbedResultDefaultTypeInternal {
   PROTOBUF_CONSTEXPR EmbedResultDefaultTypeInternal()
       : _instance(::_pbi::ConstantInitialized{}) {}
@@ -213,7 +216,7 @@ const uint32_t TableStruct_rosetta_2fv1_2fembeddings_2eproto::offsets[] PROTOBUF
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Embedding, _impl_.binary_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Embedding, _impl_.scale_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Embedding, _impl_.dimensions_),
-  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResult, _impl_._has_bits_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResult, _internal_metadata_),
   ~0u,  // no _extensions_
   ~0u,  // no _oneof_case_
@@ -225,6 +228,16 @@ const uint32_t TableStruct_rosetta_2fv1_2fembeddings_2eproto::offsets[] PROTOBUF
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResult, _impl_.modality_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResult, _impl_.tokens_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResult, _impl_.truncated_),
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResult, _impl_.transcript_),
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResult, _impl_.no_speech_probability_),
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  0,
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::EmbedResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -287,12 +300,12 @@ const uint32_t TableStruct_rosetta_2fv1_2fembeddings_2eproto::offsets[] PROTOBUF
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, 16, -1, sizeof(::rosetta::v1::EmbedRequest)},
   { 26, -1, -1, sizeof(::rosetta::v1::Embedding)},
-  { 37, -1, -1, sizeof(::rosetta::v1::EmbedResult)},
-  { 49, -1, -1, sizeof(::rosetta::v1::EmbedResponse)},
-  { 60, -1, -1, sizeof(::rosetta::v1::InfoRequest)},
-  { 66, -1, -1, sizeof(::rosetta::v1::ModelInfo)},
-  { 81, -1, -1, sizeof(::rosetta::v1::Limits)},
-  { 96, -1, -1, sizeof(::rosetta::v1::InfoResponse)},
+  { 37, 51, -1, sizeof(::rosetta::v1::EmbedResult)},
+  { 59, -1, -1, sizeof(::rosetta::v1::EmbedResponse)},
+  { 70, -1, -1, sizeof(::rosetta::v1::InfoRequest)},
+  { 76, -1, -1, sizeof(::rosetta::v1::ModelInfo)},
+  { 91, -1, -1, sizeof(::rosetta::v1::Limits)},
+  { 106, -1, -1, sizeof(::rosetta::v1::InfoResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -318,45 +331,47 @@ const char descriptor_table_protodef_rosetta_2fv1_2fembeddings_2eproto[] PROTOBU
   "setta.v1.Truncate\022\022\n\nrequest_id\030\n \001(\tB\014\n"
   "\n_normalize\"]\n\tEmbedding\022\017\n\007float32\030\001 \003("
   "\002\022\014\n\004int8\030\002 \001(\014\022\016\n\006binary\030\003 \001(\014\022\r\n\005scale"
-  "\030\004 \001(\002\022\022\n\ndimensions\030\005 \001(\r\"\271\001\n\013EmbedResu"
+  "\030\004 \001(\002\022\022\n\ndimensions\030\005 \001(\r\"\213\002\n\013EmbedResu"
   "lt\022\r\n\005index\030\001 \001(\r\022&\n\006status\030\002 \001(\0132\026.rose"
   "tta.v1.ItemStatus\022(\n\tembedding\030\003 \001(\0132\025.r"
   "osetta.v1.Embedding\022&\n\010modality\030\004 \001(\0162\024."
   "rosetta.v1.Modality\022\016\n\006tokens\030\005 \001(\r\022\021\n\tt"
-  "runcated\030\006 \001(\010\"\215\001\n\rEmbedResponse\022\r\n\005mode"
-  "l\030\001 \001(\t\022\r\n\005space\030\002 \001(\t\022(\n\007results\030\003 \003(\0132"
-  "\027.rosetta.v1.EmbedResult\022 \n\005usage\030\004 \001(\0132"
-  "\021.rosetta.v1.Usage\022\022\n\nrequest_id\030\005 \001(\t\"\r"
-  "\n\013InfoRequest\"\346\001\n\tModelInfo\022\n\n\002id\030\001 \001(\t\022"
-  "\024\n\014architecture\030\002 \001(\t\022(\n\nmodalities\030\003 \003("
-  "\0162\024.rosetta.v1.Modality\022\022\n\ndimensions\030\004 "
-  "\001(\r\022\022\n\nmax_tokens\030\005 \001(\r\022\r\n\005space\030\006 \001(\t\022,"
-  "\n\017default_pooling\030\007 \001(\0162\023.rosetta.v1.Poo"
-  "ling\022\024\n\014prompt_names\030\010 \003(\t\022\022\n\nis_default"
-  "\030\t \001(\010\"\361\001\n\006Limits\022\031\n\021max_message_bytes\030\001"
-  " \001(\004\022\027\n\017max_batch_items\030\002 \001(\r\022\026\n\016max_tex"
-  "t_chars\030\003 \001(\r\022\030\n\020max_image_pixels\030\004 \001(\004\022"
-  "\031\n\021max_audio_seconds\030\005 \001(\002\022\021\n\tmax_top_k\030"
-  "\006 \001(\r\022\032\n\022max_metadata_bytes\030\007 \001(\r\022\027\n\017max"
-  "_collections\030\010 \001(\r\022\036\n\026max_concurrent_str"
-  "eams\030\t \001(\r\"\255\001\n\014InfoResponse\022\017\n\007version\030\001"
-  " \001(\t\022%\n\006models\030\002 \003(\0132\025.rosetta.v1.ModelI"
-  "nfo\022(\n\nmodalities\030\003 \003(\0162\024.rosetta.v1.Mod"
-  "ality\022\"\n\006limits\030\004 \001(\0132\022.rosetta.v1.Limit"
-  "s\022\027\n\017compute_threads\030\005 \001(\r2\315\001\n\nEmbedding"
-  "s\022<\n\005Embed\022\030.rosetta.v1.EmbedRequest\032\031.r"
-  "osetta.v1.EmbedResponse\022F\n\013EmbedStream\022\030"
-  ".rosetta.v1.EmbedRequest\032\031.rosetta.v1.Em"
-  "bedResponse(\0010\001\0229\n\004Info\022\027.rosetta.v1.Inf"
-  "oRequest\032\030.rosetta.v1.InfoResponseb\006prot"
-  "o3"
+  "runcated\030\006 \001(\010\022\022\n\ntranscript\030\007 \001(\t\022\"\n\025no"
+  "_speech_probability\030\010 \001(\002H\000\210\001\001B\030\n\026_no_sp"
+  "eech_probability\"\215\001\n\rEmbedResponse\022\r\n\005mo"
+  "del\030\001 \001(\t\022\r\n\005space\030\002 \001(\t\022(\n\007results\030\003 \003("
+  "\0132\027.rosetta.v1.EmbedResult\022 \n\005usage\030\004 \001("
+  "\0132\021.rosetta.v1.Usage\022\022\n\nrequest_id\030\005 \001(\t"
+  "\"\r\n\013InfoRequest\"\346\001\n\tModelInfo\022\n\n\002id\030\001 \001("
+  "\t\022\024\n\014architecture\030\002 \001(\t\022(\n\nmodalities\030\003 "
+  "\003(\0162\024.rosetta.v1.Modality\022\022\n\ndimensions\030"
+  "\004 \001(\r\022\022\n\nmax_tokens\030\005 \001(\r\022\r\n\005space\030\006 \001(\t"
+  "\022,\n\017default_pooling\030\007 \001(\0162\023.rosetta.v1.P"
+  "ooling\022\024\n\014prompt_names\030\010 \003(\t\022\022\n\nis_defau"
+  "lt\030\t \001(\010\"\361\001\n\006Limits\022\031\n\021max_message_bytes"
+  "\030\001 \001(\004\022\027\n\017max_batch_items\030\002 \001(\r\022\026\n\016max_t"
+  "ext_chars\030\003 \001(\r\022\030\n\020max_image_pixels\030\004 \001("
+  "\004\022\031\n\021max_audio_seconds\030\005 \001(\002\022\021\n\tmax_top_"
+  "k\030\006 \001(\r\022\032\n\022max_metadata_bytes\030\007 \001(\r\022\027\n\017m"
+  "ax_collections\030\010 \001(\r\022\036\n\026max_concurrent_s"
+  "treams\030\t \001(\r\"\255\001\n\014InfoResponse\022\017\n\007version"
+  "\030\001 \001(\t\022%\n\006models\030\002 \003(\0132\025.rosetta.v1.Mode"
+  "lInfo\022(\n\nmodalities\030\003 \003(\0162\024.rosetta.v1.M"
+  "odality\022\"\n\006limits\030\004 \001(\0132\022.rosetta.v1.Lim"
+  "its\022\027\n\017compute_threads\030\005 \001(\r2\315\001\n\nEmbeddi"
+  "ngs\022<\n\005Embed\022\030.rosetta.v1.EmbedRequest\032\031"
+  ".rosetta.v1.EmbedResponse\022F\n\013EmbedStream"
+  "\022\030.rosetta.v1.EmbedRequest\032\031.rosetta.v1."
+  "EmbedResponse(\0010\001\0229\n\004Info\022\027.rosetta.v1.I"
+  "nfoRequest\032\030.rosetta.v1.InfoResponseb\006pr"
+  "oto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_rosetta_2fv1_2fembeddings_2eproto_deps[1] = {
   &::descriptor_table_rosetta_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_rosetta_2fv1_2fembeddings_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rosetta_2fv1_2fembeddings_2eproto = {
-    false, false, 1682, descriptor_table_protodef_rosetta_2fv1_2fembeddings_2eproto,
+    false, false, 1764, descriptor_table_protodef_rosetta_2fv1_2fembeddings_2eproto,
     "rosetta/v1/embeddings.proto",
     &descriptor_table_rosetta_2fv1_2fembeddings_2eproto_once, descriptor_table_rosetta_2fv1_2fembeddings_2eproto_deps, 1, 8,
     schemas, file_default_instances, TableStruct_rosetta_2fv1_2fembeddings_2eproto::offsets,
@@ -1271,8 +1286,12 @@ void Embedding::InternalSwap(Embedding* other) {
 
 class EmbedResult::_Internal {
  public:
+  using HasBits = decltype(std::declval<EmbedResult>()._impl_._has_bits_);
   static const ::rosetta::v1::ItemStatus& status(const EmbedResult* msg);
   static const ::rosetta::v1::Embedding& embedding(const EmbedResult* msg);
+  static void set_has_no_speech_probability(HasBits* has_bits) {
+    (*has_bits)[0] |= 1u;
+  }
 };
 
 const ::rosetta::v1::ItemStatus&
@@ -1299,15 +1318,26 @@ EmbedResult::EmbedResult(const EmbedResult& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   EmbedResult* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      decltype(_impl_.status_){nullptr}
+      decltype(_impl_._has_bits_){from._impl_._has_bits_}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.transcript_){}
+    , decltype(_impl_.status_){nullptr}
     , decltype(_impl_.embedding_){nullptr}
     , decltype(_impl_.index_){}
     , decltype(_impl_.modality_){}
     , decltype(_impl_.tokens_){}
     , decltype(_impl_.truncated_){}
-    , /*decltype(_impl_._cached_size_)*/{}};
+    , decltype(_impl_.no_speech_probability_){}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.transcript_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.transcript_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_transcript().empty()) {
+    _this->_impl_.transcript_.Set(from._internal_transcript(), 
+      _this->GetArenaForAllocation());
+  }
   if (from._internal_has_status()) {
     _this->_impl_.status_ = new ::rosetta::v1::ItemStatus(*from._impl_.status_);
   }
@@ -1315,8 +1345,8 @@ EmbedResult::EmbedResult(const EmbedResult& from)
     _this->_impl_.embedding_ = new ::rosetta::v1::Embedding(*from._impl_.embedding_);
   }
   ::memcpy(&_impl_.index_, &from._impl_.index_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.truncated_) -
-    reinterpret_cast<char*>(&_impl_.index_)) + sizeof(_impl_.truncated_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.no_speech_probability_) -
+    reinterpret_cast<char*>(&_impl_.index_)) + sizeof(_impl_.no_speech_probability_));
   // @@protoc_insertion_point(copy_constructor:rosetta.v1.EmbedResult)
 }
 
@@ -1325,14 +1355,21 @@ inline void EmbedResult::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      decltype(_impl_.status_){nullptr}
+      decltype(_impl_._has_bits_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.transcript_){}
+    , decltype(_impl_.status_){nullptr}
     , decltype(_impl_.embedding_){nullptr}
     , decltype(_impl_.index_){0u}
     , decltype(_impl_.modality_){0}
     , decltype(_impl_.tokens_){0u}
     , decltype(_impl_.truncated_){false}
-    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.no_speech_probability_){0}
   };
+  _impl_.transcript_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.transcript_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
 EmbedResult::~EmbedResult() {
@@ -1346,6 +1383,7 @@ EmbedResult::~EmbedResult() {
 
 inline void EmbedResult::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.transcript_.Destroy();
   if (this != internal_default_instance()) delete _impl_.status_;
   if (this != internal_default_instance()) delete _impl_.embedding_;
 }
@@ -1360,6 +1398,7 @@ void EmbedResult::Clear() {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  _impl_.transcript_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.status_ != nullptr) {
     delete _impl_.status_;
   }
@@ -1371,11 +1410,14 @@ void EmbedResult::Clear() {
   ::memset(&_impl_.index_, 0, static_cast<size_t>(
       reinterpret_cast<char*>(&_impl_.truncated_) -
       reinterpret_cast<char*>(&_impl_.index_)) + sizeof(_impl_.truncated_));
+  _impl_.no_speech_probability_ = 0;
+  _impl_._has_bits_.Clear();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
 const char* EmbedResult::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
 #define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  _Internal::HasBits has_bits{};
   while (!ctx->Done(&ptr)) {
     uint32_t tag;
     ptr = ::_pbi::ReadTag(ptr, &tag);
@@ -1429,6 +1471,25 @@ const char* EmbedResult::_InternalParse(const char* ptr, ::_pbi::ParseContext* c
         } else
           goto handle_unusual;
         continue;
+      // string transcript = 7;
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          auto str = _internal_mutable_transcript();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "rosetta.v1.EmbedResult.transcript"));
+        } else
+          goto handle_unusual;
+        continue;
+      // optional float no_speech_probability = 8;
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 69)) {
+          _Internal::set_has_no_speech_probability(&has_bits);
+          _impl_.no_speech_probability_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<float>(ptr);
+          ptr += sizeof(float);
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -1445,6 +1506,7 @@ const char* EmbedResult::_InternalParse(const char* ptr, ::_pbi::ParseContext* c
     CHK_(ptr != nullptr);
   }  // while
 message_done:
+  _impl_._has_bits_.Or(has_bits);
   return ptr;
 failure:
   ptr = nullptr;
@@ -1497,6 +1559,22 @@ uint8_t* EmbedResult::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteBoolToArray(6, this->_internal_truncated(), target);
   }
 
+  // string transcript = 7;
+  if (!this->_internal_transcript().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_transcript().data(), static_cast<int>(this->_internal_transcript().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "rosetta.v1.EmbedResult.transcript");
+    target = stream->WriteStringMaybeAliased(
+        7, this->_internal_transcript(), target);
+  }
+
+  // optional float no_speech_probability = 8;
+  if (_internal_has_no_speech_probability()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteFloatToArray(8, this->_internal_no_speech_probability(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1512,6 +1590,13 @@ size_t EmbedResult::ByteSizeLong() const {
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
+
+  // string transcript = 7;
+  if (!this->_internal_transcript().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_transcript());
+  }
 
   // .rosetta.v1.ItemStatus status = 2;
   if (this->_internal_has_status()) {
@@ -1548,6 +1633,12 @@ size_t EmbedResult::ByteSizeLong() const {
     total_size += 1 + 1;
   }
 
+  // optional float no_speech_probability = 8;
+  cached_has_bits = _impl_._has_bits_[0];
+  if (cached_has_bits & 0x00000001u) {
+    total_size += 1 + 4;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -1566,6 +1657,9 @@ void EmbedResult::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PR
   uint32_t cached_has_bits = 0;
   (void) cached_has_bits;
 
+  if (!from._internal_transcript().empty()) {
+    _this->_internal_set_transcript(from._internal_transcript());
+  }
   if (from._internal_has_status()) {
     _this->_internal_mutable_status()->::rosetta::v1::ItemStatus::MergeFrom(
         from._internal_status());
@@ -1586,6 +1680,9 @@ void EmbedResult::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PR
   if (from._internal_truncated() != 0) {
     _this->_internal_set_truncated(from._internal_truncated());
   }
+  if (from._internal_has_no_speech_probability()) {
+    _this->_internal_set_no_speech_probability(from._internal_no_speech_probability());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -1602,10 +1699,17 @@ bool EmbedResult::IsInitialized() const {
 
 void EmbedResult::InternalSwap(EmbedResult* other) {
   using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_._has_bits_[0], other->_impl_._has_bits_[0]);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.transcript_, lhs_arena,
+      &other->_impl_.transcript_, rhs_arena
+  );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(EmbedResult, _impl_.truncated_)
-      + sizeof(EmbedResult::_impl_.truncated_)
+      PROTOBUF_FIELD_OFFSET(EmbedResult, _impl_.no_speech_probability_)
+      + sizeof(EmbedResult::_impl_.no_speech_probability_)
       - PROTOBUF_FIELD_OFFSET(EmbedResult, _impl_.status_)>(
           reinterpret_cast<char*>(&_impl_.status_),
           reinterpret_cast<char*>(&other->_impl_.status_));

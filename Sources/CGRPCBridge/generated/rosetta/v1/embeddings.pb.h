@@ -706,13 +706,29 @@ class EmbedResult final :
   // accessors -------------------------------------------------------
 
   enum : int {
+    kTranscriptFieldNumber = 7,
     kStatusFieldNumber = 2,
     kEmbeddingFieldNumber = 3,
     kIndexFieldNumber = 1,
     kModalityFieldNumber = 4,
     kTokensFieldNumber = 5,
     kTruncatedFieldNumber = 6,
+    kNoSpeechProbabilityFieldNumber = 8,
   };
+  // string transcript = 7;
+  void clear_transcript();
+  const std::string& transcript() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_transcript(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_transcript();
+  PROTOBUF_NODISCARD std::string* release_transcript();
+  void set_allocated_transcript(std::string* transcript);
+  private:
+  const std::string& _internal_transcript() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_transcript(const std::string& value);
+  std::string* _internal_mutable_transcript();
+  public:
+
   // .rosetta.v1.ItemStatus status = 2;
   bool has_status() const;
   private:
@@ -785,6 +801,19 @@ class EmbedResult final :
   void _internal_set_truncated(bool value);
   public:
 
+  // optional float no_speech_probability = 8;
+  bool has_no_speech_probability() const;
+  private:
+  bool _internal_has_no_speech_probability() const;
+  public:
+  void clear_no_speech_probability();
+  float no_speech_probability() const;
+  void set_no_speech_probability(float value);
+  private:
+  float _internal_no_speech_probability() const;
+  void _internal_set_no_speech_probability(float value);
+  public:
+
   // @@protoc_insertion_point(class_scope:rosetta.v1.EmbedResult)
  private:
   class _Internal;
@@ -793,13 +822,16 @@ class EmbedResult final :
   typedef void InternalArenaConstructable_;
   typedef void DestructorSkippable_;
   struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::HasBits<1> _has_bits_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr transcript_;
     ::rosetta::v1::ItemStatus* status_;
     ::rosetta::v1::Embedding* embedding_;
     uint32_t index_;
     int modality_;
     uint32_t tokens_;
     bool truncated_;
-    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+    float no_speech_probability_;
   };
   union { Impl_ _impl_; };
   friend struct ::TableStruct_rosetta_2fv1_2fembeddings_2eproto;
@@ -2686,6 +2718,84 @@ inline void EmbedResult::_internal_set_truncated(bool value) {
 inline void EmbedResult::set_truncated(bool value) {
   _internal_set_truncated(value);
   // @@protoc_insertion_point(field_set:rosetta.v1.EmbedResult.truncated)
+}
+
+// string transcript = 7;
+inline void EmbedResult::clear_transcript() {
+  _impl_.transcript_.ClearToEmpty();
+}
+inline const std::string& EmbedResult::transcript() const {
+  // @@protoc_insertion_point(field_get:rosetta.v1.EmbedResult.transcript)
+  return _internal_transcript();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void EmbedResult::set_transcript(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.transcript_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:rosetta.v1.EmbedResult.transcript)
+}
+inline std::string* EmbedResult::mutable_transcript() {
+  std::string* _s = _internal_mutable_transcript();
+  // @@protoc_insertion_point(field_mutable:rosetta.v1.EmbedResult.transcript)
+  return _s;
+}
+inline const std::string& EmbedResult::_internal_transcript() const {
+  return _impl_.transcript_.Get();
+}
+inline void EmbedResult::_internal_set_transcript(const std::string& value) {
+  
+  _impl_.transcript_.Set(value, GetArenaForAllocation());
+}
+inline std::string* EmbedResult::_internal_mutable_transcript() {
+  
+  return _impl_.transcript_.Mutable(GetArenaForAllocation());
+}
+inline std::string* EmbedResult::release_transcript() {
+  // @@protoc_insertion_point(field_release:rosetta.v1.EmbedResult.transcript)
+  return _impl_.transcript_.Release();
+}
+inline void EmbedResult::set_allocated_transcript(std::string* transcript) {
+  if (transcript != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.transcript_.SetAllocated(transcript, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.transcript_.IsDefault()) {
+    _impl_.transcript_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:rosetta.v1.EmbedResult.transcript)
+}
+
+// optional float no_speech_probability = 8;
+inline bool EmbedResult::_internal_has_no_speech_probability() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000001u) != 0;
+  return value;
+}
+inline bool EmbedResult::has_no_speech_probability() const {
+  return _internal_has_no_speech_probability();
+}
+inline void EmbedResult::clear_no_speech_probability() {
+  _impl_.no_speech_probability_ = 0;
+  _impl_._has_bits_[0] &= ~0x00000001u;
+}
+inline float EmbedResult::_internal_no_speech_probability() const {
+  return _impl_.no_speech_probability_;
+}
+inline float EmbedResult::no_speech_probability() const {
+  // @@protoc_insertion_point(field_get:rosetta.v1.EmbedResult.no_speech_probability)
+  return _internal_no_speech_probability();
+}
+inline void EmbedResult::_internal_set_no_speech_probability(float value) {
+  _impl_._has_bits_[0] |= 0x00000001u;
+  _impl_.no_speech_probability_ = value;
+}
+inline void EmbedResult::set_no_speech_probability(float value) {
+  _internal_set_no_speech_probability(value);
+  // @@protoc_insertion_point(field_set:rosetta.v1.EmbedResult.no_speech_probability)
 }
 
 // -------------------------------------------------------------------

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from rosetta.v1 import common_pb2 as rosetta_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brosetta/v1/embeddings.proto\x12\nrosetta.v1\x1a\x17rosetta/v1/common.proto\"\xae\x02\n\x0c\x45mbedRequest\x12!\n\x06inputs\x18\x01 \x03(\x0b\x32\x11.rosetta.v1.Input\x12\r\n\x05model\x18\x02 \x01(\t\x12\x13\n\x0binstruction\x18\x03 \x01(\t\x12\x13\n\x0bprompt_name\x18\x04 \x01(\t\x12$\n\x07pooling\x18\x05 \x01(\x0e\x32\x13.rosetta.v1.Pooling\x12\x12\n\ndimensions\x18\x06 \x01(\r\x12\x16\n\tnormalize\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12&\n\x08\x65ncoding\x18\x08 \x01(\x0e\x32\x14.rosetta.v1.Encoding\x12&\n\x08truncate\x18\t \x01(\x0e\x32\x14.rosetta.v1.Truncate\x12\x12\n\nrequest_id\x18\n \x01(\tB\x0c\n\n_normalize\"]\n\tEmbedding\x12\x0f\n\x07\x66loat32\x18\x01 \x03(\x02\x12\x0c\n\x04int8\x18\x02 \x01(\x0c\x12\x0e\n\x06\x62inary\x18\x03 \x01(\x0c\x12\r\n\x05scale\x18\x04 \x01(\x02\x12\x12\n\ndimensions\x18\x05 \x01(\r\"\xb9\x01\n\x0b\x45mbedResult\x12\r\n\x05index\x18\x01 \x01(\r\x12&\n\x06status\x18\x02 \x01(\x0b\x32\x16.rosetta.v1.ItemStatus\x12(\n\tembedding\x18\x03 \x01(\x0b\x32\x15.rosetta.v1.Embedding\x12&\n\x08modality\x18\x04 \x01(\x0e\x32\x14.rosetta.v1.Modality\x12\x0e\n\x06tokens\x18\x05 \x01(\r\x12\x11\n\ttruncated\x18\x06 \x01(\x08\"\x8d\x01\n\rEmbedResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05space\x18\x02 \x01(\t\x12(\n\x07results\x18\x03 \x03(\x0b\x32\x17.rosetta.v1.EmbedResult\x12 \n\x05usage\x18\x04 \x01(\x0b\x32\x11.rosetta.v1.Usage\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\r\n\x0bInfoRequest\"\xe6\x01\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12(\n\nmodalities\x18\x03 \x03(\x0e\x32\x14.rosetta.v1.Modality\x12\x12\n\ndimensions\x18\x04 \x01(\r\x12\x12\n\nmax_tokens\x18\x05 \x01(\r\x12\r\n\x05space\x18\x06 \x01(\t\x12,\n\x0f\x64\x65\x66\x61ult_pooling\x18\x07 \x01(\x0e\x32\x13.rosetta.v1.Pooling\x12\x14\n\x0cprompt_names\x18\x08 \x03(\t\x12\x12\n\nis_default\x18\t \x01(\x08\"\xf1\x01\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x17\n\x0fmax_batch_items\x18\x02 \x01(\r\x12\x16\n\x0emax_text_chars\x18\x03 \x01(\r\x12\x18\n\x10max_image_pixels\x18\x04 \x01(\x04\x12\x19\n\x11max_audio_seconds\x18\x05 \x01(\x02\x12\x11\n\tmax_top_k\x18\x06 \x01(\r\x12\x1a\n\x12max_metadata_bytes\x18\x07 \x01(\r\x12\x17\n\x0fmax_collections\x18\x08 \x01(\r\x12\x1e\n\x16max_concurrent_streams\x18\t \x01(\r\"\xad\x01\n\x0cInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12%\n\x06models\x18\x02 \x03(\x0b\x32\x15.rosetta.v1.ModelInfo\x12(\n\nmodalities\x18\x03 \x03(\x0e\x32\x14.rosetta.v1.Modality\x12\"\n\x06limits\x18\x04 \x01(\x0b\x32\x12.rosetta.v1.Limits\x12\x17\n\x0f\x63ompute_threads\x18\x05 \x01(\r2\xcd\x01\n\nEmbeddings\x12<\n\x05\x45mbed\x12\x18.rosetta.v1.EmbedRequest\x1a\x19.rosetta.v1.EmbedResponse\x12\x46\n\x0b\x45mbedStream\x12\x18.rosetta.v1.EmbedRequest\x1a\x19.rosetta.v1.EmbedResponse(\x01\x30\x01\x12\x39\n\x04Info\x12\x17.rosetta.v1.InfoRequest\x1a\x18.rosetta.v1.InfoResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brosetta/v1/embeddings.proto\x12\nrosetta.v1\x1a\x17rosetta/v1/common.proto\"\xae\x02\n\x0c\x45mbedRequest\x12!\n\x06inputs\x18\x01 \x03(\x0b\x32\x11.rosetta.v1.Input\x12\r\n\x05model\x18\x02 \x01(\t\x12\x13\n\x0binstruction\x18\x03 \x01(\t\x12\x13\n\x0bprompt_name\x18\x04 \x01(\t\x12$\n\x07pooling\x18\x05 \x01(\x0e\x32\x13.rosetta.v1.Pooling\x12\x12\n\ndimensions\x18\x06 \x01(\r\x12\x16\n\tnormalize\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12&\n\x08\x65ncoding\x18\x08 \x01(\x0e\x32\x14.rosetta.v1.Encoding\x12&\n\x08truncate\x18\t \x01(\x0e\x32\x14.rosetta.v1.Truncate\x12\x12\n\nrequest_id\x18\n \x01(\tB\x0c\n\n_normalize\"]\n\tEmbedding\x12\x0f\n\x07\x66loat32\x18\x01 \x03(\x02\x12\x0c\n\x04int8\x18\x02 \x01(\x0c\x12\x0e\n\x06\x62inary\x18\x03 \x01(\x0c\x12\r\n\x05scale\x18\x04 \x01(\x02\x12\x12\n\ndimensions\x18\x05 \x01(\r\"\x8b\x02\n\x0b\x45mbedResult\x12\r\n\x05index\x18\x01 \x01(\r\x12&\n\x06status\x18\x02 \x01(\x0b\x32\x16.rosetta.v1.ItemStatus\x12(\n\tembedding\x18\x03 \x01(\x0b\x32\x15.rosetta.v1.Embedding\x12&\n\x08modality\x18\x04 \x01(\x0e\x32\x14.rosetta.v1.Modality\x12\x0e\n\x06tokens\x18\x05 \x01(\r\x12\x11\n\ttruncated\x18\x06 \x01(\x08\x12\x12\n\ntranscript\x18\x07 \x01(\t\x12\"\n\x15no_speech_probability\x18\x08 \x01(\x02H\x00\x88\x01\x01\x42\x18\n\x16_no_speech_probability\"\x8d\x01\n\rEmbedResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05space\x18\x02 \x01(\t\x12(\n\x07results\x18\x03 \x03(\x0b\x32\x17.rosetta.v1.EmbedResult\x12 \n\x05usage\x18\x04 \x01(\x0b\x32\x11.rosetta.v1.Usage\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\r\n\x0bInfoRequest\"\xe6\x01\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12(\n\nmodalities\x18\x03 \x03(\x0e\x32\x14.rosetta.v1.Modality\x12\x12\n\ndimensions\x18\x04 \x01(\r\x12\x12\n\nmax_tokens\x18\x05 \x01(\r\x12\r\n\x05space\x18\x06 \x01(\t\x12,\n\x0f\x64\x65\x66\x61ult_pooling\x18\x07 \x01(\x0e\x32\x13.rosetta.v1.Pooling\x12\x14\n\x0cprompt_names\x18\x08 \x03(\t\x12\x12\n\nis_default\x18\t \x01(\x08\"\xf1\x01\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x17\n\x0fmax_batch_items\x18\x02 \x01(\r\x12\x16\n\x0emax_text_chars\x18\x03 \x01(\r\x12\x18\n\x10max_image_pixels\x18\x04 \x01(\x04\x12\x19\n\x11max_audio_seconds\x18\x05 \x01(\x02\x12\x11\n\tmax_top_k\x18\x06 \x01(\r\x12\x1a\n\x12max_metadata_bytes\x18\x07 \x01(\r\x12\x17\n\x0fmax_collections\x18\x08 \x01(\r\x12\x1e\n\x16max_concurrent_streams\x18\t \x01(\r\"\xad\x01\n\x0cInfoResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12%\n\x06models\x18\x02 \x03(\x0b\x32\x15.rosetta.v1.ModelInfo\x12(\n\nmodalities\x18\x03 \x03(\x0e\x32\x14.rosetta.v1.Modality\x12\"\n\x06limits\x18\x04 \x01(\x0b\x32\x12.rosetta.v1.Limits\x12\x17\n\x0f\x63ompute_threads\x18\x05 \x01(\r2\xcd\x01\n\nEmbeddings\x12<\n\x05\x45mbed\x12\x18.rosetta.v1.EmbedRequest\x1a\x19.rosetta.v1.EmbedResponse\x12\x46\n\x0b\x45mbedStream\x12\x18.rosetta.v1.EmbedRequest\x1a\x19.rosetta.v1.EmbedResponse(\x01\x30\x01\x12\x39\n\x04Info\x12\x17.rosetta.v1.InfoRequest\x1a\x18.rosetta.v1.InfoResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,17 +37,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EMBEDDING']._serialized_start=373
   _globals['_EMBEDDING']._serialized_end=466
   _globals['_EMBEDRESULT']._serialized_start=469
-  _globals['_EMBEDRESULT']._serialized_end=654
-  _globals['_EMBEDRESPONSE']._serialized_start=657
-  _globals['_EMBEDRESPONSE']._serialized_end=798
-  _globals['_INFOREQUEST']._serialized_start=800
-  _globals['_INFOREQUEST']._serialized_end=813
-  _globals['_MODELINFO']._serialized_start=816
-  _globals['_MODELINFO']._serialized_end=1046
-  _globals['_LIMITS']._serialized_start=1049
-  _globals['_LIMITS']._serialized_end=1290
-  _globals['_INFORESPONSE']._serialized_start=1293
-  _globals['_INFORESPONSE']._serialized_end=1466
-  _globals['_EMBEDDINGS']._serialized_start=1469
-  _globals['_EMBEDDINGS']._serialized_end=1674
+  _globals['_EMBEDRESULT']._serialized_end=736
+  _globals['_EMBEDRESPONSE']._serialized_start=739
+  _globals['_EMBEDRESPONSE']._serialized_end=880
+  _globals['_INFOREQUEST']._serialized_start=882
+  _globals['_INFOREQUEST']._serialized_end=895
+  _globals['_MODELINFO']._serialized_start=898
+  _globals['_MODELINFO']._serialized_end=1128
+  _globals['_LIMITS']._serialized_start=1131
+  _globals['_LIMITS']._serialized_end=1372
+  _globals['_INFORESPONSE']._serialized_start=1375
+  _globals['_INFORESPONSE']._serialized_end=1548
+  _globals['_EMBEDDINGS']._serialized_start=1551
+  _globals['_EMBEDDINGS']._serialized_end=1756
 # @@protoc_insertion_point(module_scope)

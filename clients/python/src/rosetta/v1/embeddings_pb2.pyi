@@ -46,20 +46,24 @@ class Embedding(_message.Message):
     def __init__(self, float32: _Optional[_Iterable[float]] = ..., int8: _Optional[bytes] = ..., binary: _Optional[bytes] = ..., scale: _Optional[float] = ..., dimensions: _Optional[int] = ...) -> None: ...
 
 class EmbedResult(_message.Message):
-    __slots__ = ("index", "status", "embedding", "modality", "tokens", "truncated")
+    __slots__ = ("index", "status", "embedding", "modality", "tokens", "truncated", "transcript", "no_speech_probability")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     MODALITY_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
+    NO_SPEECH_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     index: int
     status: _common_pb2.ItemStatus
     embedding: Embedding
     modality: _common_pb2.Modality
     tokens: int
     truncated: bool
-    def __init__(self, index: _Optional[int] = ..., status: _Optional[_Union[_common_pb2.ItemStatus, _Mapping]] = ..., embedding: _Optional[_Union[Embedding, _Mapping]] = ..., modality: _Optional[_Union[_common_pb2.Modality, str]] = ..., tokens: _Optional[int] = ..., truncated: _Optional[bool] = ...) -> None: ...
+    transcript: str
+    no_speech_probability: float
+    def __init__(self, index: _Optional[int] = ..., status: _Optional[_Union[_common_pb2.ItemStatus, _Mapping]] = ..., embedding: _Optional[_Union[Embedding, _Mapping]] = ..., modality: _Optional[_Union[_common_pb2.Modality, str]] = ..., tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., transcript: _Optional[str] = ..., no_speech_probability: _Optional[float] = ...) -> None: ...
 
 class EmbedResponse(_message.Message):
     __slots__ = ("model", "space", "results", "usage", "request_id")

@@ -1,0 +1,55 @@
+import Encoders
+import Foundation
+import Media
+
+/// Brings speech into a text space (DESIGN §3): Whisper transcribes, the space's own text encoder embeds the
+/// transcript — so a spoken query lands exactly where its words would, in whatever text space (MiniLM, CLIP's
+/// text tower). Audio without trustworthy words gets no vector: its item fails with `SpeechError.noSpeech`, which
+/// says what Whisper heard and why it was not trusted, and points to the audio-to-audio space.
+struct SpeechBridge: ModalityBridge {
+    let recognizer: SpeechRecognizer
+    /// The model id of the audio-to-audio space, named in the no-speech message when it is loaded.
+    let audioSpace: String?
+
+    init(model: LoadedSpeechModel, maxSeconds: Double, audioSpace: String?) {
+        recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(maxSeconds: maxSeconds))
+        self.audioSpace = audioSpace
+    }
+
+    var modality: ModelDescription.Modality { .audio }
+    var name: String { "speech (\(recognizer.model.id) -> transcript -> text encoder)" }
+
+    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>] {
+        media.map { item in
+            Result { () throws -> EmbeddedVector in
+                let transcript = try recognizer.transcribe(item.data)
+                let words = transcript.text
+                guard !words.isEmpty else {
+                    let heard = transcript.segments.map { "'\($0.text.trimmingCharacters(in: .whitespaces))' (\($0.rejected ?? ""))" }
+                    throw SpeechError.noSpeech(noSpeechProbability: transcript.noSpeechProbability,
+                                               heard: heard.joined(separator: ", "), audioSpace: audioSpace)
+                }
+                // Instructions and pooling apply to the transcript as to any text of the space.
+                var vector = try text.embed(texts: [words], options: options)[0].get()
+                vector.transcript = words
+                vector.noSpeechProbability = transcript.noSpeechProbability
+                return vector
+            }
+        }
+    }
+}
+
+/// Per-item outcomes of the speech bridge that are not decoding errors (those are `Media.AudioError`).
+enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The audio holds no words the recogniser can vouch for: it has no place in a text space.
+    case noSpeech(noSpeechProbability: Float, heard: String, audioSpace: String?)
+
+    var description: String {
+        switch self {
+        case let .noSpeech(p, heard, audioSpace):
+            let alternative = audioSpace.map { "; embed it with model '\($0)' for audio-to-audio similarity" } ?? ""
+            return "audio has no trustworthy words (no-speech probability \(String(format: "%.2f", p)); Whisper heard \(heard)): "
+                + "it is audio-only and gets no vector in a text space\(alternative)"
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Encoders
+import Foundation
+import Media
+
+/// Audio file -> transcript: decode (libsndfile), resample to 16 kHz, Whisper log-mel, then for each 30 s window
+/// the encoder and greedy decoder. One segment per window (timestamps are off, as in the reference settings).
+///
+/// Which words are trustworthy: a window's text is dropped when
+/// - p(no speech) > `noSpeechThreshold` and the mean token log-probability < `logProbThreshold` (faster-whisper's
+///   no-speech rule, with its defaults 0.6 and −1.0);
+/// - decoding looped (the repetition stop fired): greedy Whisper repeating itself is not evidence of words;
+/// - p(no speech) > `noSpeechThreshold` and the text is one of Whisper's stock phrases for non-speech ("you",
+///   "Thank you.", ...), which it emits on tones and noise (measured: Tests/Fixtures/audio/sfx);
+/// - the text has no letters or digits (".", "...").
+/// Sound words in brackets ("[MUSIC]", "(beeping)") are kept when they pass these filters.
+struct SpeechRecognizer: Sendable {
+    struct Segment: Sendable, Equatable {
+        var start: Double
+        var end: Double
+        var text: String
+        var noSpeechProbability: Float
+        var averageLogProbability: Float
+        var looped: Bool
+        /// Why the segment's words were dropped (nil: kept).
+        var rejected: String?
+    }
+
+    struct Transcript: Sendable, Equatable {
+        var segments: [Segment]
+        var seconds: Double
+        /// Kept segments' text, joined.
+        var text: String {
+            segments.filter { $0.rejected == nil }.map { $0.text.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }.joined(separator: " ")
+        }
+        var noSpeechProbability: Float { segments.map(\.noSpeechProbability).max() ?? 1 }
+    }
+
+    let model: LoadedSpeechModel
+    let audio: AudioDecoder
+    let features = WhisperFeatures()
+    var noSpeechThreshold: Float = 0.6
+    var logProbThreshold: Float = -1.0
+
+    static let stockPhrases: Set<String> = [
+        "you", "thank you", "thanks for watching", "thank you for watching", "bye", "so", "okay", "oh", "ah", "hmm", "um",
+    ]
+
+    func transcribe(_ data: Data) throws -> Transcript {
+        let samples = try audio.decode(data, rate: WhisperFeatures.sampleRate)
+        let (values, _, content) = features(samples)
+        let seconds = Double(samples.count) / Double(WhisperFeatures.sampleRate)
+        var segments: [Segment] = []
+        let windows = max(1, (content + WhisperFeatures.windowFrames - 1) / WhisperFeatures.windowFrames)
+        for w in 0..<windows {
+            let states = try model.whisper.encode(features.window(values, contentFrames: content, index: w))
+            let result = try model.decoder.decode(states)
+            let start = Double(w * WhisperFeatures.windowFrames) / 100
+            var segment = Segment(start: start, end: min(seconds, start + 30), text: result.text,
+                                  noSpeechProbability: result.noSpeechProbability,
+                                  averageLogProbability: result.averageLogProbability, looped: result.looped)
+            segment.rejected = rejection(of: segment)
+            segments.append(segment)
+        }
+        return Transcript(segments: segments, seconds: seconds)
+    }
+
+    func rejection(of s: Segment) -> String? {
+        let words = s.text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == " " }
+        let normalized = String(String.UnicodeScalarView(words)).split(separator: " ").joined(separator: " ")
+        if s.looped { return "decoding looped" }
+        if normalized.isEmpty { return "no words" }
+        if s.noSpeechProbability > noSpeechThreshold {
+            if s.averageLogProbability < logProbThreshold { return "no speech (low confidence)" }
+            if Self.stockPhrases.contains(normalized) { return "no speech (a phrase Whisper emits on non-speech)" }
+        }
+        return nil
+    }
+}
