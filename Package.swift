@@ -93,6 +93,7 @@ let package = Package(
 
         // MARK: Benchmarks
         .executableTarget(name: "rosetta-bench-text", dependencies: ["Encoders", "Tensor"], path: "bench/text/swift"),
+        .executableTarget(name: "rosetta-bench-audio", dependencies: ["Encoders", "Tensor", "Media"], path: "bench/audio/swift"),
 
         .executableTarget(name: "rosetta-bench-search", dependencies: ["Index", "Tensor"], path: "bench/search/swift"),
 
