@@ -54,5 +54,12 @@ test-python: $(TEST_VENV)/.installed build
 	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
 		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests models/test_fetch.py
 
+# Text encoder throughput: Rosetta vs ONNX Runtime vs PyTorch in one run (bench/text/README.md).
+# Keeps the exported OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE. The first run creates bench/text/.venv (PyPI torch).
+bench-text: models
+	bench/text/setup-venv
+	swift build $(SWIFT_FLAGS) --product rosetta-bench-text
+	bench/text/.venv/bin/python bench/text/bench.py --model $(MODELS_DIR)/all-minilm-l6-v2 --swift-bin $(BIN)/rosetta-bench-text
+
 clean:
 	rm -rf .build $(TEST_VENV)
