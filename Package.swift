@@ -93,6 +93,7 @@ let package = Package(
 
         // MARK: Benchmarks
         .executableTarget(name: "rosetta-bench-text", dependencies: ["Encoders", "Tensor"], path: "bench/text/swift"),
+        .executableTarget(name: "rosetta-bench-vision", dependencies: ["Encoders", "Tensor", "Media"], path: "bench/vision/swift"),
         .executableTarget(name: "rosetta-bench-audio", dependencies: ["Encoders", "Tensor", "Media"], path: "bench/audio/swift"),
 
         .executableTarget(name: "rosetta-bench-search", dependencies: ["Index", "Tensor"], path: "bench/search/swift"),
@@ -103,7 +104,7 @@ let package = Package(
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Tensor"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
-        .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor"]),
+        .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers"]),
         .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "Service", "RosettaAPI"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC", "Index"]),
         .testTarget(name: "IndexTests", dependencies: ["Index", "Tensor"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Tensor
+import Tokenizers
 
 /// An image classifier of the manifest (architecture "efficientnet-lite"), resolved and loaded: what the
 /// ConSE bridge needs to bring images into a text space.
@@ -102,5 +103,71 @@ extension ModelRegistry {
             mean: try floats("mean", 127.0 / 255), std: try floats("std", 128.0 / 255),
             topK: conse["top_k"] as? Int ?? 10, temperature: Float(conse["temperature"] as? Double ?? 1),
             version: version, fingerprint: fingerprint(id: id, weights: identity, version: version))
+    }
+}
+
+/// A CLIP checkpoint of the manifest (architecture "clip"), resolved and loaded: a joint text-image space.
+///
+/// Folder models/<id>/ as Hugging Face writes a CLIPModel (e.g. openai/clip-vit-base-patch32): config.json,
+/// model.safetensors, merges.txt (+ vocab.json). Preprocessing: the shorter side resized (bicubic) to the
+/// model's image_size, centre crop, CLIP's mean/std — unless the manifest entry's "image" says otherwise.
+public struct LoadedCLIP: Sendable {
+    public let id: String
+    public let model: CLIP
+    public let tokenizer: CLIPTokenizer
+    public let resize: Int
+    public let crop: Int
+    public let mean: [Float]
+    public let std: [Float]
+    public let isDefault: Bool
+    public let fingerprint: String
+    public static let clipMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
+    public static let clipStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
+}
+
+extension ModelRegistry {
+    /// Architectures loaded by this file rather than by `load` (which serves BERT-family text models).
+    static let imageArchitectures: [ModelManifest.Architecture] = [.efficientNetLite, .clip]
+
+    /// Resolves and loads every "clip" entry of the manifest; problems land in `skipped`, named.
+    public static func loadCLIPModels(modelsDirectory: URL, manifest manifestURL: URL? = nil) -> (loaded: [LoadedCLIP], skipped: [Skipped]) {
+        let url = manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json")
+        guard let data = try? Data(contentsOf: url),  // the registry has already reported an unreadable manifest
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let entries = root["models"] as? [[String: Any]] else { return ([], []) }
+        var loaded: [LoadedCLIP] = []
+        var skipped: [Skipped] = []
+        for entry in entries where entry["architecture"] as? String == ModelManifest.Architecture.clip.rawValue {
+            let id = entry["id"] as? String ?? "?"
+            let folder = modelsDirectory.appendingPathComponent(id)
+            do {
+                let fm = FileManager.default
+                guard fm.fileExists(atPath: folder.path) else { throw SkipReason.folderMissing(path: folder.path) }
+                for name in ["config.json", "model.safetensors", "merges.txt"] where !fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
+                    throw SkipReason.fileMissing(path: folder.appendingPathComponent(name).path)
+                }
+                let weights = folder.appendingPathComponent("model.safetensors")
+                let config = try CLIP.Config.load(from: folder.appendingPathComponent("config.json"))
+                let model = try CLIP(config: config, weights: try SafeTensors(path: weights.path))
+                let tokenizer = try CLIPTokenizer.load(directory: folder, contextLength: config.contextLength)
+                let image = entry["image"] as? [String: Any] ?? [:]
+                let version = (entry["source"] as? [String: Any])?["version"] as? String ?? "local"
+                let sha = (entry["files"] as? [[String: Any]])?.first { $0["path"] as? String == "model.safetensors" }?["sha256"] as? String
+                let identity: String
+                if let sha { identity = sha } else { identity = try headerIdentity(weights) }
+                loaded.append(LoadedCLIP(
+                    id: id, model: model, tokenizer: tokenizer,
+                    resize: image["resize"] as? Int ?? config.imageSize, crop: image["crop"] as? Int ?? config.imageSize,
+                    mean: (image["mean"] as? [Double])?.map(Float.init) ?? LoadedCLIP.clipMean,
+                    std: (image["std"] as? [Double])?.map(Float.init) ?? LoadedCLIP.clipStd,
+                    isDefault: entry["is_default"] as? Bool ?? false,
+                    fingerprint: fingerprint(id: id, weights: identity, version: version)))
+            } catch let reason as SkipReason {
+                skipped.append(Skipped(id: id, reason: reason))
+            } catch {
+                skipped.append(Skipped(id: id, reason: .loadFailed("\(error)")))
+            }
+        }
+        return (loaded, skipped)
     }
 }

@@ -58,7 +58,8 @@ public struct ModelRegistry: Sendable {
         let manifest = try ModelManifest.load(from: manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json"))
         var loaded: [LoadedModel] = []
         var skipped: [Skipped] = []
-        for entry in manifest.models {
+        // Image models are resolved and loaded by ModelRegistry+Vision (loadImageClassifiers, loadCLIPModels).
+        for entry in manifest.models where !imageArchitectures.contains(entry.architecture) {
             do {
                 let spec = try resolve(entry, folder: modelsDirectory.appendingPathComponent(entry.id))
                 loaded.append(try LoadedModel.load(spec))

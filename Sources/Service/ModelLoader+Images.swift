@@ -25,8 +25,15 @@ extension ModelLoader {
         return bridges
     }
 
-    /// Spaces trained jointly across modalities (CLIP: its own text and vision towers). None yet.
+    /// Spaces trained jointly across modalities: each CLIP checkpoint of the manifest (its own text and vision
+    /// towers; models/README.md says how to add one).
     func jointSpaces(_ registry: ModelRegistry) throws -> [any EmbeddingModel] {
-        []
+        let (models, skipped) = ModelRegistry.loadCLIPModels(modelsDirectory: directory)
+        for s in skipped { logger.warning("CLIP model skipped: \(s)") }
+        return models.map { clip in
+            let c = clip.model.config
+            logger.info("loaded \(clip.id) (clip, ViT \(c.vision.layers)x\(c.vision.width) /\(c.patchSize) at \(c.imageSize)px, text \(c.text.layers)x\(c.text.width), \(c.projectionDim)-d joint space \(clip.fingerprint))")
+            return CLIPSpace(clip: clip, limits: limits)
+        }
     }
 }

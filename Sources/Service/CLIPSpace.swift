@@ -1,0 +1,50 @@
+import Encoders
+import Foundation
+import Media
+import Tensor
+
+/// A CLIP checkpoint served as its own space (DESIGN.md §3, "CLIP space"): texts through the text tower,
+/// images through the vision tower, both projected into the joint space and L2-normalised (CLIP compares them
+/// by cosine). The space's fingerprint is the checkpoint's. A free-text instruction becomes a prefix
+/// ("<instruction>: <text>"); CLIP has no named prompts.
+struct CLIPSpace: EmbeddingModel {
+    let clip: LoadedCLIP
+    let preprocessing: ImagePreprocessing
+    let maxImagePixels: Int
+    let description: ModelDescription
+
+    init(clip: LoadedCLIP, limits: ServiceLimits) {
+        self.clip = clip
+        preprocessing = ImagePreprocessing(resize: clip.resize, crop: clip.crop, mean: clip.mean, std: clip.std)
+        maxImagePixels = limits.maxImagePixels
+        description = ModelDescription(
+            id: clip.id, architecture: "clip", modalities: [.text, .image], dimensions: clip.model.config.projectionDim,
+            maxTokens: clip.model.config.contextLength, space: clip.fingerprint, defaultPooling: .cls, promptNames: [],
+            isDefault: false)
+    }
+
+    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        inputs.map { input in
+            Result { () throws -> EmbeddedVector in
+                switch input {
+                case .text(let text):
+                    let prompted = if case .text(let instruction) = options.instruction { "\(instruction): \(text)" } else { text }
+                    let (ids, truncated) = clip.tokenizer.encode(prompted)
+                    if truncated && options.truncation == .none {
+                        throw ServiceError.invalidArgument("text is over CLIP's \(clip.model.config.contextLength) tokens; set truncate to END to cut it")
+                    }
+                    let vector = try clip.model.encodeTexts([ids])[0]
+                    return EmbeddedVector(values: ConSE.normalized(vector), tokens: ids.count, truncated: truncated)
+                case .image(let media):
+                    let image = try ImageDecoder.decode(media.data, maxPixels: maxImagePixels)
+                    let side = clip.crop
+                    let pixels = try Tensor(shape: [1, side, side, 3], values: preprocessing(image))
+                    let out = try clip.model.encodeImages(pixels)[0]
+                    return EmbeddedVector(values: ConSE.normalized(out.embedding))
+                case .audio:
+                    throw ServiceError.modalityNotSupported(model: clip.id, modality: "audio")
+                }
+            }
+        }
+    }
+}

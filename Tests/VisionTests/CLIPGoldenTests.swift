@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import Encoders
+import Media
+import Tensor
+import Tokenizers
+
+/// CLIP against transformers' CLIPModel: the ViT-B/32 configuration with seeded weights
+/// (Tests/Fixtures/clip, models/reference_clip.py). The weights are not committed: this test draws them from
+/// the same counter-based generator (splitmix64 per element, see reference_clip.py) into a temporary folder.
+@Suite(.serialized) struct CLIPGoldenTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+    static let fixtures = root.appendingPathComponent("clip")
+    static let minCosine: Float = 0.9999
+
+    static func golden() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("golden.json"))) as! [String: Any]
+    }
+
+    static func uniform(_ k: UInt64, _ i: UInt64) -> Float {
+        var z = (k << 32) &+ i &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(Double(z >> 40) / Double(1 << 24) * 2 - 1)
+    }
+
+    /// reference_clip.py's `seeded_value`, element by element.
+    static func seeded(_ name: String, _ shape: [Int], _ k: Int) -> [Float] {
+        let n = shape.reduce(1, *)
+        if name == "logit_scale" { return [Float](repeating: 2.6592, count: n) }
+        let isNormWeight = (name.contains("layer_norm") || name.contains("layernorm") || name.contains("layrnorm")) && name.hasSuffix(".weight")
+        let fanIn = shape.count == 2 ? shape[1] : shape.dropFirst().reduce(1, *)
+        let invSqrtFanIn = 1 / Float(Double(fanIn).squareRoot())
+        let (scale, shift): (Float, Float) = isNormWeight ? (0.1, 1) : name.hasSuffix(".bias") ? (0.02, 0)
+            : name.contains("embedding") ? (0.1, 0) : (invSqrtFanIn, 0)
+        var out = [Float](repeating: 0, count: n)
+        out.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n { p[i] = shift + scale * uniform(UInt64(k), UInt64(i)) }
+        }
+        return out
+    }
+
+    /// The checkpoint folder (config.json, merges.txt, model.safetensors), written once per test run.
+    static let folder: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rosetta-clip-\(ProcessInfo.processInfo.processIdentifier)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for f in ["config.json", "merges.txt"] {
+            try? FileManager.default.copyItem(at: fixtures.appendingPathComponent(f), to: dir.appendingPathComponent(f))
+        }
+        let list = try! JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("tensors.json"))) as! [[Any]]
+        var header: [String: Any] = [:]
+        var offset = 0
+        for entry in list {
+            let (name, shape) = (entry[0] as! String, entry[1] as! [Int])
+            let bytes = 4 * shape.reduce(1, *)
+            header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]]
+            offset += bytes
+        }
+        var headerBytes = Array(try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
+        let url = dir.appendingPathComponent("model.safetensors")
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        let handle = try! FileHandle(forWritingTo: url)
+        var length = UInt64(headerBytes.count).littleEndian
+        handle.write(Data(bytes: &length, count: 8))
+        handle.write(Data(headerBytes))
+        for (k, entry) in list.enumerated() {
+            let values = seeded(entry[0] as! String, entry[1] as! [Int], k)
+            handle.write(values.withUnsafeBufferPointer { Data(buffer: $0) })
+        }
+        try! handle.close()
+        return dir
+    }()
+
+    static let model: CLIP = {
+        try! CLIP(config: try! CLIP.Config.load(from: folder.appendingPathComponent("config.json")),
+                  weights: try! SafeTensors(path: folder.appendingPathComponent("model.safetensors").path))
+    }()
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+        var (ab, aa, bb): (Float, Float, Float) = (0, 0, 0)
+        for (x, y) in zip(a, b) { ab += x * y; aa += x * x; bb += y * y }
+        return ab / (aa * bb).squareRoot()
+    }
+
+    @Test func tokenizerMatchesTransformers() throws {
+        let tokenizer = try CLIPTokenizer.load(directory: Self.fixtures)
+        for item in try Self.golden()["tokens"] as! [[String: Any]] {
+            let text = item["text"] as! String
+            let expected = (item["ids"] as! [Int]).map(Int32.init)
+            #expect(tokenizer.encode(text).ids == expected, "\(text)")
+        }
+    }
+
+    @Test func textTowerMatchesTransformers() throws {
+        let tokenizer = try CLIPTokenizer.load(directory: Self.folder)
+        for item in try Self.golden()["texts"] as! [[String: Any]] {
+            let ids = tokenizer.encode(item["text"] as! String).ids
+            let embedding = try Self.model.encodeTexts([ids])[0]
+            let c = Self.cosine(embedding, (item["text_embeds"] as! [Double]).map(Float.init))
+            #expect(c >= Self.minCosine, "\(item["text"]!): cosine \(c)")
+        }
+    }
+
+    @Test func imageTowerAndPatchTokensMatchTransformers() throws {
+        let mean: [Float] = [0.48145466, 0.4578275, 0.40821073], std: [Float] = [0.26862954, 0.26130258, 0.27577711]
+        let pre = ImagePreprocessing(resize: 224, crop: 224, mean: mean, std: std)
+        for item in try Self.golden()["images"] as! [[String: Any]] {
+            let name = item["name"] as! String
+            let raw = [UInt8](try Data(contentsOf: Self.root.appendingPathComponent("images/pipeline/\(name).rgb")))
+            let pixels = pre.normalized(RGBImage(width: 224, height: 224, pixels: raw))
+            let out = try Self.model.encodeImages(try Tensor(shape: [1, 224, 224, 3], values: pixels))[0]
+            let c = Self.cosine(out.embedding, (item["image_embeds"] as! [Double]).map(Float.init))
+            #expect(c >= Self.minCosine, "\(name): cosine \(c)")
+            #expect(out.patches.count == 49)
+            for (p, expected) in (item["patch_embeds_head"] as! [[Double]]).enumerated() {
+                let cp = Self.cosine(out.patches[p], expected.map(Float.init))
+                #expect(cp >= Self.minCosine, "\(name) patch \(p): cosine \(cp)")
+            }
+        }
+    }
+}
