@@ -58,8 +58,9 @@ public struct ModelRegistry: Sendable {
         let manifest = try ModelManifest.load(from: manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json"))
         var loaded: [LoadedModel] = []
         var skipped: [Skipped] = []
-        // Image models are resolved and loaded by ModelRegistry+Vision (loadImageClassifiers, loadCLIPModels).
-        for entry in manifest.models where !imageArchitectures.contains(entry.architecture) {
+        // Image models are resolved and loaded by ModelRegistry+Vision (loadImageClassifiers, loadCLIPModels),
+        // Whisper by ModelRegistry+Audio (loadSpeechModels).
+        for entry in manifest.models where !imageArchitectures.contains(entry.architecture) && entry.architecture != .whisper {
             do {
                 let spec = try resolve(entry, folder: modelsDirectory.appendingPathComponent(entry.id))
                 loaded.append(try LoadedModel.load(spec))
