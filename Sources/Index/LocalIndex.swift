@@ -21,8 +21,9 @@ public final class LocalIndex: VectorIndex {
         public var maxCollections: Int = 1_000
         /// Workers for one search over a large collection.
         public var searchThreads: Int = 1
-        /// Binary storage re-ranks max(k * rerankFactor, 100) Hamming candidates.
+        /// Binary storage re-ranks max(k * binaryRerankFactor, binaryMinCandidates) Hamming candidates.
         public var binaryRerankFactor: Int = 10
+        public var binaryMinCandidates: Int = 100
 
         public init(dataDirectory: String?) {
             self.dataDirectory = dataDirectory
@@ -64,6 +65,7 @@ public final class LocalIndex: VectorIndex {
         var tuning = CollectionStore.SearchTuning()
         tuning.threads = max(1, configuration.searchThreads)
         tuning.rerankFactor = max(1, configuration.binaryRerankFactor)
+        tuning.minCandidates = max(1, configuration.binaryMinCandidates)
         self.tuning = tuning
         writer = Mutex(Writer())
         guard let directory = configuration.dataDirectory else { return }

@@ -74,6 +74,8 @@ final class Float32Rows: RowStore, @unchecked Sendable {
     }
 
     /// scores (nq × rowCount) = queries (nq × d) · rowsᵀ (rowCount × d): SGEMV for one query, SGEMM for more.
+    /// (For one query a hand-written four-rows-per-pass FMA loop measured the same as SGEMV, ~30 queries/s over
+    /// 100k x 384 on one core, so the BLAS call stays; FAISS's own loop streams ~1.7x faster: bench/search.)
     static func product(
         queries: UnsafePointer<Float>, count nq: Int, rows: UnsafePointer<Float>, rowCount: Int, dimensions: Int,
         into scores: UnsafeMutablePointer<Float>

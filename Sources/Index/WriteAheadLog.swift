@@ -50,6 +50,8 @@ final class WriteAheadLog: @unchecked Sendable {
             try file.truncate(to: 0)
             try magic.withBytes { (bytes) throws(IndexError) in try file.write(bytes, at: 0) }
             try file.sync()
+            // A new log's directory entry must be durable too, or a crash could lose the whole file.
+            try DataFile.syncDirectory(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]).nonEmpty ?? ".")
             let recovery = Recovery(records: [], truncatedBytes: size, truncationReason: size > 0 ? "a torn header" : nil)
             return (WriteAheadLog(path: path, file: file, end: magic.count), recovery)
         }
@@ -139,4 +141,8 @@ final class WriteAheadLog: @unchecked Sendable {
     func close() {
         if failure == nil { failure = "the index was closed" }
     }
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

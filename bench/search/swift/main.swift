@@ -2,6 +2,7 @@
 //
 //   rosetta-bench-search --vectors base.f32 --queries queries.f32 --dimensions 384 [--k 10] [--batches 1,32]
 //                        [--seconds 2] [--threads 2] [--storages float32,int8,binary] [--rerank 10]
+//                        [--min-candidates 100]
 //                        [--ids-out exact_ids.i32]
 //
 // Files are raw little-endian float32, row-major (n x d). Prints one JSON object: for each storage and batch
@@ -22,6 +23,7 @@ struct Options {
     var threads = 2
     var storages: [Storage] = [.float32, .int8, .binary]
     var rerank = 10
+    var minCandidates = 100
     var idsOut: String?
 
     init(_ arguments: [String]) throws {
@@ -42,6 +44,7 @@ struct Options {
             case "--threads": threads = Int(try value()) ?? 2
             case "--storages": storages = try value().split(separator: ",").compactMap { Storage(rawValue: String($0)) }
             case "--rerank": rerank = Int(try value()) ?? 10
+            case "--min-candidates": minCandidates = Int(try value()) ?? 100
             case "--ids-out": idsOut = try value()
             default: throw BenchError("unknown argument \(arguments[i])")
             }
@@ -98,6 +101,7 @@ func main() async throws {
         var configuration = LocalIndex.Configuration(dataDirectory: nil)
         configuration.searchThreads = options.threads
         configuration.binaryRerankFactor = options.rerank
+        configuration.binaryMinCandidates = options.minCandidates
         let index = try LocalIndex(configuration)
         _ = try await index.createCollection(CollectionSpec(
             name: "bench", model: "", dimensions: d, modelDimensions: 0, metric: .dot, storage: storage,
