@@ -15,7 +15,7 @@ TEST_VENV := .venv-test
 export OPENBLAS_CORETYPE ?= Haswell
 export OPENBLAS_L2_SIZE ?= 1048576
 
-.PHONY: help deps models build serve test test-swift test-python bench-text clean
+.PHONY: help deps models build serve test test-swift test-python bench-text bench-search clean
 
 help:
 	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
@@ -60,6 +60,13 @@ bench-text: models
 	bench/text/setup-venv
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-text
 	bench/text/.venv/bin/python bench/text/bench.py --model $(MODELS_DIR)/all-minilm-l6-v2 --swift-bin $(BIN)/rosetta-bench-text
+
+# Exact search QPS vs FAISS IndexFlatIP, binary+rerank recall, memory per vector (bench/search/README.md).
+bench-search: models
+	bench/search/setup-venv
+	swift build $(SWIFT_FLAGS) --product rosetta-bench-search
+	swift build $(SWIFT_FLAGS) --product rosetta-server
+	bench/search/.venv/bin/python bench/search/bench.py --swift-bin $(BIN)/rosetta-bench-search --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR)
 
 clean:
 	rm -rf .build $(TEST_VENV)

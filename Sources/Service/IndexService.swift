@@ -44,11 +44,9 @@ public struct IndexService: Sendable {
         unary("Get", in: &router) { try await get($0) }
         unary("Search", in: &router) { try await search($0) }
         router.bidiStream("/\(Self.serviceName)/UpsertStream") { requests, responses, _ in
-            try await Self.mappingErrors {
-                for try await bytes in requests {
-                    let request: Rosetta_V1_UpsertRequest = try decode(bytes)
-                    try await responses.write(encode(upsert(request)))
-                }
+            for try await bytes in requests {
+                let request: Rosetta_V1_UpsertRequest = try decode(bytes)
+                try await responses.write(encode(upsert(request)))
             }
         }
     }
@@ -57,18 +55,7 @@ public struct IndexService: Sendable {
         _ method: String, in router: inout Router, _ body: @escaping @Sendable (Request) async throws -> Response
     ) {
         router.unary("/\(Self.serviceName)/\(method)") { bytes, _ in
-            try await Self.mappingErrors { try encode(await body(decode(bytes))) }
-        }
-    }
-
-    /// Runs a handler body, turning its errors into statuses (ErrorMapping.swift); cancellation stays as it is.
-    private static func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            throw RPCStatus(mapping: error)
+            try encode(await body(decode(bytes)))
         }
     }
 

@@ -119,6 +119,17 @@ import Testing
         #expect(await statusCode { _ = try await service.embed(request(["a"]) { $0.encoding = .UNRECOGNIZED(7) }) } == .invalidArgument)
     }
 
+    @Test func routerAnswersTypedErrorsWithTheirStatus() async throws {
+        var router = Router()
+        router.mapErrors(logger: Logger(label: "test"))
+        service.register(in: &router)
+        let unknown = try request(["a"]) { $0.model = "nope" }.serializedBytes() as [UInt8]
+        let status = await router.handle(method: "/rosetta.v1.Embeddings/Embed", requests: [unknown]).status
+        #expect(status.code == .notFound && status.message.contains("'nope'"))
+        let malformed = await router.handle(method: "/rosetta.v1.Embeddings/Embed", requests: [[0xff, 0xff]]).status
+        #expect(malformed.code == .invalidArgument)
+    }
+
     @Test func unknownModelMessageListsTheLoadedOnes() {
         let status = RPCStatus(mapping: ServiceError.modelNotFound(requested: "nope", loaded: ["fake-text"]))
         #expect(status.code == .notFound)

@@ -198,6 +198,7 @@ import Testing
 
     @Test func routerMapsStatusesAndStreamsOneResponsePerRequest() async throws {
         var router = Router()
+        router.mapErrors(logger: Logger(label: "test"))
         service.register(in: &router)
         _ = try await create("raw", dimensions: 2)
         let requests = try (0..<3).map { i in
