@@ -54,6 +54,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Most characters in one text input. [ROSETTA_MAX_TEXT_CHARS]")
     var maxTextChars: Int = Environment.int("ROSETTA_MAX_TEXT_CHARS") ?? ServiceLimits().maxTextCharacters
 
+    @Option(name: .long, help: "Most pixels in one image, checked from its header before decoding. [ROSETTA_MAX_IMAGE_PIXELS]")
+    var maxImagePixels: Int = Environment.int("ROSETTA_MAX_IMAGE_PIXELS") ?? ServiceLimits().maxImagePixels
+
+    @Option(name: .long, help: "Longest audio input in seconds. [ROSETTA_MAX_AUDIO_SECONDS]")
+    var maxAudioSeconds: Double = Environment.double("ROSETTA_MAX_AUDIO_SECONDS") ?? ServiceLimits().maxAudioSeconds
+
     @Option(name: .long, help: "Most concurrent streams per connection. [ROSETTA_MAX_CONCURRENT_STREAMS]")
     var maxConcurrentStreams: Int = Environment.int("ROSETTA_MAX_CONCURRENT_STREAMS") ?? ServiceLimits().maxConcurrentStreams
 
@@ -84,6 +90,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard snapshotInterval > 0 else { throw ValidationError("--snapshot-interval must be positive, got \(snapshotInterval)") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir is empty; give a directory or --in-memory") }
+        guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive, got \(maxAudioSeconds)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
     }
 
@@ -100,6 +107,8 @@ struct ServerCommand: AsyncParsableCommand {
         limits.maxMessageBytes = maxMessageBytes
         limits.maxBatchItems = maxBatchItems
         limits.maxTextCharacters = maxTextChars
+        limits.maxImagePixels = maxImagePixels
+        limits.maxAudioSeconds = maxAudioSeconds
         limits.maxConcurrentStreams = maxConcurrentStreams
         limits.maxCollections = maxCollections
 
