@@ -13,6 +13,8 @@ counter-based generator that the Swift tests reproduce bit for bit (no weights a
     u = (z >> 40) / 2^24 · 2 − 1                          (uniform in [−1, 1))
     value = 1 + 0.1·u for LayerNorm weights, 0.02·u for biases, 0.1·u for embeddings (token, position,
             class, patch), u / √fan_in for other matrices, 2.6592 (ln 1/0.07) for logit_scale.
+With --small, the same at toy size (SMALL: 2 layers, width 64/96; files config_small.json, tensors_small.json,
+golden_small.json), for the test that `swift test` runs by default.
 Writes Tests/Fixtures/clip/: config.json, tensors.json ([name, shape] in generator order), merges.txt (the
 BPE merges of OpenAI's vocabulary, MIT; vocab.json is rebuilt from them), golden.json:
   {"tokens": [{"text", "ids"}], "texts": [{"text", "ids", "text_embeds" [512]}],
@@ -43,6 +45,13 @@ CONFIG = {
                       "num_hidden_layers": 12, "image_size": 224, "patch_size": 32, "num_channels": 3,
                       "hidden_act": "quick_gelu", "layer_norm_eps": 1e-5, "projection_dim": 512},
 }
+
+# The same architecture at toy size, for the golden test `swift test` runs by default (seconds, not minutes).
+SMALL = {**CONFIG, "projection_dim": 64,
+         "text_config": {**CONFIG["text_config"], "hidden_size": 64, "intermediate_size": 256, "num_attention_heads": 4,
+                         "num_hidden_layers": 2, "projection_dim": 64},
+         "vision_config": {**CONFIG["vision_config"], "hidden_size": 96, "intermediate_size": 384,
+                           "num_attention_heads": 4, "num_hidden_layers": 2, "projection_dim": 64}}
 
 TEXTS = ["a photo of a cat", "A ginger tabby cat looking to the side.", "a cup of coffee on a saucer",
          "Rosetta turns text, images & audio into vectors!", "the year 2024: 3 dogs, 12 cats",
@@ -99,14 +108,19 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--bpe", required=True, help="bpe_simple_vocab_16e6.txt.gz (open-clip-torch wheel)")
     p.add_argument("--save", help="also write a checkpoint folder here")
+    p.add_argument("--small", action="store_true", help="the toy configuration: files *_small.json")
     a = p.parse_args()
+    global CONFIG
+    suffix = "_small" if a.small else ""
+    if a.small:
+        CONFIG = SMALL
     from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
 
     os.makedirs(OUT, exist_ok=True)
     merges, vocab = bpe_files(a.bpe)
     with open(os.path.join(OUT, "merges.txt"), "w", encoding="utf-8") as f:
         f.write(merges)
-    with open(os.path.join(OUT, "config.json"), "w") as f:
+    with open(os.path.join(OUT, f"config{suffix}.json"), "w") as f:
         json.dump(CONFIG, f, indent=2)
     import tempfile
     tok_dir = tempfile.mkdtemp()  # HF tokenizer files (vocab.json is big and derived: not committed)
@@ -121,7 +135,7 @@ def main():
     with torch.no_grad():
         for k, name in enumerate(names):
             state[name].copy_(torch.from_numpy(seeded_value(name, list(state[name].shape), k)))
-    json.dump([[n, list(state[n].shape)] for n in names], open(os.path.join(OUT, "tensors.json"), "w"))
+    json.dump([[n, list(state[n].shape)] for n in names], open(os.path.join(OUT, f"tensors{suffix}.json"), "w"))
 
     # Token ids from OpenAI's own tokenizer (open_clip/tokenizer.py: ftfy + html.unescape + whitespace clean),
     # loaded as a file so that open_clip's package imports (torchvision) are not needed.
@@ -155,7 +169,7 @@ def main():
             patches = model.visual_projection(model.vision_model.post_layernorm(out.last_hidden_state[0, 1:4]))
             golden["images"].append({"name": name, "image_embeds": [round(float(v), 6) for v in embeds],
                                      "patch_embeds_head": [[round(float(v), 6) for v in row] for row in patches]})
-    json.dump(golden, open(os.path.join(OUT, "golden.json"), "w"), separators=(",", ":"))
+    json.dump(golden, open(os.path.join(OUT, f"golden{suffix}.json"), "w"), separators=(",", ":"))
     if a.save:
         from safetensors.torch import save_file
         os.makedirs(a.save, exist_ok=True)

@@ -113,6 +113,21 @@ public final class EfficientNetLite: Sendable {
             throw .tensor(.shapeMismatch(op: "EfficientNetLite.forward", expected: [batch, imageSize, imageSize, 3],
                                          actual: images.shape))
         }
+        if batch > 1 {
+            // One image at a time: its activations (≤ 4.8 MB per layer) stay in cache, where a whole batch's are
+            // streamed through memory (bench/vision: 78 vs 46 images/s at batch 16 on 2 cores).
+            var logits: [Float] = [], features: [Float] = []
+            let size = imageSize * imageSize * 3
+            for b in 0..<batch {
+                let one = try Self.tensorOp { () throws(TensorError) in try images.reshaped([batch, size]).rows(b..<(b + 1)).reshaped([1, imageSize, imageSize, 3]) }
+                let out = try forward(one)
+                logits += out.logits.toArray()
+                features += out.features.toArray()
+            }
+            return try Self.tensorOp { () throws(TensorError) in
+                (try Tensor(shape: [batch, numClasses], values: logits), try Tensor(shape: [batch, featureSize], values: features))
+            }
+        }
         return try Self.tensorOp { () throws(TensorError) in
             // Stem: 3x3 stride-2 conv + BN + ReLU6: [B, S, S, 3] -> [B, S/2, S/2, 32]
             var x = try conv(images, stem, stride: 2, activation: .relu6)
