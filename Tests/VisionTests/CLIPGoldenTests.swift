@@ -141,6 +141,7 @@ final class CLIPCheckpoint: Sendable {
             #expect(ids == (item["ids"] as! [Int]).map(Int32.init))
             let embedding = try model.encodeTexts([ids])[0]
             let c = Self.cosine(embedding, (item["text_embeds"] as! [Double]).map(Float.init))
+            print("CLIP\(suffix) text '\(item["text"]!)': cosine \(c)")
             #expect(c >= Self.minCosine, "\(item["text"]!): cosine \(c)")
         }
     }
@@ -154,6 +155,7 @@ final class CLIPCheckpoint: Sendable {
             let pixels = pre.normalized(RGBImage(width: 224, height: 224, pixels: raw))
             let out = try model.encodeImages(try Tensor(shape: [1, 224, 224, 3], values: pixels))[0]
             let c = Self.cosine(out.embedding, (item["image_embeds"] as! [Double]).map(Float.init))
+            print("CLIP\(suffix) image \(name): cosine \(c)")
             #expect(c >= Self.minCosine, "\(name): cosine \(c)")
             #expect(out.patches.count == 49)
             for (p, expected) in (item["patch_embeds_head"] as! [[Double]]).enumerated() {

@@ -48,6 +48,7 @@ import Tensor
         let input = try Tensor(shape: [1, 224, 224, 3], values: Self.preprocessing.normalized(crop))
         let logits = try model.forward(input).logits.toArray()
         let error = Self.relativeError(logits, golden[name]!.logits)
+        print("EfficientNet-Lite0 \(name): max |Δlogit| / max |logit| = \(error)")
         #expect(error < 1e-3, "\(name): relative error \(error)")
     }
 
