@@ -15,7 +15,7 @@ TEST_VENV := .venv-test
 export OPENBLAS_CORETYPE ?= Haswell
 export OPENBLAS_L2_SIZE ?= 1048576
 
-.PHONY: help deps models build serve test test-swift test-python bench-text bench-search clean
+.PHONY: help deps models build serve test test-swift test-python bench bench-text bench-vision bench-audio bench-search clean
 
 help:
 	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
@@ -67,6 +67,20 @@ bench-search: models
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-search
 	swift build $(SWIFT_FLAGS) --product rosetta-server
 	bench/search/.venv/bin/python bench/search/bench.py --swift-bin $(BIN)/rosetta-bench-search --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR)
+
+# Image encoder images/s vs PyTorch (EfficientNet-Lite0, batch 1 and 16).
+bench-vision: models
+	bench/vision/setup-venv
+	swift build $(SWIFT_FLAGS) --product rosetta-bench-vision
+	bench/vision/.venv/bin/python bench/vision/bench.py --model $(MODELS_DIR)/efficientnet-lite0 --swift-bin $(BIN)/rosetta-bench-vision
+
+# Whisper tiny.en transcription real-time factor vs CTranslate2 (bench/audio/README.md).
+bench-audio: models
+	bench/audio/setup-venv
+	swift build $(SWIFT_FLAGS) --product rosetta-bench-audio
+	bench/audio/.venv/bin/python bench/audio/bench.py --model $(MODELS_DIR)/whisper-tiny-en --binary $(BIN)/rosetta-bench-audio
+
+bench: bench-text bench-vision bench-audio bench-search
 
 clean:
 	rm -rf .build $(TEST_VENV)
