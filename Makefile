@@ -9,7 +9,7 @@ SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release
 # Debian packages the build and the tests need (checked with dpkg; installed when missing).
 APT_PACKAGES := build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
-	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev python3-venv openssl
+	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev python3-venv openssl sox
 TEST_VENV := .venv-test
 # The OpenBLAS kernel choice these machines use for tests and CI; a benchmark may override both.
 export OPENBLAS_CORETYPE ?= Haswell
