@@ -29,22 +29,6 @@ public enum BLAS {
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
-
-    /// A batch of SGEMMs sharing sizes and transposes, operands found at fixed element strides
-    /// (OpenBLAS 0.3.21 has no cblas_sgemm_batch, so this loops; each call is still a full BLAS kernel).
-    @inline(__always)
-    static func sgemmStridedBatched(
-        count: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-        alpha: Float, a: UnsafePointer<Float>, lda: Int, strideA: Int,
-        b: UnsafePointer<Float>, ldb: Int, strideB: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int
-    ) {
-        for i in 0..<count {
-            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                  a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
-                  beta: beta, c: c + i * strideC, ldc: ldc)
-        }
-    }
 }
 
 // MARK: Exact vector search (Sources/Index)
