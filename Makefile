@@ -51,7 +51,8 @@ $(TEST_VENV)/.installed: clients/python/pyproject.toml clients/python/requiremen
 	touch $@
 
 test-python: $(TEST_VENV)/.installed build
-	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
+	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_CLI_BIN=$(abspath $(BIN))/rosetta \
+		ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
 		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests models/test_fetch.py
 
 # Text encoder throughput: Rosetta vs ONNX Runtime vs PyTorch in one run (bench/text/README.md).

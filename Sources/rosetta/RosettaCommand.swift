@@ -5,7 +5,7 @@ import ArgumentParser
 struct RosettaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rosetta",
-        abstract: "Embed text with a Rosetta server and see what it serves.",
-        subcommands: [InfoCommand.self, EmbedCommand.self]
+        abstract: "Embed, index and search texts, images and audio with a Rosetta server.",
+        subcommands: [InfoCommand.self, EmbedCommand.self, CollectionsCommand.self, IndexCommand.self, SearchCommand.self]
     )
 }

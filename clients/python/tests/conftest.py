@@ -288,3 +288,38 @@ def small_message_server():
 def golden_path() -> Path:
     p = os.environ.get("ROSETTA_GOLDEN")
     return Path(p) if p else REPO_ROOT / "Tests" / "Fixtures" / TEXT_MODEL_ID / "golden.json"
+
+
+def cli_bin() -> Path:
+    """The rosetta CLI binary: ROSETTA_CLI_BIN, else <repo>/.build/release/rosetta."""
+    p = os.environ.get("ROSETTA_CLI_BIN")
+    return Path(p).resolve() if p else REPO_ROOT / ".build" / "release" / "rosetta"
+
+
+class CLI:
+    """Runs the real rosetta CLI binary against one server (its --address), from the repository root."""
+
+    def __init__(self, address: str) -> None:
+        self.bin = cli_bin()
+        self.address = address
+        if not self.bin.exists():
+            pytest.fail(f"rosetta CLI not found at {self.bin}: `swift build -c release --product rosetta` "
+                        f"or set ROSETTA_CLI_BIN", pytrace=False)
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600, env=None) -> subprocess.CompletedProcess:
+        environment = dict(os.environ, ROSETTA_ADDRESS=self.address, **(env or {}))
+        done = subprocess.run([str(self.bin), *args], capture_output=True, text=True, timeout=timeout,
+                              cwd=str(REPO_ROOT), env=environment)
+        if check and done.returncode != 0:
+            pytest.fail(f"rosetta {' '.join(args)} exited with {done.returncode}:\n{done.stdout}\n{done.stderr}",
+                        pytrace=False)
+        return done
+
+    def json(self, *args: str):
+        import json
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture(scope="session")
+def cli(server) -> CLI:
+    return CLI(server.address)

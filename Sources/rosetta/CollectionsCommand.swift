@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import RosettaAPI
+
+struct CollectionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collections", abstract: "List, create and delete collections.",
+        subcommands: [List.self, Create.self, Delete.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the collections and their sizes.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Flag(help: "Print one JSON object: {\"collections\": [...]}.")
+        var json = false
+
+        func run() async throws {
+            let response: Rosetta_V1_ListCollectionsResponse = try await connection.call(
+                "/rosetta.v1.Index/ListCollections", Rosetta_V1_ListCollectionsRequest())
+            let collections = response.collections.sorted { $0.name < $1.name }
+            if json {
+                try printJSON(["collections": collections.map(JSONCollection.init)])
+                return
+            }
+            guard !collections.isEmpty else {
+                print("no collections at \(connection.address) (create one with `rosetta collections create NAME`)")
+                return
+            }
+            printTable(
+                header: ["name", "model", "dims", "metric", "storage", "items", "created"],
+                rows: collections.map { c in
+                    [c.name, c.model.isEmpty ? "(raw vectors)" : c.model, "\(c.dimensions)", JSONCollection.name(c.metric),
+                     JSONCollection.name(c.storage), "\(c.count)", JSONCollection.date(c.createdUnixMs)]
+                })
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a collection bound to a model's space, or of raw vectors of a given dimension.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "Collection name.")
+        var name: String
+
+        @Option(name: .long, help: "Model that embeds the items (default: the server's default model).")
+        var model: String?
+
+        @Option(name: .long, help: "Keep only the first N dimensions of the model's vectors (Matryoshka).")
+        var dimensions: UInt32 = 0
+
+        @Option(name: .long, help: "A collection of raw vectors of this dimension, bound to no model.")
+        var dimension: UInt32?
+
+        @Option(name: .long, help: "cosine or dot.")
+        var metric: MetricOption = .cosine
+
+        @Option(name: .long, help: "float32, int8 or binary (sign bits, re-ranked with float vectors).")
+        var storage: StorageOption = .float32
+
+        @Flag(help: "Print the created collection as JSON.")
+        var json = false
+
+        func validate() throws {
+            if dimension != nil && (model != nil || dimensions != 0) {
+                throw ValidationError("--dimension makes a raw-vector collection; it does not go with --model or --dimensions")
+            }
+        }
+
+        func run() async throws {
+            var request = Rosetta_V1_CreateCollectionRequest()
+            request.name = name
+            request.metric = metric.proto
+            request.storage = storage.proto
+            if let dimension {
+                request.dimensions = dimension
+            } else {
+                if let model { request.model = model } else { request.model = try await defaultModel() }
+                request.dimensions = dimensions
+            }
+            let collection: Rosetta_V1_Collection = try await connection.call("/rosetta.v1.Index/CreateCollection", request)
+            if json {
+                try printJSON(JSONCollection(collection))
+                return
+            }
+            print("created \(collection.name): \(collection.model.isEmpty ? "raw vectors" : collection.model), "
+                + "\(collection.dimensions)-d, \(JSONCollection.name(collection.metric)), \(JSONCollection.name(collection.storage)) storage")
+        }
+
+        private func defaultModel() async throws -> String {
+            let info: Rosetta_V1_InfoResponse = try await connection.call("/rosetta.v1.Embeddings/Info", Rosetta_V1_InfoRequest())
+            guard let model = info.models.first(where: \.isDefault) ?? info.models.first else {
+                throw CLIError("the server at \(connection.address) has no model; give --dimension for a raw-vector collection")
+            }
+            return model.id
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a collection and everything in it.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "Collection name.")
+        var name: String
+
+        func run() async throws {
+            var request = Rosetta_V1_DeleteCollectionRequest()
+            request.name = name
+            let _: Rosetta_V1_DeleteCollectionResponse = try await connection.call("/rosetta.v1.Index/DeleteCollection", request)
+            print("deleted \(name)")
+        }
+    }
+}
+
+enum MetricOption: String, ExpressibleByArgument, CaseIterable {
+    case cosine, dot
+    var proto: Rosetta_V1_Metric { self == .dot ? .dot : .cosine }
+}
+
+enum StorageOption: String, ExpressibleByArgument, CaseIterable {
+    case float32, int8, binary
+    var proto: Rosetta_V1_Storage {
+        switch self {
+        case .float32: .float32
+        case .int8: .int8
+        case .binary: .binary
+        }
+    }
+}
+
+/// A collection in `--json` output.
+struct JSONCollection: Encodable {
+    let name: String
+    let model: String
+    let dimensions: UInt32
+    let metric: String
+    let storage: String
+    let space: String
+    let count: UInt64
+    let createdUnixMs: Int64
+
+    init(_ c: Rosetta_V1_Collection) {
+        name = c.name
+        model = c.model
+        dimensions = c.dimensions
+        metric = Self.name(c.metric)
+        storage = Self.name(c.storage)
+        space = c.space
+        count = c.count
+        createdUnixMs = c.createdUnixMs
+    }
+
+    static func name(_ metric: Rosetta_V1_Metric) -> String { metric == .dot ? "dot" : "cosine" }
+
+    static func name(_ storage: Rosetta_V1_Storage) -> String {
+        switch storage {
+        case .int8: "int8"
+        case .binary: "binary"
+        default: "float32"
+        }
+    }
+
+    static func date(_ unixMs: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(unixMs) / 1000))
+    }
+}
