@@ -61,8 +61,10 @@ class ServerProcess:
     """A rosetta-server child process with its output captured to a log file."""
 
     def __init__(self, name: str, extra_args: List[str], tls_root_cert: Optional[bytes] = None,
-                 data_dir: Optional[Path] = None) -> None:
+                 data_dir: Optional[Path] = None, client_options: Optional[dict] = None) -> None:
         self.name = name
+        # Extra rosetta.Client arguments for every client of this server (e.g. a client certificate for mTLS).
+        self.client_options = dict(client_options or {})
         self.bin = server_bin()
         self.tls_root_cert = tls_root_cert
         self.port = free_port()
@@ -89,7 +91,7 @@ class ServerProcess:
                                      cwd=str(REPO_ROOT))
         deadline = time.monotonic() + timeout
         last = "no answer yet"
-        client = rosetta.Client(self.address, tls_root_cert=self.tls_root_cert, timeout=2.0)
+        client = rosetta.Client(self.address, tls_root_cert=self.tls_root_cert, timeout=2.0, **self.client_options)
         try:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
@@ -124,11 +126,13 @@ class ServerProcess:
         return "\n".join(self.log_text().splitlines()[-n:])
 
     def client(self, **kw) -> rosetta.Client:
+        kw = {**self.client_options, **kw}
         kw.setdefault("tls_root_cert", self.tls_root_cert)
         kw.setdefault("timeout", 60.0)
         return rosetta.Client(self.address, **kw)
 
     def client_async(self, **kw) -> rosetta.AsyncClient:
+        kw = {**self.client_options, **kw}
         kw.setdefault("tls_root_cert", self.tls_root_cert)
         kw.setdefault("timeout", 60.0)
         return rosetta.AsyncClient(self.address, **kw)
@@ -154,7 +158,8 @@ class ServerProcess:
 
     def restart(self, timeout: Optional[float] = None) -> "ServerProcess":
         """A new server process on the same data directory (and a new port); the old one must be stopped."""
-        again = ServerProcess(self.name, [], self.tls_root_cert, data_dir=self.data_dir)
+        again = ServerProcess(self.name, [], self.tls_root_cert, data_dir=self.data_dir,
+                              client_options=self.client_options)
         again.args = [a if a != self.address else again.address for a in self.args]
         return again.start(timeout or startup_timeout())
 

@@ -9,13 +9,13 @@ import grpc
 DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024
 
 
-def read_root_cert(tls_root_cert: Union[str, bytes, "os.PathLike[str]", bool, None]) -> Optional[bytes]:
-    """tls_root_cert may be PEM bytes, a path to a PEM file, or True (system roots)."""
-    if tls_root_cert is None or tls_root_cert is False or tls_root_cert is True:
+def read_pem(pem: Union[str, bytes, "os.PathLike[str]", bool, None]) -> Optional[bytes]:
+    """pem may be PEM bytes, a path to a PEM file, or None/True (nothing to read: the system roots for a root)."""
+    if pem is None or pem is False or pem is True:
         return None
-    if isinstance(tls_root_cert, bytes):
-        return tls_root_cert
-    with open(tls_root_cert, "rb") as f:
+    if isinstance(pem, bytes):
+        return pem
+    with open(pem, "rb") as f:
         return f.read()
 
 
@@ -32,12 +32,17 @@ def channel_options(max_receive_message_bytes: Optional[int], max_send_message_b
     return opts
 
 
-def uses_tls(tls_root_cert) -> bool:
-    return tls_root_cert is not None and tls_root_cert is not False
+def uses_tls(tls_root_cert, tls_client_cert=None) -> bool:
+    return (tls_root_cert is not None and tls_root_cert is not False) or tls_client_cert is not None
 
 
-def credentials(tls_root_cert) -> grpc.ChannelCredentials:
-    return grpc.ssl_channel_credentials(root_certificates=read_root_cert(tls_root_cert))
+def credentials(tls_root_cert, tls_client_cert=None, tls_client_key=None) -> grpc.ChannelCredentials:
+    """TLS credentials; with a client certificate and key (PEM bytes or paths, both or neither): mutual TLS."""
+    if (tls_client_cert is None) != (tls_client_key is None):
+        raise ValueError("tls_client_cert and tls_client_key go together (mutual TLS needs both)")
+    return grpc.ssl_channel_credentials(root_certificates=read_pem(tls_root_cert),
+                                        private_key=read_pem(tls_client_key),
+                                        certificate_chain=read_pem(tls_client_cert))
 
 
 def call_metadata(token: Optional[str], extra: Optional[Sequence[Tuple[str, str]]] = None):

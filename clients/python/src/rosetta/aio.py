@@ -26,6 +26,8 @@ class AsyncClient:
     """
 
     def __init__(self, address: str, *, tls_root_cert: Union[str, bytes, "os.PathLike[str]", bool, None] = None,
+                 tls_client_cert: Union[str, bytes, "os.PathLike[str]", None] = None,
+                 tls_client_key: Union[str, bytes, "os.PathLike[str]", None] = None,
                  token: Optional[str] = None, timeout: Optional[float] = None,
                  tls_server_name: Optional[str] = None, max_receive_message_bytes: Optional[int] = None,
                  max_send_message_bytes: Optional[int] = None,
@@ -34,8 +36,9 @@ class AsyncClient:
         self.timeout = timeout
         self._token = token
         opts = _channel.channel_options(max_receive_message_bytes, max_send_message_bytes, tls_server_name, options)
-        if _channel.uses_tls(tls_root_cert):
-            self.channel = grpc.aio.secure_channel(address, _channel.credentials(tls_root_cert), options=opts)
+        if _channel.uses_tls(tls_root_cert, tls_client_cert):
+            creds = _channel.credentials(tls_root_cert, tls_client_cert, tls_client_key)
+            self.channel = grpc.aio.secure_channel(address, creds, options=opts)
         else:
             self.channel = grpc.aio.insecure_channel(address, options=opts)
         self.embeddings = embeddings_pb2_grpc.EmbeddingsStub(self.channel)

@@ -29,6 +29,7 @@ class Client:
         address: "host:port" (or any gRPC target, e.g. "unix:/path").
         tls_root_cert: None for plaintext; PEM bytes or a path to a PEM file to trust (TLS); True for TLS
             with the system roots.
+        tls_client_cert, tls_client_key: client certificate chain and key (PEM bytes or paths) for mutual TLS.
         token: sent as "authorization: Bearer <token>" on every call.
         timeout: default deadline of each call, in seconds (None: no deadline).
         tls_server_name: overrides the name checked against the server certificate.
@@ -39,6 +40,8 @@ class Client:
     """
 
     def __init__(self, address: str, *, tls_root_cert: Union[str, bytes, "os.PathLike[str]", bool, None] = None,
+                 tls_client_cert: Union[str, bytes, "os.PathLike[str]", None] = None,
+                 tls_client_key: Union[str, bytes, "os.PathLike[str]", None] = None,
                  token: Optional[str] = None, timeout: Optional[float] = None,
                  tls_server_name: Optional[str] = None, max_receive_message_bytes: Optional[int] = None,
                  max_send_message_bytes: Optional[int] = None,
@@ -47,8 +50,9 @@ class Client:
         self.timeout = timeout
         self._token = token
         opts = _channel.channel_options(max_receive_message_bytes, max_send_message_bytes, tls_server_name, options)
-        if _channel.uses_tls(tls_root_cert):
-            self.channel = grpc.secure_channel(address, _channel.credentials(tls_root_cert), options=opts)
+        if _channel.uses_tls(tls_root_cert, tls_client_cert):
+            creds = _channel.credentials(tls_root_cert, tls_client_cert, tls_client_key)
+            self.channel = grpc.secure_channel(address, creds, options=opts)
         else:
             self.channel = grpc.insecure_channel(address, options=opts)
         self.embeddings = embeddings_pb2_grpc.EmbeddingsStub(self.channel)
