@@ -35,6 +35,8 @@ func printTable(header: [String], rows: [[String]]) {
     let table = [header] + rows
     let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
     for row in table {
-        print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        var line = zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        while line.hasSuffix(" ") { line.removeLast() }
+        print(line)
     }
 }

@@ -1,5 +1,6 @@
 """The RPC surface of the real server: info, health, reflection, unknown methods, deadlines, streams."""
 import asyncio
+import json
 import time
 
 import grpc
@@ -235,3 +236,23 @@ def test_text_over_max_chars_fails_alone(client, info, text_model):
     res = client.embed(["y" * (limit + 1), "z"], truncate="end", timeout=60)
     assert res.embeddings[0].code == grpc.StatusCode.RESOURCE_EXHAUSTED, res.embeddings[0]
     assert res.embeddings[1].ok, res.embeddings[1]
+
+
+def test_generic_reflection_example(server):
+    """clients/python/examples/reflect.py: discovery and a call with nothing but reflection (no Rosetta stubs)."""
+    import subprocess
+    import sys
+    from conftest import REPO_ROOT
+
+    script = str(REPO_ROOT / "clients" / "python" / "examples" / "reflect.py")
+    listed = subprocess.run([sys.executable, script, server.address, "list"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert "  Search(rosetta.v1.SearchRequest) returns (rosetta.v1.SearchResponse)" in listed.stdout
+    assert "  EmbedStream(stream rosetta.v1.EmbedRequest) returns (stream rosetta.v1.EmbedResponse)" in listed.stdout
+    called = subprocess.run([sys.executable, script, server.address, "call", "rosetta.v1.Embeddings/Info", "{}"],
+                            capture_output=True, text=True, timeout=60)
+    assert called.returncode == 0, called.stderr
+    assert json.loads(called.stdout)["version"]
+    missing = subprocess.run([sys.executable, script, server.address, "call", "rosetta.v1.Index/Search",
+                              '{"collection": "nope", "input": {"text": "x"}}'], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and missing.stderr.startswith("NOT_FOUND")
