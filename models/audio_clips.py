@@ -9,6 +9,9 @@ Writes Tests/Fixtures/audio/:
   golden/<caption id>-en-us-22k.wav  one clip at espeak-ng's native 22.05 kHz (exercises our resampler end to end)
   sfx/<name>.flac                    sox synth: tone, sweep, white/pink noise, silence, click train (16 kHz)
   captions.json                      [{id, caption, query}] — the retrieval set: audio query -> caption text
+  two-topics/<a>+<b>-<voice>.ogg     one recording speaking two queries in turn (INSTRUCTION pooling evidence), and
+  two-topics/topics.json             {file: [{id, instruction, caption}, {...}]}: which topics, and the instruction
+                                     naming each
 Noisy copies (for the robustness evaluation) are not committed: `--noisy DIR` writes each 16 kHz speech clip mixed
 with sox pink noise at the given SNRs (default 10 and 5 dB) into DIR.
 
@@ -40,6 +43,10 @@ CAPTIONS = [
 ]
 # espeak-ng voices (+variant): US and British male, a female variant, Scottish.
 VOICES = ["en-us", "en-gb", "en-us+f3", "en-gb-scotland"]
+# Recordings of two topics: pairs of caption ids, and the instruction that names each topic.
+TWO_TOPICS = [("dog", "train"), ("rain", "stocks"), ("pasta", "plane"), ("guitar", "snow")]
+TOPIC_INSTRUCTIONS = {"dog": "the dog", "train": "the train", "rain": "the weather", "stocks": "the stock market",
+                      "pasta": "the cooking", "plane": "the airplane", "guitar": "the music", "snow": "the mountains"}
 GOLDEN = ["dog-en-us", "rain-en-gb", "plane-en-us_f3", "stocks-en-gb-scotland"]
 SFX = {
     "tone440": ["synth", "1.5", "sine", "440", "vol", "0.5"],
@@ -86,6 +93,30 @@ def make(out):
     with open(os.path.join(out, "captions.json"), "w") as f:
         json.dump([{"id": c, "caption": cap, "query": q} for c, cap, q in CAPTIONS], f, indent=1)
         f.write("\n")
+    two_topics(out)
+
+
+def two_topics(out):
+    """Both queries of a pair spoken as one recording (a second of silence between them), in two voices."""
+    os.makedirs(os.path.join(out, "two-topics"), exist_ok=True)
+    captions = {c: (cap, q) for c, cap, q in CAPTIONS}
+    index = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for a, b in TWO_TOPICS:
+            for voice in VOICES[:2]:
+                parts = [os.path.join(tmp, f"{i}.wav") for i in range(2)]
+                for part, c in zip(parts, (a, b)):
+                    speak(captions[c][1], voice, part)
+                # a second's pause between the topics, as between two sentences of a recording
+                wav = os.path.join(tmp, "q.wav")
+                run(["sox", parts[0], os.path.join(tmp, "a.wav"), "pad", "0", "1"])
+                run(["sox", os.path.join(tmp, "a.wav"), parts[1], wav])
+                name = f"{a}+{b}-{voice.replace('+', '_')}.ogg"
+                to16k(wav, os.path.join(out, "two-topics", name))
+                index[name] = [{"id": c, "instruction": TOPIC_INSTRUCTIONS[c], "caption": captions[c][0]} for c in (a, b)]
+    with open(os.path.join(out, "two-topics", "topics.json"), "w") as f:
+        json.dump(index, f, indent=1)
+        f.write("\n")
 
 
 def noisy(out, snrs):
@@ -115,8 +146,11 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--noisy", metavar="DIR", help="write noisy copies of the speech clips into DIR instead")
     p.add_argument("--snr", type=int, nargs="*", default=[10, 5])
+    p.add_argument("--two-topics", action="store_true", help="write only the two-topic recordings")
     a = p.parse_args()
-    if a.noisy:
+    if a.two_topics:
+        two_topics(OUT)
+    elif a.noisy:
         noisy(a.noisy, a.snr)
     else:
         make(OUT)

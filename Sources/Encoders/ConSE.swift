@@ -38,6 +38,20 @@ public struct ConSE: Sendable {
         return Self.normalized(v)
     }
 
+    /// The token set of an item seen through several views (the whole image and its regions), for
+    /// instruction pooling: every class in the top-T of any view, with its prior, the highest probability any
+    /// view gives it, renormalised over the set. A second object that one region shows clearly enters the
+    /// set even when the whole image is dominated by the first.
+    public func concepts(views: [[Float]]) -> [(index: Int, prior: Float)] {
+        var best: [Int: Float] = [:]
+        for logits in views {
+            for (index, weight) in top(logits) { best[index] = max(best[index] ?? 0, weight) }
+        }
+        let total = best.values.reduce(0, +)
+        return best.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
+            .map { ($0.key, $0.value / total) }
+    }
+
     /// Template ensemble of one class: normalize(mean_t normalize(e_t)).
     public static func ensemble(_ vectors: [[Float]]) -> [Float] {
         guard let d = vectors.first?.count else { return [] }

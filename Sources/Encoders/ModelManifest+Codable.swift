@@ -105,7 +105,7 @@ extension ModelManifest.Entry: Decodable {
             instructionTemplate: try field(.instructionTemplate, String.self, "a string")
                 ?? Self.defaultInstructionTemplate,
             isDefault: try field(.isDefault, Bool.self, "true or false") ?? false,
-            instructionPooling: try field(.instructionPooling, ModelManifest.InstructionPooling.self,
+            instructionPooling: try field(.instructionPooling, InstructionPooling.self,
                                           "an object {weight, temperature}"))
     }
 

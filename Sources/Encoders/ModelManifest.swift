@@ -93,16 +93,6 @@ public struct ModelManifest: Sendable, Equatable {
         }
     }
 
-    /// Weight and temperature of INSTRUCTION pooling (DESIGN §4); used by image/audio encoders.
-    public struct InstructionPooling: Sendable, Equatable, Codable {
-        public var weight: Float
-        public var temperature: Float
-        public init(weight: Float, temperature: Float) {
-            self.weight = weight
-            self.temperature = temperature
-        }
-    }
-
     public struct Entry: Sendable, Equatable {
         public var id: String
         public var architecture: Architecture

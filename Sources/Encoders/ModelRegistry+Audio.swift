@@ -14,6 +14,8 @@ public struct LoadedSpeechModel: Sendable {
     public let whisper: Whisper
     public let decoder: WhisperDecoder
     public let isDefault: Bool
+    /// INSTRUCTION pooling over the sentences of a transcript.
+    public let instructionPooling: InstructionPooling
 
     /// Loads a Whisper folder (see above).
     public static func load(_ entry: ModelManifest.Entry, folder: URL, threads: Int) throws(ModelRegistry.SkipReason) -> LoadedSpeechModel {
@@ -37,7 +39,8 @@ public struct LoadedSpeechModel: Sendable {
             let weights = entry.files.first { $0.path == "model.bin" }?.sha256 ?? "size:\(size)"
             let fingerprint = ModelRegistry.fingerprint(id: entry.id, weights: weights, version: entry.source?.version ?? "local")
             return LoadedSpeechModel(id: entry.id, fingerprint: fingerprint, whisper: whisper, decoder: decoder,
-                                     isDefault: entry.isDefault)
+                                     isDefault: entry.isDefault,
+                                     instructionPooling: entry.instructionPooling ?? .sentenceDefault)
         } catch let error as EncoderError {
             throw .loadFailed(error.description)
         } catch {

@@ -10,7 +10,8 @@ import Tokenizers
 /// Manifest fields besides the common ones (read here, not by `ModelManifest`, which knows text models):
 ///   "image": {"resize": 256, "crop": 224, "mean": [3], "std": [3]}  — preprocessing (defaults: these values
 ///            with TF Lite's mean 127/255, std 128/255);
-///   "conse": {"top_k": T, "temperature": τ, "templates": "templates" | "simple_templates"}.
+///   "conse": {"top_k": T, "temperature": τ, "templates": "templates" | "simple_templates"};
+///   "instruction_pooling": {"weight": w, "temperature": τ} (default `InstructionPooling.conceptDefault`).
 public struct ImageClassifierSpec: Sendable, Equatable {
     public var id: String
     public var folder: URL
@@ -24,6 +25,8 @@ public struct ImageClassifierSpec: Sendable, Equatable {
     public var std: [Float]
     public var topK: Int
     public var temperature: Float
+    /// INSTRUCTION pooling over the concept vectors of the image's views.
+    public var instructionPooling: InstructionPooling
     public var version: String
     /// Names the classifier (id, weights, version), for the fingerprint of the spaces it bridges into.
     public var fingerprint: String
@@ -102,6 +105,7 @@ extension ModelRegistry {
             id: id, folder: folder, weights: weights, classes: classes, templates: templates, resize: resize, crop: crop,
             mean: try floats("mean", 127.0 / 255), std: try floats("std", 128.0 / 255),
             topK: conse["top_k"] as? Int ?? 10, temperature: Float(conse["temperature"] as? Double ?? 1),
+            instructionPooling: try instructionPooling(entry, default: .conceptDefault),
             version: version, fingerprint: fingerprint(id: id, weights: identity, version: version))
     }
 }
@@ -121,6 +125,8 @@ public struct LoadedCLIP: Sendable {
     public let std: [Float]
     public let isDefault: Bool
     public let fingerprint: String
+    /// INSTRUCTION pooling over the projected patch tokens.
+    public let instructionPooling: InstructionPooling
     public static let clipMean: [Float] = [0.48145466, 0.4578275, 0.40821073]
     public static let clipStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
 }
@@ -161,7 +167,8 @@ extension ModelRegistry {
                     mean: (image["mean"] as? [Double])?.map(Float.init) ?? LoadedCLIP.clipMean,
                     std: (image["std"] as? [Double])?.map(Float.init) ?? LoadedCLIP.clipStd,
                     isDefault: entry["is_default"] as? Bool ?? false,
-                    fingerprint: fingerprint(id: id, weights: identity, version: version)))
+                    fingerprint: fingerprint(id: id, weights: identity, version: version),
+                    instructionPooling: try instructionPooling(entry, default: .patchDefault)))
             } catch let reason as SkipReason {
                 skipped.append(Skipped(id: id, reason: reason))
             } catch {
@@ -169,5 +176,15 @@ extension ModelRegistry {
             }
         }
         return (loaded, skipped)
+    }
+
+    /// The entry's "instruction_pooling" {"weight", "temperature"}, checked; `fallback` when absent.
+    static func instructionPooling(_ entry: [String: Any], default fallback: InstructionPooling) throws(SkipReason) -> InstructionPooling {
+        guard let object = entry["instruction_pooling"] else { return fallback }
+        guard let fields = object as? [String: Any], let weight = fields["weight"] as? Double,
+              let temperature = fields["temperature"] as? Double, temperature > 0, (0...1).contains(weight) else {
+            throw .inconsistent(field: "instruction_pooling", detail: "expected {\"weight\": 0...1, \"temperature\": > 0}")
+        }
+        return InstructionPooling(weight: Float(weight), temperature: Float(temperature))
     }
 }

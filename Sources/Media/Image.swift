@@ -25,3 +25,15 @@ public struct RGBImage: Sendable, Equatable {
         return RGBImage(width: w, height: h, pixels: out)
     }
 }
+
+extension RGBImage {
+    /// The four corner regions, each `fraction` of the width and height (overlapping when fraction > 0.5):
+    /// views in which an object off the centre fills more of the frame than in the whole image.
+    public func cornerRegions(fraction: Double) -> [RGBImage] {
+        let w = max(1, Int((Double(width) * fraction).rounded()))
+        let h = max(1, Int((Double(height) * fraction).rounded()))
+        return [(0, 0), (width - w, 0), (0, height - h), (width - w, height - h)].map { x, y in
+            cropped(x: x, y: y, width: w, height: h)
+        }
+    }
+}

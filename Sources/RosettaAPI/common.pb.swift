@@ -76,20 +76,25 @@ public nonisolated enum Rosetta_V1_Modality: SwiftProtobuf.Enum, Swift.CaseItera
 
 }
 
-/// How token vectors become one vector.
+/// How token vectors become one vector. Text: the sentence's tokens; an instruction is always a prefix template.
+/// Images and audio: their token set in the joint space (a classified image's concept vectors, from the whole
+/// image and four corner regions; CLIP's projected patch tokens; the sentences of a transcript).
 public nonisolated enum Rosetta_V1_Pooling: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
 
-  /// The model's own pooling (from its sentence-transformers config or manifest).
+  /// The model's own pooling (from its sentence-transformers config or manifest). For images and audio with an
+  /// `instruction`, INSTRUCTION pooling.
   case `default` // = 0
 
   /// Plain mean of the token vectors (padding excluded).
   case mean // = 1
 
-  /// Attention over the token vectors with the instruction's embedding as the query.
+  /// Attention over the token vectors with the instruction's text embedding as the query, blended with the
+  /// item's own vector (weight and temperature from the model manifest). Needs a free-text `instruction`
+  /// (INVALID_ARGUMENT without one). For text, the instruction's prefix template and the model's pooling.
   case instruction // = 2
 
-  /// The first ([CLS]) token vector.
+  /// The first ([CLS]) token vector; for images and audio, the encoder's own vector.
   case cls // = 3
   case UNRECOGNIZED(Int)
 

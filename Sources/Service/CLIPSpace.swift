@@ -6,7 +6,8 @@ import Tensor
 /// A CLIP checkpoint served as its own space (DESIGN.md §3, "CLIP space"): texts through the text tower,
 /// images through the vision tower, both projected into the joint space and L2-normalised (CLIP compares them
 /// by cosine). The space's fingerprint is the checkpoint's. A free-text instruction becomes a prefix
-/// ("<instruction>: <text>"); CLIP has no named prompts.
+/// ("<instruction>: <text>"); CLIP has no named prompts. For images, an instruction pools the projected patch
+/// tokens with the instruction's text embedding as the query (DESIGN.md §4, `InstructionPooling`).
 struct CLIPSpace: EmbeddingModel {
     let clip: LoadedCLIP
     let preprocessing: ImagePreprocessing
@@ -40,7 +41,13 @@ struct CLIPSpace: EmbeddingModel {
                     let side = clip.crop
                     let pixels = try Tensor(shape: [1, side, side, 3], values: preprocessing(image))
                     let out = try clip.model.encodeImages(pixels)[0]
-                    return EmbeddedVector(values: ConSE.normalized(out.embedding))
+                    switch TokenPooling(options) {
+                    case .native: return EmbeddedVector(values: ConSE.normalized(out.embedding))
+                    case .mean: return EmbeddedVector(values: InstructionPooling.mean(out.patches))
+                    case .instruction(let instruction):
+                        let query = try clip.model.encodeTexts([clip.tokenizer.encode(instruction).ids])[0]
+                        return EmbeddedVector(values: clip.instructionPooling.pool(native: out.embedding, tokens: out.patches, query: query))
+                    }
                 case .audio:
                     throw ServiceError.modalityNotSupported(model: clip.id, modality: "audio")
                 }

@@ -19,6 +19,9 @@ final class ConSEBridge: ModalityBridge {
     let preprocessing: ImagePreprocessing
     let conse: ConSE
     let maxImagePixels: Int
+    let instructionPooling: InstructionPooling
+    /// Side of each corner region, as a fraction of the image's (token views for instruction pooling).
+    let regionFraction = 0.6
     /// Images per forward pass (bounds activation memory: ~5 MB per image at 224²).
     let maxBatch = 16
     private let classEmbeddings = Mutex<[String: [[Float]]]>([:])
@@ -31,29 +34,46 @@ final class ConSEBridge: ModalityBridge {
         preprocessing = ImagePreprocessing(resize: spec.resize, crop: spec.crop, mean: spec.mean, std: spec.std)
         conse = ConSE(topK: spec.topK, temperature: spec.temperature)
         maxImagePixels = limits.maxImagePixels
+        instructionPooling = InstructionPooling(weight: spec.instructionPooling.weight, temperature: spec.instructionPooling.temperature)
     }
 
     func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>] {
-        let classified = classify(media)
+        let pooling = TokenPooling(options)
+        let classified = classify(media, regions: pooling != .native)
         guard classified.contains(where: { (try? $0.get()) != nil }) else { return classified.map { $0.map { _ in EmbeddedVector(values: []) } } }
         let table: [[Float]]
-        do { table = try self.table(for: text) } catch {
+        let query: [Float]?
+        do {
+            table = try self.table(for: text)
+            if case .instruction(let instruction) = pooling { query = try text.query(instruction) } else { query = nil }
+        } catch {
             return media.map { _ in .failure(error) }
         }
         return classified.map { outcome in
-            outcome.map { logits in EmbeddedVector(values: conse.embed(logits, classEmbeddings: table)) }
+            outcome.map { views in
+                let native = conse.embed(views[0], classEmbeddings: table)
+                guard pooling != .native else { return EmbeddedVector(values: native) }
+                let concepts = conse.concepts(views: views)
+                let tokens = concepts.map { table[$0.index] }
+                if let query {
+                    return EmbeddedVector(values: instructionPooling.pool(native: native, tokens: tokens, prior: concepts.map(\.prior), query: query))
+                }
+                return EmbeddedVector(values: InstructionPooling.mean(tokens))
+            }
         }
     }
 
-    /// Logits of each image, or why it could not be decoded.
-    func classify(_ media: [MediaBytes]) -> [Result<[Float], any Error>] {
+    /// Logits of each image, or why it could not be decoded: of the whole image, then (with `regions`) of its
+    /// four corner regions, the views whose classes make the image's token set.
+    func classify(_ media: [MediaBytes], regions: Bool = false) -> [Result<[[Float]], any Error>] {
         let size = classifier.spec.crop
-        var outcomes = [Result<[Float], any Error>](repeating: .failure(ServiceError.cancelled), count: media.count)
-        var ready: [(Int, [Float])] = []
+        var outcomes = [Result<[[Float]], any Error>](repeating: .success([]), count: media.count)
+        var ready: [(item: Int, pixels: [Float])] = []
         for (i, item) in media.enumerated() {
             do {
                 let image = try ImageDecoder.decode(item.data, maxPixels: maxImagePixels)
-                ready.append((i, preprocessing(image)))
+                let views = regions ? [image] + image.cornerRegions(fraction: regionFraction) : [image]
+                ready += views.map { (i, preprocessing($0)) }
             } catch {
                 outcomes[i] = .failure(error)
             }
@@ -62,14 +82,14 @@ final class ConSEBridge: ModalityBridge {
         while start < ready.count {
             let chunk = ready[start..<min(start + maxBatch, ready.count)]
             do {
-                let input = try Tensor(shape: [chunk.count, size, size, 3], values: chunk.flatMap(\.1))
+                let input = try Tensor(shape: [chunk.count, size, size, 3], values: chunk.flatMap(\.pixels))
                 let logits = try classifier.model.forward(input).logits.toArray()
                 let classes = classifier.model.numClasses
-                for (row, (i, _)) in chunk.enumerated() {
-                    outcomes[i] = .success(Array(logits[(row * classes)..<((row + 1) * classes)]))
+                for (row, view) in chunk.enumerated() {
+                    outcomes[view.item] = outcomes[view.item].map { $0 + [Array(logits[(row * classes)..<((row + 1) * classes)])] }
                 }
             } catch {
-                for (i, _) in chunk { outcomes[i] = .failure(error) }
+                for view in chunk { outcomes[view.item] = .failure(error) }
             }
             start += maxBatch
         }

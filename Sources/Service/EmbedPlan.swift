@@ -141,9 +141,10 @@ extension EmbeddingOptions {
         case .mean: pooling = .mean
         case .cls: pooling = .cls
         case .instruction:
-            throw .unimplemented(
-                "INSTRUCTION pooling needs token vectors in the joint space; text models use the instruction as a prefix: use POOLING_DEFAULT with instruction"
-            )
+            guard case .text = instruction else {
+                throw .invalidArgument("POOLING_INSTRUCTION needs an instruction (free text, e.g. \"the dog\"): it is the query the item's tokens are pooled by")
+            }
+            pooling = .instruction
         case .UNRECOGNIZED(let value):
             throw .invalidArgument("pooling \(value) is not one of DEFAULT, MEAN, INSTRUCTION, CLS")
         }

@@ -10,10 +10,12 @@ struct SpeechBridge: ModalityBridge {
     let recognizer: SpeechRecognizer
     /// The model id of the audio-to-audio space, named in the no-speech message when it is loaded.
     let audioSpace: String?
+    let instructionPooling: InstructionPooling
 
     init(model: LoadedSpeechModel, maxSeconds: Double, audioSpace: String?) {
         recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(maxSeconds: maxSeconds))
         self.audioSpace = audioSpace
+        instructionPooling = model.instructionPooling
     }
 
     var modality: ModelDescription.Modality { .audio }
@@ -29,8 +31,19 @@ struct SpeechBridge: ModalityBridge {
                     throw SpeechError.noSpeech(noSpeechProbability: transcript.noSpeechProbability,
                                                heard: heard.joined(separator: ", "), audioSpace: audioSpace)
                 }
-                // Instructions and pooling apply to the transcript as to any text of the space.
+                // The transcript is text of the space: a prompt or instruction prefixes it as any text.
                 var vector = try text.embed(texts: [words], options: options)[0].get()
+                // Its sentences are the item's token set (DESIGN.md §4): an instruction picks out the part it names.
+                let pooling = TokenPooling(options)
+                if pooling != .native {
+                    let sentences = transcript.sentences
+                    let tokens = try text.embed(texts: sentences, options: EmbeddingOptions()).map { try $0.get().values }
+                    if case .instruction(let instruction) = pooling {
+                        vector.values = instructionPooling.pool(native: vector.values, tokens: tokens, query: try text.query(instruction))
+                    } else {
+                        vector.values = InstructionPooling.mean(tokens)
+                    }
+                }
                 vector.transcript = words
                 vector.noSpeechProbability = transcript.noSpeechProbability
                 return vector

@@ -34,6 +34,25 @@ struct SpeechRecognizer: Sendable {
                 .filter { !$0.isEmpty }.joined(separator: " ")
         }
         var noSpeechProbability: Float { segments.map(\.noSpeechProbability).max() ?? 1 }
+        /// The kept text cut into sentences (at ". ", "? ", "! " and segment ends): the transcript's token set
+        /// for instruction pooling.
+        var sentences: [String] {
+            var sentences: [String] = []
+            for segment in segments where segment.rejected == nil {
+                let characters = Array(segment.text)
+                var current = ""
+                for (i, character) in characters.enumerated() {
+                    current.append(character)
+                    if ".?!".contains(character), i + 1 == characters.count || characters[i + 1].isWhitespace {
+                        sentences.append(current)
+                        current = ""
+                    }
+                }
+                sentences.append(current)
+            }
+            return sentences.map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { $0.unicodeScalars.contains(where: CharacterSet.alphanumerics.contains) }
+        }
     }
 
     let model: LoadedSpeechModel

@@ -117,6 +117,10 @@ import Testing
         } == .invalidArgument)
         #expect(await statusCode { _ = try await service.embed(request(["a"]) { $0.promptName = "passage" }) } == .invalidArgument)
         #expect(await statusCode { _ = try await service.embed(request(["a"]) { $0.encoding = .UNRECOGNIZED(7) }) } == .invalidArgument)
+        #expect(await statusCode { _ = try await service.embed(request(["a"]) { $0.pooling = .instruction }) } == .invalidArgument)
+        #expect(await statusCode {
+            _ = try await service.embed(request(["a"]) { $0.pooling = .instruction; $0.promptName = "query" })
+        } == .invalidArgument)
     }
 
     @Test func routerAnswersTypedErrorsWithTheirStatus() async throws {
