@@ -4,6 +4,7 @@ import hashlib
 import json
 import math
 import shutil
+import subprocess
 import uuid
 
 import pytest
@@ -154,3 +155,27 @@ def test_index_without_create_names_the_collection(cli, tmp_path):
     (tmp_path / "a.txt").write_text("hello")
     done = cli.run("index", str(tmp_path), "--collection", "missing-collection-x", check=False)
     assert done.returncode != 0 and "missing-collection-x" in done.stderr and "--create" in done.stderr
+
+
+def test_deadline_is_reported(cli):
+    done = cli.run("embed", "--audio", str(SPEECH / "dog-en-us.ogg"), "--timeout", "0.05", check=False)
+    assert done.returncode == 1 and f"rosetta-server at {cli.address} did not answer Embed within 0.05 s" in done.stderr
+
+
+def test_index_progress_on_a_terminal_and_in_logs(cli, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("brick.jpg", "grass.jpg", "horse.jpg"):
+        shutil.copy(PHOTOS / name, folder / name)
+    name = unique("cli-progress")
+    # Not a terminal: plain lines, no carriage returns.
+    logged = cli.run("index", str(folder), "--collection", name, "--create")
+    assert "index: [########################] 3/3 items" in logged.stderr and "\r" not in logged.stderr
+    cli.run("collections", "delete", name)
+    # A terminal (script(1) gives the CLI a pseudo-terminal): the line is redrawn in place.
+    command = f"{cli.bin} index {folder} --collection {name} --create --address {cli.address}"
+    tty = subprocess.run(["script", "-qefc", command, "/dev/null"], capture_output=True, timeout=300)
+    out = tty.stdout.decode(errors="replace")  # bytes: text mode would turn the carriage returns into newlines
+    assert tty.returncode == 0, out
+    assert "\r\x1b[K[########################] 3/3 items" in out and "errors 0" in out
+    cli.run("collections", "delete", name)
