@@ -79,17 +79,22 @@ func (Modality) EnumDescriptor() ([]byte, []int) {
 	return file_rosetta_v1_common_proto_rawDescGZIP(), []int{0}
 }
 
-// How token vectors become one vector.
+// How token vectors become one vector. Text: the sentence's tokens; an instruction is always a prefix template.
+// Images and audio: their token set in the joint space (a classified image's concept vectors, from the whole
+// image and four corner regions; CLIP's projected patch tokens; the sentences of a transcript).
 type Pooling int32
 
 const (
-	// The model's own pooling (from its sentence-transformers config or manifest).
+	// The model's own pooling (from its sentence-transformers config or manifest). For images and audio with an
+	// `instruction`, INSTRUCTION pooling.
 	Pooling_POOLING_DEFAULT Pooling = 0
 	// Plain mean of the token vectors (padding excluded).
 	Pooling_POOLING_MEAN Pooling = 1
-	// Attention over the token vectors with the instruction's embedding as the query.
+	// Attention over the token vectors with the instruction's text embedding as the query, blended with the
+	// item's own vector (weight and temperature from the model manifest). Needs a free-text `instruction`
+	// (INVALID_ARGUMENT without one). For text, the instruction's prefix template and the model's pooling.
 	Pooling_POOLING_INSTRUCTION Pooling = 2
-	// The first ([CLS]) token vector.
+	// The first ([CLS]) token vector; for images and audio, the encoder's own vector.
 	Pooling_POOLING_CLS Pooling = 3
 )
 
