@@ -12,9 +12,10 @@ APT_PACKAGES := build-essential pkg-config libgrpc++-dev libprotobuf-dev protobu
 	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev python3-venv openssl sox \
 	$(GO_PACKAGES)
 # The Go client example (clients/go) builds offline against Debian's Go libraries; protobuf 1.5 (APIv2-backed),
-# since grpc-go's codec must understand the protoc-gen-go 1.28 messages. clients/go/generate also needs
-# protoc-gen-go and protoc-gen-go-grpc.
-GO_PACKAGES := golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+# since grpc-go's codec must understand the protoc-gen-go 1.28 messages. clients/go/generate (which the tests
+# run to check the committed stubs) needs protoc-gen-go and protoc-gen-go-grpc.
+GO_PACKAGES := golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev \
+	protoc-gen-go protoc-gen-go-grpc
 TEST_VENV := .venv-test
 # The OpenBLAS kernel choice these machines use for tests and CI; a benchmark may override both.
 export OPENBLAS_CORETYPE ?= Haswell

@@ -35,3 +35,12 @@ def test_go_example_against_server(go_example, server, text_model):
 def test_go_example_reports_unreachable_server(go_example):
     done = subprocess.run([go_example, "-address", "127.0.0.1:1"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "cannot reach 127.0.0.1:1" in done.stderr
+
+
+def test_committed_go_stubs_match_the_protos(tmp_path):
+    done = subprocess.run([str(GO / "generate"), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    committed = sorted(p.name for p in (GO / "src" / "rosetta" / "v1").glob("*.go"))
+    assert sorted(p.name for p in tmp_path.glob("*.go")) == committed
+    stale = [name for name in committed if (tmp_path / name).read_bytes() != (GO / "src" / "rosetta" / "v1" / name).read_bytes()]
+    assert stale == [], f"run clients/go/generate: {stale} differ from Protos/rosetta/v1"
