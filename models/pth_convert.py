@@ -10,7 +10,9 @@ Reads both checkpoint layouts torch.save has written:
       elements;
   * zip (torch >= 1.6): archive/data.pkl with the same persistent ids, storages in archive/data/<key>.
 Tensors are rebuilt by torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...) — the only
-callable the unpickler resolves besides OrderedDict and _rebuild_parameter; anything else is refused.
+callable the unpickler resolves besides OrderedDict and _rebuild_parameter (and numpy scalars/dtypes in metadata
+next to the state dict, read as placeholders); anything else is refused. A (state_dict, metadata) tuple gives its
+state dict.
 
 Writes safetensors (https://github.com/huggingface/safetensors): u64 LE header length, JSON header
 {name: {"dtype": "F32"|..., "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}},
@@ -102,6 +104,15 @@ def _rebuild_tensor_v2(storage, offset, size, stride, *rest):
     return Tensor(storage, offset, size, stride)
 
 
+class _Opaque:
+    """A value the unpickler met beside the tensors (numpy metadata): kept out of the conversion."""
+    def __init__(self, kind):
+        self.kind = kind
+
+    def __setstate__(self, state):
+        pass
+
+
 class _Unpickler(pickle.Unpickler):
     """Resolves only what a state dict needs; every storage seen is recorded by key."""
     def __init__(self, file, storages):
@@ -117,6 +128,14 @@ class _Unpickler(pickle.Unpickler):
             return lambda data, requires_grad, hooks, *rest: data
         if module == "torch" and name.endswith("Storage"):
             return name
+        # Metadata beside a state dict (aisfx saves (state_dict, {dataset: (index, np.int64 classes)})): numpy
+        # scalars become inert placeholders; they are never written out.
+        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "scalar":
+            return lambda dtype, data=None: _Opaque("numpy scalar")
+        if module == "_codecs" and name == "encode":  # how protocol-2 pickles spell the bytes of a numpy scalar
+            return lambda text, encoding="latin1": text.encode(encoding)
+        if module == "numpy" and name == "dtype":
+            return lambda *args: _Opaque("numpy dtype")
         raise ConvertError(f"checkpoint refers to {module}.{name}, which a plain state dict never does")
 
     def persistent_load(self, pid):
@@ -180,6 +199,8 @@ def load_state_dict(path):
             obj = _load_legacy(f)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
+    if isinstance(obj, (tuple, list)) and obj and isinstance(obj[0], dict):
+        obj = obj[0]  # (state_dict, metadata...), as aisfx saves it
     if not isinstance(obj, dict) or not all(isinstance(v, Tensor) for v in obj.values()):
         raise ConvertError("checkpoint is not a state dict of tensors")
     return obj

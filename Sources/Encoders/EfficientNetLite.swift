@@ -79,7 +79,7 @@ public final class EfficientNetLite: Sendable {
                 throw .invalidConfig(file: file.path, detail: "more than \(Self.stageStrides.count) stages of MBConv blocks")
             }
             let stride = cIn != cOut || i == 0 ? Self.stageStrides[stage] : 1
-            let (dw, dwBias) = try Self.folded(bb, "_depthwise_conv", "_bn1", shape: [cMid, 1, k, k])
+            let (dw, dwBias) = try bb.foldedBatchNorm("_depthwise_conv", "_bn1", shape: [cMid, 1, k, k], epsilon: Self.batchNormEpsilon)
             blocks.append(Block(
                 expand: expand,
                 depthwise: try Self.tensorOp { () throws(TensorError) in try DepthwiseWeights(weight: dw, bias: dwBias) },
@@ -182,27 +182,7 @@ public final class EfficientNetLite: Sendable {
 
     /// A convolution `<name>.weight` with the batch norm `<bn>.*` folded in, ready for im2col/SGEMM.
     private static func conv(_ vb: WeightLoader, _ name: String, _ bn: String, shape: [Int]) throws(EncoderError) -> ConvWeights {
-        let (w, b) = try folded(vb, name, bn, shape: shape)
-        return try tensorOp { () throws(TensorError) in try ConvWeights(weight: w, bias: b) }
-    }
-
-    /// Folds BN into the conv: w'[o] = w[o]·γ[o]/√(σ²[o]+ε), b'[o] = β[o] − μ[o]·γ[o]/√(σ²[o]+ε).
-    private static func folded(_ vb: WeightLoader, _ name: String, _ bn: String, shape: [Int]) throws(EncoderError) -> (Tensor, Tensor) {
-        let c = shape[0]
-        let weight = try vb.pp(name).tensor("weight", shape: shape)
-        let norm = vb.pp(bn)
-        let gamma = try norm.tensor("weight", shape: [c]), beta = try norm.tensor("bias", shape: [c])
-        let mean = try norm.tensor("running_mean", shape: [c]), variance = try norm.tensor("running_var", shape: [c])
-        norm.ignore("num_batches_tracked")
-        let perOut = weight.count / c
-        var w = weight.toArray()
-        var b = [Float](repeating: 0, count: c)
-        for o in 0..<c {
-            let scale = gamma[o] / (variance[o] + batchNormEpsilon).squareRoot()
-            for j in 0..<perOut { w[o * perOut + j] *= scale }
-            b[o] = beta[o] - mean[o] * scale
-        }
-        return try tensorOp { () throws(TensorError) in (try Tensor(shape: shape, values: w), try Tensor(shape: [c], values: b)) }
+        try vb.convolution(name, batchNorm: bn, shape: shape, epsilon: batchNormEpsilon)
     }
 
     private static func tensorOp<T>(_ body: () throws(TensorError) -> T) throws(EncoderError) -> T {

@@ -31,6 +31,7 @@ public struct ModelManifest: Sendable, Equatable {
         case clip
         case efficientNetLite = "efficientnet-lite"
         case whisper
+        case aisfx
 
         /// What the architecture embeds: a default is chosen per modality.
         public var modalities: [Modality] {
@@ -39,6 +40,7 @@ public struct ModelManifest: Sendable, Equatable {
             case .clip: [.text, .image]
             case .efficientNetLite: [.image]
             case .whisper: [.audio]
+            case .aisfx: [.audio]
             }
         }
     }

@@ -64,3 +64,46 @@ extension ModelRegistry {
         return (loaded, skipped)
     }
 }
+
+/// A sound-effects embedding model of the manifest (architecture `aisfx`): its own audio-to-audio space.
+/// Folder models/<id>/: model.safetensors (converted from aisfx's checkpoint.pth by models/fetch).
+/// Fingerprint over the manifest sha256 of model.safetensors (else the safetensors header) and the version.
+public struct LoadedSoundEffectsModel: Sendable {
+    public let id: String
+    public let fingerprint: String
+    public let cnn: SoundEffectsCNN
+    public let isDefault: Bool
+
+    public static func load(_ entry: ModelManifest.Entry, folder: URL, threads: Int) throws(ModelRegistry.SkipReason) -> LoadedSoundEffectsModel {
+        let fm = FileManager.default
+        let weights = folder.appendingPathComponent("model.safetensors")
+        guard fm.fileExists(atPath: folder.path) else { throw .folderMissing(path: folder.path) }
+        guard fm.fileExists(atPath: weights.path) else { throw .fileMissing(path: weights.path) }
+        do {
+            let cnn = try SoundEffectsCNN(weights: try SafeTensors(path: weights.path), threads: threads)
+            let identity = try entry.files.first { $0.path == "model.safetensors" }?.sha256 ?? ModelRegistry.headerIdentity(weights)
+            let fingerprint = ModelRegistry.fingerprint(id: entry.id, weights: identity, version: entry.source?.version ?? "local")
+            return LoadedSoundEffectsModel(id: entry.id, fingerprint: fingerprint, cnn: cnn, isDefault: entry.isDefault)
+        } catch let reason as ModelRegistry.SkipReason {
+            throw reason
+        } catch {
+            throw .loadFailed("\(error)")
+        }
+    }
+}
+
+extension ModelRegistry {
+    /// Loads every `aisfx` entry of the manifest; failures are returned with their reason, never thrown.
+    public func loadSoundEffectsModels(modelsDirectory: URL, threads: Int) -> (loaded: [LoadedSoundEffectsModel], skipped: [Skipped]) {
+        var loaded: [LoadedSoundEffectsModel] = []
+        var skipped: [Skipped] = []
+        for entry in manifest.models where entry.architecture == .aisfx {
+            do {
+                loaded.append(try LoadedSoundEffectsModel.load(entry, folder: modelsDirectory.appendingPathComponent(entry.id), threads: threads))
+            } catch {
+                skipped.append(Skipped(id: entry.id, reason: error))
+            }
+        }
+        return (loaded, skipped)
+    }
+}

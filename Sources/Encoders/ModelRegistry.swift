@@ -59,8 +59,8 @@ public struct ModelRegistry: Sendable {
         var loaded: [LoadedModel] = []
         var skipped: [Skipped] = []
         // Image models are resolved and loaded by ModelRegistry+Vision (loadImageClassifiers, loadCLIPModels),
-        // Whisper by ModelRegistry+Audio (loadSpeechModels).
-        for entry in manifest.models where !imageArchitectures.contains(entry.architecture) && entry.architecture != .whisper {
+        // audio models by ModelRegistry+Audio (loadSpeechModels, loadSoundEffectsModels).
+        for entry in manifest.models where entry.architecture == .bert {
             do {
                 let spec = try resolve(entry, folder: modelsDirectory.appendingPathComponent(entry.id))
                 loaded.append(try LoadedModel.load(spec))

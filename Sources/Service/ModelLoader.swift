@@ -26,7 +26,8 @@ public struct ModelLoader: Sendable {
             logger.info("\(line)")
         }
         let defaultID = registry.defaultModel(for: .text)?.spec.id
-        let bridges = try imageBridges(registry) + audioBridges(registry)
+        let soundSpaces = soundEffectsSpaces(registry)
+        let bridges = try imageBridges(registry) + audioBridges(registry, audioSpace: soundSpaces.first?.description.id)
         for bridge in bridges {
             logger.info("bridge \(bridge.name) brings \(bridge.modality) into every text space")
         }
@@ -34,6 +35,6 @@ public struct ModelLoader: Sendable {
             let encoder = EncoderTextModel(model: model)
             return TextSpace(text: encoder, description: encoder.description(isDefault: model.spec.id == defaultID), bridges: bridges)
         }
-        return ModelCatalog(models: textSpaces + (try jointSpaces(registry)))
+        return ModelCatalog(models: textSpaces + (try jointSpaces(registry)) + soundSpaces)
     }
 }

@@ -38,6 +38,8 @@ public enum ConvActivation: Sendable, Equatable {
     case none
     /// min(max(x, 0), 6) (MobileNet/EfficientNet-Lite).
     case relu6
+    /// max(x, 0).
+    case relu
 }
 
 /// A dense convolution prepared for im2col + SGEMM: the PyTorch weight [cOut, cIn, kh, kw] reordered to
@@ -132,8 +134,28 @@ extension Ops {
                 }
                 try! Ops.linear(patches, w.linear, into: out)
             }
-            if activation == .relu6 { relu6InPlace(out.pointer, count: out.count) }
+            activate(out.pointer, count: out.count, activation)
         }
+    }
+
+    /// Max pooling over non-overlapping 2×2 windows (a trailing odd row or column is dropped, as PyTorch's
+    /// `max_pool2d(kernel_size=2)`): x [B, H, W, C] -> [B, H/2, W/2, C].
+    public static func maxPool2x2(_ x: Tensor) throws(TensorError) -> Tensor {
+        let (batch, h, w, c) = try nhwc("maxPool2x2", x)
+        let (ho, wo) = (h / 2, w / 2)
+        let y = Tensor(zeros: [batch, ho, wo, c])
+        let (src, dst) = (x.pointer, y.pointer)
+        for n in 0..<batch {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    let out = dst + ((n * ho + oy) * wo + ox) * c
+                    let a = src + ((n * h + 2 * oy) * w + 2 * ox) * c
+                    let b = a + w * c
+                    for ch in 0..<c { out[ch] = max(max(a[ch], a[c + ch]), max(b[ch], b[c + ch])) }
+                }
+            }
+        }
+        return y
     }
 
     /// Depthwise convolution: y[n, oy, ox, c] = act(b[c] + Σ x[n, iy, ix, c]·w[dy, dx, c]).
@@ -167,7 +189,7 @@ extension Ops {
                             for ch in 0..<c { acc[ch] += src[ch] * tap[ch] }
                         }
                     }
-                    if activation == .relu6 { relu6InPlace(acc, count: c) }
+                    activate(acc, count: c, activation)
                 }
             }
         }
@@ -190,8 +212,12 @@ extension Ops {
     }
 
     @inline(__always)
-    static func relu6InPlace(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { p[i] = min(max(p[i], 0), 6) }
+    static func activate(_ p: UnsafeMutablePointer<Float>, count: Int, _ activation: ConvActivation) {
+        switch activation {
+        case .none: break
+        case .relu6: for i in 0..<count { p[i] = min(max(p[i], 0), 6) }
+        case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
+        }
     }
 
     private static func nhwc(_ op: String, _ x: Tensor) throws(TensorError) -> (Int, Int, Int, Int) {

@@ -1,0 +1,42 @@
+import Encoders
+import Foundation
+import Media
+
+/// An audio-to-audio space (DESIGN.md §3): the aiSFX sound-effects network, for "sounds like this" search over
+/// sound libraries, where speech recognition has no words to offer. Its own space, apart from the text spaces:
+/// audio only, compared with audio only. A clip's vector is the L2-normalised mean of its 2.3 s block vectors
+/// (aisfx embeds blocks with a hop of 1.15 s). Its token set is those block vectors: MEAN pooling is the
+/// default; an instruction has no text encoder to be embedded by here and is refused.
+struct SoundEffectsSpace: EmbeddingModel {
+    let model: LoadedSoundEffectsModel
+    let audio: AudioDecoder
+    let features = SoundEffectFeatures()
+    let description: ModelDescription
+
+    init(model: LoadedSoundEffectsModel, limits: ServiceLimits) {
+        self.model = model
+        audio = AudioDecoder(maxSeconds: limits.maxAudioSeconds)
+        description = ModelDescription(
+            id: model.id, architecture: ModelManifest.Architecture.aisfx.rawValue, modalities: [.audio],
+            dimensions: model.cnn.dimensions, maxTokens: 0, space: model.fingerprint, defaultPooling: .mean,
+            promptNames: [], isDefault: false)
+    }
+
+    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        inputs.map { input in
+            Result { () throws -> EmbeddedVector in
+                guard case .audio(let media) = input else {
+                    throw ServiceError.modalityNotSupported(model: model.id, modality: "\(input.modality)")
+                }
+                if options.instruction != nil || options.pooling == .instruction {
+                    throw ServiceError.invalidArgument(
+                        "model '\(model.id)' is an audio-to-audio space without text: it takes no instruction or prompt")
+                }
+                let samples = try audio.decode(media.data, rate: SoundEffectFeatures.sampleRate)
+                let (values, frames) = features(samples)
+                let blocks = try model.cnn.forward(values, frames: frames)
+                return EmbeddedVector(values: InstructionPooling.mean(blocks))
+            }
+        }
+    }
+}
