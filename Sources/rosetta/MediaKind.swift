@@ -1,8 +1,9 @@
+import ArgumentParser
 import Foundation
 import RosettaAPI
 
-/// What a file on disk is to the server, judged by its extension.
-enum MediaKind: String, Sendable, CaseIterable {
+/// What a file on disk is to the server, judged by its extension (also `search --modality`).
+enum MediaKind: String, Sendable, CaseIterable, ExpressibleByArgument {
     case text, image, audio
 
     static let extensions: [String: MediaKind] = [
