@@ -50,11 +50,11 @@ struct IndexCommand: AsyncParsableCommand {
         let info: Rosetta_V1_InfoResponse = try await connection.call("/rosetta.v1.Embeddings/Info", Rosetta_V1_InfoRequest())
         let limits = info.limits
         let scan = try FolderScan(root: folder)
+        try await ensureCollection(connection, info: info)
         // A request carries a file plus a little framing and metadata; leave room for both.
         let maxMessage = limits.maxMessageBytes > 0 ? Int(clamping: limits.maxMessageBytes) : 4 << 20
         let preparation = IndexPreparation(
             files: scan.files, maxTextChars: Int(limits.maxTextChars), maxFileBytes: maxMessage - (64 << 10))
-        try await ensureCollection(connection, info: info)
         let existing = try await existingIDs(of: preparation.items, connection, pageSize: Int(limits.maxTopK))
         let pending = preparation.items.filter { !existing.contains($0.id) }
 
