@@ -12,6 +12,8 @@ Writes Tests/Fixtures/audio/:
   two-topics/<a>+<b>-<voice>.ogg     one recording speaking two queries in turn (INSTRUCTION pooling evidence), and
   two-topics/topics.json             {file: [{id, instruction, caption}, {...}]}: which topics, and the instruction
                                      naming each
+  long/<voice>.ogg                   all 12 spoken queries of one voice in a row, 1.2 s apart (44 s: long audio,
+                                     transcribed across 30 s windows; goldens by reference_whisper.py --long)
 Noisy copies (for the robustness evaluation) are not committed: `--noisy DIR` writes each 16 kHz speech clip mixed
 with sox pink noise at the given SNRs (default 10 and 5 dB) into DIR.
 
@@ -94,6 +96,7 @@ def make(out):
         json.dump([{"id": c, "caption": cap, "query": q} for c, cap, q in CAPTIONS], f, indent=1)
         f.write("\n")
     two_topics(out)
+    long_recordings(out)
 
 
 def two_topics(out):
@@ -117,6 +120,23 @@ def two_topics(out):
     with open(os.path.join(out, "two-topics", "topics.json"), "w") as f:
         json.dump(index, f, indent=1)
         f.write("\n")
+
+
+def long_recordings(out):
+    """The 12 queries of a voice one after another with 1.2 s of silence after each: speech across windows."""
+    os.makedirs(os.path.join(out, "long"), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for voice in VOICES[:2]:
+            parts = []
+            for i, (_, _, query) in enumerate(CAPTIONS):
+                wav = os.path.join(tmp, f"{i}.wav")
+                speak(query, voice, wav)
+                padded = os.path.join(tmp, f"{i}-padded.wav")
+                run(["sox", wav, padded, "pad", "0", "1.2"])
+                parts.append(padded)
+            joined = os.path.join(tmp, "joined.wav")
+            run(["sox"] + parts + [joined])
+            to16k(joined, os.path.join(out, "long", f"{voice.replace('+', '_')}.ogg"))
 
 
 def noisy(out, snrs):
@@ -147,9 +167,12 @@ if __name__ == "__main__":
     p.add_argument("--noisy", metavar="DIR", help="write noisy copies of the speech clips into DIR instead")
     p.add_argument("--snr", type=int, nargs="*", default=[10, 5])
     p.add_argument("--two-topics", action="store_true", help="write only the two-topic recordings")
+    p.add_argument("--long", action="store_true", help="write only the long recordings")
     a = p.parse_args()
     if a.two_topics:
         two_topics(OUT)
+    elif a.long:
+        long_recordings(OUT)
     elif a.noisy:
         noisy(a.noisy, a.snr)
     else:

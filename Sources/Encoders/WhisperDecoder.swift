@@ -10,6 +10,13 @@ import Tokenizers
 /// `<|endoftext|>` or the token cap. The no-speech probability is p(`<|nocaptions|>`) in the softmax of the
 /// logits at the `<|startoftranscript|>` position (CTranslate2's `return_no_speech_prob`).
 ///
+/// With `timestamps` (long audio, which is cut where the speech allows rather than every 30 s): prompt
+/// `<|startoftranscript|>` alone, and OpenAI's timestamp rules, as CTranslate2 applies them: the first token is a
+/// timestamp ≤ 1 s; timestamps come in pairs (a lone one must be followed by another or by end-of-text; a pair by
+/// text); they never go back; and when the timestamp tokens together outweigh the best text token, a timestamp
+/// is forced. The result's segments are the text between pairs, and `consumedFrames` says how far the window was
+/// transcribed (to its last complete segment), where the next window starts (OpenAI's `transcribe` seeking).
+///
 /// Beyond the reference, a repetition stop: when the tail of the output is the same 1...32-token pattern
 /// `loopRepeats` times in a row, decoding stops, the repeats are cut and the result is marked `looped` — greedy
 /// Whisper can otherwise loop to the token cap (faster-whisper re-decodes such windows at higher temperatures; we
@@ -37,7 +44,23 @@ public struct WhisperDecoder: Sendable {
         public var looped: Bool
         /// Stopped by the token cap before end-of-text.
         public var capped: Bool
+        /// With timestamps: the window's segments (seconds from the window's start) and how many of its feature
+        /// frames they cover. Without: empty, and nil.
+        public var segments: [Segment] = []
+        public var consumedFrames: Int?
     }
+
+    public struct Segment: Sendable, Equatable {
+        public var start: Double
+        public var end: Double
+        public var text: String
+    }
+
+    /// Seconds per timestamp step, and feature frames per step (Whisper's input stride).
+    static let timestampSeconds = 0.02
+    static let framesPerTimestamp = 2
+    /// The first timestamp may be at most 1 s into the window.
+    static let maxInitialTimestamp = 50
 
     public let model: Whisper
     public let vocabulary: ByteLevelVocabulary
@@ -65,16 +88,21 @@ public struct WhisperDecoder: Sendable {
             suppress: (config["suppress_ids"] as? [Int]) ?? [], suppressAtBegin: (config["suppress_ids_begin"] as? [Int]) ?? [])
     }
 
-    /// Greedy transcription of one window's encoder states [audioContext, d].
-    public func decode(_ encoderStates: Tensor) throws(EncoderError) -> Result {
-        do { return try greedy(encoderStates) } catch let error as EncoderError { throw error } catch let error as TensorError {
+    /// Greedy transcription of one window's encoder states [audioContext, d]; `timestamps` for long audio, with
+    /// `contentFrames` the window's frames that hold audio.
+    public func decode(_ encoderStates: Tensor, timestamps: Bool = false, contentFrames: Int = 3_000) throws(EncoderError) -> Result {
+        do {
+            var result = try greedy(encoderStates, timestamps: timestamps)
+            if timestamps { split(&result, contentFrames: contentFrames) }
+            return result
+        } catch let error as EncoderError { throw error } catch let error as TensorError {
             throw .tensor(error)
         } catch { throw .tensor(.invalidArgument(op: "whisper.decode", detail: "\(error)")) }
     }
 
-    private func greedy(_ encoderStates: Tensor) throws -> Result {
+    private func greedy(_ encoderStates: Tensor, timestamps: Bool) throws -> Result {
         var state = try State(model: model, encoderStates: encoderStates)
-        let prompt = [tokens.startOfTranscript, tokens.noTimestamps]
+        let prompt = timestamps ? [tokens.startOfTranscript] : [tokens.startOfTranscript, tokens.noTimestamps]
         let promptLogits = try state.step(prompt, rows: [0, prompt.count - 1])
         var noSpeech = promptLogits[0]
         Self.softmax(&noSpeech)
@@ -85,8 +113,10 @@ public struct WhisperDecoder: Sendable {
         let room = min(maxTokens, model.config.textContext - prompt.count)
         for step in 0..<room {
             for t in tokens.suppress where t < logits.count { logits[t] = -.infinity }
-            for t in tokens.timestampBegin..<logits.count { logits[t] = -.infinity }
             if step == 0 { for t in tokens.suppressAtBegin where t < logits.count { logits[t] = -.infinity } }
+            if timestamps { applyTimestampRules(&logits, generated: out) } else {
+                for t in tokens.timestampBegin..<logits.count { logits[t] = -.infinity }
+            }
             let best = logits.indices.max { logits[$0] < logits[$1] }!
             sumLogProb += Self.logSoftmax(logits, at: best)
             if best == tokens.endOfText { capped = false; break }
@@ -99,8 +129,72 @@ public struct WhisperDecoder: Sendable {
             }
             if step + 1 < room { logits = try state.step([best], rows: [0])[0] }
         }
-        return Result(tokens: out, text: vocabulary.decode(out), noSpeechProbability: noSpeech[tokens.noSpeech],
+        return Result(tokens: out, text: vocabulary.decode(out.filter { $0 < tokens.endOfText }), noSpeechProbability: noSpeech[tokens.noSpeech],
                       averageLogProbability: Float(sumLogProb / Double(out.count + 1)), looped: looped, capped: capped)
+    }
+
+    /// OpenAI's `ApplyTimestampRules` on the logits of the next token, given the tokens generated so far.
+    func applyTimestampRules(_ logits: inout [Float], generated: [Int]) {
+        let begin = tokens.timestampBegin
+        logits[tokens.noTimestamps] = -.infinity
+        func mask(_ range: Range<Int>) { for t in range where t < logits.count { logits[t] = -.infinity } }
+        if generated.isEmpty {
+            mask(0..<begin)
+            mask((begin + Self.maxInitialTimestamp + 1)..<logits.count)
+            return
+        }
+        let lastWasTimestamp = generated[generated.count - 1] >= begin
+        let penultimateWasTimestamp = generated.count < 2 || generated[generated.count - 2] >= begin
+        if lastWasTimestamp {
+            if penultimateWasTimestamp { mask(begin..<logits.count) } else { mask(0..<tokens.endOfText) }
+        }
+        if let last = generated.last(where: { $0 >= begin }) {
+            mask(begin..<(lastWasTimestamp && !penultimateWasTimestamp ? last : last + 1))
+        }
+        // Timestamps together more probable than any single text token: a timestamp it is.
+        let top = logits.max() ?? 0
+        guard top > -.infinity else { return }
+        var timestampMass = 0.0, total = 0.0
+        var bestText = -Double.infinity
+        for (t, v) in logits.enumerated() where v > -.infinity {
+            let e = Foundation.exp(Double(v - top))
+            total += e
+            if t >= begin { timestampMass += e } else { bestText = max(bestText, Double(v - top)) }
+        }
+        if Foundation.log(timestampMass / total) > bestText - Foundation.log(total) { mask(0..<begin) }
+    }
+
+    /// Cuts a timestamped result into segments and finds how far it got (OpenAI `transcribe`'s seek logic):
+    /// with complete pairs, up to the last pair, unless the output ended on a lone timestamp (the window was
+    /// transcribed to its end); without pairs, one segment over the whole window.
+    func split(_ result: inout Result, contentFrames: Int) {
+        let begin = tokens.timestampBegin
+        let ids = result.tokens
+        let isTimestamp = ids.map { $0 >= begin }
+        let singleEnding = ids.count >= 2 && !isTimestamp[ids.count - 2] && isTimestamp[ids.count - 1]
+            || ids.count == 1 && isTimestamp[0]
+        var cuts = (1..<max(1, ids.count)).filter { isTimestamp[$0 - 1] && isTimestamp[$0] }
+        func seconds(_ id: Int) -> Double { Double(id - begin) * Self.timestampSeconds }
+        func text(_ slice: ArraySlice<Int>) -> String { vocabulary.decode(slice.filter { $0 < tokens.endOfText }) }
+        guard !cuts.isEmpty else {
+            let lastTimestamp = ids.last(where: { $0 > begin })
+            let end = lastTimestamp.map(seconds) ?? Double(contentFrames) / 100
+            result.segments = [Segment(start: 0, end: end, text: text(ids[...]))]
+            result.consumedFrames = contentFrames
+            return
+        }
+        if singleEnding { cuts.append(ids.count) }
+        var from = 0
+        for cut in cuts {
+            let slice = ids[from..<cut]
+            if let first = slice.first(where: { $0 >= begin }), let last = slice.last(where: { $0 >= begin }) {
+                result.segments.append(Segment(start: seconds(first), end: seconds(last), text: text(slice)))
+            }
+            from = cut
+        }
+        let lastPosition = ids[from - 1] - begin
+        let consumed = singleEnding ? contentFrames : lastPosition * Self.framesPerTimestamp
+        result.consumedFrames = consumed > 0 ? min(consumed, contentFrames) : contentFrames
     }
 
     /// The shortest period p ≤ 32 such that the last p·repeats tokens are one p-token pattern repeated.

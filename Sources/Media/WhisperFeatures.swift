@@ -70,7 +70,11 @@ public struct WhisperFeatures: Sendable {
 
     /// Window `index` (3000 frames from frame index·3000) of time-major features, zero-padded: [3000, nMels].
     public func window(_ features: [Float], contentFrames: Int, index: Int) -> [Float] {
-        let start = index * Self.windowFrames
+        window(features, contentFrames: contentFrames, from: index * Self.windowFrames)
+    }
+
+    /// The 3000 frames from frame `start` of time-major features, zero-padded: [3000, nMels].
+    public func window(_ features: [Float], contentFrames: Int, from start: Int) -> [Float] {
         let count = max(0, min(Self.windowFrames, contentFrames - start))
         var w = [Float](repeating: 0, count: Self.windowFrames * nMels)
         if count > 0 {

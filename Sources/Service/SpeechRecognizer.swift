@@ -2,8 +2,9 @@ import Encoders
 import Foundation
 import Media
 
-/// Audio file -> transcript: decode (libsndfile), resample to 16 kHz, Whisper log-mel, then for each 30 s window
-/// the encoder and greedy decoder. One segment per window (timestamps are off, as in the reference settings).
+/// Audio file -> transcript: decode (libsndfile), resample to 16 kHz, Whisper log-mel, then the encoder and greedy
+/// decoder. Up to 30 s: one window, one segment, timestamps off (the reference settings). Longer: timestamps on,
+/// one segment per timestamp pair, each window starting where the previous one's last complete segment ended.
 ///
 /// Which words are trustworthy: a window's text is dropped when
 /// - p(no speech) > `noSpeechThreshold` and the mean token log-probability < `logProbThreshold` (faster-whisper's
@@ -69,19 +70,32 @@ struct SpeechRecognizer: Sendable {
         let samples = try audio.decode(data, rate: WhisperFeatures.sampleRate)
         let (values, _, content) = features(samples)
         let seconds = Double(samples.count) / Double(WhisperFeatures.sampleRate)
-        var segments: [Segment] = []
-        let windows = max(1, (content + WhisperFeatures.windowFrames - 1) / WhisperFeatures.windowFrames)
-        for w in 0..<windows {
-            let states = try model.whisper.encode(features.window(values, contentFrames: content, index: w))
+        guard content > WhisperFeatures.windowFrames else {
+            // One window: no timestamps, as the reference settings (and the goldens).
+            let states = try model.whisper.encode(features.window(values, contentFrames: content, index: 0))
             let result = try model.decoder.decode(states)
-            let start = Double(w * WhisperFeatures.windowFrames) / 100
-            var segment = Segment(start: start, end: min(seconds, start + 30), text: result.text,
-                                  noSpeechProbability: result.noSpeechProbability,
-                                  averageLogProbability: result.averageLogProbability, looped: result.looped)
-            segment.rejected = rejection(of: segment)
-            segments.append(segment)
+            return Transcript(segments: [segment(result, start: 0, end: seconds, text: result.text)], seconds: seconds)
+        }
+        // Long audio: windows from wherever the previous one's last complete segment ended (timestamps on), so
+        // that no words are cut at a fixed 30 s boundary.
+        var segments: [Segment] = []
+        var seek = 0
+        while seek < content {
+            let frames = min(WhisperFeatures.windowFrames, content - seek)
+            let states = try model.whisper.encode(features.window(values, contentFrames: content, from: seek))
+            let result = try model.decoder.decode(states, timestamps: true, contentFrames: frames)
+            let offset = Double(seek) / 100
+            segments += result.segments.map { segment(result, start: offset + $0.start, end: min(seconds, offset + $0.end), text: $0.text) }
+            seek += max(1, result.consumedFrames ?? frames)
         }
         return Transcript(segments: segments, seconds: seconds)
+    }
+
+    private func segment(_ result: WhisperDecoder.Result, start: Double, end: Double, text: String) -> Segment {
+        var segment = Segment(start: start, end: end, text: text, noSpeechProbability: result.noSpeechProbability,
+                              averageLogProbability: result.averageLogProbability, looped: result.looped)
+        segment.rejected = rejection(of: segment)
+        return segment
     }
 
     func rejection(of s: Segment) -> String? {

@@ -173,3 +173,16 @@ def test_over_long_audio_is_resource_exhausted(client, speech_model, info):
     res = client.embed([rosetta.Audio(wav)], model=speech_model.id)
     assert res.embeddings[0].code == grpc.StatusCode.RESOURCE_EXHAUSTED, res.embeddings[0].message
     assert "over the limit" in res.embeddings[0].message
+
+
+def test_long_audio_is_transcribed_across_windows_as_faster_whisper(client, speech_model):
+    """Recordings over 30 s (Tests/Fixtures/audio/long, 44 s): windows start where the last complete timestamped
+    segment ended, so no words are cut at a fixed 30 s boundary; the text equals faster-whisper's transcribe()
+    (long.json, models/reference_whisper.py --long) word for word."""
+    golden = json.loads((GOLDEN.parent / "long.json").read_text())
+    for clip in golden["clips"]:
+        raw = client.embed([rosetta.Audio.from_path(AUDIO / clip["file"])], model=speech_model.id).raw.results[0]
+        expected = " ".join(s["text"].strip() for s in clip["segments"])
+        _report(f"long audio {clip['file']}", {"transcript": raw.transcript, "reference": expected})
+        assert raw.status.code == 0, raw.status.message
+        assert raw.transcript.split() == expected.split()
