@@ -4,9 +4,12 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "bridge_util.h"
 
@@ -17,6 +20,46 @@ struct rg_client {
 };
 
 namespace {
+
+// A call's completion runs on a grpc thread, and a call keeps its channel alive: when it held the last
+// reference, the channel would be destroyed there, inside grpc's own callback, which trips grpc's
+// ref-count assertions (seen in ~1 run in 100 of a CLI that dropped its client right after a call).
+// Calls hand their channel reference to this reaper instead; it drops them on a thread of its own.
+class ChannelReaper {
+  public:
+    static ChannelReaper &Shared() {
+        static ChannelReaper *reaper = new ChannelReaper();  // never destroyed: calls may end during exit
+        return *reaper;
+    }
+
+    void Release(std::shared_ptr<grpc::Channel> channel) {
+        if (!channel) return;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            pending_.push_back(std::move(channel));
+        }
+        ready_.notify_one();
+    }
+
+  private:
+    ChannelReaper() { std::thread([this] { Run(); }).detach(); }
+
+    void Run() {
+        for (;;) {
+            std::vector<std::shared_ptr<grpc::Channel>> batch;
+            {
+                std::unique_lock<std::mutex> lock(mu_);
+                ready_.wait(lock, [this] { return !pending_.empty(); });
+                batch.swap(pending_);
+            }
+            batch.clear();  // the last references go here, off grpc's threads
+        }
+    }
+
+    std::mutex mu_;
+    std::condition_variable ready_;
+    std::vector<std::shared_ptr<grpc::Channel>> pending_;
+};
 
 bool AddMetadata(grpc::ClientContext *context, const rg_metadata *metadata, size_t count) {
     if (count > 0 && metadata == nullptr) return false;
@@ -118,7 +161,7 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
             // With another thread pumping, that thread sees outside_closed_ and removes the hold.
             if (!last && !pumping_ && !hold_removed_) hold_removed_ = remove_hold = true;
         }
-        if (last) delete this;  // grpc was done already
+        if (last) Destroy(this);  // grpc was done already
         else if (remove_hold) RemoveHold();
     }
 
@@ -161,11 +204,18 @@ struct rg_client_stream final : public grpc::ClientBidiReactor<ByteBuffer, ByteB
             std::lock_guard<std::mutex> lock(mu_);
             last = --refs_ == 0;
         }
-        if (last) delete this;
+        if (last) Destroy(this);
     }
 
   private:
     ~rg_client_stream() override = default;
+
+    // Frees the stream, then hands its channel reference to the reaper (the context goes first).
+    static void Destroy(rg_client_stream *stream) {
+        std::shared_ptr<grpc::Channel> channel = std::move(stream->channel_);
+        delete stream;
+        ChannelReaper::Shared().Release(std::move(channel));
+    }
 
     // No more reads or writes will be started; queued writes are dropped (each still reported).
     void CloseOutside() {
@@ -324,6 +374,9 @@ int rg_client_unary(rg_client *client, const char *method, const uint8_t *bytes,
                            if (status.ok()) out = rg::FromByteBuffer(owned->response);
                            owned->done(owned->user, static_cast<int32_t>(status.error_code()),
                                        status.error_message().c_str(), out.data(), out.size());
+                           std::shared_ptr<grpc::Channel> channel = std::move(owned->channel);
+                           owned.reset();  // the context before the channel
+                           ChannelReaper::Shared().Release(std::move(channel));
                        });
         return RG_OK;
     } catch (...) {

@@ -48,7 +48,6 @@ struct ConnectionOptions: ParsableArguments {
         } catch {
             throw CLIError("cannot set up a connection to \(address): \(error.message)")
         }
-        Connection.keepOpen(client)
         var metadata = Metadata()
         if !token.isEmpty { metadata.append("Bearer \(token)", for: "authorization") }
         return Connection(client: client, address: address, timeout: timeout, metadata: metadata)
@@ -68,13 +67,6 @@ struct Connection: Sendable {
     let address: String
     let timeout: Double
     let metadata: Metadata
-
-    /// Channels live until the process exits. Destroying a grpc++ channel right after its call has finished
-    /// aborted about 1 run in 100 (grpc's "ref_counted.h: assertion failed: prior > 0", in a grpc thread); a
-    /// command makes few connections, so it simply keeps them.
-    private static let open = Mutex<[Client]>([])
-
-    static func keepOpen(_ client: Client) { open.withLock { $0.append(client) } }
 
     /// Calls `method` with `request` and decodes the response; failures become `CLIError`s a person can act on.
     func call<Response: SwiftProtobuf.Message>(
