@@ -111,3 +111,29 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// MARK: Fuzz targets (Fuzz/README.md)
+// Declared only when ROSETTA_FUZZ=1, which `make fuzz` sets for its own build (.build-fuzz, libFuzzer +
+// AddressSanitizer): the normal build and `make test` never compile them.
+if ProcessInfo.processInfo.environment["ROSETTA_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-png", ["Media"]),
+        ("fuzz-jpeg", ["Media"]),
+        ("fuzz-audio", ["Media"]),
+        ("fuzz-safetensors", ["Tensor"]),
+        ("fuzz-wordpiece", ["Tokenizers"]),
+        ("fuzz-clip-bpe", ["Tokenizers"]),
+        ("fuzz-wal", ["Index"]),
+        ("fuzz-snapshot", ["Index"]),
+        ("fuzz-requests", [
+            "Service", "Index", "RPC", "RosettaAPI", .product(name: "Logging", package: "swift-log"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+    ]
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["Index"], path: "Fuzz/Support"))
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies, path: "Fuzz/Targets/\(target.name)")
+        )
+    }
+}
