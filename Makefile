@@ -17,15 +17,19 @@ APT_PACKAGES := build-essential pkg-config libgrpc++-dev libprotobuf-dev protobu
 GO_PACKAGES := golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev \
 	protoc-gen-go protoc-gen-go-grpc
 TEST_VENV := .venv-test
+# Seconds per libFuzzer target in `make fuzz`, and the length of `make soak`.
+FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 600
 # The OpenBLAS kernel choice these machines use for tests and CI; a benchmark may override both.
 export OPENBLAS_CORETYPE ?= Haswell
 export OPENBLAS_L2_SIZE ?= 1048576
 
-.PHONY: help deps models build serve test test-swift test-python bench bench-text bench-vision bench-audio bench-search clean
+.PHONY: help deps models build serve test test-swift test-python fuzz soak bench bench-text bench-vision bench-audio bench-search clean
 
 help:
 	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
 	@echo "make test    set up everything and run all tests (Swift + Python client against the real server)"
+	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS (default 60) each; make soak: SOAK_SECONDS (default 600) load test"
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -61,6 +65,17 @@ test-python: $(TEST_VENV)/.installed build
 		ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
 		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests models/test_fetch.py
 
+# libFuzzer + AddressSanitizer over the decoders, parsers, log/snapshot readers and request handling
+# (Fuzz/README.md): builds into .build-fuzz, runs each target FUZZ_SECONDS, prints executions and crashes.
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run
+
+# Bounded load test on loopback (clients/python/soak/soak.py): 64 clients for SOAK_SECONDS; fails on any
+# error other than RESOURCE_EXHAUSTED or on RSS growth after warm-up; writes .build/soak/rss.csv.
+soak: models build $(TEST_VENV)/.installed
+	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
+		$(TEST_VENV)/bin/python clients/python/soak/soak.py --seconds $(SOAK_SECONDS)
+
 # Text encoder throughput: Rosetta vs ONNX Runtime vs PyTorch in one run (bench/text/README.md).
 # Keeps the exported OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE. The first run creates bench/text/.venv (PyPI torch).
 bench-text: models
@@ -90,4 +105,4 @@ bench-audio: models
 bench: bench-text bench-vision bench-audio bench-search
 
 clean:
-	rm -rf .build $(TEST_VENV)
+	rm -rf .build .build-fuzz $(TEST_VENV)
