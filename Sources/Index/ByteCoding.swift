@@ -10,6 +10,8 @@ protocol ByteSource {
     mutating func readBytes(into bytes: UnsafeMutableRawBufferPointer) throws(IndexError)
     /// Where errors say the bytes came from.
     var origin: String { get }
+    /// Bytes left to read: a count read from the input is checked against it before anything is allocated.
+    var remainingBytes: Int { get }
 }
 
 extension ByteSink {
@@ -81,6 +83,9 @@ extension ByteSource {
     mutating func readArray<T: BitwiseCopyable>(_: T.Type, count: Int) throws(IndexError) -> [T] {
         var result = [T]()
         guard count > 0 else { return result }
+        guard count <= remainingBytes / MemoryLayout<T>.stride else {
+            throw .corrupt(path: origin, reason: "\(count) values of \(MemoryLayout<T>.stride) bytes claimed, \(remainingBytes) bytes left")
+        }
         var failure: IndexError?
         result = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
             do throws(IndexError) {
@@ -97,6 +102,10 @@ extension ByteSource {
 
     mutating func readMetadata() throws(IndexError) -> Metadata {
         let count = Int(try read(UInt32.self))
+        // Each entry takes at least a key length (4 bytes) and a value kind (1).
+        guard count <= remainingBytes / 5 else {
+            throw .corrupt(path: origin, reason: "\(count) metadata entries claimed, \(remainingBytes) bytes left")
+        }
         var metadata = Metadata(minimumCapacity: count)
         for _ in 0..<count {
             let key = try readString()
@@ -153,6 +162,7 @@ struct ByteReader: ByteSource {
     }
 
     var isAtEnd: Bool { offset == bytes.count }
+    var remainingBytes: Int { bytes.count - offset }
 
     mutating func readBytes(into raw: UnsafeMutableRawBufferPointer) throws(IndexError) {
         guard bytes.count - offset >= raw.count else {

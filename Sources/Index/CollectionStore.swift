@@ -107,8 +107,12 @@ final class CollectionStore: @unchecked Sendable {
 
     static func read(from reader: inout SnapshotReader) throws(IndexError) -> CollectionStore {
         let store = CollectionStore(spec: try reader.readSpec())
-        let count = Int(try reader.read(UInt64.self))
         let d = store.spec.dimensions
+        // Every row takes at least its id's length (4 bytes), and its vectors must be addressable.
+        let claimed = try reader.read(UInt64.self)
+        guard let count = Int(exactly: claimed), count <= reader.remainingBytes / 4, !count.multipliedReportingOverflow(by: d).overflow else {
+            throw .corrupt(path: reader.origin, reason: "collection '\(store.spec.name)' claims \(claimed) rows, \(reader.remainingBytes) bytes left")
+        }
         for row in 0..<count {
             let id = try reader.readString()
             store.ids.append(id)

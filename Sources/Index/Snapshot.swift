@@ -90,6 +90,8 @@ struct SnapshotReader: ByteSource {
     private static let bufferBytes = 1 << 20
 
     var origin: String { file.path }
+    /// Bytes before the CRC trailer not read yet.
+    var remainingBytes: Int { size - 4 - position }
 
     init(path: String) throws(IndexError) {
         file = try DataFile(path: path, mode: .read)
