@@ -130,7 +130,7 @@ if ProcessInfo.processInfo.environment["ROSETTA_FUZZ"] == "1" {
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
     ]
-    package.targets.append(.target(name: "FuzzSupport", dependencies: ["Index"], path: "Fuzz/Support"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["Index", "Media"], path: "Fuzz/Support"))
     for target in fuzzTargets {
         package.targets.append(
             .executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies, path: "Fuzz/Targets/\(target.name)")

@@ -32,6 +32,16 @@ public enum IndexFuzzing {
         }
     }
 
+    /// The bytes of `file` (LocalIndex.logName or .snapshotName) of a fresh sample index, for the seeds.
+    public static func sampleFile(_ file: String, snapshot: Bool) -> [UInt8] {
+        let directory = FuzzSupport.scratch + "/seed"
+        writeSampleIndex(in: directory, snapshot: snapshot)
+        guard let bytes = FileManager.default.contents(atPath: directory + "/" + file) else {
+            fatalError("fuzz harness: the sample index wrote no \(file)")
+        }
+        return Array(bytes)
+    }
+
     /// Lists, searches and gets every collection of `index`, as clients would after a restart.
     public static func exercise(_ index: LocalIndex) {
         FuzzSupport.wait {

@@ -89,50 +89,51 @@ import Testing
         return recovery
     }
 
-    @Test func tornTailAtEveryByteKeepsExactlyTheAcknowledgedPrefix() async throws {
+    /// Runs `body` on the history of a fresh log, with an empty directory to reopen damaged copies in.
+    func withHistory(_ body: (History, TemporaryDirectory) async throws -> Void) async throws {
         let source = TemporaryDirectory()
         defer { source.cleanup() }
         let history = try await writeHistory(in: source)
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
-        for cut in 0...history.log.count {
-            let writes = history.writesBefore(cut)
-            let recovery = try await reopen(
-                directory, log: Array(history.log.prefix(cut)), expected: history.states[writes], goodBytes: max(history.ends[writes], WriteAheadLog.magic.count))
-            #expect(recovery.truncatedBytes == (cut < WriteAheadLog.magic.count ? cut : cut - history.ends[writes]), "cut at \(cut)")
-            #expect((recovery.truncationReason != nil) == (recovery.truncatedBytes > 0), "cut at \(cut)")
+        try await body(history, directory)
+    }
+
+    @Test func tornTailAtEveryByteKeepsExactlyTheAcknowledgedPrefix() async throws {
+        try await withHistory { history, directory in
+            for cut in 0...history.log.count {
+                let writes = history.writesBefore(cut)
+                let log = Array(history.log.prefix(cut))
+                let recovery = try await reopen(directory, log: log, expected: history.states[writes], goodBytes: history.ends[writes])
+                #expect(recovery.truncatedBytes == (cut < WriteAheadLog.magic.count ? cut : cut - history.ends[writes]), "cut at \(cut)")
+                #expect((recovery.truncationReason != nil) == (recovery.truncatedBytes > 0), "cut at \(cut)")
+            }
         }
     }
 
     @Test func garbledByteAtEveryOffsetKeepsExactlyTheRecordsBeforeIt() async throws {
-        let source = TemporaryDirectory()
-        defer { source.cleanup() }
-        let history = try await writeHistory(in: source)
-        let directory = TemporaryDirectory()
-        defer { directory.cleanup() }
-        for offset in WriteAheadLog.magic.count..<history.log.count {
-            var log = history.log
-            log[offset] ^= 0x5A
-            let writes = history.writesBefore(offset)
-            let recovery = try await reopen(directory, log: log, expected: history.states[writes], goodBytes: history.ends[writes])
-            #expect(recovery.truncatedBytes == history.log.count - history.ends[writes], "garbled byte \(offset)")
-            #expect(recovery.truncationReason != nil, "garbled byte \(offset)")
+        try await withHistory { history, directory in
+            for offset in WriteAheadLog.magic.count..<history.log.count {
+                var log = history.log
+                log[offset] ^= 0x5A
+                let writes = history.writesBefore(offset)
+                let recovery = try await reopen(directory, log: log, expected: history.states[writes], goodBytes: history.ends[writes])
+                #expect(recovery.truncatedBytes == history.log.count - history.ends[writes], "garbled byte \(offset)")
+                #expect(recovery.truncationReason != nil, "garbled byte \(offset)")
+            }
         }
     }
 
     @Test func garbledHeaderRefusesToOpen() async throws {
-        let source = TemporaryDirectory()
-        defer { source.cleanup() }
-        let history = try await writeHistory(in: source)
-        let directory = TemporaryDirectory()
-        defer { directory.cleanup() }
-        for offset in 0..<WriteAheadLog.magic.count {
-            var log = history.log
-            log[offset] ^= 0x5A
-            try Data(log).write(to: URL(fileURLWithPath: directory.path + "/" + LocalIndex.logName))
-            // Not a log of ours (or another version): opening must not guess, and must leave the file alone.
-            #expect(throws: IndexError.self) { try LocalIndex(LocalIndex.Configuration(dataDirectory: directory.path)) }
-            #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + LocalIndex.logName)) == Data(log))
+        try await withHistory { history, directory in
+            for offset in 0..<WriteAheadLog.magic.count {
+                var log = history.log
+                log[offset] ^= 0x5A
+                try Data(log).write(to: URL(fileURLWithPath: directory.path + "/" + LocalIndex.logName))
+                // Not a log of ours (or another version): opening must not guess, and must leave the file alone.
+                #expect(throws: IndexError.self) { try LocalIndex(LocalIndex.Configuration(dataDirectory: directory.path)) }
+                #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + LocalIndex.logName)) == Data(log))
+            }
         }
     }
 }

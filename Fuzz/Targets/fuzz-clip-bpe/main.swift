@@ -24,10 +24,3 @@ public func fuzzCLIPBPE(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// Builds the tokenizer and its pre-token regex (once-only allocations) before the first input, so the
-/// leak check does not take them for per-input leaks.
-@_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> CInt {
-    _ = tokenizer.encode("warm up")
-    return 0
-}

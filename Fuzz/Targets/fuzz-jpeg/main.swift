@@ -1,12 +1,9 @@
-import Foundation
-@testable import Media
+import FuzzSupport
 
-/// JPEG decoding through libjpeg-turbo (header check, pixel limit, EXIF orientation, grey and progressive),
-/// as the server runs it. Any input must give an image or an `ImageError`.
+/// JPEG decoding through libjpeg-turbo: markers, the pixel limit read from the header, EXIF orientation,
+/// grey, progressive and truncated streams (`ImageFuzzing`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJPEG(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Data(bytes: data, count: size)
-    guard let image = try? ImageDecoder.decodeJPEG(bytes, maxPixels: 1 << 20) else { return 0 }
-    precondition(image.pixels.count == image.width * image.height * 3, "decoded JPEG has the wrong pixel count")
+    ImageFuzzing.decode(data, size, as: .jpeg)
     return 0
 }

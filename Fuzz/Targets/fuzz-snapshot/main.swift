@@ -28,11 +28,7 @@ public func fuzzSnapshot(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> CInt {
     FuzzSupport.writeSeedsIfAsked {
-        let directory = FuzzSupport.scratch + "/seed"
-        IndexFuzzing.writeSampleIndex(in: directory, snapshot: true)
-        guard let snapshot = FileManager.default.contents(atPath: directory + "/" + LocalIndex.snapshotName).map(Array.init) else {
-            fatalError("fuzz harness: the sample index wrote no snapshot")
-        }
+        let snapshot = IndexFuzzing.sampleFile(LocalIndex.snapshotName, snapshot: true)
         return [("snapshot-with-crc", [0] + snapshot), ("snapshot-crc-by-harness", [1] + snapshot.dropLast(4))]
     }
     return 0

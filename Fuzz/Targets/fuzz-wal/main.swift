@@ -56,11 +56,7 @@ func chunks(ofLog log: [UInt8]) -> [UInt8] {
 @_cdecl("LLVMFuzzerInitialize")
 public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> CInt {
     FuzzSupport.writeSeedsIfAsked {
-        let directory = FuzzSupport.scratch + "/seed"
-        IndexFuzzing.writeSampleIndex(in: directory, snapshot: false)
-        guard let log = FileManager.default.contents(atPath: directory + "/" + LocalIndex.logName).map(Array.init) else {
-            fatalError("fuzz harness: the sample index wrote no log")
-        }
+        let log = IndexFuzzing.sampleFile(LocalIndex.logName, snapshot: false)
         return [("raw-log", [0] + log), ("framed-records", [1] + chunks(ofLog: log)), ("empty-log", [0] + WriteAheadLog.magic)]
     }
     return 0
