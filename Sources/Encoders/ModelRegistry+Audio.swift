@@ -52,11 +52,21 @@ public struct LoadedSpeechModel: Sendable {
 extension ModelRegistry {
     /// Loads every `whisper` entry of the manifest; failures are returned with their reason, never thrown.
     public func loadSpeechModels(modelsDirectory: URL, threads: Int) -> (loaded: [LoadedSpeechModel], skipped: [Skipped]) {
-        var loaded: [LoadedSpeechModel] = []
+        loadAll(.whisper, modelsDirectory) { (entry, folder) throws(SkipReason) in try LoadedSpeechModel.load(entry, folder: folder, threads: threads) }
+    }
+
+    /// Loads every `aisfx` entry of the manifest; failures are returned with their reason, never thrown.
+    public func loadSoundEffectsModels(modelsDirectory: URL, threads: Int) -> (loaded: [LoadedSoundEffectsModel], skipped: [Skipped]) {
+        loadAll(.aisfx, modelsDirectory) { (entry, folder) throws(SkipReason) in try LoadedSoundEffectsModel.load(entry, folder: folder, threads: threads) }
+    }
+
+    private func loadAll<Model>(_ architecture: ModelManifest.Architecture, _ modelsDirectory: URL,
+                                _ load: (ModelManifest.Entry, URL) throws(SkipReason) -> Model) -> (loaded: [Model], skipped: [Skipped]) {
+        var loaded: [Model] = []
         var skipped: [Skipped] = []
-        for entry in manifest.models where entry.architecture == .whisper {
+        for entry in manifest.models where entry.architecture == architecture {
             do {
-                loaded.append(try LoadedSpeechModel.load(entry, folder: modelsDirectory.appendingPathComponent(entry.id), threads: threads))
+                loaded.append(try load(entry, modelsDirectory.appendingPathComponent(entry.id)))
             } catch {
                 skipped.append(Skipped(id: entry.id, reason: error))
             }
@@ -92,18 +102,3 @@ public struct LoadedSoundEffectsModel: Sendable {
     }
 }
 
-extension ModelRegistry {
-    /// Loads every `aisfx` entry of the manifest; failures are returned with their reason, never thrown.
-    public func loadSoundEffectsModels(modelsDirectory: URL, threads: Int) -> (loaded: [LoadedSoundEffectsModel], skipped: [Skipped]) {
-        var loaded: [LoadedSoundEffectsModel] = []
-        var skipped: [Skipped] = []
-        for entry in manifest.models where entry.architecture == .aisfx {
-            do {
-                loaded.append(try LoadedSoundEffectsModel.load(entry, folder: modelsDirectory.appendingPathComponent(entry.id), threads: threads))
-            } catch {
-                skipped.append(Skipped(id: entry.id, reason: error))
-            }
-        }
-        return (loaded, skipped)
-    }
-}

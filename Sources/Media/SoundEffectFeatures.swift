@@ -17,42 +17,22 @@ public struct SoundEffectFeatures: Sendable {
     /// The "original" normalisation maximum of aisfx (over all its training spectrograms).
     static let corpusMaximum = 9.457798957824707
 
-    let filters: [[Double]]
-    let window: [Double]
-    let fft: FFT
+    let spectrogram = MelSpectrogram(
+        nFFT: Self.nFFT, filters: MelFilterbank.htkUnitSum(sampleRate: Double(Self.sampleRate), nFFT: Self.nFFT, nMels: Self.nMels))
 
-    public init() {
-        filters = MelFilterbank.htkUnitSum(sampleRate: Double(Self.sampleRate), nFFT: Self.nFFT, nMels: Self.nMels)
-        window = (0..<Self.nFFT).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(Self.nFFT)) }
-        fft = FFT(count: Self.nFFT)
-    }
+    public init() {}
 
     /// The features of the whole signal, time-major [frames, 96], frames = 1 + samples / hop.
     public func callAsFunction(_ samples: [Float]) -> (values: [Float], frames: Int) {
-        let n = Self.nFFT, hop = Self.hop, half = n / 2, bins = n / 2 + 1, mels = Self.nMels
+        let mels = Self.nMels
         let peak = Double(samples.lazy.map { abs($0) }.max() ?? 0)
         let gain = peak > 0 ? 1 / peak : 1
         let x = samples.map { Double($0) * gain }
-        let frames = 1 + x.count / hop
+        let frames = 1 + x.count / Self.hop
         var out = [Float](repeating: 0, count: frames * mels)
-        var scratch = FFT.Scratch(count: n)
-        var frame = [Double](repeating: 0, count: n)
-        var power = [Double](repeating: 0, count: bins)
-        for t in 0..<frames {
-            let start = t * hop - half
-            for i in 0..<n {
-                let j = start + i
-                frame[i] = j >= 0 && j < x.count ? x[j] * window[i] : 0
-            }
-            frame.withUnsafeBufferPointer { f in
-                power.withUnsafeMutableBufferPointer { fft.powerSpectrum(f.baseAddress!, into: $0.baseAddress!, scratch: &scratch) }
-            }
-            for m in 0..<mels {
-                var e = 0.0
-                let row = filters[m]
-                for k in 0..<bins { e += row[k] * power[k] }
-                out[t * mels + m] = Float(log10(e * 10_000 + 1) / Self.corpusMaximum)
-            }
+        // librosa's default padding: zeros outside the signal.
+        spectrogram.forEachFrame(frames, hop: Self.hop, sample: { $0 >= 0 && $0 < x.count ? x[$0] : 0 }) { t, energies in
+            for m in 0..<mels { out[t * mels + m] = Float(log10(energies[m] * 10_000 + 1) / Self.corpusMaximum) }
         }
         return (out, frames)
     }

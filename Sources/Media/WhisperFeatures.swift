@@ -14,22 +14,18 @@ public struct WhisperFeatures: Sendable {
     public static let windowFrames = 3_000
 
     public let nMels: Int
-    /// [nMels][nFFT/2 + 1]
-    let filters: [[Double]]
-    let window: [Double]
-    let fft: FFT
+    let spectrogram: MelSpectrogram
 
     public init(nMels: Int = 80) {
         self.nMels = nMels
-        filters = MelFilterbank.slaney(sampleRate: Double(Self.sampleRate), nFFT: Self.nFFT, nMels: nMels)
-        window = (0..<Self.nFFT).map { 0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(Self.nFFT)) }
-        fft = FFT(count: Self.nFFT)
+        spectrogram = MelSpectrogram(
+            nFFT: Self.nFFT, filters: MelFilterbank.slaney(sampleRate: Double(Self.sampleRate), nFFT: Self.nFFT, nMels: nMels))
     }
 
     /// The log-mel features of the whole signal, time-major [frames, nMels], and `contentFrames` — the frames
     /// that cover the audio (faster-whisper: the feature count minus one; the last frame is never decoded).
     public func callAsFunction(_ samples: [Float]) -> (values: [Float], frames: Int, contentFrames: Int) {
-        let n = Self.nFFT, hop = Self.hop, half = n / 2, bins = n / 2 + 1
+        let n = Self.nFFT, hop = Self.hop, half = n / 2
         var x = samples.map(Double.init)
         x.append(contentsOf: repeatElement(0, count: hop))
         // numpy "reflect" padding: mirror about the edge sample, without repeating it.
@@ -42,29 +38,17 @@ public struct WhisperFeatures: Sendable {
             return x[j < length ? j : period - j]
         }
         let frames = (length + 2 * half - n) / hop       // 1 + … STFT frames, minus the dropped last one
-        var out = [Float](repeating: 0, count: frames * nMels)
-        var scratch = FFT.Scratch(count: n)
-        var frame = [Double](repeating: 0, count: n)
-        var power = [Double](repeating: 0, count: bins)
         var globalMax = -Double.infinity
         var logs = [Double](repeating: 0, count: frames * nMels)
-        for t in 0..<frames {
-            let start = t * hop - half
-            for i in 0..<n { frame[i] = reflect(start + i) * window[i] }
-            frame.withUnsafeBufferPointer { f in
-                power.withUnsafeMutableBufferPointer { fft.powerSpectrum(f.baseAddress!, into: $0.baseAddress!, scratch: &scratch) }
-            }
+        spectrogram.forEachFrame(frames, hop: hop, sample: reflect) { t, energies in
             for m in 0..<nMels {
-                var e = 0.0
-                let row = filters[m]
-                for k in 0..<bins { e += row[k] * power[k] }
-                let v = log10(max(e, 1e-10))
+                let v = log10(max(energies[m], 1e-10))
                 logs[t * nMels + m] = v
                 globalMax = max(globalMax, v)
             }
         }
         let floor = globalMax - 8
-        for i in logs.indices { out[i] = Float((max(logs[i], floor) + 4) / 4) }
+        let out = logs.map { Float((max($0, floor) + 4) / 4) }
         return (out, frames, max(0, frames - 1))
     }
 
