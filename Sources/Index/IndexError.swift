@@ -17,6 +17,12 @@ public enum IndexError: Error, Sendable, Equatable {
     case logFailed(reason: String)
     /// A snapshot or log that cannot be read (found when the server starts).
     case corrupt(path: String, reason: String)
+    /// An item the backend cannot store as it is (e.g. a NUL character, which PostgreSQL text cannot hold).
+    case invalidItem(String)
+    /// The backend (a database) cannot be reached now; nothing of the call was applied, and it may be retried.
+    case unavailable(String)
+    /// The backend failed in a way that is not the request's fault.
+    case backend(String)
 }
 
 extension IndexError: CustomStringConvertible {
@@ -34,6 +40,9 @@ extension IndexError: CustomStringConvertible {
         case let .storage(operation, path, reason): "could not \(operation) \(path): \(reason)"
         case .logFailed(let reason): "the write-ahead log failed earlier (\(reason)); restart the server to replay it"
         case let .corrupt(path, reason): "\(path) is corrupt: \(reason)"
+        case .invalidItem(let reason): reason
+        case .unavailable(let reason): reason
+        case .backend(let reason): reason
         }
     }
 }

@@ -11,7 +11,7 @@
 public protocol VectorIndex: Sendable {
     func createCollection(_ spec: CollectionSpec) async throws(IndexError) -> CollectionInfo
     func deleteCollection(_ name: String) async throws(IndexError)
-    func listCollections() async -> [CollectionInfo]
+    func listCollections() async throws(IndexError) -> [CollectionInfo]
     func collection(_ name: String) async throws(IndexError) -> CollectionInfo
 
     /// Inserts the items, replacing any with the same id (a later item in `items` wins over an earlier one).

@@ -96,7 +96,7 @@ extension RPCStatus {
             return RPCStatus(.notFound, "\(error)")
         case .collectionExists:
             return RPCStatus(.alreadyExists, "\(error)")
-        case .invalidCollectionName, .dimensionMismatch, .invalidVector:
+        case .invalidCollectionName, .dimensionMismatch, .invalidVector, .invalidItem:
             return RPCStatus(.invalidArgument, "\(error)")
         case .tooManyCollections:
             return RPCStatus(.resourceExhausted, "\(error); delete one first")
@@ -105,7 +105,9 @@ extension RPCStatus {
         case .storage, .logFailed:
             // Nothing of the write was acknowledged; the client may retry (after the operator fixes the disk).
             return RPCStatus(.unavailable, "the write was not applied: \(error)")
-        case .corrupt:
+        case .unavailable:
+            return RPCStatus(.unavailable, "\(error); retry shortly")
+        case .corrupt, .backend:
             return RPCStatus(.internal, "\(error)")
         }
     }

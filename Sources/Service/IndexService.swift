@@ -107,7 +107,7 @@ public struct IndexService: Sendable {
 
     public func listCollections(_: Rosetta_V1_ListCollectionsRequest) async throws -> Rosetta_V1_ListCollectionsResponse {
         var response = Rosetta_V1_ListCollectionsResponse()
-        response.collections = await index.listCollections().map(Rosetta_V1_Collection.init)
+        response.collections = try await index.listCollections().map(Rosetta_V1_Collection.init)
         return response
     }
 
