@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages; see Makefile `deps`)
@@ -64,6 +65,15 @@ let package = Package(
         .target(name: "Encoders", dependencies: ["Tensor", "Tokenizers"]),
         // Compiled for the build machine's CPU like Tensor: the Hamming pre-filter needs the POPCNT instruction.
         .target(name: "Index", dependencies: ["Tensor"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+        // The same VectorIndex on PostgreSQL + pgvector (several servers can share one database).
+        .target(
+            name: "PostgresIndex",
+            dependencies: [
+                "Index",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: Serving
         .target(
@@ -76,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "rosetta-server",
             dependencies: [
-                "Service", "RPC", "Encoders", "Index",
+                "Service", "RPC", "Encoders", "Index", "PostgresIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +118,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "Service", "RosettaAPI"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC", "Index"]),
         .testTarget(name: "IndexTests", dependencies: ["Index", "Tensor"]),
+        .testTarget(name: "PostgresIndexTests", dependencies: ["PostgresIndex", "Index"]),
     ],
     cxxLanguageStandard: .cxx17
 )

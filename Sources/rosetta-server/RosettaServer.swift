@@ -1,6 +1,7 @@
 import Foundation
 import Index
 import Logging
+import PostgresIndex
 import RPC
 import Service
 import ServiceLifecycle
@@ -41,10 +42,19 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         EmbeddingsService(
             models: models, limits: limits, inference: inference, computeThreads: threads, logger: logger
         ).register(in: &router)
-        let vectorIndex = try openIndex()
+        let vectorIndex: any VectorIndex
+        let snapshots: Task<Void, Never>
+        if let database = index.database {
+            let opened = try await PostgresIndex.open(database, logger: logger)
+            vectorIndex = opened
+            snapshots = Task {}
+        } else {
+            let opened = try openIndex()
+            vectorIndex = opened
+            snapshots = Task { await takeSnapshots(of: opened) }
+        }
         IndexService(models: models, index: vectorIndex, limits: limits, inference: inference, logger: logger)
             .register(in: &router)
-        let snapshots = Task { await takeSnapshots(of: vectorIndex) }
 
         let server = Server(configuration: transport, router: router)
         let ports = try server.start()
@@ -71,6 +81,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             await server.wait()
             snapshots.cancel()
             await snapshots.value
+            (vectorIndex as? PostgresIndex)?.close()
         } onGracefulShutdown: { [self] in
             guard (try? advance(.shutdownRequested)) != nil else { return }
             for service in Self.healthServices { server.setServing(false, service: service) }
@@ -134,10 +145,13 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     }
 }
 
-/// Where and how the index keeps its data (flags --data-dir, --in-memory, --snapshot-*).
+/// Where and how the index keeps its data (flags --index, --data-dir, --in-memory, --snapshot-*).
 struct IndexSettings: Sendable {
     /// nil: in memory only.
     var dataDirectory: String?
     var snapshotInterval: Duration
     var snapshotLogBytes: Int
+    /// A PostgreSQL database instead of the local index (--index postgres://...); the other settings then do
+    /// not apply.
+    var database: PostgresIndex.Configuration?
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PostgresIndex
 import RPC
 import Service
 import ServiceLifecycle
@@ -26,6 +27,11 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Keep the index in memory only: nothing is written to disk. [ROSETTA_IN_MEMORY=1]")
     var inMemory: Bool = Environment.bool("ROSETTA_IN_MEMORY") ?? false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where the index lives: 'local' (this process's memory, durable in --data-dir) or a PostgreSQL database with pgvector, postgres://user[:password]@host[:port]/database[?hnsw_m=16&hnsw_ef_construction=64&hnsw_ef_search=100&pool_size=10&timeout=5&sslmode=prefer], which several servers can share. [ROSETTA_INDEX]",
+        valueName: "local|url"))
+    var index: String = Environment.string("ROSETTA_INDEX") ?? "local"
 
     @Option(name: .long, help: "Seconds between index snapshots (when anything changed). [ROSETTA_SNAPSHOT_INTERVAL]")
     var snapshotInterval: Double = Environment.double("ROSETTA_SNAPSHOT_INTERVAL") ?? 300
@@ -92,6 +98,19 @@ struct ServerCommand: AsyncParsableCommand {
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir is empty; give a directory or --in-memory") }
         guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive, got \(maxAudioSeconds)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
+        _ = try databaseConfiguration()
+    }
+
+    /// The PostgreSQL index's settings, or nil for the local index.
+    private func databaseConfiguration() throws -> PostgresIndex.Configuration? {
+        guard index != "local" else { return nil }
+        do {
+            var configuration = try PostgresIndex.Configuration(url: index)
+            configuration.maxCollections = maxCollections
+            return configuration
+        } catch {
+            throw ValidationError("--index: \(error)")
+        }
     }
 
     func run() async throws {
@@ -118,7 +137,7 @@ struct ServerCommand: AsyncParsableCommand {
             modelsDirectory: URL(fileURLWithPath: modelsDir),
             index: IndexSettings(
                 dataDirectory: inMemory ? nil : dataDir, snapshotInterval: .milliseconds(Int(snapshotInterval * 1000)),
-                snapshotLogBytes: snapshotLogBytes),
+                snapshotLogBytes: snapshotLogBytes, database: try databaseConfiguration()),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
             drain: .milliseconds(Int(drainSeconds * 1000)),
             logger: logger
