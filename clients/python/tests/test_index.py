@@ -1,5 +1,6 @@
-"""Index service through the helpers. Skipped while the server answers UNIMPLEMENTED for Index
-(test_server.py checks that this is the only acceptable failure)."""
+"""Index service through the helpers, once per index backend (conftest INDEX_BACKENDS: the local index and
+PostgreSQL + pgvector). Skipped while the server answers UNIMPLEMENTED for Index (test_server.py checks that
+this is the only acceptable failure)."""
 import threading
 import time
 import uuid
@@ -12,14 +13,16 @@ from rosetta import filters as F
 
 
 @pytest.fixture(scope="module")
-def index_client(client):
+def index_client(index_backend_server):
+    client = index_backend_server.client()
     try:
         client.list_collections(timeout=10)
     except rosetta.RosettaError as e:
         if e.code == grpc.StatusCode.UNIMPLEMENTED:
             pytest.skip("the server does not implement rosetta.v1.Index yet (UNIMPLEMENTED)")
         raise
-    return client
+    yield client
+    client.close()
 
 
 def _name():
@@ -325,7 +328,7 @@ def test_restart_persistence(index_server):
     assert keep.count == 50 - 2 - 5 + 1
     assert c.get("keep", ["after"])[0][0].metadata == {"i": 999.0}
     assert c.get("quant", ["q5", "q6"])[1] == ["q5"]
-    assert "index opened" in s.log_text()
+    assert "index opened" in s.log_text() or "index database ready" in s.log_text()
     c.close()
 
 
