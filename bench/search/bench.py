@@ -8,6 +8,10 @@ Each measurement runs for --seconds after a warm-up; QPS = queries answered per 
 per call). Reported: QPS for batch 1 and 32 and Rosetta/FAISS ratios; exact-result agreement with FAISS;
 recall@k of int8 and binary(+int8 re-rank) storage against exact float32; bytes per vector.
 
+pgvector (pgvector_bench.py): on the same vectors, for n = --pgvector-size (100k; bounded in time) at the first
+--dims, and on the real set: PostgreSQL + pgvector HNSW recall@k against the exact top-k and QPS at batch 1 for
+several ef_search values, next to Rosetta's exact float32 QPS (the PostgreSQL index backend's search).
+
 Random vectors are the worst case for binary codes (no structure). With --server, a real set is added:
 --real-count sentences generated from templates and embedded by rosetta-server (all-MiniLM-L6-v2, 384-d),
 where the binary recall that matters is measured, for several re-rank depths.
@@ -31,6 +35,8 @@ import time
 
 import numpy as np
 
+from pgvector_bench import pgvector_bench, print_pgvector
+
 
 def parse_args():
     p = argparse.ArgumentParser()
@@ -45,6 +51,9 @@ def parse_args():
     p.add_argument("--models-dir", default="models")
     p.add_argument("--real-count", type=int, default=20000)
     p.add_argument("--skip-synthetic", action="store_true")
+    p.add_argument("--pgvector-size", type=int, default=100_000,
+                   help="n of the synthetic set that pgvector HNSW also runs on (at the first --dims); 0: none")
+    p.add_argument("--skip-pgvector", action="store_true")
     return p.parse_args()
 
 
@@ -133,8 +142,13 @@ def synthetic_bench(args):
             binary = next((r for r in swift["results"] if r["storage"] == "binary"), None)
             if binary:
                 print(f"binary+rerank vs float32 exact: {binary['qps_batch_1'] / f32['qps_batch_1']:.2f}x at batch 1")
-            rows.append({"n": n, "d": d, "rosetta": swift["results"],
-                         "faiss": {k: v for k, v in fa.items() if k != "exact_ids"}})
+            row = {"n": n, "d": d, "rosetta": swift["results"],
+                   "faiss": {k: v for k, v in fa.items() if k != "exact_ids"}}
+            if not args.skip_pgvector and n == args.pgvector_size and d == int(args.dims.split(",")[0]):
+                pg = pgvector_bench(base, queries, swift["exact_ids"], args.k, lambda body: rate(args.seconds, body))
+                print_pgvector(pg, f32["qps_batch_1"], args.k)
+                row["pgvector"] = pg
+            rows.append(row)
             del base
     return rows
 
@@ -218,6 +232,11 @@ def real_bench(args):
         print(f"{storage:16}{candidates:>12}{result.get('recall_at_k', 1.0):>10.3f}"
               f"{result['qps_batch_1']:>10.1f}{result['bytes_per_vector']:>10}", flush=True)
         out.append({"storage": storage, "candidates": candidates, **result})
+    if not args.skip_pgvector:
+        exact = np.argsort(-(queries @ base.T), axis=1)[:, :args.k]
+        pg = pgvector_bench(base, queries, exact, args.k, lambda body: rate(args.seconds, body))
+        print_pgvector(pg, out[0]["qps_batch_1"], args.k)
+        out.append({"storage": "pgvector-hnsw", **pg})
     return out
 
 
