@@ -293,6 +293,15 @@ final class BinaryRows: RowStore, @unchecked Sendable {
     static func read(from reader: inout SnapshotReader, dimensions: Int, count: Int) throws(IndexError) -> BinaryRows {
         let rows = BinaryRows(dimensions: dimensions)
         rows.bits = try reader.readArray(UInt64.self, count: count * rows.words)
+        // Bits past the last dimension are 0 as we write them; set ones would count in Hamming distances beyond
+        // `dimensions`, which the search's histogram does not hold.
+        let used = dimensions - (rows.words - 1) * 64
+        if used < 64 {
+            let padding = ~UInt64(0) << UInt64(used)
+            for row in 0..<count where rows.bits[row * rows.words + rows.words - 1] & padding != 0 {
+                throw .corrupt(path: reader.origin, reason: "binary code \(row) has bits set past dimension \(dimensions)")
+            }
+        }
         let rerank = try Int8Rows.read(from: &reader, dimensions: dimensions, count: count)
         rows.rerank.adopt(rerank)
         return rows

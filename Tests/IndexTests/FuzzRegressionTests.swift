@@ -42,4 +42,14 @@ import Testing
         }
         #expect(reason.contains("claims 12884902283 rows"))
     }
+
+    /// fuzz-snapshot: binary codes with bits set past the collection's dimensions (a CRC-valid file); the
+    /// first search counted Hamming distances over d and indexed past its histogram (a trap).
+    @Test func snapshotWithBinaryPaddingBitsIsCorrupt() throws {
+        guard case .corrupt(_, let reason) = try refusal("binary-padding-bits.snapshot", as: LocalIndex.snapshotName) else {
+            Issue.record("the snapshot was not refused as corrupt")
+            return
+        }
+        #expect(reason.contains("bits set past dimension"))
+    }
 }
