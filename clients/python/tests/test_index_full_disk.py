@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 import rosetta
+from conftest import ServerProcess, startup_timeout
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prlimit(2) is Linux-only")
 
@@ -23,6 +24,15 @@ def _items(prefix, n, seed):
             for i in range(n)]
 
 
+@pytest.fixture
+def local_server(tmp_path):
+    """A server of its own on a local data directory: its write-ahead log is what this test fills up (the
+    PostgreSQL backend has none). The test may replace it (restart); `holder[0]` is stopped at the end."""
+    holder = [ServerProcess("full-disk", [], data_dir=tmp_path / "data").start(startup_timeout())]
+    yield holder
+    holder[0].stop()
+
+
 def _assert_vectors(stored, sent):
     for got, item in zip(stored, sent, strict=True):
         assert got.vector == pytest.approx(item.vector, rel=1e-6), item.id
@@ -33,8 +43,8 @@ def _set_file_size_limit(pid, soft):
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
 
 
-def test_full_disk_refuses_the_write_keeps_reads_and_recovers(index_server):
-    s = index_server[0]
+def test_full_disk_refuses_the_write_keeps_reads_and_recovers(local_server):
+    s = local_server[0]
     c = s.client()
     c.create_collection("disk", dimensions=DIMENSIONS, metric="dot")  # dot: vectors kept exactly as sent
     acknowledged = []
@@ -78,7 +88,7 @@ def test_full_disk_refuses_the_write_keeps_reads_and_recovers(index_server):
 
     # Nothing acknowledged is lost, and the refused-then-accepted items are there exactly once.
     s.kill()
-    s = index_server[0] = s.restart()
+    s = local_server[0] = s.restart()
     c = s.client()
     items, missing = c.get("disk", [i.id for i in acknowledged], include_vectors=True)
     assert missing == [] and [i.id for i in items] == [i.id for i in acknowledged]
