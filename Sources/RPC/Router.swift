@@ -21,6 +21,15 @@ public struct Router: Sendable {
         RPCStatus(.internal, "internal error")
     }
 
+    /// Runs before anything of the call is read: throwing ends the call with the status `errorMapper`
+    /// gives (an `RPCStatus` as is), so the request body is never decoded. The server checks bearer
+    /// tokens here. nil: every call is let through.
+    public var authenticator: (@Sendable (CallContext) throws -> Void)?
+
+    /// Told about every call once it has ended (method, final status, time from start to status), for
+    /// request logs and metrics. Runs on the call's Task; keep it short.
+    public var onCallFinished: (@Sendable (CallContext, RPCStatus, Duration) -> Void)?
+
     public init() {}
 
     /// Registers a unary method: exactly one request message, one response message. The handler
@@ -53,10 +62,21 @@ public struct Router: Sendable {
     func run(method: String, requests: RequestStream, writer: ResponseWriter, context: CallContext) async
         -> RPCStatus
     {
-        guard let handler = handlers[method] else {
-            return RPCStatus(.unimplemented, "unknown method \(method)")
-        }
+        let started = ContinuousClock.now
+        let status = await dispatch(method: method, requests: requests, writer: writer, context: context)
+        onCallFinished?(context, status, ContinuousClock.now - started)
+        return status
+    }
+
+    private func dispatch(method: String, requests: RequestStream, writer: ResponseWriter, context: CallContext)
+        async -> RPCStatus
+    {
         do {
+            // Before the method lookup too: an unauthenticated client learns nothing about the methods.
+            try authenticator?(context)
+            guard let handler = handlers[method] else {
+                return RPCStatus(.unimplemented, "unknown method \(method)")
+            }
             switch handler {
             case .unary(let handler):
                 let request = try await Self.singleMessage(requests)

@@ -14,6 +14,8 @@ extension RPCStatus {
             self = status
         case let error as ServiceError:
             self = Self.status(for: error)
+        case let error as AuthError:
+            self = RPCStatus(.unauthenticated, "\(error)")
         default:
             if let status = Self.statusFromLowerModules(error) {
                 self = status
