@@ -90,11 +90,20 @@ struct rg_server {
     bool shut_down = false;
 
     rg_call *NewCall(grpc::ServerContextBase *context, const std::string &method) {
+        bool draining;
         {
             std::lock_guard<std::mutex> lock(mu);
             live_calls++;
+            draining = shut_down;
         }
         auto *call = new rg_call(this, context);
+        if (draining) {
+            // Refused without reaching the embedder: no user pointer, so events go nowhere.
+            call->Bind(nullptr);
+            call->RequestFinish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+            call->Unref();  // the embedder's reference
+            return call;
+        }
         std::vector<std::string> storage;
         std::vector<rg_metadata> metadata;
         const auto &client = context->client_metadata();
@@ -291,9 +300,18 @@ int rg_server_shutdown(rg_server *server, int64_t drain_ms) {
             if (server->shut_down) return RG_OK;
             server->shut_down = true;
         }
-        if (auto *health = server->server->GetHealthCheckService()) health->Shutdown();
+        // Drain: the transport still accepts calls, so health checks keep answering (NOT_SERVING, as the
+        // embedder set it) and new calls are refused with UNAVAILABLE by NewCall, while the embedder's calls
+        // in flight run until they end or the deadline passes. Only then does grpc shut down, cancelling
+        // what is left, health watches and reflection streams included (they never end by themselves and
+        // would otherwise hold every shutdown for the whole deadline).
         auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(drain_ms < 0 ? 0 : drain_ms);
-        server->server->Shutdown(deadline);
+        {
+            std::unique_lock<std::mutex> lock(server->mu);
+            server->calls_cv.wait_until(lock, deadline, [server] { return server->live_calls == 0; });
+        }
+        if (auto *health = server->server->GetHealthCheckService()) health->Shutdown();
+        server->server->Shutdown(std::chrono::system_clock::now());
         server->server->Wait();
         // Shutdown cancels what is left; wait until grpc is done with every reactor so no callback
         // runs after this returns.

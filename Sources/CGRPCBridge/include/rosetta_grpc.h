@@ -149,8 +149,10 @@ int rg_server_bound_port(const rg_server *server, size_t index);
 // RG_ERR_INVALID.
 int rg_server_set_serving(rg_server *server, const char *service, int serving);
 
-// Stops accepting calls, sets every health status to NOT_SERVING, lets in-flight calls finish until
-// `drain_ms` from now, then cancels the rest and waits for them. Blocks; call it once, not from a
+// Drains, then stops: new calls are refused with UNAVAILABLE (health checks still answer) while calls in
+// flight finish, until none is left or `drain_ms` from now; then grpc stops, every health status becomes
+// NOT_SERVING, and what is left (health watches, reflection streams, calls past the deadline) is cancelled;
+// it waits for them. Blocks; call it once, not from a
 // callback. Thread-safe. Returns RG_OK (also if already shut down).
 int rg_server_shutdown(rg_server *server, int64_t drain_ms);
 
