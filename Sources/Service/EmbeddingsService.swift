@@ -59,6 +59,7 @@ public struct EmbeddingsService: Sendable {
     // MARK: Embed
 
     public func embed(_ request: Rosetta_V1_EmbedRequest) async throws -> Rosetta_V1_EmbedResponse {
+        ServiceMetrics.embedBatchItems.record(request.inputs.count)
         let plan = try EmbedPlan(request, models: models.loaded(), limits: limits)
         var response = Rosetta_V1_EmbedResponse()
         response.model = plan.model.description.id

@@ -19,9 +19,11 @@ public final class InferenceQueue: Sendable {
     ) async -> (value: T, waited: Duration, ran: Duration)? {
         let enqueued = ContinuousClock.now
         let cancelled = CancellationFlag()
+        ServiceMetrics.inferenceQueueDepth.increment()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 queue.async {
+                    defer { ServiceMetrics.inferenceQueueDepth.decrement() }
                     let started = ContinuousClock.now
                     guard !cancelled.isSet else { return continuation.resume(returning: nil) }
                     let value = body()
