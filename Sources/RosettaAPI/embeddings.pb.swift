@@ -249,6 +249,15 @@ public nonisolated struct Rosetta_V1_Limits: Sendable {
 
   public var maxConcurrentStreams: UInt32 = 0
 
+  /// Metadata keys per item.
+  public var maxMetadataKeys: UInt32 = 0
+
+  /// Bytes (UTF-8) per item id.
+  public var maxIDBytes: UInt32 = 0
+
+  /// Highest audio sample rate accepted, in Hz (inputs are resampled to the model's rate).
+  public var maxAudioSampleRate: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -633,7 +642,7 @@ nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Rosetta_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_batch_items\0\u{3}max_text_chars\0\u{3}max_image_pixels\0\u{3}max_audio_seconds\0\u{3}max_top_k\0\u{3}max_metadata_bytes\0\u{3}max_collections\0\u{3}max_concurrent_streams\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_message_bytes\0\u{3}max_batch_items\0\u{3}max_text_chars\0\u{3}max_image_pixels\0\u{3}max_audio_seconds\0\u{3}max_top_k\0\u{3}max_metadata_bytes\0\u{3}max_collections\0\u{3}max_concurrent_streams\0\u{3}max_metadata_keys\0\u{3}max_id_bytes\0\u{3}max_audio_sample_rate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -650,6 +659,9 @@ nonisolated extension Rosetta_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._M
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.maxMetadataBytes) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.maxCollections) }()
       case 9: try { try decoder.decodeSingularUInt32Field(value: &self.maxConcurrentStreams) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.maxMetadataKeys) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.maxIDBytes) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.maxAudioSampleRate) }()
       default: break
       }
     }
@@ -683,6 +695,15 @@ nonisolated extension Rosetta_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._M
     if self.maxConcurrentStreams != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxConcurrentStreams, fieldNumber: 9)
     }
+    if self.maxMetadataKeys != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxMetadataKeys, fieldNumber: 10)
+    }
+    if self.maxIDBytes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxIDBytes, fieldNumber: 11)
+    }
+    if self.maxAudioSampleRate != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxAudioSampleRate, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -696,6 +717,9 @@ nonisolated extension Rosetta_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.maxMetadataBytes != rhs.maxMetadataBytes {return false}
     if lhs.maxCollections != rhs.maxCollections {return false}
     if lhs.maxConcurrentStreams != rhs.maxConcurrentStreams {return false}
+    if lhs.maxMetadataKeys != rhs.maxMetadataKeys {return false}
+    if lhs.maxIDBytes != rhs.maxIDBytes {return false}
+    if lhs.maxAudioSampleRate != rhs.maxAudioSampleRate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -8,6 +8,7 @@ extension IndexService {
     /// one log record, one fsync — and only then is the response sent. An item that cannot be stored gets its
     /// own status and is not written; a failure of the write itself fails the call and acknowledges nothing.
     public func upsert(_ request: Rosetta_V1_UpsertRequest) async throws -> Rosetta_V1_UpsertResponse {
+        ServiceMetrics.upsertBatchItems.record(request.items.count)
         guard !request.items.isEmpty else {
             throw ServiceError.invalidArgument("UpsertRequest.items is empty: give at least one item")
         }
@@ -104,11 +105,16 @@ extension IndexService {
         return outcomes
     }
 
-    /// The item's metadata, after checking its id and the metadata size limit.
+    /// The item's metadata, after checking its id and the metadata limits.
     private func checkedMetadata(_ item: Rosetta_V1_Item, position: Int) throws -> Metadata {
         guard !item.id.isEmpty else { throw ServiceError.invalidArgument("item \(position) has no id") }
-        guard item.id.utf8.count <= Self.maxIDBytes else {
-            throw ServiceError.invalidArgument("item \(position) has an id of \(item.id.utf8.count) bytes, over \(Self.maxIDBytes)")
+        guard item.id.utf8.count <= limits.maxIDBytes else {
+            throw ServiceError.invalidArgument(
+                "item \(position) has an id of \(item.id.utf8.count) bytes, over the server's limit of \(limits.maxIDBytes)")
+        }
+        guard item.metadata.count <= limits.maxMetadataKeys else {
+            throw ServiceError.limitExceeded(
+                limit: "item \(position)'s number of metadata keys", value: item.metadata.count, maximum: limits.maxMetadataKeys)
         }
         let metadata = try Metadata(item.metadata, position: position)
         let bytes = metadata.byteCount

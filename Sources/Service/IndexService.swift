@@ -22,8 +22,6 @@ public struct IndexService: Sendable {
 
     /// Hits returned when a search leaves `top_k` at 0.
     static let defaultTopK = 10
-    /// Longest item id, in UTF-8 bytes.
-    static let maxIDBytes = 512
     /// Largest dimension a raw-vector collection may declare.
     static let maxDimensions = 65_536
 

@@ -68,5 +68,8 @@ extension Rosetta_V1_Limits {
         maxMetadataBytes = UInt32(limits.maxMetadataBytes)
         maxCollections = UInt32(limits.maxCollections)
         maxConcurrentStreams = UInt32(limits.maxConcurrentStreams)
+        maxMetadataKeys = UInt32(limits.maxMetadataKeys)
+        maxIDBytes = UInt32(limits.maxIDBytes)
+        maxAudioSampleRate = UInt32(limits.maxAudioSampleRate)
     }
 }

@@ -3,14 +3,15 @@ import Foundation
 
 extension ModelLoader {
     /// Bridges that bring audio into every text space: speech -> transcript -> text encoder, with the default
-    /// (else first) Whisper model of the manifest. Audio longer than `limits.maxAudioSeconds` is refused.
+    /// (else first) Whisper model of the manifest. Audio longer than `limits.maxAudioSeconds`, or sampled faster
+    /// than `limits.maxAudioSampleRate`, is refused.
     /// Audio that has no words is pointed to `audioSpace`, the audio-to-audio space, when one is loaded.
     func audioBridges(_ registry: ModelRegistry, audioSpace: String?) throws -> [any ModalityBridge] {
         let (loaded, skipped) = registry.loadSpeechModels(modelsDirectory: directory, threads: threads)
         for model in skipped { logger.warning("skipped \(model)") }
         for model in loaded { logger.info("loaded \(model.id) (whisper, speech recognition, space \(model.fingerprint))") }
         guard let speech = loaded.first(where: \.isDefault) ?? loaded.first else { return [] }
-        return [SpeechBridge(model: speech, maxSeconds: limits.maxAudioSeconds, audioSpace: audioSpace)]
+        return [SpeechBridge(model: speech, limits: limits, audioSpace: audioSpace)]
     }
 
     /// Audio-to-audio spaces: each sound-effects model (aisfx) of the manifest.

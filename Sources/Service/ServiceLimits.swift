@@ -1,5 +1,6 @@
 /// Limits on what one request may ask of the server. Reported by `Info`; each violation is refused with
-/// RESOURCE_EXHAUSTED or INVALID_ARGUMENT and a message naming the limit.
+/// RESOURCE_EXHAUSTED or INVALID_ARGUMENT and a message naming the limit. Tokens per text are limited by each
+/// model's own maximum (Info.models[].max_tokens): longer texts are refused unless the request asks to truncate.
 public struct ServiceLimits: Sendable, Equatable {
     /// Largest gRPC message the server accepts or sends, in bytes (enforced by the transport).
     public var maxMessageBytes: Int = 16 << 20
@@ -11,8 +12,15 @@ public struct ServiceLimits: Sendable, Equatable {
     public var maxImagePixels: Int = 40_000_000
     /// Seconds per audio input.
     public var maxAudioSeconds: Double = 600
+    /// Highest sample rate of an audio input, in Hz (read from the header before decoding).
+    public var maxAudioSampleRate: Int = 192_000
+    /// Hits per query (Search top_k), ids per Get.
     public var maxTopK: Int = 1_000
+    /// Metadata of one item: keys plus values in bytes (8 per number), and the number of keys.
     public var maxMetadataBytes: Int = 16 << 10
+    public var maxMetadataKeys: Int = 64
+    /// UTF-8 bytes of one item id.
+    public var maxIDBytes: Int = 512
     public var maxCollections: Int = 1_000
     /// Concurrent streams per connection (enforced by the transport).
     public var maxConcurrentStreams: Int = 256

@@ -15,7 +15,7 @@ struct SoundEffectsSpace: EmbeddingModel {
 
     init(model: LoadedSoundEffectsModel, limits: ServiceLimits) {
         self.model = model
-        audio = AudioDecoder(maxSeconds: limits.maxAudioSeconds)
+        audio = AudioDecoder(limits: limits)
         description = ModelDescription(
             id: model.id, architecture: ModelManifest.Architecture.aisfx.rawValue, modalities: [.audio],
             dimensions: model.cnn.dimensions, maxTokens: 0, space: model.fingerprint, defaultPooling: .mean,

@@ -12,8 +12,8 @@ struct SpeechBridge: ModalityBridge {
     let audioSpace: String?
     let instructionPooling: InstructionPooling
 
-    init(model: LoadedSpeechModel, maxSeconds: Double, audioSpace: String?) {
-        recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(maxSeconds: maxSeconds))
+    init(model: LoadedSpeechModel, limits: ServiceLimits, audioSpace: String?) {
+        recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(limits: limits))
         self.audioSpace = audioSpace
         instructionPooling = model.instructionPooling
     }

@@ -144,6 +144,9 @@ PROTOBUF_CONSTEXPR Limits::Limits(
   , /*decltype(_impl_.max_metadata_bytes_)*/0u
   , /*decltype(_impl_.max_collections_)*/0u
   , /*decltype(_impl_.max_concurrent_streams_)*/0u
+  , /*decltype(_impl_.max_metadata_keys_)*/0u
+  , /*decltype(_impl_.max_id_bytes_)*/0u
+  , /*decltype(_impl_.max_audio_sample_rate_)*/0u
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct LimitsDefaultTypeInternal {
   PROTOBUF_CONSTEXPR LimitsDefaultTypeInternal()
@@ -285,6 +288,9 @@ const uint32_t TableStruct_rosetta_2fv1_2fembeddings_2eproto::offsets[] PROTOBUF
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Limits, _impl_.max_metadata_bytes_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Limits, _impl_.max_collections_),
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::Limits, _impl_.max_concurrent_streams_),
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::Limits, _impl_.max_metadata_keys_),
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::Limits, _impl_.max_id_bytes_),
+  PROTOBUF_FIELD_OFFSET(::rosetta::v1::Limits, _impl_.max_audio_sample_rate_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::rosetta::v1::InfoResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -305,7 +311,7 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 70, -1, -1, sizeof(::rosetta::v1::InfoRequest)},
   { 76, -1, -1, sizeof(::rosetta::v1::ModelInfo)},
   { 91, -1, -1, sizeof(::rosetta::v1::Limits)},
-  { 106, -1, -1, sizeof(::rosetta::v1::InfoResponse)},
+  { 109, -1, -1, sizeof(::rosetta::v1::InfoResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -348,13 +354,15 @@ const char descriptor_table_protodef_rosetta_2fv1_2fembeddings_2eproto[] PROTOBU
   "\004 \001(\r\022\022\n\nmax_tokens\030\005 \001(\r\022\r\n\005space\030\006 \001(\t"
   "\022,\n\017default_pooling\030\007 \001(\0162\023.rosetta.v1.P"
   "ooling\022\024\n\014prompt_names\030\010 \003(\t\022\022\n\nis_defau"
-  "lt\030\t \001(\010\"\361\001\n\006Limits\022\031\n\021max_message_bytes"
+  "lt\030\t \001(\010\"\301\002\n\006Limits\022\031\n\021max_message_bytes"
   "\030\001 \001(\004\022\027\n\017max_batch_items\030\002 \001(\r\022\026\n\016max_t"
   "ext_chars\030\003 \001(\r\022\030\n\020max_image_pixels\030\004 \001("
   "\004\022\031\n\021max_audio_seconds\030\005 \001(\002\022\021\n\tmax_top_"
   "k\030\006 \001(\r\022\032\n\022max_metadata_bytes\030\007 \001(\r\022\027\n\017m"
   "ax_collections\030\010 \001(\r\022\036\n\026max_concurrent_s"
-  "treams\030\t \001(\r\"\255\001\n\014InfoResponse\022\017\n\007version"
+  "treams\030\t \001(\r\022\031\n\021max_metadata_keys\030\n \001(\r\022"
+  "\024\n\014max_id_bytes\030\013 \001(\r\022\035\n\025max_audio_sampl"
+  "e_rate\030\014 \001(\r\"\255\001\n\014InfoResponse\022\017\n\007version"
   "\030\001 \001(\t\022%\n\006models\030\002 \003(\0132\025.rosetta.v1.Mode"
   "lInfo\022(\n\nmodalities\030\003 \003(\0162\024.rosetta.v1.M"
   "odality\022\"\n\006limits\030\004 \001(\0132\022.rosetta.v1.Lim"
@@ -371,7 +379,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_rosetta_2fv1_2fembe
 };
 static ::_pbi::once_flag descriptor_table_rosetta_2fv1_2fembeddings_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_rosetta_2fv1_2fembeddings_2eproto = {
-    false, false, 1764, descriptor_table_protodef_rosetta_2fv1_2fembeddings_2eproto,
+    false, false, 1844, descriptor_table_protodef_rosetta_2fv1_2fembeddings_2eproto,
     "rosetta/v1/embeddings.proto",
     &descriptor_table_rosetta_2fv1_2fembeddings_2eproto_once, descriptor_table_rosetta_2fv1_2fembeddings_2eproto_deps, 1, 8,
     schemas, file_default_instances, TableStruct_rosetta_2fv1_2fembeddings_2eproto::offsets,
@@ -2670,12 +2678,15 @@ Limits::Limits(const Limits& from)
     , decltype(_impl_.max_metadata_bytes_){}
     , decltype(_impl_.max_collections_){}
     , decltype(_impl_.max_concurrent_streams_){}
+    , decltype(_impl_.max_metadata_keys_){}
+    , decltype(_impl_.max_id_bytes_){}
+    , decltype(_impl_.max_audio_sample_rate_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
   ::memcpy(&_impl_.max_message_bytes_, &from._impl_.max_message_bytes_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_concurrent_streams_) -
-    reinterpret_cast<char*>(&_impl_.max_message_bytes_)) + sizeof(_impl_.max_concurrent_streams_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_audio_sample_rate_) -
+    reinterpret_cast<char*>(&_impl_.max_message_bytes_)) + sizeof(_impl_.max_audio_sample_rate_));
   // @@protoc_insertion_point(copy_constructor:rosetta.v1.Limits)
 }
 
@@ -2693,6 +2704,9 @@ inline void Limits::SharedCtor(
     , decltype(_impl_.max_metadata_bytes_){0u}
     , decltype(_impl_.max_collections_){0u}
     , decltype(_impl_.max_concurrent_streams_){0u}
+    , decltype(_impl_.max_metadata_keys_){0u}
+    , decltype(_impl_.max_id_bytes_){0u}
+    , decltype(_impl_.max_audio_sample_rate_){0u}
     , /*decltype(_impl_._cached_size_)*/{}
   };
 }
@@ -2721,8 +2735,8 @@ void Limits::Clear() {
   (void) cached_has_bits;
 
   ::memset(&_impl_.max_message_bytes_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.max_concurrent_streams_) -
-      reinterpret_cast<char*>(&_impl_.max_message_bytes_)) + sizeof(_impl_.max_concurrent_streams_));
+      reinterpret_cast<char*>(&_impl_.max_audio_sample_rate_) -
+      reinterpret_cast<char*>(&_impl_.max_message_bytes_)) + sizeof(_impl_.max_audio_sample_rate_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -2800,6 +2814,30 @@ const char* Limits::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
       case 9:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 72)) {
           _impl_.max_concurrent_streams_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_metadata_keys = 10;
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 80)) {
+          _impl_.max_metadata_keys_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_id_bytes = 11;
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 88)) {
+          _impl_.max_id_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_audio_sample_rate = 12;
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 96)) {
+          _impl_.max_audio_sample_rate_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -2891,6 +2929,24 @@ uint8_t* Limits::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt32ToArray(9, this->_internal_max_concurrent_streams(), target);
   }
 
+  // uint32 max_metadata_keys = 10;
+  if (this->_internal_max_metadata_keys() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(10, this->_internal_max_metadata_keys(), target);
+  }
+
+  // uint32 max_id_bytes = 11;
+  if (this->_internal_max_id_bytes() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(11, this->_internal_max_id_bytes(), target);
+  }
+
+  // uint32 max_audio_sample_rate = 12;
+  if (this->_internal_max_audio_sample_rate() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(12, this->_internal_max_audio_sample_rate(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2956,6 +3012,21 @@ size_t Limits::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_concurrent_streams());
   }
 
+  // uint32 max_metadata_keys = 10;
+  if (this->_internal_max_metadata_keys() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_metadata_keys());
+  }
+
+  // uint32 max_id_bytes = 11;
+  if (this->_internal_max_id_bytes() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_id_bytes());
+  }
+
+  // uint32 max_audio_sample_rate = 12;
+  if (this->_internal_max_audio_sample_rate() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_audio_sample_rate());
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -3005,6 +3076,15 @@ void Limits::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBU
   if (from._internal_max_concurrent_streams() != 0) {
     _this->_internal_set_max_concurrent_streams(from._internal_max_concurrent_streams());
   }
+  if (from._internal_max_metadata_keys() != 0) {
+    _this->_internal_set_max_metadata_keys(from._internal_max_metadata_keys());
+  }
+  if (from._internal_max_id_bytes() != 0) {
+    _this->_internal_set_max_id_bytes(from._internal_max_id_bytes());
+  }
+  if (from._internal_max_audio_sample_rate() != 0) {
+    _this->_internal_set_max_audio_sample_rate(from._internal_max_audio_sample_rate());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -3023,8 +3103,8 @@ void Limits::InternalSwap(Limits* other) {
   using std::swap;
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(Limits, _impl_.max_concurrent_streams_)
-      + sizeof(Limits::_impl_.max_concurrent_streams_)
+      PROTOBUF_FIELD_OFFSET(Limits, _impl_.max_audio_sample_rate_)
+      + sizeof(Limits::_impl_.max_audio_sample_rate_)
       - PROTOBUF_FIELD_OFFSET(Limits, _impl_.max_message_bytes_)>(
           reinterpret_cast<char*>(&_impl_.max_message_bytes_),
           reinterpret_cast<char*>(&other->_impl_.max_message_bytes_));

@@ -1586,6 +1586,9 @@ class Limits final :
     kMaxMetadataBytesFieldNumber = 7,
     kMaxCollectionsFieldNumber = 8,
     kMaxConcurrentStreamsFieldNumber = 9,
+    kMaxMetadataKeysFieldNumber = 10,
+    kMaxIdBytesFieldNumber = 11,
+    kMaxAudioSampleRateFieldNumber = 12,
   };
   // uint64 max_message_bytes = 1;
   void clear_max_message_bytes();
@@ -1668,6 +1671,33 @@ class Limits final :
   void _internal_set_max_concurrent_streams(uint32_t value);
   public:
 
+  // uint32 max_metadata_keys = 10;
+  void clear_max_metadata_keys();
+  uint32_t max_metadata_keys() const;
+  void set_max_metadata_keys(uint32_t value);
+  private:
+  uint32_t _internal_max_metadata_keys() const;
+  void _internal_set_max_metadata_keys(uint32_t value);
+  public:
+
+  // uint32 max_id_bytes = 11;
+  void clear_max_id_bytes();
+  uint32_t max_id_bytes() const;
+  void set_max_id_bytes(uint32_t value);
+  private:
+  uint32_t _internal_max_id_bytes() const;
+  void _internal_set_max_id_bytes(uint32_t value);
+  public:
+
+  // uint32 max_audio_sample_rate = 12;
+  void clear_max_audio_sample_rate();
+  uint32_t max_audio_sample_rate() const;
+  void set_max_audio_sample_rate(uint32_t value);
+  private:
+  uint32_t _internal_max_audio_sample_rate() const;
+  void _internal_set_max_audio_sample_rate(uint32_t value);
+  public:
+
   // @@protoc_insertion_point(class_scope:rosetta.v1.Limits)
  private:
   class _Internal;
@@ -1685,6 +1715,9 @@ class Limits final :
     uint32_t max_metadata_bytes_;
     uint32_t max_collections_;
     uint32_t max_concurrent_streams_;
+    uint32_t max_metadata_keys_;
+    uint32_t max_id_bytes_;
+    uint32_t max_audio_sample_rate_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -3615,6 +3648,66 @@ inline void Limits::_internal_set_max_concurrent_streams(uint32_t value) {
 inline void Limits::set_max_concurrent_streams(uint32_t value) {
   _internal_set_max_concurrent_streams(value);
   // @@protoc_insertion_point(field_set:rosetta.v1.Limits.max_concurrent_streams)
+}
+
+// uint32 max_metadata_keys = 10;
+inline void Limits::clear_max_metadata_keys() {
+  _impl_.max_metadata_keys_ = 0u;
+}
+inline uint32_t Limits::_internal_max_metadata_keys() const {
+  return _impl_.max_metadata_keys_;
+}
+inline uint32_t Limits::max_metadata_keys() const {
+  // @@protoc_insertion_point(field_get:rosetta.v1.Limits.max_metadata_keys)
+  return _internal_max_metadata_keys();
+}
+inline void Limits::_internal_set_max_metadata_keys(uint32_t value) {
+  
+  _impl_.max_metadata_keys_ = value;
+}
+inline void Limits::set_max_metadata_keys(uint32_t value) {
+  _internal_set_max_metadata_keys(value);
+  // @@protoc_insertion_point(field_set:rosetta.v1.Limits.max_metadata_keys)
+}
+
+// uint32 max_id_bytes = 11;
+inline void Limits::clear_max_id_bytes() {
+  _impl_.max_id_bytes_ = 0u;
+}
+inline uint32_t Limits::_internal_max_id_bytes() const {
+  return _impl_.max_id_bytes_;
+}
+inline uint32_t Limits::max_id_bytes() const {
+  // @@protoc_insertion_point(field_get:rosetta.v1.Limits.max_id_bytes)
+  return _internal_max_id_bytes();
+}
+inline void Limits::_internal_set_max_id_bytes(uint32_t value) {
+  
+  _impl_.max_id_bytes_ = value;
+}
+inline void Limits::set_max_id_bytes(uint32_t value) {
+  _internal_set_max_id_bytes(value);
+  // @@protoc_insertion_point(field_set:rosetta.v1.Limits.max_id_bytes)
+}
+
+// uint32 max_audio_sample_rate = 12;
+inline void Limits::clear_max_audio_sample_rate() {
+  _impl_.max_audio_sample_rate_ = 0u;
+}
+inline uint32_t Limits::_internal_max_audio_sample_rate() const {
+  return _impl_.max_audio_sample_rate_;
+}
+inline uint32_t Limits::max_audio_sample_rate() const {
+  // @@protoc_insertion_point(field_get:rosetta.v1.Limits.max_audio_sample_rate)
+  return _internal_max_audio_sample_rate();
+}
+inline void Limits::_internal_set_max_audio_sample_rate(uint32_t value) {
+  
+  _impl_.max_audio_sample_rate_ = value;
+}
+inline void Limits::set_max_audio_sample_rate(uint32_t value) {
+  _internal_set_max_audio_sample_rate(value);
+  // @@protoc_insertion_point(field_set:rosetta.v1.Limits.max_audio_sample_rate)
 }
 
 // -------------------------------------------------------------------

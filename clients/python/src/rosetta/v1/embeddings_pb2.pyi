@@ -106,7 +106,7 @@ class ModelInfo(_message.Message):
     def __init__(self, id: _Optional[str] = ..., architecture: _Optional[str] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., dimensions: _Optional[int] = ..., max_tokens: _Optional[int] = ..., space: _Optional[str] = ..., default_pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., prompt_names: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_message_bytes", "max_batch_items", "max_text_chars", "max_image_pixels", "max_audio_seconds", "max_top_k", "max_metadata_bytes", "max_collections", "max_concurrent_streams")
+    __slots__ = ("max_message_bytes", "max_batch_items", "max_text_chars", "max_image_pixels", "max_audio_seconds", "max_top_k", "max_metadata_bytes", "max_collections", "max_concurrent_streams", "max_metadata_keys", "max_id_bytes", "max_audio_sample_rate")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_ITEMS_FIELD_NUMBER: _ClassVar[int]
     MAX_TEXT_CHARS_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,9 @@ class Limits(_message.Message):
     MAX_METADATA_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    MAX_METADATA_KEYS_FIELD_NUMBER: _ClassVar[int]
+    MAX_ID_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_AUDIO_SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     max_batch_items: int
     max_text_chars: int
@@ -125,7 +128,10 @@ class Limits(_message.Message):
     max_metadata_bytes: int
     max_collections: int
     max_concurrent_streams: int
-    def __init__(self, max_message_bytes: _Optional[int] = ..., max_batch_items: _Optional[int] = ..., max_text_chars: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., max_audio_seconds: _Optional[float] = ..., max_top_k: _Optional[int] = ..., max_metadata_bytes: _Optional[int] = ..., max_collections: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ...) -> None: ...
+    max_metadata_keys: int
+    max_id_bytes: int
+    max_audio_sample_rate: int
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_batch_items: _Optional[int] = ..., max_text_chars: _Optional[int] = ..., max_image_pixels: _Optional[int] = ..., max_audio_seconds: _Optional[float] = ..., max_top_k: _Optional[int] = ..., max_metadata_bytes: _Optional[int] = ..., max_collections: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., max_metadata_keys: _Optional[int] = ..., max_id_bytes: _Optional[int] = ..., max_audio_sample_rate: _Optional[int] = ...) -> None: ...
 
 class InfoResponse(_message.Message):
     __slots__ = ("version", "models", "modalities", "limits", "compute_threads")
