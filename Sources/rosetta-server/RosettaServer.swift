@@ -1,11 +1,14 @@
 import Foundation
 import Index
 import Logging
+import Metrics
+import Prometheus
 import PostgresIndex
 import RPC
 import Service
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// One server process: transport up first (health NOT_SERVING), then the models, then SERVING; on SIGTERM or
 /// SIGINT it drains calls in flight for up to `drain`, then stops. The steps follow `ServerState`.
@@ -16,6 +19,8 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let index: IndexSettings
     private let threads: Int
     private let drain: Duration
+    private let tokens: BearerTokens?
+    private let metrics: (address: String, registry: PrometheusCollectorRegistry)?
     private let logger: Logger
     private let state = Mutex(ServerState.starting)
 
@@ -23,8 +28,11 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
     init(
         transport: ServerConfiguration, limits: ServiceLimits, modelsDirectory: URL, index: IndexSettings, threads: Int,
-        drain: Duration, logger: Logger
+        drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
+        logger: Logger
     ) {
+        self.tokens = tokens
+        self.metrics = metrics
         self.transport = transport
         self.limits = limits
         self.modelsDirectory = modelsDirectory
@@ -39,6 +47,10 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         let inference = InferenceQueue()
         var router = Router()
         router.mapErrors(logger: logger)
+        if let tokens { router.requireBearerToken(tokens) }
+        let requestLog = RequestLog(logger: logger)
+        let reloads = Task { await reloadTokensOnHangup() }
+        defer { reloads.cancel() }
         EmbeddingsService(
             models: models, limits: limits, inference: inference, computeThreads: threads, logger: logger
         ).register(in: &router)
@@ -55,6 +67,11 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         }
         IndexService(models: models, index: vectorIndex, limits: limits, inference: inference, logger: logger)
             .register(in: &router)
+        let requestMetrics = RequestMetrics(methods: Set(router.methods))
+        router.onCallFinished = { context, status, duration in
+            requestLog.record(context, status, duration)
+            requestMetrics.record(context, status, duration)
+        }
 
         let server = Server(configuration: transport, router: router)
         let ports = try server.start()
@@ -65,10 +82,15 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             // A plain line on stdout for scripts and tests that wait for the server.
             FileHandle.standardOutput.write(Data("rosetta-server listening on \(address)\n".utf8))
         }
+        let metricsEndpoint = try await startMetrics(index: vectorIndex)
 
         try await withGracefulShutdownHandler {
             do {
+                let loadStarted = ContinuousClock.now
                 let catalog = try await ModelLoader(directory: modelsDirectory, threads: threads, logger: logger, limits: limits).load()
+                let loadTime = ContinuousClock.now - loadStarted
+                Gauge(label: "rosetta_model_load_seconds").record(
+                    Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) / 1e18)
                 models.install(catalog)
                 try advance(.modelsLoaded)
                 for service in Self.healthServices { server.setServing(true, service: service) }
@@ -82,6 +104,10 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             snapshots.cancel()
             await snapshots.value
             (vectorIndex as? PostgresIndex)?.close()
+            // Every call has ended: the last snapshot is written; release the log and the data directory.
+            (vectorIndex as? LocalIndex)?.close()
+            logger.info("index closed")
+            await metricsEndpoint?.stop()
         } onGracefulShutdown: { [self] in
             guard (try? advance(.shutdownRequested)) != nil else { return }
             for service in Self.healthServices { server.setServing(false, service: service) }
@@ -136,6 +162,31 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
                 }
             } catch {
                 logger.error("index snapshot failed; the log keeps every write", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func startMetrics(index: any VectorIndex) async throws -> MetricsEndpoint? {
+        guard let metrics else { return nil }
+        let sizes = IndexMetrics(index: index)
+        let endpoint = try await MetricsEndpoint(address: metrics.address, registry: metrics.registry) {
+            await sizes.refresh()
+        }
+        let host = metrics.address.prefix(upTo: metrics.address.lastIndex(of: ":") ?? metrics.address.endIndex)
+        logger.info("metrics", metadata: ["address": "\(host):\(endpoint.port)", "path": "/metrics"])
+        FileHandle.standardOutput.write(Data("rosetta-server metrics on \(host):\(endpoint.port)\n".utf8))
+        return endpoint
+    }
+
+    /// SIGHUP reads the token file again; a bad file is logged and the tokens in force stay.
+    private func reloadTokensOnHangup() async {
+        guard let tokens else { return }
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            do {
+                try tokens.reload()
+                logger.info("token file reloaded", metadata: ["path": "\(tokens.path)", "tokens": "\(tokens.count)"])
+            } catch {
+                logger.error("token file not reloaded; the previous tokens stay", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import PostgresIndex
 import RPC
 import Service
 import ServiceLifecycle
 
-/// Flags, each with an environment variable of the same name (ROSETTA_ADDRESS for --address, ...).
-/// A flag given on the command line wins over the environment.
+/// Flags, each with an environment variable of the same name (ROSETTA_ADDRESS for --address, ...) and a key of
+/// the config file (--config; "address"). Precedence: command line, environment, config file, built-in default.
 @main
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,86 +18,125 @@ struct ServerCommand: AsyncParsableCommand {
         version: RosettaVersion.current
     )
 
+    @Option(name: .long, help: "JSON config file: an object with the flags' names as keys, e.g. {\"max-batch-items\": 64}. [ROSETTA_CONFIG]")
+    var config: String? = settings.configPath
+
     @Option(name: .long, help: "Listen address host:port; repeat for several. Port 0 picks a free port. [ROSETTA_ADDRESS]")
-    var address: [String] = Environment.list("ROSETTA_ADDRESS") ?? ["127.0.0.1:50051"]
+    var address: [String] = settings.list("address", default: ["127.0.0.1:50051"])
 
     @Option(name: .long, help: "Directory with manifest.json and the model folders. [ROSETTA_MODELS_DIR]")
-    var modelsDir: String = Environment.string("ROSETTA_MODELS_DIR") ?? "models"
+    var modelsDir: String = settings.string("models-dir", default: "models")
 
     @Option(name: .long, help: "Directory for the index's write-ahead log and snapshots. [ROSETTA_DATA_DIR]")
-    var dataDir: String = Environment.string("ROSETTA_DATA_DIR") ?? "data"
+    var dataDir: String = settings.string("data-dir", default: "data")
 
     @Flag(name: .long, help: "Keep the index in memory only: nothing is written to disk. [ROSETTA_IN_MEMORY=1]")
-    var inMemory: Bool = Environment.bool("ROSETTA_IN_MEMORY") ?? false
+    var inMemory: Bool = settings.bool("in-memory", default: false)
 
     @Option(name: .long, help: ArgumentHelp(
         "Where the index lives: 'local' (this process's memory, durable in --data-dir) or a PostgreSQL database with pgvector, postgres://user[:password]@host[:port]/database[?hnsw_m=16&hnsw_ef_construction=64&hnsw_ef_search=100&pool_size=10&timeout=5&sslmode=prefer], which several servers can share. [ROSETTA_INDEX]",
         valueName: "local|url"))
-    var index: String = Environment.string("ROSETTA_INDEX") ?? "local"
+    var index: String = settings.string("index", default: "local")
 
     @Option(name: .long, help: "Seconds between index snapshots (when anything changed). [ROSETTA_SNAPSHOT_INTERVAL]")
-    var snapshotInterval: Double = Environment.double("ROSETTA_SNAPSHOT_INTERVAL") ?? 300
+    var snapshotInterval: Double = settings.double("snapshot-interval", default: 300)
 
     @Option(name: .long, help: "Snapshot sooner once the write-ahead log holds this many bytes. [ROSETTA_SNAPSHOT_LOG_BYTES]")
-    var snapshotLogBytes: Int = Environment.int("ROSETTA_SNAPSHOT_LOG_BYTES") ?? 256 << 20
+    var snapshotLogBytes: Int = settings.int("snapshot-log-bytes", default: 256 << 20)
 
     @Option(name: .long, help: "Most collections the index holds. [ROSETTA_MAX_COLLECTIONS]")
-    var maxCollections: Int = Environment.int("ROSETTA_MAX_COLLECTIONS") ?? ServiceLimits().maxCollections
+    var maxCollections: Int = settings.int("max-collections", default: ServiceLimits().maxCollections)
 
     @Option(name: .long, help: "PEM certificate chain; enables TLS together with --tls-key. [ROSETTA_TLS_CERT]")
-    var tlsCert: String? = Environment.string("ROSETTA_TLS_CERT")
+    var tlsCert: String? = settings.string("tls-cert")
 
     @Option(name: .long, help: "PEM private key of the certificate. [ROSETTA_TLS_KEY]")
-    var tlsKey: String? = Environment.string("ROSETTA_TLS_KEY")
+    var tlsKey: String? = settings.string("tls-key")
 
     @Option(name: .long, help: "PEM CA bundle to verify client certificates (mutual TLS). [ROSETTA_TLS_CLIENT_CA]")
-    var tlsClientCa: String? = Environment.string("ROSETTA_TLS_CLIENT_CA")
+    var tlsClientCa: String? = settings.string("tls-client-ca")
+
+    @Option(name: .long, help: "File of bearer tokens, one per line; every call must send 'authorization: Bearer <token>'. Health and reflection stay open. SIGHUP reloads it. [ROSETTA_TOKEN_FILE]")
+    var tokenFile: String? = settings.string("token-file")
 
     @Option(name: .long, help: "Largest request or response message in bytes. [ROSETTA_MAX_MESSAGE_BYTES]")
-    var maxMessageBytes: Int = Environment.int("ROSETTA_MAX_MESSAGE_BYTES") ?? ServiceLimits().maxMessageBytes
+    var maxMessageBytes: Int = settings.int("max-message-bytes", default: ServiceLimits().maxMessageBytes)
 
     @Option(name: .long, help: "Most inputs in one Embed request. [ROSETTA_MAX_BATCH_ITEMS]")
-    var maxBatchItems: Int = Environment.int("ROSETTA_MAX_BATCH_ITEMS") ?? ServiceLimits().maxBatchItems
+    var maxBatchItems: Int = settings.int("max-batch-items", default: ServiceLimits().maxBatchItems)
 
     @Option(name: .long, help: "Most characters in one text input. [ROSETTA_MAX_TEXT_CHARS]")
-    var maxTextChars: Int = Environment.int("ROSETTA_MAX_TEXT_CHARS") ?? ServiceLimits().maxTextCharacters
+    var maxTextChars: Int = settings.int("max-text-chars", default: ServiceLimits().maxTextCharacters)
 
     @Option(name: .long, help: "Most pixels in one image, checked from its header before decoding. [ROSETTA_MAX_IMAGE_PIXELS]")
-    var maxImagePixels: Int = Environment.int("ROSETTA_MAX_IMAGE_PIXELS") ?? ServiceLimits().maxImagePixels
+    var maxImagePixels: Int = settings.int("max-image-pixels", default: ServiceLimits().maxImagePixels)
 
     @Option(name: .long, help: "Longest audio input in seconds. [ROSETTA_MAX_AUDIO_SECONDS]")
-    var maxAudioSeconds: Double = Environment.double("ROSETTA_MAX_AUDIO_SECONDS") ?? ServiceLimits().maxAudioSeconds
+    var maxAudioSeconds: Double = settings.double("max-audio-seconds", default: ServiceLimits().maxAudioSeconds)
+
+    @Option(name: .long, help: "Highest audio sample rate in Hz, read from the header. [ROSETTA_MAX_AUDIO_SAMPLE_RATE]")
+    var maxAudioSampleRate: Int = settings.int("max-audio-sample-rate", default: ServiceLimits().maxAudioSampleRate)
+
+    @Option(name: .long, help: "Most hits per search (top_k) and ids per Get. [ROSETTA_MAX_TOP_K]")
+    var maxTopK: Int = settings.int("max-top-k", default: ServiceLimits().maxTopK)
+
+    @Option(name: .long, help: "Most metadata bytes per item (keys + values, 8 per number). [ROSETTA_MAX_METADATA_BYTES]")
+    var maxMetadataBytes: Int = settings.int("max-metadata-bytes", default: ServiceLimits().maxMetadataBytes)
+
+    @Option(name: .long, help: "Most metadata keys per item. [ROSETTA_MAX_METADATA_KEYS]")
+    var maxMetadataKeys: Int = settings.int("max-metadata-keys", default: ServiceLimits().maxMetadataKeys)
+
+    @Option(name: .long, help: "Longest item id in UTF-8 bytes. [ROSETTA_MAX_ID_BYTES]")
+    var maxIdBytes: Int = settings.int("max-id-bytes", default: ServiceLimits().maxIDBytes)
 
     @Option(name: .long, help: "Most concurrent streams per connection. [ROSETTA_MAX_CONCURRENT_STREAMS]")
-    var maxConcurrentStreams: Int = Environment.int("ROSETTA_MAX_CONCURRENT_STREAMS") ?? ServiceLimits().maxConcurrentStreams
+    var maxConcurrentStreams: Int = settings.int("max-concurrent-streams", default: ServiceLimits().maxConcurrentStreams)
 
     @Option(name: .long, help: "Inference threads (OpenBLAS). 0: one per core. [ROSETTA_THREADS]")
-    var threads: Int = Environment.int("ROSETTA_THREADS") ?? 0
+    var threads: Int = settings.int("threads", default: 0)
 
     @Option(name: .long, help: "Seconds to let calls in flight finish on shutdown. [ROSETTA_DRAIN_SECONDS]")
-    var drainSeconds: Double = Environment.double("ROSETTA_DRAIN_SECONDS") ?? 10
+    var drainSeconds: Double = settings.double("drain-seconds", default: 10)
 
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical. [ROSETTA_LOG_LEVEL]")
-    var logLevel: String = Environment.string("ROSETTA_LOG_LEVEL") ?? "info"
+    var logLevel: String = settings.string("log-level", default: "info")
+
+    @Option(name: .long, help: "Serve Prometheus metrics (GET /metrics) on this host:port; off when not given. [ROSETTA_METRICS_ADDRESS]")
+    var metricsAddress: String? = settings.string("metrics-address")
+
+    @Option(name: .long, help: "text (one line per event) or json (one JSON object per line). [ROSETTA_LOG_FORMAT]")
+    var logFormat: String = settings.string("log-format", default: "text")
 
     func validate() throws {
+        let problems = settings.problems()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard ["text", "json"].contains(logFormat) else {
+            throw ValidationError("--log-format '\(logFormat)' is not one of text, json")
         }
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together: give both or neither")
         }
+        if let metricsAddress { _ = try MetricsEndpoint.split(metricsAddress) }
         if tlsClientCa != nil && tlsCert == nil {
             throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key")
         }
         for (name, value) in [("--max-message-bytes", maxMessageBytes), ("--max-batch-items", maxBatchItems),
                               ("--max-text-chars", maxTextChars), ("--max-concurrent-streams", maxConcurrentStreams),
-                              ("--snapshot-log-bytes", snapshotLogBytes), ("--max-collections", maxCollections)]
+                              ("--snapshot-log-bytes", snapshotLogBytes), ("--max-collections", maxCollections),
+                              ("--max-image-pixels", maxImagePixels), ("--max-top-k", maxTopK),
+                              ("--max-metadata-bytes", maxMetadataBytes), ("--max-metadata-keys", maxMetadataKeys),
+                              ("--max-id-bytes", maxIdBytes)]
         where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
         guard snapshotInterval > 0 else { throw ValidationError("--snapshot-interval must be positive, got \(snapshotInterval)") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir is empty; give a directory or --in-memory") }
+        guard maxAudioSampleRate >= 4_000 else {
+            throw ValidationError("--max-audio-sample-rate must be at least 4000 Hz, got \(maxAudioSampleRate)")
+        }
         guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive, got \(maxAudioSeconds)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
         _ = try databaseConfiguration()
@@ -115,12 +156,26 @@ struct ServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "rosetta-server")
+
+        let tokens: BearerTokens?
+        do {
+            tokens = try tokenFile.map { path throws(AuthError) in try BearerTokens(path: path) }
+        } catch {
+            throw ValidationError("--token-file: \(error)")
+        }
+        if let tokens { logger.info("bearer-token auth on", metadata: ["tokens": "\(tokens.count)"]) }
 
         var limits = ServiceLimits()
         limits.maxMessageBytes = maxMessageBytes
@@ -129,8 +184,14 @@ struct ServerCommand: AsyncParsableCommand {
         limits.maxImagePixels = maxImagePixels
         limits.maxAudioSeconds = maxAudioSeconds
         limits.maxConcurrentStreams = maxConcurrentStreams
+        limits.maxAudioSampleRate = maxAudioSampleRate
+        limits.maxTopK = maxTopK
+        limits.maxMetadataBytes = maxMetadataBytes
+        limits.maxMetadataKeys = maxMetadataKeys
+        limits.maxIDBytes = maxIdBytes
         limits.maxCollections = maxCollections
 
+        let metrics = metricsAddress.map { address in (address: address, registry: Self.bootstrapPrometheus()) }
         let server = RosettaServer(
             transport: transportConfiguration(limits: limits),
             limits: limits,
@@ -140,12 +201,23 @@ struct ServerCommand: AsyncParsableCommand {
                 snapshotLogBytes: snapshotLogBytes, database: try databaseConfiguration()),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
             drain: .milliseconds(Int(drainSeconds * 1000)),
+            tokens: tokens,
+            metrics: metrics,
             logger: logger
         )
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// swift-metrics into a Prometheus registry, with buckets for the value histograms.
+    private static func bootstrapPrometheus() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["rosetta_batch_items"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        MetricsSystem.bootstrap(factory)
+        return registry
     }
 
     private func transportConfiguration(limits: ServiceLimits) -> ServerConfiguration {
@@ -163,16 +235,5 @@ struct ServerCommand: AsyncParsableCommand {
     }
 }
 
-/// Reads flag defaults from the environment.
-enum Environment {
-    static func string(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-    static func list(_ name: String) -> [String]? {
-        string(name)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    }
-    static func int(_ name: String) -> Int? { string(name).flatMap { Int($0) } }
-    static func double(_ name: String) -> Double? { string(name).flatMap { Double($0) } }
-    static func bool(_ name: String) -> Bool? { string(name).map { ["1", "true", "yes"].contains($0.lowercased()) } }
-}
+/// Option defaults: environment, then config file, then built-in (flags win over all; see `SettingSources`).
+let settings = SettingSources(environment: ProcessInfo.processInfo.environment, arguments: CommandLine.arguments)
