@@ -4,19 +4,13 @@ import Testing
 @testable import Service
 
 @Suite struct BearerTokensTests {
-    private func tokenFile(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     @Test func parsesOneTokenPerLineSkippingBlanksAndComments() {
         let tokens = BearerTokens.parse("# header\n\n  alpha  \r\n#beta\ngamma\n")
         #expect(tokens == [Array("alpha".utf8), Array("gamma".utf8)])
     }
 
     @Test func acceptsListedTokensOnly() throws {
-        let tokens = try BearerTokens(path: try tokenFile("alpha\ngamma\n"))
+        let tokens = try BearerTokens(path: try temporaryFile("alpha\ngamma\n"))
         try tokens.authenticate(["authorization": "Bearer alpha"])
         try tokens.authenticate(["authorization": "bearer gamma"])
         #expect(throws: AuthError.missingToken) { try tokens.authenticate([:]) }
@@ -36,7 +30,7 @@ import Testing
     }
 
     @Test func refusesUnusableFiles() throws {
-        let empty = try tokenFile("# none\n\n")
+        let empty = try temporaryFile("# none\n\n")
         #expect(throws: AuthError.tokenFileEmpty(path: empty)) { try BearerTokens(path: empty) }
         #expect(throws: AuthError.self) { try BearerTokens(path: "/nonexistent/tokens") }
     }
@@ -45,7 +39,7 @@ import Testing
         var router = Router()
         router.errorMapper = { _, error in RPCStatus(mapping: error) }
         router.unary("/t.S/M") { _, _ in Issue.record("handler ran without a token"); return [] }
-        router.requireBearerToken(try BearerTokens(path: try tokenFile("alpha\n")))
+        router.requireBearerToken(try BearerTokens(path: try temporaryFile("alpha\n")))
         let refused = await router.handle(method: "/t.S/M", requests: [[1, 2, 3]])
         #expect(refused.status.code == .unauthenticated)
         #expect(!refused.status.message.contains("alpha"))

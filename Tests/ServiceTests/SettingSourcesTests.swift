@@ -3,14 +3,8 @@ import Testing
 @testable import Service
 
 @Suite struct SettingSourcesTests {
-    private func configFile(_ json: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rosetta-\(UUID().uuidString).json").path
-        try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     @Test func environmentBeatsFileBeatsDefault() throws {
-        let path = try configFile(#"{"max-batch-items": 64, "threads": 3, "address": ["a:1", "b:2"], "in-memory": true}"#)
+        let path = try temporaryFile(#"{"max-batch-items": 64, "threads": 3, "address": ["a:1", "b:2"], "in-memory": true}"#)
         let sources = SettingSources(environment: ["ROSETTA_MAX_BATCH_ITEMS": "8"], arguments: ["server", "--config", path])
         #expect(sources.configPath == path)
         #expect(sources.int("max-batch-items", default: 256) == 8)  // environment
@@ -45,7 +39,7 @@ import Testing
     }
 
     @Test func unknownKeysAndWrongTypesInTheFileAreProblems() throws {
-        let path = try configFile(#"{"max-batch-itemz": 64, "threads": "four", "drain-seconds": 2.5}"#)
+        let path = try temporaryFile(#"{"max-batch-itemz": 64, "threads": "four", "drain-seconds": 2.5}"#)
         let sources = SettingSources(environment: [:], arguments: ["--config", path])
         #expect(sources.int("threads", default: 0) == 0)
         #expect(sources.double("drain-seconds", default: 10) == 2.5)
@@ -56,7 +50,7 @@ import Testing
     }
 
     @Test func aFileThatIsNotAJSONObjectIsAProblem() throws {
-        let path = try configFile("max-batch-items = 64\n")
+        let path = try temporaryFile("max-batch-items = 64\n")
         let problems = SettingSources(environment: [:], arguments: ["--config", path]).problems()
         #expect(problems.count == 1 && problems[0].hasPrefix("config file \(path) is not a JSON object"))
     }

@@ -107,6 +107,16 @@ def test_tokens_never_logged(auth_server):
         assert token not in log
 
 
+def _hang_up(server, path, content, logged):
+    """Writes `content` to the token file, sends SIGHUP and waits for `logged` in the server's log."""
+    path.write_text(content)
+    server.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while logged not in server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert logged in server.log_text(), server.log_tail()
+
+
 def test_sighup_reloads_the_token_file(tmp_path):
     path = tmp_path / "tokens"
     path.write_text("before-reload-token\n")
@@ -114,21 +124,13 @@ def test_sighup_reloads_the_token_file(tmp_path):
     try:
         with s.client(token="before-reload-token") as c:
             c.info()
-        path.write_text("after-reload-token\n")
-        s.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while "token file reloaded" not in s.log_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _hang_up(s, path, "after-reload-token\n", "token file reloaded")
         with s.client(token="after-reload-token") as c:
             c.info()
         with s.client(token="before-reload-token") as c:
             _unauthenticated(c.info)
         # A file that became empty is refused and the tokens in force stay.
-        path.write_text("# nothing\n")
-        s.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 10
-        while "not reloaded" not in s.log_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _hang_up(s, path, "# nothing\n", "not reloaded")
         with s.client(token="after-reload-token") as c:
             c.info()
     finally:
