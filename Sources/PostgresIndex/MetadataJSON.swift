@@ -9,10 +9,10 @@ enum MetadataJSON {
         var out = "{"
         for (i, key) in metadata.keys.sorted().enumerated() {
             if i > 0 { out += "," }
-            appendString(key, to: &out)
+            out += JSONString.quoted(key)
             out += ":"
             switch metadata[key] {
-            case .string(let s)?: appendString(s, to: &out)
+            case .string(let s)?: out += JSONString.quoted(s)
             case .number(let x)?: out += number(x)
             case nil: out += "null"
             }
@@ -40,23 +40,5 @@ enum MetadataJSON {
     private static func number(_ x: Double) -> String {
         if x == x.rounded(), abs(x) < 9_007_199_254_740_992 { return String(Int64(x)) }
         return "\(x)"
-    }
-
-    private static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

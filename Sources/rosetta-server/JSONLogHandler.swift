@@ -1,4 +1,5 @@
 import Foundation
+import Index
 import Logging
 import Synchronization
 
@@ -33,13 +34,13 @@ struct JSONLogHandler: LogHandler {
         timestamp: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
     ) -> String {
         var fields = [
-            "\"timestamp\":" + quoted(timestamp.formatted(timestampStyle)),
-            "\"level\":" + quoted(level.rawValue),
-            "\"label\":" + quoted(label),
-            "\"message\":" + quoted(message),
+            "\"timestamp\":" + JSONString.quoted(timestamp.formatted(timestampStyle)),
+            "\"level\":" + JSONString.quoted(level.rawValue),
+            "\"label\":" + JSONString.quoted(label),
+            "\"message\":" + JSONString.quoted(message),
         ]
         for key in metadata.keys.sorted() where !["timestamp", "level", "label", "message"].contains(key) {
-            if let value = metadata[key] { fields.append(quoted(key) + ":" + json(value)) }
+            if let value = metadata[key] { fields.append(JSONString.quoted(key) + ":" + json(value)) }
         }
         return "{" + fields.joined(separator: ",") + "}\n"
     }
@@ -48,31 +49,12 @@ struct JSONLogHandler: LogHandler {
 
     private static func json(_ value: Logger.Metadata.Value) -> String {
         switch value {
-        case .string(let string): quoted(string)
-        case .stringConvertible(let convertible): quoted(convertible.description)
+        case .string(let string): JSONString.quoted(string)
+        case .stringConvertible(let convertible): JSONString.quoted(convertible.description)
         case .array(let values): "[" + values.map(json).joined(separator: ",") + "]"
         case .dictionary(let values):
-            "{" + values.keys.sorted().compactMap { key in values[key].map { quoted(key) + ":" + json($0) } }
+            "{" + values.keys.sorted().compactMap { key in values[key].map { JSONString.quoted(key) + ":" + json($0) } }
                 .joined(separator: ",") + "}"
         }
-    }
-
-    /// A JSON string literal (RFC 8259: quote, backslash and control characters escaped).
-    static func quoted(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
