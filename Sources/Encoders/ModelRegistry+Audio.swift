@@ -19,12 +19,8 @@ public struct LoadedSpeechModel: Sendable {
 
     /// Loads a Whisper folder (see above).
     public static func load(_ entry: ModelManifest.Entry, folder: URL, threads: Int) throws(ModelRegistry.SkipReason) -> LoadedSpeechModel {
+        try ModelRegistry.requireFiles(["model.bin", "vocabulary.txt", "config.json"] + entry.files.map(\.path), in: folder)
         let fm = FileManager.default
-        for name in ["model.bin", "vocabulary.txt", "config.json"] + entry.files.map(\.path)
-        where !fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
-            throw fm.fileExists(atPath: folder.path) ? .fileMissing(path: folder.appendingPathComponent(name).path)
-                                                     : .folderMissing(path: folder.path)
-        }
         let configURL = folder.appendingPathComponent("config.json")
         guard let data = try? Data(contentsOf: configURL),
               let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -85,10 +81,8 @@ public struct LoadedSoundEffectsModel: Sendable {
     public let isDefault: Bool
 
     public static func load(_ entry: ModelManifest.Entry, folder: URL, threads: Int) throws(ModelRegistry.SkipReason) -> LoadedSoundEffectsModel {
-        let fm = FileManager.default
+        try ModelRegistry.requireFiles(["model.safetensors"], in: folder)
         let weights = folder.appendingPathComponent("model.safetensors")
-        guard fm.fileExists(atPath: folder.path) else { throw .folderMissing(path: folder.path) }
-        guard fm.fileExists(atPath: weights.path) else { throw .fileMissing(path: weights.path) }
         do {
             let cnn = try SoundEffectsCNN(weights: try SafeTensors(path: weights.path), threads: threads)
             let identity = try entry.files.first { $0.path == "model.safetensors" }?.sha256 ?? ModelRegistry.headerIdentity(weights)

@@ -121,6 +121,16 @@ extension ModelRegistry {
         return on.first ?? .mean
     }
 
+    /// Throws `folderMissing` for an absent model folder, else `fileMissing` for the first of `names` (relative
+    /// to the folder) that is absent.
+    static func requireFiles(_ names: [String], in folder: URL) throws(SkipReason) {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: folder.path) else { throw .folderMissing(path: folder.path) }
+        for name in names where !fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
+            throw .fileMissing(path: folder.appendingPathComponent(name).path)
+        }
+    }
+
     /// Size plus safetensors header: "size:<n>:header:<FNV-1a 64 of the header JSON>".
     static func headerIdentity(_ url: URL) throws(SkipReason) -> String {
         do {

@@ -71,11 +71,9 @@ extension ModelRegistry {
 
     static func resolveImageClassifier(_ entry: [String: Any], folder: URL) throws(SkipReason) -> ImageClassifierSpec {
         let id = entry["id"] as? String ?? "?"
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: folder.path) else { throw .folderMissing(path: folder.path) }
+        try requireFiles(["model.safetensors", "labels.json"], in: folder)
         let weights = folder.appendingPathComponent("model.safetensors")
         let labelsURL = folder.appendingPathComponent("labels.json")
-        for file in [weights, labelsURL] where !fm.fileExists(atPath: file.path) { throw .fileMissing(path: file.path) }
         let image = entry["image"] as? [String: Any] ?? [:]
         let conse = entry["conse"] as? [String: Any] ?? [:]
         guard let labelsData = try? Data(contentsOf: labelsURL),
@@ -147,11 +145,7 @@ extension ModelRegistry {
             let id = entry["id"] as? String ?? "?"
             let folder = modelsDirectory.appendingPathComponent(id)
             do {
-                let fm = FileManager.default
-                guard fm.fileExists(atPath: folder.path) else { throw SkipReason.folderMissing(path: folder.path) }
-                for name in ["config.json", "model.safetensors", "merges.txt"] where !fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
-                    throw SkipReason.fileMissing(path: folder.appendingPathComponent(name).path)
-                }
+                try requireFiles(["config.json", "model.safetensors", "merges.txt"], in: folder)
                 let weights = folder.appendingPathComponent("model.safetensors")
                 let config = try CLIP.Config.load(from: folder.appendingPathComponent("config.json"))
                 let model = try CLIP(config: config, weights: try SafeTensors(path: weights.path))
