@@ -7,10 +7,11 @@ MODELS_DIR ?= models
 # One set of build flags for the server, the CLI and the tests, so they share one release build.
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release
-# Debian packages the build and the tests need (checked with dpkg; installed when missing).
+# Debian packages the build, the tests and the benchmarks need (checked with dpkg; installed when missing;
+# protobuf-compiler-grpc: grpc_cpp_plugin for bench/rpc's C++ stubs).
 APT_PACKAGES := build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
 	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev python3-venv openssl sox \
-	$(GO_PACKAGES)
+	protobuf-compiler-grpc $(GO_PACKAGES)
 # The Go client example (clients/go) builds offline against Debian's Go libraries; protobuf 1.5 (APIv2-backed),
 # since grpc-go's codec must understand the protoc-gen-go 1.28 messages. clients/go/generate (which the tests
 # run to check the committed stubs) needs protoc-gen-go and protoc-gen-go-grpc.
@@ -20,11 +21,16 @@ TEST_VENV := .venv-test
 # Seconds per libFuzzer target in `make fuzz`, and the length of `make soak`.
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 600
+# `make bench` writes its results here; each bench-* target appends its section when BENCH_MARKDOWN is set.
+RESULTS ?= bench/results.md
+BENCH_MARKDOWN ?=
+MARKDOWN_FLAG = $(if $(BENCH_MARKDOWN),--markdown $(BENCH_MARKDOWN))
 # The OpenBLAS kernel choice these machines use for tests and CI; a benchmark may override both.
 export OPENBLAS_CORETYPE ?= Haswell
 export OPENBLAS_L2_SIZE ?= 1048576
 
-.PHONY: help deps models build serve test test-swift test-python fuzz soak bench bench-text bench-vision bench-audio bench-search clean
+.PHONY: help deps models build serve test test-swift test-python fuzz soak bench bench-text bench-vision bench-audio bench-search \
+	bench-rpc bench-startup bench-tools clean
 
 help:
 	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
@@ -84,7 +90,7 @@ soak: models build $(TEST_VENV)/.installed
 bench-text: models
 	bench/text/setup-venv
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-text
-	bench/text/.venv/bin/python bench/text/bench.py --model $(MODELS_DIR)/all-minilm-l6-v2 --swift-bin $(BIN)/rosetta-bench-text
+	bench/text/.venv/bin/python bench/text/bench.py --model $(MODELS_DIR)/all-minilm-l6-v2 --swift-bin $(BIN)/rosetta-bench-text $(MARKDOWN_FLAG)
 
 # Exact search QPS vs FAISS IndexFlatIP, binary+rerank recall, memory per vector, and pgvector HNSW recall@10 and
 # QPS on the same vectors (bench/search/README.md).
@@ -92,21 +98,45 @@ bench-search: models
 	bench/search/setup-venv
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-search
 	swift build $(SWIFT_FLAGS) --product rosetta-server
-	bench/search/.venv/bin/python bench/search/bench.py --swift-bin $(BIN)/rosetta-bench-search --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR)
+	bench/search/.venv/bin/python bench/search/bench.py --swift-bin $(BIN)/rosetta-bench-search --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) $(MARKDOWN_FLAG)
 
 # Image encoder images/s vs PyTorch (EfficientNet-Lite0, batch 1 and 16).
 bench-vision: models
 	bench/vision/setup-venv
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-vision
-	bench/vision/.venv/bin/python bench/vision/bench.py --model $(MODELS_DIR)/efficientnet-lite0 --swift-bin $(BIN)/rosetta-bench-vision
+	bench/vision/.venv/bin/python bench/vision/bench.py --model $(MODELS_DIR)/efficientnet-lite0 --swift-bin $(BIN)/rosetta-bench-vision $(MARKDOWN_FLAG)
 
 # Whisper tiny.en transcription real-time factor vs CTranslate2 (bench/audio/README.md).
 bench-audio: models
 	bench/audio/setup-venv
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-audio
-	bench/audio/.venv/bin/python bench/audio/bench.py --model $(MODELS_DIR)/whisper-tiny-en --binary $(BIN)/rosetta-bench-audio
+	bench/audio/.venv/bin/python bench/audio/bench.py --model $(MODELS_DIR)/whisper-tiny-en --binary $(BIN)/rosetta-bench-audio $(MARKDOWN_FLAG)
 
-bench: bench-text bench-vision bench-audio bench-search
+# The C++ tools of bench/rpc and bench/startup (grpc++ echo server, load generator, startup probe).
+bench-tools: deps
+	bench/rpc/build
+
+# gRPC Embed latency p50/p99 and RPS at 1/8/64 clients (and batch 32) vs a bare grpc++ echo server; RPC overhead =
+# latency - server queue - compute time (bench/rpc/README.md).
+bench-rpc: models bench-tools
+	swift build $(SWIFT_FLAGS) --product rosetta-server
+	python3 bench/rpc/bench.py --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) $(MARKDOWN_FLAG)
+
+# Time from exec to health SERVING and to the first Embed; RSS after load and after warm-up vs weight bytes
+# (bench/startup/README.md).
+bench-startup: models bench-tools
+	swift build $(SWIFT_FLAGS) --product rosetta-server
+	python3 bench/startup/bench.py --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) $(MARKDOWN_FLAG)
+
+# Every bench, one after the other, into $(RESULTS): the machine, then each bench's table and targets; a failing
+# bench is noted there and the others still run.
+BENCHES := bench-text bench-vision bench-audio bench-search bench-rpc bench-startup
+bench: deps
+	python3 bench/report.py begin $(RESULTS)
+	@for b in $(BENCHES); do \
+		$(MAKE) --no-print-directory $$b BENCH_MARKDOWN=$(abspath $(RESULTS)) || python3 bench/report.py failed $(RESULTS) $$b; \
+	done
+	python3 bench/report.py finish $(RESULTS)
 
 clean:
 	rm -rf .build .build-fuzz $(TEST_VENV)

@@ -79,6 +79,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--model", default=os.path.join(ROOT, "models", "whisper-tiny-en"))
     p.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "rosetta-bench-audio"))
+    p.add_argument("--markdown", default="", help="append a section with the table to this file")
     p.add_argument("files", nargs="*")
     a = p.parse_args()
     files = a.files
@@ -104,6 +105,7 @@ def main():
     print(f"threads {a.threads}, best of {a.rounds} rounds; RTF = seconds of processing per second of audio")
     print(f"{'clip':28s} {'audio s':>7s} {'Rosetta RTF':>11s} {'(enc/dec s)':>13s} {'CT2 RTF':>8s} {'(enc/dec s)':>13s} {'CT2/Rosetta':>11s}  same text")
     tot = {"rosetta": 0.0, "ctranslate2": 0.0, "audio": 0.0}
+    rows = []
     for f in files:
         r, c = best["rosetta"][f], best["ctranslate2"][f]
         sec = r["audio_seconds"]
@@ -114,8 +116,19 @@ def main():
         print(f"{os.path.basename(f)[:28]:28s} {sec:7.2f} {rr:11.3f} {r['seconds']['encoder']:6.2f}/{r['seconds']['decoder']:<6.2f} "
               f"{cr:8.3f} {c['seconds']['encoder']:6.2f}/{c['seconds']['decoder']:<6.2f} {cr / rr:11.2f}  "
               f"{r['text'].strip() == c['text'].strip()}")
+        rows.append([os.path.basename(f), f"{sec:.2f}", f"{rr:.3f}", f"{cr:.3f}", f"{cr / rr:.2f}",
+                     "yes" if r["text"].strip() == c["text"].strip() else "no"])
     print(f"{'all':28s} {tot['audio']:7.2f} {tot['rosetta'] / tot['audio']:11.3f} {'':13s} {tot['ctranslate2'] / tot['audio']:8.3f} "
           f"{'':13s} {tot['ctranslate2'] / tot['rosetta']:11.2f}")
+    if a.markdown:
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        import markdown
+        rows.append(["all", f"{tot['audio']:.2f}", f"{tot['rosetta'] / tot['audio']:.3f}",
+                     f"{tot['ctranslate2'] / tot['audio']:.3f}", f"{tot['ctranslate2'] / tot['rosetta']:.2f}", ""])
+        markdown.append(a.markdown, "Whisper tiny.en transcription: Rosetta vs CTranslate2 (bench/audio)",
+                        f"Real-time factor (processing s per audio s), {a.threads} threads, best of {a.rounds} rounds; "
+                        f"load average: {os.getloadavg()[0]:.1f}. No issue #9 target (reference: CTranslate2 float32).\n\n"
+                        + markdown.table(["clip", "audio s", "Rosetta RTF", "CT2 RTF", "CT2 / Rosetta", "same text"], rows))
 
 
 if __name__ == "__main__":

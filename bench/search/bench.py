@@ -54,6 +54,7 @@ def parse_args():
     p.add_argument("--pgvector-size", type=int, default=100_000,
                    help="n of the synthetic set that pgvector HNSW also runs on (at the first --dims); 0: none")
     p.add_argument("--skip-pgvector", action="store_true")
+    p.add_argument("--markdown", default="", help="append a section with the tables to this file")
     return p.parse_args()
 
 
@@ -249,6 +250,39 @@ def main():
         report["real"] = real_bench(args)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "last-run.json"), "w") as f:
         json.dump(report, f, indent=1)
+    if args.markdown:
+        write_markdown(args.markdown, report)
+
+
+def write_markdown(path, report):
+    """Appends the synthetic table (QPS and ratios to FAISS IndexFlatIP) and the target lines to `path`."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import markdown
+    rows, targets = [], []
+    for row in report.get("synthetic", []):
+        fa = row["faiss"]
+        for r in row["rosetta"]:
+            rows.append([f"{row['n']:,} x {row['d']}", r["storage"], f"{r['qps_batch_1']:.1f}", f"{fa['qps_batch_1']:.1f}",
+                         f"{r['qps_batch_1'] / fa['qps_batch_1']:.2f}", f"{r['qps_batch_32']:.1f}",
+                         f"{fa['qps_batch_32']:.1f}", f"{r['qps_batch_32'] / fa['qps_batch_32']:.2f}",
+                         f"{r.get('recall_at_k', 1.0):.3f}"])
+            if r["storage"] == "float32":
+                for b in (1, 32):
+                    ratio = r[f"qps_batch_{b}"] / fa[f"qps_batch_{b}"]
+                    targets.append(markdown.target(
+                        f"exact search QPS >= FAISS flat ({row['n']:,} x {row['d']}, batch {b})", ratio >= 1.0,
+                        f"{r[f'qps_batch_{b}']:.1f} vs {fa[f'qps_batch_{b}']:.1f} QPS = {ratio:.2f}x"))
+    headers = ["n x d", "Rosetta storage", "QPS b=1", "FAISS b=1", "ratio", "QPS b=32", "FAISS b=32", "ratio",
+               "recall@k"]
+    real = [[r["storage"], r.get("candidates", ""), f"{r.get('recall_at_k', 1.0):.3f}", f"{r.get('qps_batch_1', 0):.1f}"]
+            for r in report.get("real", []) if r["storage"] != "pgvector-hnsw"]
+    body = (f"Top-{report['k']} by inner product on random unit vectors, {report['threads']} threads; Rosetta = "
+            f"LocalIndex without RPC, FAISS = IndexFlatIP (faster of 1 and {report['threads']} OpenMP threads); "
+            f"load average: {os.getloadavg()[0]:.1f}.\n\n" + markdown.table(headers, rows))
+    if real:
+        body += ("\n\nReal set (all-MiniLM-L6-v2 sentence embeddings), recall@k against exact float32:\n\n"
+                 + markdown.table(["storage", "re-ranked candidates", "recall@k", "QPS b=1"], real))
+    markdown.append(path, "Vector search: Rosetta vs FAISS flat (bench/search)", body + "\n\n" + "\n".join(targets))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def parse_args():
     p.add_argument("--batches", default="1,8,32")
     p.add_argument("--lengths", default="16,128")
     p.add_argument("--skip-torch", action="store_true")
+    p.add_argument("--markdown", default="", help="append a section with the table to this file")
     return p.parse_args()
 
 
@@ -136,6 +137,7 @@ def main():
     print("sentences/s\n" + header + "\n" + "-" * len(header))
     rng = np.random.default_rng(0)
     rosetta = SwiftBench(args)
+    rows = []
     for tokens in lengths:
         for batch in batches:
             ids = rng.integers(1000, 29000, size=(batch, tokens), dtype=np.int64)
@@ -153,7 +155,27 @@ def main():
             gflops = r * flops_per_sentence(cfg, tokens) / 1e9
             print(f"{tokens:>6} {batch:>5} | {r:>9.1f} {o:>9.1f} {t:>9.1f} | {r / o:>6.2f} {r / t:>6.2f} | "
                   f"{gflops:>7.1f} {100 * gflops / sgemm['gflops']:>5.0f}%", flush=True)
+            rows.append((tokens, batch, r, o, t, gflops))
     rosetta.close()
+    write_markdown(args, rows, sgemm)
+
+
+def write_markdown(args, rows, sgemm):
+    """Appends the table and the issue #9 target lines (Rosetta >= 1.2x ONNX Runtime) to args.markdown."""
+    if not args.markdown:
+        return
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import markdown
+    table = markdown.table(
+        ["tokens", "batch", "Rosetta", "ORT", "PyTorch", "Rosetta / ORT", "Rosetta / PyTorch", "GFLOP/s", "% SGEMM peak"],
+        [[n, b, f"{r:.1f}", f"{o:.1f}", f"{t:.1f}", f"{r / o:.2f}", f"{r / t:.2f}", f"{g:.1f}",
+          f"{100 * g / sgemm['gflops']:.0f}%"] for n, b, r, o, t, g in rows])
+    targets = [markdown.target(f"text encoder >= 1.2x ONNX Runtime ({n} tokens, batch {b})", r / o >= 1.2,
+                               f"{r:.1f} vs {o:.1f} sentences/s = {r / o:.2f}x") for n, b, r, o, _, _ in rows]
+    markdown.append(args.markdown, "Text encoder: Rosetta vs ONNX Runtime and PyTorch (bench/text)",
+                    f"all-MiniLM-L6-v2 forward, sentences/s, {args.threads} threads, best of {args.rounds} rounds; "
+                    f"SGEMM peak {sgemm['gflops']:.1f} GFLOP/s; load average: {os.getloadavg()[0]:.1f}.\n\n"
+                    + table + "\n\n" + "\n".join(targets))
 
 
 if __name__ == "__main__":
