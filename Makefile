@@ -36,6 +36,7 @@ help:
 	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
 	@echo "make test    set up everything and run all tests (Swift + Python client against the real server)"
 	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS (default 60) each; make soak: SOAK_SECONDS (default 600) load test"
+	@echo "make bench   every benchmark (bench-text, -vision, -audio, -search, -rpc, -startup) into $(RESULTS)"
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
