@@ -42,13 +42,21 @@ public enum ConvActivation: Sendable, Equatable {
     case relu
 }
 
-/// A dense convolution prepared for im2col + SGEMM: the PyTorch weight [cOut, cIn, kh, kw] reordered to
-/// [cOut, kh·kw·cIn] (patch order: row, column, channel — the order im2col writes) as `LinearWeights`.
+/// A dense convolution prepared at load: the PyTorch weight [cOut, cIn, kh, kw] reordered to [cOut, kh·kw·cIn]
+/// (patch order: row, column, channel — the order im2col writes), then packed for `ConvGEMM` (patch depth up to
+/// `maxPackedDepth`: every convolution of EfficientNet-Lite) or kept as `LinearWeights` for SGEMM (deeper patches,
+/// e.g. 3×3 over 512 channels or CLIP's 32×32 patches, where OpenBLAS's cache blocking over k wins).
 public struct ConvWeights: Sendable {
-    public let linear: LinearWeights
     public let kernel: (height: Int, width: Int)
     public let cIn: Int
-    public var cOut: Int { linear.dOut }
+    public let cOut: Int
+    /// Patch depth kh·kw·cIn (the k of the product).
+    public var depth: Int { kernel.height * kernel.width * cIn }
+    /// ConvGEMM panels [ceil(cOut / 16), depth, 16] and the bias padded to them; nil for deep patches.
+    let packed: (panels: Tensor, bias: Tensor)?
+    /// The SGEMM form, for deep patches only.
+    let linear: LinearWeights?
+    static let maxPackedDepth = 1536
 
     /// From the PyTorch layout: weight [cOut, cIn, kh, kw], bias [cOut] (copied).
     public init(weight: Tensor, bias: Tensor?) throws(TensorError) {
@@ -56,6 +64,7 @@ public struct ConvWeights: Sendable {
             throw .shapeMismatch(op: "ConvWeights", expected: [-1, -1, -1, -1], actual: weight.shape)
         }
         let (cOut, cIn, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        if let bias { try Ops.requireVector("ConvWeights.bias", bias, count: cOut) }
         var patch = [Float](repeating: 0, count: cOut * kh * kw * cIn)
         let w = weight.pointer
         for o in 0..<cOut {
@@ -67,9 +76,19 @@ public struct ConvWeights: Sendable {
                 }
             }
         }
-        linear = try LinearWeights(weight: try Tensor(shape: [cOut, kh * kw * cIn], values: patch), bias: bias)
+        let depth = kh * kw * cIn
+        if depth <= Self.maxPackedDepth {
+            packed = patch.withUnsafeBufferPointer { p in
+                (ConvGEMM.pack(p.baseAddress!, n: cOut, k: depth), ConvGEMM.packBias(bias?.pointer, n: cOut))
+            }
+            linear = nil
+        } else {
+            packed = nil
+            linear = try LinearWeights(weight: try Tensor(shape: [cOut, depth], values: patch), bias: bias?.copy())
+        }
         kernel = (kh, kw)
         self.cIn = cIn
+        self.cOut = cOut
     }
 }
 
@@ -97,44 +116,116 @@ public struct DepthwiseWeights: Sendable {
     }
 }
 
+/// Where the patch of each output pixel comes from: writes im2col rows (kh·kw·cIn each, zero outside the image).
+struct Im2col {
+    let h: Int, w: Int, c: Int, ho: Int, wo: Int, kernel: (height: Int, width: Int), stride: Int, padding: Padding2D
+
+    /// Patches of output pixels `rows` (flat over batch, y, x) into `dst` [rows.count, kh·kw·c].
+    func patches(_ x: UnsafePointer<Float>, rows: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        let k = kernel.height * kernel.width * c
+        for (i, row) in rows.enumerated() {
+            let (n, oy, ox) = (row / (ho * wo), row / wo % ho, row % wo)
+            let out = dst + i * k
+            for dy in 0..<kernel.height {
+                let iy = oy * stride + dy - padding.top
+                for dx in 0..<kernel.width {
+                    let ix = ox * stride + dx - padding.left
+                    let to = out + (dy * kernel.width + dx) * c
+                    if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                        to.update(from: x + ((n * h + iy) * w + ix) * c, count: c)
+                    } else {
+                        to.update(repeating: 0, count: c)
+                    }
+                }
+            }
+        }
+    }
+}
+
 extension Ops {
-    /// y = act(conv(x, w) + b): x [B, H, W, cIn], y [B, Ho, Wo, cOut]. `workers` split the output rows.
+    /// y = act(conv(x, w) + b) (+ residual): x [B, H, W, cIn], y and residual [B, Ho, Wo, cOut]. `workers`
+    /// split the output pixels (or, for few pixels, the output channels). A 1x1 stride-1 convolution multiplies
+    /// the image in place; others multiply im2col patches built one cache tile at a time.
     public static func conv2d(_ x: Tensor, _ w: ConvWeights, stride: Int, padding: Padding2D,
-                              activation: ConvActivation = .none, workers: Int = 1, into y: Tensor) throws(TensorError) {
+                              activation: ConvActivation = .none, residual: Tensor? = nil, workers: Int = 1,
+                              into y: Tensor) throws(TensorError) {
         let (batch, h, wd, cIn) = try nhwc("conv2d", x)
         guard cIn == w.cIn else { throw .incompatibleShapes(op: "conv2d", lhs: x.shape, rhs: [w.cOut, w.cIn]) }
         let (ho, wo) = padding.outputSize(height: h, width: wd, kernel: w.kernel, stride: stride)
         try requireShape("conv2d", y, [batch, ho, wo, w.cOut])
         guard y.isContiguous else { throw .notContiguous(op: "conv2d", shape: y.shape, strides: y.strides) }
+        if let residual {
+            try requireShape("conv2d.residual", residual, y.shape)
+            guard residual.isContiguous else {
+                throw .notContiguous(op: "conv2d.residual", shape: residual.shape, strides: residual.strides)
+            }
+        }
+        let geometry = Im2col(h: h, w: wd, c: cIn, ho: ho, wo: wo, kernel: w.kernel, stride: stride, padding: padding)
         let pointwise = w.kernel == (1, 1) && stride == 1 && padding == .symmetric(0)
-        let rows = batch * ho * wo
+        let (rows, k, n) = (batch * ho * wo, w.depth, w.cOut)
+        guard let (panels, bias) = w.packed else {
+            try conv2dSGEMM(x, w, geometry, pointwise: pointwise, activation: activation, residual: residual,
+                            workers: workers, into: y)
+            return
+        }
+        // Few pixels (the 7×7 stages): split the output channels by panels; otherwise the pixels.
+        let panelCount = (n + ConvGEMM.panelWidth - 1) / ConvGEMM.panelWidth
+        let byColumns = workers > 1 && rows < 16 * ConvGEMM.tileRows && panelCount >= 2 * workers
+        let parts = byColumns ? Parallel.blocks(panelCount, parts: workers, align: 1)
+                              : Parallel.blocks(rows, parts: max(1, workers), align: ConvGEMM.tileRows)
+        Parallel.forEach(parts.count) { part in
+            let (rowRange, cols) = byColumns
+                ? (0..<rows, (parts[part].lowerBound * ConvGEMM.panelWidth)..<min(n, parts[part].upperBound * ConvGEMM.panelWidth))
+                : (parts[part], 0..<n)
+            let outRows = y.pointer + rowRange.lowerBound * n + cols.lowerBound
+            let resRows = residual.map { $0.pointer + rowRange.lowerBound * n + cols.lowerBound }
+            let panelStart = panels.pointer + (cols.lowerBound / ConvGEMM.panelWidth) * k * ConvGEMM.panelWidth
+            if pointwise {
+                ConvGEMM.run(m: rowRange.count, n: cols.count, k: k, a: x.pointer + rowRange.lowerBound * k, lda: k,
+                             panels: panelStart, bias: bias.pointer + cols.lowerBound, activation: activation,
+                             residual: resRows, ldr: n, c: outRows, ldc: n)
+                return
+            }
+            // im2col one cache tile of output pixels at a time into a small scratch.
+            let tile = ConvGEMM.rowTile(k: k)
+            let patches = UnsafeMutablePointer<Float>.allocate(capacity: tile * k)
+            defer { patches.deallocate() }
+            var start = 0
+            while start < rowRange.count {
+                let count = min(tile, rowRange.count - start)
+                geometry.patches(x.pointer, rows: (rowRange.lowerBound + start)..<(rowRange.lowerBound + start + count),
+                                 into: patches)
+                ConvGEMM.run(m: count, n: cols.count, k: k, a: patches, lda: k, panels: panelStart,
+                             bias: bias.pointer + cols.lowerBound, activation: activation,
+                             residual: resRows.map { $0 + start * n }, ldr: n, c: outRows + start * n, ldc: n)
+                start += count
+            }
+        }
+    }
+
+    /// The SGEMM path of `conv2d` (deep patches): bias + product by OpenBLAS, then activation and residual.
+    private static func conv2dSGEMM(_ x: Tensor, _ w: ConvWeights, _ geometry: Im2col, pointwise: Bool,
+                                    activation: ConvActivation, residual: Tensor?, workers: Int,
+                                    into y: Tensor) throws(TensorError) {
+        guard let linear = w.linear else { return }
+        let (rows, k, n) = (y.count / w.cOut, w.depth, w.cOut)
         let blocks = Parallel.blocks(rows, parts: max(1, workers), align: 8)
-        let k = w.kernel.height * w.kernel.width * cIn
         // One patch matrix per block of output pixels (not per image): bounded scratch, whole-block SGEMMs.
         Parallel.forEach(blocks.count) { b in
             let range = blocks[b]
-            let out = try! y.reshaped([rows, w.cOut]).rows(range)  // shapes checked above
+            let out = try! y.reshaped([rows, n]).rows(range)  // shapes checked by conv2d
             if pointwise {
-                try! Ops.linear(try! x.reshaped([rows, cIn]).rows(range), w.linear, into: out)
+                try! Ops.linear(try! x.reshaped([rows, k]).rows(range), linear, into: out)
             } else {
                 let patches = Tensor(zeros: [range.count, k])
-                for (i, row) in range.enumerated() {
-                    let (n, oy, ox) = (row / (ho * wo), row / wo % ho, row % wo)
-                    let dst = patches.pointer + i * k
-                    for dy in 0..<w.kernel.height {
-                        let iy = oy * stride + dy - padding.top
-                        guard iy >= 0 && iy < h else { continue }  // zero row (patches starts zeroed)
-                        for dx in 0..<w.kernel.width {
-                            let ix = ox * stride + dx - padding.left
-                            guard ix >= 0 && ix < wd else { continue }
-                            (dst + (dy * w.kernel.width + dx) * cIn)
-                                .update(from: x.pointer + ((n * h + iy) * wd + ix) * cIn, count: cIn)
-                        }
-                    }
-                }
-                try! Ops.linear(patches, w.linear, into: out)
+                geometry.patches(x.pointer, rows: range, into: patches.pointer)
+                try! Ops.linear(patches, linear, into: out)
             }
             activate(out.pointer, count: out.count, activation)
+            if let residual {
+                let (p, r) = (out.pointer, residual.pointer + range.lowerBound * n)
+                for i in 0..<out.count { p[i] += r[i] }
+            }
         }
     }
 
@@ -170,26 +261,72 @@ extension Ops {
         try requireShape("depthwiseConv2d", y, [batch, ho, wo, c])
         guard y.isContiguous else { throw .notContiguous(op: "depthwiseConv2d", shape: y.shape, strides: y.strides) }
         let (kh, kw) = w.kernel
+        let c16 = c / 16 * 16
+        // Output columns whose kw taps all fall inside the image (no bounds checks there).
+        let oxLo = min(wo, (padding.left + stride - 1) / stride)
+        let oxHi = wd - kw + padding.left < 0 ? oxLo : max(oxLo, min(wo, (wd - kw + padding.left) / stride + 1))
         let blocks = Parallel.blocks(batch * ho, parts: max(1, workers), align: 1)
         Parallel.forEach(blocks.count) { b in
-            let (xp, wp, bp, yp) = (x.pointer, w.weight.pointer, w.bias.pointer, y.pointer)
+            let (wp, bp) = (w.weight.pointer, w.bias.pointer)
+            let (lo, hi) = activation.bounds
+            let (lo16, hi16) = (Vec16(lowHalf: lo, highHalf: lo), Vec16(lowHalf: hi, highHalf: hi))
             for outRow in blocks[b] {
                 let (n, oy) = (outRow / ho, outRow % ho)
-                for ox in 0..<wo {
-                    let acc = yp + ((n * ho + oy) * wo + ox) * c
-                    acc.update(from: bp, count: c)
-                    for dy in 0..<kh {
-                        let iy = oy * stride + dy - padding.top
-                        guard iy >= 0 && iy < h else { continue }
+                let iy0 = oy * stride - padding.top
+                let taps = max(0, -iy0)..<min(kh, h - iy0)
+                let image = x.pointer + n * h * wd * c
+                let out = y.pointer + (n * ho + oy) * wo * c
+                /// One output pixel, channels `channels`, with bounds checks (image borders, channel tail).
+                func pixel(_ ox: Int, _ channels: Range<Int>) {
+                    let acc = out + ox * c
+                    for ch in channels { acc[ch] = bp[ch] }
+                    for dy in taps {
                         for dx in 0..<kw {
                             let ix = ox * stride + dx - padding.left
                             guard ix >= 0 && ix < wd else { continue }
-                            let src = xp + ((n * h + iy) * wd + ix) * c
-                            let tap = wp + (dy * kw + dx) * c
-                            for ch in 0..<c { acc[ch] += src[ch] * tap[ch] }
+                            let (src, tap) = (image + ((iy0 + dy) * wd + ix) * c, wp + (dy * kw + dx) * c)
+                            for ch in channels { acc[ch] += src[ch] * tap[ch] }
                         }
                     }
-                    activate(acc, count: c, activation)
+                    for ch in channels { acc[ch] = activate1(acc[ch], activation) }
+                }
+                for ox in 0..<oxLo { pixel(ox, 0..<c) }
+                for ox in oxHi..<wo { pixel(ox, 0..<c) }
+                if c16 < c { for ox in oxLo..<oxHi { pixel(ox, c16..<c) } }
+                // Interior: 4 output pixels × 16 channels in registers, channels innermost (the taps' inputs and
+                // weights are read sequentially; each weight vector serves 4 FMAs).
+                let step = stride * c
+                var ox = oxLo
+                while ox < oxHi {
+                    let quad = ox + 4 <= oxHi
+                    let origin = image + (iy0 * wd + ox * stride - padding.left) * c
+                    for cg in Swift.stride(from: 0, to: c16, by: 16) {
+                        let bias = load16(bp + cg)
+                        var (s0, s1, s2, s3) = (bias, bias, bias, bias)
+                        for dy in taps {
+                            var p = origin + dy * wd * c + cg
+                            var tap = wp + dy * kw * c + cg
+                            for _ in 0..<kw {
+                                let t = load16(tap)
+                                s0 = s0.addingProduct(load16(p), t)
+                                if quad {
+                                    s1 = s1.addingProduct(load16(p + step), t)
+                                    s2 = s2.addingProduct(load16(p + 2 * step), t)
+                                    s3 = s3.addingProduct(load16(p + 3 * step), t)
+                                }
+                                p += c
+                                tap += c
+                            }
+                        }
+                        let o = out + ox * c + cg
+                        store16(vclamp(s0, lo16, hi16), o)
+                        if quad {
+                            store16(vclamp(s1, lo16, hi16), o + c)
+                            store16(vclamp(s2, lo16, hi16), o + 2 * c)
+                            store16(vclamp(s3, lo16, hi16), o + 3 * c)
+                        }
+                    }
+                    ox += quad ? 4 : 1
                 }
             }
         }
@@ -197,18 +334,34 @@ extension Ops {
 
     /// x [B, H, W, C] -> the mean over H·W of each image and channel, [B, C].
     public static func globalAveragePool(_ x: Tensor) throws(TensorError) -> Tensor {
+        let out = Tensor(zeros: [x.shape.first ?? 0, x.shape.last ?? 0])
+        try globalAveragePool(x, into: out)
+        return out
+    }
+
+    /// `globalAveragePool` into `out` [B, C] (rows may be strided).
+    public static func globalAveragePool(_ x: Tensor, into out: Tensor) throws(TensorError) {
         let (batch, h, w, c) = try nhwc("globalAveragePool", x)
-        let out = Tensor(zeros: [batch, c])
+        try requireMatrix("globalAveragePool", out, rows: batch, cols: c)
         let scale = 1 / Float(h * w)
         for n in 0..<batch {
-            let dst = out.pointer + n * c
+            let dst = out.pointer + n * out.strides[0]
+            dst.update(repeating: 0, count: c)
             for p in 0..<(h * w) {
                 let src = x.pointer + (n * h * w + p) * c
                 for ch in 0..<c { dst[ch] += src[ch] }
             }
             for ch in 0..<c { dst[ch] *= scale }
         }
-        return out
+    }
+
+    @inline(__always)
+    static func activate1(_ v: Float, _ activation: ConvActivation) -> Float {
+        switch activation {
+        case .none: v
+        case .relu6: min(max(v, 0), 6)
+        case .relu: max(v, 0)
+        }
     }
 
     @inline(__always)

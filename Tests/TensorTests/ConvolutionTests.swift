@@ -45,9 +45,28 @@ import Testing
         #expect(Self.maxDiff(y, expected) < 1e-5)
     }
 
-    @Test(arguments: [(3, 1, 1), (3, 2, 2), (5, 1, 3), (5, 2, 1)])
-    func depthwiseMatchesReference(kernel: Int, stride: Int, workers: Int) throws {
-        let (b, h, w, c) = (2, 11, 10, 7)
+    /// The packed kernel's cache tiles, 6-row tiles, 16-column panels and their tails (cOut 24, 40; 1 + 6k rows),
+    /// fused ReLU6 and residual add; the SGEMM path for deep patches (3×3 over 200 channels), on 1 and 2 workers.
+    @Test(arguments: [(1, 40, 24, 1), (1, 16, 96, 2), (3, 3, 40, 2), (1, 320, 1280, 2), (3, 200, 24, 2), (1, 1600, 16, 1)])
+    func conv2dWithResidualMatchesReference(kernel: Int, cIn: Int, cOut: Int, workers: Int) throws {
+        let (b, h, w) = (1, 7, 13)  // 91 pixels
+        let x = try Tensor(shape: [b, h, w, cIn], values: Self.values(b * h * w * cIn, seed: 7))
+        let weight = try Tensor(shape: [cOut, cIn, kernel, kernel], values: Self.values(cOut * cIn * kernel * kernel, seed: 8))
+        let bias = try Tensor(shape: [cOut], values: Self.values(cOut, seed: 9))
+        let pad = kernel == 1 ? Padding2D.symmetric(0) : Padding2D.same(height: h, width: w, kernel: kernel, stride: 1)
+        let residual = try Tensor(shape: [b, h, w, cOut], values: Self.values(b * h * w * cOut, seed: 10))
+        let reference = Reference.conv2d(x, weight: weight, bias: bias, stride: 1, padding: pad).toArray()
+        let expected = zip(reference, residual.toArray()).map { min(max($0, 0), 6) + $1 }
+        let y = Tensor(zeros: [b, h, w, cOut])
+        try Ops.conv2d(x, try ConvWeights(weight: weight, bias: bias), stride: 1, padding: pad, activation: .relu6,
+                       residual: residual, workers: workers, into: y)
+        let scale = Float(kernel * kernel * cIn).squareRoot()
+        #expect(zip(y.toArray(), expected).map { abs($0 - $1) }.max()! < 1e-5 * scale)
+    }
+
+    @Test(arguments: [(3, 1, 1, 7), (3, 2, 2, 7), (5, 1, 3, 7), (5, 2, 1, 7), (3, 1, 2, 48), (5, 2, 2, 48), (3, 2, 1, 20), (5, 1, 1, 36)])
+    func depthwiseMatchesReference(kernel: Int, stride: Int, workers: Int, c: Int) throws {
+        let (b, h, w) = (2, 11, 10)
         let x = try Tensor(shape: [b, h, w, c], values: Self.values(b * h * w * c, seed: 4))
         let weight = try Tensor(shape: [c, 1, kernel, kernel], values: Self.values(c * kernel * kernel, seed: 5))
         let bias = try Tensor(shape: [c], values: Self.values(c, seed: 6))
