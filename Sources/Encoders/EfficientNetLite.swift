@@ -1,3 +1,4 @@
+import Synchronization
 import Tensor
 
 /// EfficientNet-Lite image classifier (lite0 … lite4).
@@ -23,7 +24,11 @@ import Tensor
 ///   (x − 127) / 128). Output: logits [batch, classes] (no softmax), and the pooled features [batch, 1280].
 ///
 /// Batch normalisation is folded into the preceding convolution at load (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)), so a
-/// forward pass is convolutions, ReLU6 and adds only. 1x1 convolutions are SGEMMs over all pixels of the batch.
+/// forward pass is convolutions (ReLU6 and the residual add fused into their stores) only. The convolutions'
+/// weights are packed at load for `Ops.conv2d`'s kernel; 1x1 convolutions multiply the NHWC image in place and
+/// depthwise ones run a direct SIMD loop (Ops+Convolution.swift). Activations live in per-forward buffers
+/// (`Scratch`, pooled across requests): no allocation per layer. Threads: a batch is split into whole images per
+/// worker (no synchronisation between layers); a single image splits each layer's pixels over the workers.
 public final class EfficientNetLite: Sendable {
     /// EfficientNet's seven stages: stride of each stage's first block (efficientnet_lite_builder.py).
     static let stageStrides = [1, 2, 2, 2, 1, 2, 1]
@@ -37,7 +42,25 @@ public final class EfficientNetLite: Sendable {
     let blocks: [Block]
     public var blockCount: Int { blocks.count }
     let head: ConvWeights            // _conv_head.weight [1280, cLast, 1, 1] ⊗ _bn1
-    let classifier: LinearWeights    // _fc.weight [classes, 1280], _fc.bias [classes]
+    let classifier: ConvWeights      // _fc.weight [classes, 1280], _fc.bias [classes], as a 1x1 convolution
+    /// Largest activation of each `Scratch` role (floats, one image).
+    let scratchSizes: (blockIO: Int, expanded: Int, depthwise: Int)
+    private let scratchPool = Mutex<[Scratch]>([])
+
+    /// One image's activation buffers: the block input and output (ping-pong), the expansion and the depthwise
+    /// output. Owned by one forward at a time.
+    final class Scratch: @unchecked Sendable {
+        let io: (Tensor, Tensor), expanded: Tensor, depthwise: Tensor
+
+        init(_ sizes: (blockIO: Int, expanded: Int, depthwise: Int)) {
+            io = (Tensor(zeros: [sizes.blockIO]), Tensor(zeros: [sizes.blockIO]))
+            expanded = Tensor(zeros: [sizes.expanded])
+            depthwise = Tensor(zeros: [sizes.depthwise])
+        }
+    }
+
+    /// Spatial extent of each block's input and output (the stem's output is block 0's input).
+    struct Extent { let input: Int, output: Int }
 
     struct Block: Sendable {
         let expand: ConvWeights?     // _blocks.{i}._expand_conv.weight [cMid, cIn, 1, 1] ⊗ _bn0 (nil when e = 1)
@@ -102,80 +125,130 @@ public final class EfficientNetLite: Sendable {
         numClasses = fcShape[0]
         let fcWeight = try vb.pp("_fc").tensor("weight", shape: [numClasses, featureSize])
         let fcBias = try vb.pp("_fc").tensor("bias", shape: [numClasses])
-        classifier = try Self.tensorOp { () throws(TensorError) in try LinearWeights(weight: fcWeight, bias: fcBias) }
+        classifier = try Self.tensorOp { () throws(TensorError) in
+            try ConvWeights(weight: try fcWeight.reshaped(fcShape + [1, 1]), bias: fcBias)
+        }
         try vb.finish()
+        var sizes = (blockIO: 0, expanded: featureSize, depthwise: 0)
+        for (block, extent) in zip(blocks, Self.extents(imageSize: imageSize, blocks: blocks)) {
+            let (a, b) = (extent.input * extent.input, extent.output * extent.output)
+            sizes.blockIO = max(sizes.blockIO, a * (block.expand?.cIn ?? block.depthwise.channels), b * block.project.cOut)
+            sizes.expanded = max(sizes.expanded, a * (block.expand?.cOut ?? 0))
+            sizes.depthwise = max(sizes.depthwise, b * block.depthwise.channels)
+        }
+        scratchSizes = sizes
+    }
+
+    /// Spatial extents through the network: SAME padding gives ceil(n / stride) at each stride.
+    static func extents(imageSize: Int, blocks: [Block]) -> [Extent] {
+        var size = (imageSize + 1) / 2  // after the stride-2 stem
+        return blocks.map { block in
+            let input = size
+            size = (size + block.stride - 1) / block.stride
+            return Extent(input: input, output: size)
+        }
     }
 
     /// Logits [batch, classes] and pooled features [batch, featureSize] of preprocessed images [batch, S, S, 3].
     public func forward(_ images: Tensor) throws(EncoderError) -> (logits: Tensor, features: Tensor) {
         let batch = images.shape.first ?? 0
-        guard images.shape == [batch, imageSize, imageSize, 3], batch > 0 else {
+        guard images.shape == [batch, imageSize, imageSize, 3], images.isContiguous, batch > 0 else {
             throw .tensor(.shapeMismatch(op: "EfficientNetLite.forward", expected: [batch, imageSize, imageSize, 3],
                                          actual: images.shape))
         }
-        if batch > 1 {
-            // One image at a time: its activations (≤ 4.8 MB per layer) stay in cache, where a whole batch's are
-            // streamed through memory (bench/vision: 78 vs 46 images/s at batch 16 on 2 cores).
-            var logits: [Float] = [], features: [Float] = []
-            let size = imageSize * imageSize * 3
-            for b in 0..<batch {
-                let one = try Self.tensorOp { () throws(TensorError) in try images.reshaped([batch, size]).rows(b..<(b + 1)).reshaped([1, imageSize, imageSize, 3]) }
-                let out = try forward(one)
-                logits += out.logits.toArray()
-                features += out.features.toArray()
-            }
-            return try Self.tensorOp { () throws(TensorError) in
-                (try Tensor(shape: [batch, numClasses], values: logits), try Tensor(shape: [batch, featureSize], values: features))
+        let features = Tensor(zeros: [batch, featureSize])
+        // Whole images per worker for a batch; one image splits every layer over all workers.
+        let groups = Parallel.blocks(batch, parts: min(threads, batch), align: 1)
+        let workers = groups.count > 1 ? 1 : threads
+        let failures = Mutex<[EncoderError]>([])
+        Parallel.forEach(groups.count) { g in
+            let scratch = self.takeScratch()
+            defer { self.returnScratch(scratch) }
+            do throws(TensorError) {
+                for b in groups[g] { try self.features(of: images, index: b, into: features, scratch: scratch, workers: workers) }
+            } catch {
+                failures.withLock { $0.append(.tensor(error)) }
             }
         }
-        return try Self.tensorOp { () throws(TensorError) in
-            // Stem: 3x3 stride-2 conv + BN + ReLU6: [B, S, S, 3] -> [B, S/2, S/2, 32]
-            var x = try conv(images, stem, stride: 2, activation: .relu6)
-            for block in blocks {
-                let input = x
-                // Expansion: 1x1 conv + BN + ReLU6 -> [B, H, W, cIn·e]
-                if let expand = block.expand { x = try conv(x, expand, stride: 1, activation: .relu6) }
-                // Depthwise k×k conv, stride s, + BN + ReLU6 -> [B, H/s, W/s, cIn·e]
-                x = try depthwise(x, block.depthwise, stride: block.stride)
-                // Projection: 1x1 conv + BN, no activation (linear bottleneck) -> [B, H/s, W/s, cOut]
-                x = try conv(x, block.project, stride: 1, activation: .none)
-                // Residual when the block keeps the shape (no drop-connect at inference)
-                if block.residual { Self.addInPlace(x, input) }
-            }
-            // Head: 1x1 conv + BN + ReLU6 -> [B, h, w, 1280]; global average pool -> [B, 1280]
-            x = try conv(x, head, stride: 1, activation: .relu6)
-            let features = try Ops.globalAveragePool(x)
-            // Classifier (dropout is identity at inference) -> [B, classes]
-            let logits = Tensor(zeros: [batch, numClasses])
-            try Ops.linear(features, classifier, into: logits)
-            return (logits, features)
+        if let failure = failures.withLock({ $0.first }) { throw failure }
+        // Classifier (dropout is identity at inference), all images at once -> [B, classes]
+        let logits = Tensor(zeros: [batch, numClasses])
+        try Self.tensorOp { () throws(TensorError) in
+            try Ops.conv2d(try features.reshaped([batch, 1, 1, featureSize]), classifier, stride: 1, padding: .symmetric(0),
+                           workers: threads, into: try logits.reshaped([batch, 1, 1, numClasses]))
         }
+        return (logits, features)
     }
 
-    // MARK: Steps
-
-    private func conv(_ x: Tensor, _ w: ConvWeights, stride: Int, activation: ConvActivation) throws(TensorError) -> Tensor {
-        let (h, wd) = (x.shape[1], x.shape[2])
-        let pad = w.kernel == (1, 1) && stride == 1
-            ? Padding2D.symmetric(0) : Padding2D.same(height: h, width: wd, kernel: w.kernel.height, stride: stride)
-        let (ho, wo) = pad.outputSize(height: h, width: wd, kernel: w.kernel, stride: stride)
-        let y = Tensor(zeros: [x.shape[0], ho, wo, w.cOut])
-        try Ops.conv2d(x, w, stride: stride, padding: pad, activation: activation, workers: threads, into: y)
-        return y
+    /// The pooled features of image `index` of `images` into row `index` of `out`.
+    private func features(of images: Tensor, index: Int, into out: Tensor, scratch: Scratch,
+                          workers: Int) throws(TensorError) {
+        let s = imageSize
+        let image = try images.reshaped([images.shape[0], s * s * 3]).rows(index..<(index + 1)).reshaped([1, s, s, 3])
+        // Stem: 3x3 stride-2 conv + BN + ReLU6: [1, S, S, 3] -> [1, S/2, S/2, 32]
+        let stemPadding = Padding2D.same(height: s, width: s, kernel: stem.kernel.height, stride: 2)
+        let half = stemPadding.outputSize(height: s, width: s, kernel: stem.kernel, stride: 2).height
+        var (x, spare) = scratch.io
+        var input = try Self.view(x, [1, half, half, stem.cOut])
+        try Ops.conv2d(image, stem, stride: 2, padding: stemPadding, activation: .relu6, workers: workers, into: input)
+        for block in blocks {
+            let h = input.shape[1]
+            // Expansion: 1x1 conv + BN + ReLU6 -> [1, H, W, cIn·e]
+            var expanded = input
+            if let expand = block.expand {
+                expanded = try Self.view(scratch.expanded, [1, h, h, expand.cOut])
+                try Ops.conv2d(input, expand, stride: 1, padding: .symmetric(0), activation: .relu6, workers: workers,
+                               into: expanded)
+            }
+            // Depthwise k×k conv, stride s, + BN + ReLU6 -> [1, H/s, W/s, cIn·e]
+            let dw = block.depthwise
+            let padding = Padding2D.same(height: h, width: h, kernel: dw.kernel.height, stride: block.stride)
+            let ho = padding.outputSize(height: h, width: h, kernel: dw.kernel, stride: block.stride).height
+            let mid = try Self.view(scratch.depthwise, [1, ho, ho, dw.channels])
+            try Ops.depthwiseConv2d(expanded, dw, stride: block.stride, padding: padding, activation: .relu6,
+                                    workers: workers, into: mid)
+            // Projection: 1x1 conv + BN, no activation (linear bottleneck), + the block input when the shape is
+            // kept (no drop-connect at inference) -> [1, H/s, W/s, cOut]
+            let output = try Self.view(spare, [1, ho, ho, block.project.cOut])
+            try Ops.conv2d(mid, block.project, stride: 1, padding: .symmetric(0), activation: .none,
+                           residual: block.residual ? input : nil, workers: workers, into: output)
+            (x, spare) = (spare, x)
+            input = output
+        }
+        // Head: 1x1 conv + BN + ReLU6 -> [1, h, w, 1280]; global average pool -> features row `index`
+        let h = input.shape[1]
+        let top = try Self.view(scratch.expanded, [1, h, h, head.cOut])
+        try Ops.conv2d(input, head, stride: 1, padding: .symmetric(0), activation: .relu6, workers: workers, into: top)
+        try Ops.globalAveragePool(top, into: try out.rows(index..<(index + 1)))
     }
 
-    private func depthwise(_ x: Tensor, _ w: DepthwiseWeights, stride: Int) throws(TensorError) -> Tensor {
-        let (h, wd) = (x.shape[1], x.shape[2])
-        let pad = Padding2D.same(height: h, width: wd, kernel: w.kernel.height, stride: stride)
-        let (ho, wo) = pad.outputSize(height: h, width: wd, kernel: w.kernel, stride: stride)
-        let y = Tensor(zeros: [x.shape[0], ho, wo, w.channels])
-        try Ops.depthwiseConv2d(x, w, stride: stride, padding: pad, activation: .relu6, workers: threads, into: y)
-        return y
+    /// The first elements of a flat buffer as a contiguous tensor of `shape` (no copy).
+    private static func view(_ buffer: Tensor, _ shape: [Int]) throws(TensorError) -> Tensor {
+        try buffer.reshaped([buffer.count, 1]).rows(0..<shape.reduce(1, *)).reshaped(shape)
     }
 
-    private static func addInPlace(_ x: Tensor, _ residual: Tensor) {
-        let (p, r) = (x.pointer, residual.pointer)
-        for i in 0..<x.count { p[i] += r[i] }
+    private func takeScratch() -> Scratch {
+        scratchPool.withLock { $0.popLast() } ?? Scratch(scratchSizes)
+    }
+
+    private func returnScratch(_ scratch: Scratch) {
+        scratchPool.withLock { pool in if pool.count < threads { pool.append(scratch) } }
+    }
+
+    /// Floating-point operations of one forward pass (2 per multiply-add of every convolution and the classifier;
+    /// the ReLU6s, residual adds and pooling are not counted): ~0.8 GFLOP for lite0 at 224.
+    public var flopsPerImage: Int {
+        let extents = Self.extents(imageSize: imageSize, blocks: blocks)
+        let first = extents.first?.input ?? 0, last = extents.last?.output ?? 0
+        var total = first * first * stem.cOut * stem.depth
+        for (block, extent) in zip(blocks, extents) {
+            let (a, b) = (extent.input * extent.input, extent.output * extent.output)
+            if let expand = block.expand { total += a * expand.depth * expand.cOut }
+            total += b * block.depthwise.channels * block.depthwise.kernel.height * block.depthwise.kernel.width
+            total += b * block.project.depth * block.project.cOut
+        }
+        total += last * last * head.depth * head.cOut + classifier.depth * classifier.cOut
+        return 2 * total
     }
 
     // MARK: Loading

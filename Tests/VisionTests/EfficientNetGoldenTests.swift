@@ -48,8 +48,12 @@ import Tensor
         let input = try Tensor(shape: [1, 224, 224, 3], values: Self.preprocessing.normalized(crop))
         let logits = try model.forward(input).logits.toArray()
         let error = Self.relativeError(logits, golden[name]!.logits)
-        print("EfficientNet-Lite0 \(name): max |Δlogit| / max |logit| = \(error)")
+        let reference = golden[name]!.logits
+        let dot = zip(logits, reference).map { Double($0) * Double($1) }.reduce(0, +)
+        let cosine = dot / (logits.map { Double($0 * $0) }.reduce(0, +) * reference.map { Double($0 * $0) }.reduce(0, +)).squareRoot()
+        print("EfficientNet-Lite0 \(name): max |Δlogit| / max |logit| = \(error), cosine \(cosine)")
         #expect(error < 1e-3, "\(name): relative error \(error)")
+        #expect(cosine >= 0.9999, "\(name): cosine \(cosine)")
     }
 
     /// Our whole pipeline (decode, resize, crop, normalise; batched) -> the same top-1 class as PyTorch on every photo.
