@@ -112,8 +112,10 @@ let package = Package(
         ),
 
         // MARK: Benchmarks
-        .executableTarget(name: "rosetta-bench-text", dependencies: ["Encoders", "Tensor"], path: "bench/text/swift"),
-        .executableTarget(name: "rosetta-bench-vision", dependencies: ["Encoders", "Tensor", "Media"], path: "bench/vision/swift"),
+        // Timing and the SGEMM peak measurement shared by the bench executables.
+        .target(name: "BenchSupport", dependencies: ["Tensor"], path: "bench/common/swift"),
+        .executableTarget(name: "rosetta-bench-text", dependencies: ["BenchSupport", "Encoders", "Tensor"], path: "bench/text/swift"),
+        .executableTarget(name: "rosetta-bench-vision", dependencies: ["BenchSupport", "Encoders", "Tensor", "Media"], path: "bench/vision/swift"),
         .executableTarget(name: "rosetta-bench-audio", dependencies: ["Encoders", "Tensor", "Media"], path: "bench/audio/swift"),
 
         .executableTarget(name: "rosetta-bench-search", dependencies: ["Index", "Tensor"], path: "bench/search/swift"),
