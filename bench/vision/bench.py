@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Image-encoder throughput: Rosetta (Swift EfficientNet-Lite0 over OpenBLAS) vs PyTorch, in one run.
+"""Image-encoder throughput: Rosetta (Swift EfficientNet-Lite0) vs ONNX Runtime vs PyTorch, in one run.
 
-Both run the same checkpoint (models/efficientnet-lite0) on random 224x224 inputs, forward pass to logits, same
-thread count, batch 1 and 16, `--rounds` interleaved rounds; each runtime's best round is reported. PyTorch runs
-efficientnet_lite_pytorch.EfficientNet (PyPI efficientnet-lite-pytorch, the reference of the golden tests) in eval
-+ inference_mode with torch.set_num_threads(threads), NCHW float32. Also prints Rosetta's decode+resize+crop rate
-for one committed photo, and the FLOPs of one forward (lite0: ~0.8 GFLOP of multiply-adds x2).
+All three run the same checkpoint (models/efficientnet-lite0) on the same random 224x224 inputs, forward pass to
+logits, same thread count, batch 1 and 16, `--rounds` interleaved rounds; each runtime's best round is reported
+(the least disturbed by other load on the machine), so the ratios are taken under the same conditions.
+- PyTorch: efficientnet_lite_pytorch.EfficientNet (PyPI efficientnet-lite-pytorch, the reference of the golden
+  tests) in eval + inference_mode with torch.set_num_threads(threads), NCHW float32.
+- ONNX Runtime: an export of that module (torch.onnx.export, opset 17, dynamic batch; cached in
+  .venv/onnx-cache/), intra_op_num_threads = threads, graph optimisation level ALL, CPU provider.
+- Rosetta: rosetta-bench-vision (EfficientNetLite.forward, NHWC); its GFLOP/s (multiply-adds x2 of every
+  convolution and the classifier, ~0.8 GFLOP per image) and % of the SGEMM peak the same binary measures
+  (BenchSupport, as bench/text). Also Rosetta's decode+resize+crop rate for one committed photo.
 
-Usage:
-  swift build -c release --product rosetta-bench-vision
-  python bench/vision/bench.py --swift-bin .build/release/rosetta-bench-vision   # in a venv with torch,
-        # numpy and efficientnet-lite-pytorch (pip install --no-deps efficientnet-lite-pytorch)
+Usage (see bench/vision/README.md; `make bench-vision` does all of it):
+  bench/vision/setup-venv                    # creates bench/vision/.venv
+  swift build -c release -Xswiftc -enable-testing --product rosetta-bench-vision
+  bench/vision/.venv/bin/python bench/vision/bench.py --model models/efficientnet-lite0 \\
+      --swift-bin .build/release/rosetta-bench-vision
 """
 import argparse
 import json
@@ -21,7 +27,21 @@ import time
 
 import numpy as np
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+PHOTO = os.path.join(REPO, "Tests", "Fixtures", "images", "photos", "chelsea.jpg")
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default=os.path.join(REPO, "models", "efficientnet-lite0"))
+    p.add_argument("--swift-bin", default=os.path.join(REPO, ".build", "release", "rosetta-bench-vision"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seconds", type=float, default=2, help="per measurement")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--batches", default="1,16")
+    p.add_argument("--skip-torch", action="store_true")
+    return p.parse_args()
 
 
 def rate(seconds, fn):
@@ -35,48 +55,87 @@ def rate(seconds, fn):
             return n / elapsed
 
 
-def swift(bin_, model, batches, seconds, threads, image=None):
-    cmd = [bin_, model, "--batches", ",".join(map(str, batches)), "--seconds", str(seconds), "--threads", str(threads)]
-    if image:
-        cmd += ["--image", image]
+def swift(args, extra):
+    cmd = [args.swift_bin, args.model, "--threads", str(args.threads), "--seconds", str(args.seconds)] + extra
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--model", default=os.path.join(REPO, "models", "efficientnet-lite0"))
-    p.add_argument("--swift-bin", default=os.path.join(REPO, ".build", "release", "rosetta-bench-vision"))
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seconds", type=float, default=3)
-    p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--batches", default="1,16")
-    a = p.parse_args()
-    batches = [int(b) for b in a.batches.split(",")]
-
-    import torch
+def load_torch(model_dir):
     from efficientnet_lite_pytorch import EfficientNet
-    torch.set_num_threads(a.threads)
-    model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=os.path.join(a.model, "efficientnet-lite0.pth")).eval()
-    best = {("rosetta", b): 0.0 for b in batches} | {("pytorch", b): 0.0 for b in batches}
+    weights = os.path.join(model_dir, "efficientnet-lite0.pth")
+    return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights).eval()
+
+
+def onnx_session(model, threads):
+    """ONNX Runtime session on the export of `model` (exported once, cached in the venv)."""
+    import onnxruntime as ort
+    import torch
+    cache = os.path.join(HERE, ".venv", "onnx-cache")
+    os.makedirs(cache, exist_ok=True)
+    path = os.path.join(cache, "efficientnet-lite0.onnx")
+    if not os.path.exists(path):
+        torch.onnx.export(model, torch.zeros(1, 3, 224, 224), path, input_names=["images"], output_names=["logits"],
+                          opset_version=17, dynamo=False,
+                          dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def main():
+    args = parse_args()
+    batches = [int(b) for b in args.batches.split(",")]
+
+    import onnxruntime as ort
+    import torch
+    torch.set_num_threads(args.threads)
+    model = load_torch(args.model)
+    session = onnx_session(model, args.threads)
+
+    sgemm = max((swift(args, ["--sgemm-only"])[0] for _ in range(args.rounds)), key=lambda s: s["gflops"])
+    print(f"machine: {os.cpu_count()} CPUs; threads per runtime: {args.threads}; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
+          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
+    print(f"SGEMM peak (OpenBLAS {sgemm['core']}, {sgemm['n']}^3, {args.threads} threads, best of {args.rounds}): "
+          f"{sgemm['gflops']:.1f} GFLOP/s (OpenBLAS-threaded {sgemm['blas_threaded_gflops']:.1f}, "
+          f"{args.threads} concurrent single-threaded {sgemm['concurrent_gflops']:.1f})")
+    print(f"onnxruntime {ort.__version__}, torch {torch.__version__}; best of {args.rounds} interleaved rounds of "
+          f"{args.seconds:g} s per runtime; load average before: {os.getloadavg()[0]:.1f}\n")
+
+    rng = np.random.default_rng(0)
+    inputs = {b: rng.uniform(-1, 1, (b, 3, 224, 224)).astype(np.float32) for b in batches}
+    best = {(name, b): 0.0 for name in ("rosetta", "ort", "torch") for b in batches}
+    gflops = {b: 0.0 for b in batches}
+    share = {b: 0.0 for b in batches}  # Rosetta's CPU share in its best round (1 = the cores were all ours)
     decode = 0.0
-    photo = os.path.join(REPO, "Tests", "Fixtures", "images", "photos", "chelsea.jpg")
-    for _ in range(a.rounds):
-        for r in swift(a.swift_bin, a.model, batches, a.seconds, a.threads, photo):
+    for _ in range(args.rounds):
+        for r in swift(args, ["--batches", args.batches, "--image", PHOTO]):
             if "batch" in r:
-                best[("rosetta", r["batch"])] = max(best[("rosetta", r["batch"])], r["images_per_s"])
+                if r["images_per_s"] > best[("rosetta", r["batch"])]:
+                    best[("rosetta", r["batch"])], gflops[r["batch"]] = r["images_per_s"], r["gflops"]
+                    share[r["batch"]] = r["cpu_share"]
             else:
                 decode = max(decode, r["decode_preprocess_per_s"])
         for b in batches:
-            x = torch.from_numpy(np.random.uniform(-1, 1, (b, 3, 224, 224)).astype(np.float32))
-            with torch.inference_mode():
-                best[("pytorch", b)] = max(best[("pytorch", b)], b * rate(a.seconds, lambda: model(x)))
-    print(f"EfficientNet-Lite0 forward, 224x224, {a.threads} threads (images/s, best of {a.rounds} rounds)")
-    print(f"{'batch':>6} {'rosetta':>10} {'pytorch':>10} {'ratio':>7}")
+            x = inputs[b]
+            best[("ort", b)] = max(best[("ort", b)], b * rate(args.seconds, lambda: session.run(None, {"images": x})))
+            if not args.skip_torch:
+                t = torch.from_numpy(x)
+                with torch.inference_mode():
+                    best[("torch", b)] = max(best[("torch", b)], b * rate(args.seconds, lambda: model(t)))
+
+    print(f"EfficientNet-Lite0 forward, 224x224, images/s")
+    header = f"{'batch':>5} | {'Rosetta':>9} {'ORT':>9} {'PyTorch':>9} | {'R/ORT':>6} {'R/PT':>6} | {'GFLOP/s':>7} {'%peak':>6} {'CPU':>5}"
+    print(header + "\n" + "-" * len(header))
     for b in batches:
-        r, t = best[("rosetta", b)], best[("pytorch", b)]
-        print(f"{b:>6} {r:>10.1f} {t:>10.1f} {r / t:>7.2f}")
-    print(f"Rosetta decode+resize+crop of a 320x213 JPEG: {decode:.0f}/s")
+        r, o, t = best[("rosetta", b)], best[("ort", b)], best[("torch", b)] if not args.skip_torch else float("nan")
+        print(f"{b:>5} | {r:>9.1f} {o:>9.1f} {t:>9.1f} | {r / o:>6.2f} {r / t:>6.2f} | "
+              f"{gflops[b]:>7.1f} {100 * gflops[b] / sgemm['gflops']:>5.0f}% {share[b]:>5.2f}")
+    print("CPU: Rosetta's CPU seconds per wall second per thread in its best round (< 1: other load took cores)")
+    print(f"\nRosetta decode+resize(256)+crop(224) of a 320x213 JPEG: {decode:.0f}/s")
 
 
 if __name__ == "__main__":
