@@ -101,7 +101,7 @@ bench-search: models
 	swift build $(SWIFT_FLAGS) --product rosetta-server
 	bench/search/.venv/bin/python bench/search/bench.py --swift-bin $(BIN)/rosetta-bench-search --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) $(MARKDOWN_FLAG)
 
-# Image encoder images/s vs PyTorch (EfficientNet-Lite0, batch 1 and 16).
+# Image encoder images/s vs ONNX Runtime and PyTorch (EfficientNet-Lite0, batch 1 and 16; bench/vision/README.md).
 bench-vision: models
 	bench/vision/setup-venv
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-vision
