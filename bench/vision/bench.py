@@ -41,6 +41,7 @@ def parse_args():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--batches", default="1,16")
     p.add_argument("--skip-torch", action="store_true")
+    p.add_argument("--markdown", default="", help="append a section with the table to this file")
     return p.parse_args()
 
 
@@ -136,6 +137,28 @@ def main():
               f"{gflops[b]:>7.1f} {100 * gflops[b] / sgemm['gflops']:>5.0f}% {share[b]:>5.2f}")
     print("CPU: Rosetta's CPU seconds per wall second per thread in its best round (< 1: other load took cores)")
     print(f"\nRosetta decode+resize(256)+crop(224) of a 320x213 JPEG: {decode:.0f}/s")
+    write_markdown(args, [(b, best[("rosetta", b)], best[("ort", b)], best[("torch", b)], gflops[b], share[b])
+                          for b in batches], sgemm, decode)
+
+
+def write_markdown(args, rows, sgemm, decode):
+    """Appends the table and the issue #9 target lines (Rosetta >= 1.2x ONNX Runtime) to args.markdown."""
+    if not args.markdown:
+        return
+    sys.path.insert(0, os.path.dirname(HERE))
+    import markdown
+    table = markdown.table(
+        ["batch", "Rosetta", "ORT", "PyTorch", "Rosetta / ORT", "Rosetta / PyTorch", "GFLOP/s", "% SGEMM peak",
+         "Rosetta CPU share"],
+        [[b, f"{r:.1f}", f"{o:.1f}", f"{t:.1f}", f"{r / o:.2f}", f"{r / t:.2f}", f"{g:.1f}",
+          f"{100 * g / sgemm['gflops']:.0f}%", f"{c:.2f}"] for b, r, o, t, g, c in rows])
+    targets = [markdown.target(f"image encoder >= 1.2x ONNX Runtime (batch {b})", r / o >= 1.2,
+                               f"{r:.1f} vs {o:.1f} images/s = {r / o:.2f}x") for b, r, o, _, _, _ in rows]
+    markdown.append(args.markdown, "Image encoder: Rosetta vs ONNX Runtime and PyTorch (bench/vision)",
+                    f"EfficientNet-Lite0 forward, 224x224, images/s, {args.threads} threads, best of {args.rounds} "
+                    f"rounds; SGEMM peak {sgemm['gflops']:.1f} GFLOP/s; Rosetta decode+resize+crop of a 320x213 "
+                    f"JPEG: {decode:.0f}/s; load average: {os.getloadavg()[0]:.1f}.\n\n"
+                    + table + "\n\n" + "\n".join(targets))
 
 
 if __name__ == "__main__":
