@@ -131,10 +131,12 @@ struct Im2col {
                 for dx in 0..<kernel.width {
                     let ix = ox * stride + dx - padding.left
                     let to = out + (dy * kernel.width + dx) * c
+                    // Element loops, not update(from:): a stem's 3 channels would be a memmove call each.
                     if iy >= 0 && iy < h && ix >= 0 && ix < w {
-                        to.update(from: x + ((n * h + iy) * w + ix) * c, count: c)
+                        let from = x + ((n * h + iy) * w + ix) * c
+                        for ch in 0..<c { to[ch] = from[ch] }
                     } else {
-                        to.update(repeating: 0, count: c)
+                        for ch in 0..<c { to[ch] = 0 }
                     }
                 }
             }
