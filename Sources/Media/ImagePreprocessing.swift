@@ -20,20 +20,26 @@ public struct ImagePreprocessing: Sendable, Equatable {
         let (w, h) = (image.width, image.height)
         let (nw, nh) = w <= h ? (resize, Int(Double(resize) * Double(h) / Double(w)))
                               : (Int(Double(resize) * Double(w) / Double(h)), resize)
-        let resized = (nw, nh) == (w, h) ? image : ImageResize.bicubic(image, width: nw, height: nh)
         // torchvision rounds the offset half to even (Python's round); a crop larger than the image is not padded.
         let left = Int((Double(nw - crop) / 2).rounded(.toNearestOrEven))
         let top = Int((Double(nh - crop) / 2).rounded(.toNearestOrEven))
         let side = min(crop, nw, nh)
-        return resized.cropped(x: max(0, left), y: max(0, top), width: side, height: side)
+        // Only the crop is resampled (the same pixels as resizing everything, then cropping).
+        if (nw, nh) == (w, h) { return image.cropped(x: max(0, left), y: max(0, top), width: side, height: side) }
+        return ImageResize.bicubic(image, width: nw, height: nh, window: (max(0, left), max(0, top), side, side))
     }
 
     /// `(pixel / 255 - mean) / std` per channel, channels last: [crop, crop, 3] row-major.
     public func normalized(_ image: RGBImage) -> [Float] {
         var out = [Float](repeating: 0, count: image.pixels.count)
-        for i in 0..<(image.width * image.height) {
-            for c in 0..<3 {
-                out[i * 3 + c] = (Float(image.pixels[i * 3 + c]) / 255 - mean[c]) / std[c]
+        let (m, s) = ((mean[0], mean[1], mean[2]), (std[0], std[1], std[2]))
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<(image.width * image.height) {
+                    dst[i * 3] = (Float(src[i * 3]) / 255 - m.0) / s.0
+                    dst[i * 3 + 1] = (Float(src[i * 3 + 1]) / 255 - m.1) / s.1
+                    dst[i * 3 + 2] = (Float(src[i * 3 + 2]) / 255 - m.2) / s.2
+                }
             }
         }
         return out

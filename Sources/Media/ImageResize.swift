@@ -57,64 +57,78 @@ public enum ImageResize {
 
     /// The image resampled to `width` x `height`.
     public static func bicubic(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        bicubic(image, width: width, height: height, window: (0, 0, width, height))
+    }
+
+    /// The `window` (x, y, width, height in output pixels) of the image resampled to `width` x `height`: the same
+    /// pixels as resampling everything and cropping, computing only the window (a centre crop keeps ~60% of a
+    /// 4:3 image). Each output pixel depends only on its own row and column coefficients.
+    public static func bicubic(_ image: RGBImage, width: Int, height: Int,
+                               window: (x: Int, y: Int, width: Int, height: Int)) -> RGBImage {
         precondition(width > 0 && height > 0, "resize to \(width)x\(height)")
+        precondition(window.x >= 0 && window.y >= 0 && window.width > 0 && window.height > 0
+                     && window.x + window.width <= width && window.y + window.height <= height, "window \(window)")
+        let columns = window.x..<(window.x + window.width), rows = window.y..<(window.y + window.height)
         let needH = width != image.width, needV = height != image.height
         let vert = coefficients(inSize: image.height, outSize: height)
-        var current = image
-        var rowOffset = 0
-        if needH {
-            // Only rows the vertical pass will read.
-            let firstRow = needV ? vert.first[0] : 0
-            let lastRow = needV ? vert.first[height - 1] + vert.count[height - 1] : image.height
-            current = horizontal(image, width: width, rows: firstRow..<lastRow)
-            rowOffset = firstRow
-        }
-        if needV { current = vertical(current, height: height, coefficients: vert, rowOffset: rowOffset) }
+        // Input rows the vertical pass reads (or the window's rows when there is none).
+        let inputRows = needV ? vert.first[rows.lowerBound]..<(vert.first[rows.upperBound - 1] + vert.count[rows.upperBound - 1])
+                              : rows
+        var current = needH ? horizontal(image, columns: columns, outSize: width, rows: inputRows)
+                            : image.cropped(x: columns.lowerBound, y: inputRows.lowerBound, width: columns.count,
+                                            height: inputRows.count)
+        if needV { current = vertical(current, rows: rows, coefficients: vert, rowOffset: inputRows.lowerBound) }
         return current
     }
 
-    static func horizontal(_ image: RGBImage, width: Int, rows: Range<Int>) -> RGBImage {
-        let c = coefficients(inSize: image.width, outSize: width)
+    /// Output columns `columns` of the horizontal pass (to `outSize` columns) over input rows `rows`.
+    static func horizontal(_ image: RGBImage, columns: Range<Int>, outSize: Int, rows: Range<Int>) -> RGBImage {
+        let c = coefficients(inSize: image.width, outSize: outSize)
+        let width = columns.count
         var out = [UInt8](repeating: 0, count: width * rows.count * 3)
         image.pixels.withUnsafeBufferPointer { src in
-            for (yOut, y) in rows.enumerated() {
-                let row = y * image.width * 3
-                for x in 0..<width {
-                    var acc: (Int64, Int64, Int64) = (1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1))
-                    for t in 0..<c.count[x] {
-                        let w = Int64(c.weights[x * c.taps + t])
-                        let p = row + (c.first[x] + t) * 3
-                        acc.0 += Int64(src[p]) * w
-                        acc.1 += Int64(src[p + 1]) * w
-                        acc.2 += Int64(src[p + 2]) * w
+            c.weights.withUnsafeBufferPointer { weights in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for (yOut, y) in rows.enumerated() {
+                        let row = y * image.width * 3
+                        for (xOut, x) in columns.enumerated() {
+                            var acc: (Int64, Int64, Int64) = (1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1))
+                            let first = row + c.first[x] * 3
+                            for t in 0..<c.count[x] {
+                                let w = Int64(weights[x * c.taps + t])
+                                let p = first + t * 3
+                                acc.0 += Int64(src[p]) * w
+                                acc.1 += Int64(src[p + 1]) * w
+                                acc.2 += Int64(src[p + 2]) * w
+                            }
+                            let d = (yOut * width + xOut) * 3
+                            dst[d] = clip8(acc.0); dst[d + 1] = clip8(acc.1); dst[d + 2] = clip8(acc.2)
+                        }
                     }
-                    let d = (yOut * width + x) * 3
-                    out[d] = clip8(acc.0); out[d + 1] = clip8(acc.1); out[d + 2] = clip8(acc.2)
                 }
             }
         }
         return RGBImage(width: width, height: rows.count, pixels: out)
     }
 
-    static func vertical(_ image: RGBImage, height: Int, coefficients c: Coefficients, rowOffset: Int) -> RGBImage {
+    /// Output rows `rows` of the vertical pass; `image` holds input rows from `rowOffset` on.
+    static func vertical(_ image: RGBImage, rows: Range<Int>, coefficients c: Coefficients, rowOffset: Int) -> RGBImage {
         let width = image.width
-        var out = [UInt8](repeating: 0, count: width * height * 3)
+        var out = [UInt8](repeating: 0, count: width * rows.count * 3)
         image.pixels.withUnsafeBufferPointer { src in
-            for y in 0..<height {
-                for x in 0..<width {
-                    var acc: (Int64, Int64, Int64) = (1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1))
-                    for t in 0..<c.count[y] {
-                        let w = Int64(c.weights[y * c.taps + t])
-                        let p = ((c.first[y] - rowOffset + t) * width + x) * 3
-                        acc.0 += Int64(src[p]) * w
-                        acc.1 += Int64(src[p + 1]) * w
-                        acc.2 += Int64(src[p + 2]) * w
+            c.weights.withUnsafeBufferPointer { weights in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for (yOut, y) in rows.enumerated() {
+                        let (first, count) = ((c.first[y] - rowOffset) * width * 3, c.count[y])
+                        for i in 0..<(width * 3) {
+                            var acc: Int64 = 1 << (precisionBits - 1)
+                            for t in 0..<count { acc += Int64(src[first + t * width * 3 + i]) * Int64(weights[y * c.taps + t]) }
+                            dst[yOut * width * 3 + i] = clip8(acc)
+                        }
                     }
-                    let d = (y * width + x) * 3
-                    out[d] = clip8(acc.0); out[d + 1] = clip8(acc.1); out[d + 2] = clip8(acc.2)
                 }
             }
         }
-        return RGBImage(width: width, height: height, pixels: out)
+        return RGBImage(width: width, height: rows.count, pixels: out)
     }
 }

@@ -94,6 +94,18 @@ enum ImageFixtures {
         #expect(ImageFixtures.maxDifference(resized.pixels, expected) == 0)
     }
 
+    /// Resampling only a window gives exactly the window of the full resample (up, down, one axis only).
+    @Test(arguments: [(37, 29, 3, 2, 30, 20), (100, 75, 0, 0, 100, 75), (64, 20, 10, 5, 40, 10), (13, 48, 2, 11, 9, 30)])
+    func windowEqualsCroppedFullResize(width: Int, height: Int, x: Int, y: Int, w: Int, h: Int) throws {
+        let source = try ImageDecoder.decode(try ImageFixtures.data("decode/rgb8.png"), maxPixels: 1 << 20)
+        let window = ImageResize.bicubic(source, width: width, height: height, window: (x, y, w, h))
+        let full = ImageResize.bicubic(source, width: width, height: height).cropped(x: x, y: y, width: w, height: h)
+        #expect(window == full)
+        let rows = min(h, source.height - y)  // the same window, the height kept (horizontal pass only)
+        let sameHeight = ImageResize.bicubic(source, width: width, height: source.height, window: (x, y, w, rows))
+        #expect(sameHeight == ImageResize.bicubic(source, width: width, height: source.height).cropped(x: x, y: y, width: w, height: rows))
+    }
+
     /// Decode + Resize(256) + CenterCrop(224) of a photo equals PIL's (the JPEG decoders may differ by a level,
     /// which the resize can spread: a small tolerance, and a mean difference far below one level).
     @Test(arguments: ["chelsea", "coffee", "rocket"])
