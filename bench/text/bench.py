@@ -124,15 +124,10 @@ def main():
     session = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
     torch_model = None if args.skip_torch else BertModel.from_pretrained(args.model).eval()
 
-    sgemm = max((swift(args, ["--sgemm-only"])[0] for _ in range(args.rounds)), key=lambda s: s["gflops"])
-    print(f"machine: {os.cpu_count()} CPUs; threads per runtime: {args.threads}; "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
-          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
-    print(f"SGEMM peak (OpenBLAS {sgemm['core']}, {sgemm['n']}^3, {args.threads} threads, best of {args.rounds}): "
-          f"{sgemm['gflops']:.1f} GFLOP/s (OpenBLAS-threaded {sgemm['blas_threaded_gflops']:.1f}, "
-          f"{args.threads} concurrent single-threaded {sgemm['concurrent_gflops']:.1f})")
-    print(f"onnxruntime {ort.__version__}, torch {torch.__version__}; best of {args.rounds} interleaved rounds of "
-          f"{args.seconds:g} s per runtime; load average before: {os.getloadavg()[0]:.1f}\n")
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import sgemm_peak
+    sgemm = sgemm_peak.measure(lambda extra: swift(args, extra), args.rounds)
+    print(sgemm_peak.header(sgemm, args, ort.__version__, torch.__version__))
     header = f"{'tokens':>6} {'batch':>5} | {'Rosetta':>9} {'ORT':>9} {'PyTorch':>9} | {'R/ORT':>6} {'R/PT':>6} | {'GFLOP/s':>7} {'%peak':>6}"
     print("sentences/s\n" + header + "\n" + "-" * len(header))
     rng = np.random.default_rng(0)

@@ -98,15 +98,10 @@ def main():
     model = load_torch(args.model)
     session = onnx_session(model, args.threads)
 
-    sgemm = max((swift(args, ["--sgemm-only"])[0] for _ in range(args.rounds)), key=lambda s: s["gflops"])
-    print(f"machine: {os.cpu_count()} CPUs; threads per runtime: {args.threads}; "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
-          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
-    print(f"SGEMM peak (OpenBLAS {sgemm['core']}, {sgemm['n']}^3, {args.threads} threads, best of {args.rounds}): "
-          f"{sgemm['gflops']:.1f} GFLOP/s (OpenBLAS-threaded {sgemm['blas_threaded_gflops']:.1f}, "
-          f"{args.threads} concurrent single-threaded {sgemm['concurrent_gflops']:.1f})")
-    print(f"onnxruntime {ort.__version__}, torch {torch.__version__}; best of {args.rounds} interleaved rounds of "
-          f"{args.seconds:g} s per runtime; load average before: {os.getloadavg()[0]:.1f}\n")
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    import sgemm_peak
+    sgemm = sgemm_peak.measure(lambda extra: swift(args, extra), args.rounds)
+    print(sgemm_peak.header(sgemm, args, ort.__version__, torch.__version__))
 
     rng = np.random.default_rng(0)
     inputs = {b: rng.uniform(-1, 1, (b, 3, 224, 224)).astype(np.float32) for b in batches}
