@@ -9,7 +9,8 @@ text Embeds at batch 1 and 32, images through the default image model, speech th
 aiSFX). `--runs` starts; times are the median (the files are in the page cache after the first start: this is a
 warm-cache start, the case of a restart on the same machine).
 
-Weight bytes = the sizes of the weight files the loaded models read (Info lists the loaded models; per model
+Weight bytes = the sizes of the weight files of the models the server loads (every model of the manifest whose
+folder is there: Info lists only the embedding spaces, not the bridges' models, Whisper and EfficientNet-Lite; per
 folder: *.safetensors and model.bin; the .pth sources are converted at fetch time and never read by the server).
 Targets of issue #9: cold start (exec to first Embed answered) < 1 s; RSS after warm-up <= 1.3x weight bytes.
 
@@ -68,6 +69,13 @@ def probe(args):
     return json.loads(out.stdout)
 
 
+def manifest_models(models_dir):
+    """Ids of the manifest's models whose folders exist (the server loads each of them)."""
+    with open(os.path.join(models_dir, "manifest.json")) as f:
+        ids = [m["id"] for m in json.load(f)["models"]]
+    return [m for m in ids if os.path.isdir(os.path.join(models_dir, m))]
+
+
 def weight_files(models_dir, model_ids):
     files = []
     for model in model_ids:
@@ -84,10 +92,11 @@ def main():
     args = parse_args()
     runs = [probe(args) for _ in range(args.runs)]
     median = {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
-    files = weight_files(args.models_dir, runs[0]["models"])
+    models = manifest_models(args.models_dir)
+    files = weight_files(args.models_dir, models)
     weights = sum(os.path.getsize(f) for f in files)
     per_model = {m: sum(os.path.getsize(f) for f in files if f.startswith(os.path.join(args.models_dir, m) + os.sep))
-                 for m in runs[0]["models"]}
+                 for m in models}
 
     intro = (f"rosetta-server --models-dir {args.models_dir} --in-memory, {args.runs} starts (median; warm page "
              f"cache); models loaded: {', '.join(f'{m} ({mib(b)})' for m, b in per_model.items())}; weight bytes "
