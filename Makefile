@@ -9,7 +9,8 @@ SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release
 # Debian packages the build, the tests and the benchmarks need (checked with dpkg; installed when missing;
 # protobuf-compiler-grpc: grpc_cpp_plugin for bench/rpc's C++ stubs).
-APT_PACKAGES := build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
+# Recursive (=): GO_PACKAGES is defined below.
+APT_PACKAGES = build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
 	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev python3-venv openssl sox \
 	protobuf-compiler-grpc $(GO_PACKAGES)
 # The Go client example (clients/go) builds offline against Debian's Go libraries; protobuf 1.5 (APIv2-backed),
