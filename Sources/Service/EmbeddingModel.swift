@@ -7,10 +7,11 @@ public protocol EmbeddingModel: Sendable {
     var description: ModelDescription { get }
 
     /// Embeds `inputs`, one outcome per input and in order, so that one bad input fails alone. Only inputs of
-    /// `description.modalities` are passed in. CPU-bound and synchronous: callers run it on the inference
-    /// queue, never on the cooperative pool. Vectors are returned as the model's own pipeline produces them
-    /// (normalised when the model has a Normalize step, as sentence-transformers models do); the handlers
-    /// then shape them as asked.
+    /// `description.modalities` are passed in. CPU-bound and synchronous: it runs on the batch scheduler's
+    /// worker thread, never on the cooperative pool, and one call may carry the inputs of several requests
+    /// with equal options (`BatchScheduler`), so an outcome must depend on its own input only. Vectors are
+    /// returned as the model's own pipeline produces them (normalised when the model has a Normalize step, as
+    /// sentence-transformers models do); the handlers then shape them as asked.
     func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
 }
 
@@ -43,7 +44,7 @@ public struct MediaBytes: Sendable, Equatable {
 /// What a loaded model is, as Info reports it.
 public struct ModelDescription: Sendable, Equatable {
     public enum Modality: Sendable, Equatable { case text, image, audio }
-    public enum Pooling: Sendable, Equatable { case mean, cls, instruction }
+    public enum Pooling: Sendable, Hashable { case mean, cls, instruction }
 
     public var id: String
     public var architecture: String
@@ -73,14 +74,15 @@ public struct ModelDescription: Sendable, Equatable {
     }
 }
 
-public struct EmbeddingOptions: Sendable, Equatable {
-    public enum Instruction: Sendable, Equatable {
+/// Hashable: the batch scheduler merges only requests whose options are equal (`BatchKey`).
+public struct EmbeddingOptions: Sendable, Hashable {
+    public enum Instruction: Sendable, Hashable {
         /// A prompt named in the model's manifest ("query", "passage").
         case prompt(name: String)
         /// Free text, applied through the model's instruction template.
         case text(String)
     }
-    public enum Truncation: Sendable, Equatable { case end, start, none }
+    public enum Truncation: Sendable, Hashable { case end, start, none }
 
     public var instruction: Instruction?
     /// nil: the model's default pooling.

@@ -13,14 +13,14 @@ public struct EmbeddingsService: Sendable {
 
     private let models: ModelSlot
     private let limits: ServiceLimits
-    private let inference: InferenceQueue
+    private let scheduler: BatchScheduler
     private let computeThreads: Int
     private let logger: Logger
 
-    public init(models: ModelSlot, limits: ServiceLimits, inference: InferenceQueue, computeThreads: Int, logger: Logger) {
+    public init(models: ModelSlot, limits: ServiceLimits, scheduler: BatchScheduler, computeThreads: Int, logger: Logger) {
         self.models = models
         self.limits = limits
-        self.inference = inference
+        self.scheduler = scheduler
         self.computeThreads = computeThreads
         self.logger = logger
     }
@@ -68,11 +68,8 @@ public struct EmbeddingsService: Sendable {
         response.results = plan.rejected
 
         if !plan.items.isEmpty {
-            let (model, options, inputs) = (plan.model, plan.options, plan.items.map(\.input))
-            guard let run = await inference.run({ model.embed(inputs, options: options) }) else {
-                throw ServiceError.cancelled
-            }
-            for (item, outcome) in zip(plan.items, run.value) {
+            let run = try await scheduler.embed(plan.items.map(\.input), model: plan.model, options: plan.options)
+            for (item, outcome) in zip(plan.items, run.outcomes) {
                 response.results.append(plan.result(for: item, outcome: outcome))
             }
             response.usage.queueTimeNs = run.waited.nanoseconds

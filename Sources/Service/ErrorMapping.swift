@@ -52,6 +52,11 @@ extension RPCStatus {
             )
         case .notReady:
             return RPCStatus(.unavailable, "the server is still loading its models; retry shortly")
+        case let .overloaded(waiting, requested, limit):
+            return RPCStatus(
+                .resourceExhausted,
+                "the server is overloaded: \(waiting) inputs are waiting to be embedded, and this request's \(requested) would pass its queue limit of \(limit) inputs; retry after a short backoff, or raise the limit (rosetta-server --queue-max-items, ROSETTA_QUEUE_MAX_ITEMS) if the server has memory and latency to spare"
+            )
         case let .unimplemented(message):
             return RPCStatus(.unimplemented, message)
         case .cancelled:

@@ -28,10 +28,8 @@ extension IndexService {
             }
             let options = try Self.options(instruction: request.instruction, promptName: request.promptName,
                                            pooling: request.pooling, model: description)
-            guard let run = await inference.run({ model.embed([modelInput], options: options) }) else {
-                throw ServiceError.cancelled
-            }
-            guard let outcome = run.value.first else { throw ServiceError.invalidArgument("the model returned no vector for the query") }
+            let run = try await scheduler.embed([modelInput], model: model, options: options)
+            guard let outcome = run.outcomes.first else { throw MissingOutcome(model: description.id) }
             let embedded = try outcome.get()
             response.usage.tokens = UInt64(embedded.tokens)
             response.usage.queueTimeNs = run.waited.nanoseconds

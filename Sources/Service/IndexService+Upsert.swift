@@ -87,13 +87,10 @@ extension IndexService {
             }
         }
         guard !runnable.isEmpty else { return outcomes }
-        let inputs = runnable.map(\.input)
-        guard let run = await inference.run({ model.embed(inputs, options: options) }) else {
-            throw ServiceError.cancelled
-        }
+        let run = try await scheduler.embed(runnable.map(\.input), model: model, options: options)
         usage.queueTimeNs = run.waited.nanoseconds
         usage.computeTimeNs = run.ran.nanoseconds
-        for (entry, outcome) in zip(runnable, run.value) {
+        for (entry, outcome) in zip(runnable, run.outcomes) {
             outcomes.append((entry.position, Result {
                 let vector = try outcome.get()
                 usage.tokens += UInt64(vector.tokens)

@@ -7,7 +7,7 @@ import SwiftProtobuf
 
 /// rosetta.v1.Index: collections of items (text, images, audio or raw vectors) and search across them.
 ///
-/// The handlers validate, embed raw inputs with the collection's model (on the same `InferenceQueue` and
+/// The handlers validate, embed raw inputs with the collection's model (on the same `BatchScheduler` and
 /// `EmbeddingModel` seam as Embed), shape vectors for the collection (`CollectionSpec.prepare`: dimension and
 /// space checks, Matryoshka truncation, normalisation) and hand them to a `VectorIndex`. An upsert answers
 /// only after the index has made its items durable; per-item problems get per-item statuses.
@@ -17,7 +17,7 @@ public struct IndexService: Sendable {
     let models: ModelSlot
     let index: any VectorIndex
     let limits: ServiceLimits
-    let inference: InferenceQueue
+    let scheduler: BatchScheduler
     let logger: Logger
 
     /// Hits returned when a search leaves `top_k` at 0.
@@ -25,11 +25,11 @@ public struct IndexService: Sendable {
     /// Largest dimension a raw-vector collection may declare.
     static let maxDimensions = 65_536
 
-    public init(models: ModelSlot, index: any VectorIndex, limits: ServiceLimits, inference: InferenceQueue, logger: Logger) {
+    public init(models: ModelSlot, index: any VectorIndex, limits: ServiceLimits, scheduler: BatchScheduler, logger: Logger) {
         self.models = models
         self.index = index
         self.limits = limits
-        self.inference = inference
+        self.scheduler = scheduler
         self.logger = logger
     }
 

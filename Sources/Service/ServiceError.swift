@@ -16,6 +16,9 @@ public enum ServiceError: Error, Sendable, Equatable {
     case rawVectorCollection(collection: String, space: String, modality: String)
     /// The server is still loading its models.
     case notReady
+    /// The inference queue is full: `waiting` inputs wait for a forward, and `requested` more would pass the
+    /// server's `limit` (--queue-max-items).
+    case overloaded(waiting: Int, requested: Int, limit: Int)
     /// A capability that this server does not provide (yet).
     case unimplemented(String)
     /// The caller went away or its deadline passed before the work ran.

@@ -16,7 +16,7 @@ import Testing
         self.limits = limits
         service = EmbeddingsService(
             models: ModelSlot(ModelCatalog(models: [FakeTextModel()])), limits: limits,
-            inference: InferenceQueue(), computeThreads: 2, logger: Logger(label: "test")
+            scheduler: BatchScheduler(), computeThreads: 2, logger: Logger(label: "test")
         )
     }
 
@@ -60,7 +60,7 @@ import Testing
         tight.maxTextCharacters = 50
         let service = EmbeddingsService(
             models: ModelSlot(ModelCatalog(models: [FakeTextModel()])), limits: tight,
-            inference: InferenceQueue(), computeThreads: 1, logger: Logger(label: "test")
+            scheduler: BatchScheduler(), computeThreads: 1, logger: Logger(label: "test")
         )
         var image = Rosetta_V1_Input()
         image.image.data = Data([0x89, 0x50])

@@ -21,7 +21,7 @@ import Testing
         configuration.maxCollections = 4
         service = IndexService(
             models: ModelSlot(ModelCatalog(models: [FakeTextModel()])), index: try LocalIndex(configuration),
-            limits: limits, inference: InferenceQueue(), logger: Logger(label: "test"))
+            limits: limits, scheduler: BatchScheduler(), logger: Logger(label: "test"))
     }
 
     func code(of body: () async throws -> Void) async -> RPCStatus? {

@@ -44,10 +44,10 @@ func makeRouter() -> Router {
     let index: LocalIndex
     do { index = try LocalIndex(LocalIndex.Configuration(dataDirectory: nil)) } catch { fatalError("fuzz harness: \(error)") }
     let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
-    let inference = InferenceQueue()
+    let scheduler = BatchScheduler()
     var router = Router()
-    EmbeddingsService(models: slot, limits: limits, inference: inference, computeThreads: 1, logger: logger).register(in: &router)
-    IndexService(models: slot, index: index, limits: limits, inference: inference, logger: logger).register(in: &router)
+    EmbeddingsService(models: slot, limits: limits, scheduler: scheduler, computeThreads: 1, logger: logger).register(in: &router)
+    IndexService(models: slot, index: index, limits: limits, scheduler: scheduler, logger: logger).register(in: &router)
     router.mapErrors(logger: logger)
     for request in setupRequests() {
         let status = call(router, request.method, request.bytes)
