@@ -15,6 +15,7 @@ import UnixSignals
 final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let transport: ServerConfiguration
     private let limits: ServiceLimits
+    private let batching: BatchSettings
     private let modelsDirectory: URL
     private let index: IndexSettings
     private let threads: Int
@@ -27,7 +28,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     static let healthServices = ["", EmbeddingsService.serviceName, IndexService.serviceName]
 
     init(
-        transport: ServerConfiguration, limits: ServiceLimits, modelsDirectory: URL, index: IndexSettings, threads: Int,
+        transport: ServerConfiguration, limits: ServiceLimits, batching: BatchSettings, modelsDirectory: URL, index: IndexSettings, threads: Int,
         drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
         logger: Logger
     ) {
@@ -35,6 +36,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         self.metrics = metrics
         self.transport = transport
         self.limits = limits
+        self.batching = batching
         self.modelsDirectory = modelsDirectory
         self.index = index
         self.threads = threads
@@ -44,7 +46,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
     func run() async throws {
         let models = ModelSlot()
-        let inference = InferenceQueue()
+        let scheduler = BatchScheduler(settings: batching)
         var router = Router()
         router.mapErrors(logger: logger)
         if let tokens { router.requireBearerToken(tokens) }
@@ -52,7 +54,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         let reloads = Task { await reloadTokensOnHangup() }
         defer { reloads.cancel() }
         EmbeddingsService(
-            models: models, limits: limits, inference: inference, computeThreads: threads, logger: logger
+            models: models, limits: limits, scheduler: scheduler, computeThreads: threads, logger: logger
         ).register(in: &router)
         let vectorIndex: any VectorIndex
         let snapshots: Task<Void, Never>
@@ -65,7 +67,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             vectorIndex = opened
             snapshots = Task { await takeSnapshots(of: opened) }
         }
-        IndexService(models: models, index: vectorIndex, limits: limits, inference: inference, logger: logger)
+        IndexService(models: models, index: vectorIndex, limits: limits, scheduler: scheduler, logger: logger)
             .register(in: &router)
         let requestMetrics = RequestMetrics(methods: Set(router.methods))
         router.onCallFinished = { context, status, duration in

@@ -92,6 +92,21 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Most concurrent streams per connection. [ROSETTA_MAX_CONCURRENT_STREAMS]")
     var maxConcurrentStreams: Int = settings.int("max-concurrent-streams", default: ServiceLimits().maxConcurrentStreams)
 
+    @Option(name: .long, help: "Microseconds a forward pass may wait for more requests to merge with; it waits only while the previous forward merged several requests (concurrent load), never for a lone sequential client. 0: never wait. [ROSETTA_BATCH_DELAY_US]")
+    var batchDelayUs: Int = settings.int("batch-delay-us", default: Int(BatchSettings().maxDelay / .microseconds(1)))
+
+    @Option(name: .long, help: "Most inputs in one forward pass, over the requests it merges. [ROSETTA_BATCH_MAX_ITEMS]")
+    var batchMaxItems: Int = settings.int("batch-max-items", default: BatchSettings().maxItems)
+
+    @Option(name: .long, help: "Most estimated tokens in one forward pass (a text: ~1 per 3 UTF-8 bytes, at most the model's max tokens; an image or audio input: the model's max tokens). [ROSETTA_BATCH_MAX_TOKENS]")
+    var batchMaxTokens: Int = settings.int("batch-max-tokens", default: BatchSettings().maxTokens)
+
+    @Option(name: .long, help: "Most requests merged into one forward pass; 0: no limit but --batch-max-items; 1: no merging (one request per forward, for comparisons). [ROSETTA_BATCH_MAX_REQUESTS]")
+    var batchMaxRequests: Int = settings.int("batch-max-requests", default: BatchSettings().maxRequests)
+
+    @Option(name: .long, help: "Most inputs waiting for a forward pass; a request that would pass it gets RESOURCE_EXHAUSTED at once. At least --max-batch-items. [ROSETTA_QUEUE_MAX_ITEMS]")
+    var queueMaxItems: Int = settings.int("queue-max-items", default: BatchSettings().maxQueuedItems)
+
     @Option(name: .long, help: "Inference threads (OpenBLAS). 0: one per core. [ROSETTA_THREADS]")
     var threads: Int = settings.int("threads", default: 0)
 
@@ -139,7 +154,18 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive, got \(maxAudioSeconds)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
+        if let problem = batching.problem(maxBatchItems: maxBatchItems) { throw ValidationError(problem) }
         _ = try databaseConfiguration()
+    }
+
+    private var batching: BatchSettings {
+        var batching = BatchSettings()
+        batching.maxDelay = .microseconds(batchDelayUs)
+        batching.maxItems = batchMaxItems
+        batching.maxTokens = batchMaxTokens
+        batching.maxRequests = batchMaxRequests
+        batching.maxQueuedItems = queueMaxItems
+        return batching
     }
 
     /// The PostgreSQL index's settings, or nil for the local index.
@@ -195,6 +221,7 @@ struct ServerCommand: AsyncParsableCommand {
         let server = RosettaServer(
             transport: transportConfiguration(limits: limits),
             limits: limits,
+            batching: batching,
             modelsDirectory: URL(fileURLWithPath: modelsDir),
             index: IndexSettings(
                 dataDirectory: inMemory ? nil : dataDir, snapshotInterval: .milliseconds(Int(snapshotInterval * 1000)),
@@ -215,7 +242,18 @@ struct ServerCommand: AsyncParsableCommand {
     private static func bootstrapPrometheus() -> PrometheusCollectorRegistry {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.valueHistogramBuckets["rosetta_batch_items"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        let sizes: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        for label in ["rosetta_batch_items", "rosetta_forward_items", "rosetta_forward_requests"] {
+            factory.valueHistogramBuckets[label] = sizes
+        }
+        // Queue and compute times per request run from microseconds (an idle server) to seconds (overload).
+        let times: [Duration] = [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                                 .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                 .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                                 .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)]
+        for label in ["rosetta_inference_queue_seconds", "rosetta_inference_compute_seconds"] {
+            factory.durationHistogramBuckets[label] = times
+        }
         MetricsSystem.bootstrap(factory)
         return registry
     }
