@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func itemAndTokenBudgetsBoundEveryForward() throws {
-        var queue = queue { $0.maxItems = 3; $0.maxTokens = 100 }
+        var queue = queue { $0.maxItems = 3; $0.maxTokens = 100; $0.maxDelay = .zero }
         for request in 0..<10 { try queue.admit(request: request, key: plain, costs: [40], at: start) }
         try queue.admit(request: 10, key: plain, costs: [5, 5, 5, 5], at: start)
         var sizes: [Int] = []
