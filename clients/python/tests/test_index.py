@@ -377,20 +377,26 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(index_server):
             sent.append(r)
             yield upsert_request("bulk", items, request_id=str(r))
 
+    stream_over = threading.Event()
+
     def killer():
-        # Kill once a good number of requests are acknowledged, while more are on the wire.
-        while len(acknowledged) < 40:
+        # Kill once a good number of requests are acknowledged, while more are on the wire (or give up when the
+        # stream failed first: the assertions below then say why).
+        while len(acknowledged) < 40 and not stream_over.is_set():
             time.sleep(0.005)
         s.kill()
         killed.set()
 
-    t = threading.Thread(target=killer)
+    t = threading.Thread(target=killer, daemon=True)
     t.start()
-    with pytest.raises(rosetta.RosettaError):
-        for resp in c.upsert_stream(requests(), timeout=120):
-            assert all(r.status.code == 0 for r in resp.results)
-            acknowledged.append(int(resp.request_id))
-    t.join()
+    try:
+        with pytest.raises(rosetta.RosettaError):
+            for resp in c.upsert_stream(requests(), timeout=120):
+                assert all(r.status.code == 0 for r in resp.results), resp.results
+                acknowledged.append(int(resp.request_id))
+    finally:
+        stream_over.set()
+        t.join()
     c.close()
     assert len(acknowledged) >= 40 and acknowledged == sorted(acknowledged)
     assert len(sent) > len(acknowledged), "the kill should land while requests are unacknowledged"
