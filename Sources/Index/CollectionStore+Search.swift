@@ -1,10 +1,10 @@
 import Tensor
 
-/// Exact search: every row is scored (SGEMV for one query, SGEMM for a batch, over blocks of rows split
-/// across workers), and each query keeps its top k in a heap. A row is admitted to a heap only when it passes
-/// the query's filter and modality test, so filters act before top-k (a filtered query still gets k hits when
-/// k rows match); the filter is evaluated only for rows whose score would enter the heap, which keeps
-/// filtered searches nearly as fast as unfiltered ones.
+/// Exact search: every row is scored (SGEMM for a batch, over blocks of rows split across workers; up to a few
+/// queries go through the int8 sketch first, see CollectionStore+BoundedSearch), and each query keeps its top k
+/// in a heap. A row is admitted to a heap only when it passes the query's filter and modality test, so filters
+/// act before top-k (a filtered query still gets k hits when k rows match); the filter is evaluated only for
+/// rows whose score would enter the heap, which keeps filtered searches nearly as fast as unfiltered ones.
 ///
 /// Binary storage ranks rows by Hamming distance first and re-ranks the closest candidates (see BinaryRows).
 extension CollectionStore {
@@ -16,6 +16,9 @@ extension CollectionStore {
         var blockRows = 2048
         /// Below this many rows one worker does it all (thread hand-off costs more than it saves).
         var parallelRows = 16_384
+        /// Up to this many queries, float32 storage is searched query by query through its int8 sketch
+        /// (CollectionStore+BoundedSearch); a larger batch is one SGEMM, which reads the rows once for all.
+        var boundedMaxQueries = 4
         /// Binary storage re-ranks max(k * rerankFactor, minCandidates) Hamming candidates.
         var rerankFactor = 10
         var minCandidates = 100
@@ -27,6 +30,8 @@ extension CollectionStore {
             let ranked: [[(score: Float, row: Int)]]
             if let binary = rows as? BinaryRows {
                 ranked = queries.map { binarySearch($0, binary, tuning: tuning) }
+            } else if let float32 = rows as? Float32Rows, queries.count <= tuning.boundedMaxQueries {
+                ranked = queries.map { boundedSearch($0, float32, tuning: tuning) }
             } else {
                 ranked = exactSearch(queries, tuning: tuning)
             }

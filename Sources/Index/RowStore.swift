@@ -36,19 +36,29 @@ extension Storage {
 }
 
 /// float32 storage: one contiguous row-major matrix; scores are one SGEMV (one query) or SGEMM (a batch).
+/// The same rows are also kept as int8 codes (`sketch`, 1/4 of the bytes): a search with few queries reads those
+/// first and re-scores in float32 only the rows that can still be in the top k (CollectionStore+BoundedSearch).
 final class Float32Rows: RowStore, @unchecked Sendable {
     let dimensions: Int
     private(set) var values: [Float] = []
+    let sketch: Int8Rows
 
-    init(dimensions: Int) { self.dimensions = dimensions }
+    init(dimensions: Int) {
+        self.dimensions = dimensions
+        sketch = Int8Rows(dimensions: dimensions)
+    }
 
     var count: Int { values.count / dimensions }
-    var bytesPerVector: Int { 4 * dimensions }
+    var bytesPerVector: Int { 4 * dimensions + sketch.bytesPerVector }
 
-    func append(_ vector: [Float]) { values.append(contentsOf: vector) }
+    func append(_ vector: [Float]) {
+        values.append(contentsOf: vector)
+        sketch.append(vector)
+    }
 
     func replace(_ row: Int, with vector: [Float]) {
         values.replaceSubrange(row * dimensions ..< (row + 1) * dimensions, with: vector)
+        sketch.replace(row, with: vector)
     }
 
     func removeSwappingLast(_ row: Int) {
@@ -59,9 +69,30 @@ final class Float32Rows: RowStore, @unchecked Sendable {
             }
         }
         values.removeLast(dimensions)
+        sketch.removeSwappingLast(row)
     }
 
     func vector(_ row: Int) -> [Float] { Array(values[row * dimensions ..< (row + 1) * dimensions]) }
+
+    /// The float32 inner product of `query` with one row.
+    func score(_ query: UnsafePointer<Float>, row: Int) -> Float {
+        values.withUnsafeBufferPointer { v in
+            let base = v.baseAddress! + row * dimensions
+            var sum = SIMD16<Float>()
+            var i = 0
+            while i + 16 <= dimensions {
+                sum.addProduct(UnsafeRawPointer(query + i).loadUnaligned(as: SIMD16<Float>.self),
+                               UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Float>.self))
+                i += 16
+            }
+            var total = sum.sum()
+            while i < dimensions {
+                total += query[i] * base[i]
+                i += 1
+            }
+            return total
+        }
+    }
 
     func scores(
         queries: UnsafePointer<Float>, count nq: Int, rows: Range<Int>, into scores: UnsafeMutablePointer<Float>,
@@ -74,8 +105,6 @@ final class Float32Rows: RowStore, @unchecked Sendable {
     }
 
     /// scores (nq × rowCount) = queries (nq × d) · rowsᵀ (rowCount × d): SGEMV for one query, SGEMM for more.
-    /// (For one query a hand-written four-rows-per-pass FMA loop measured the same as SGEMV, ~30 queries/s over
-    /// 100k x 384 on one core, so the BLAS call stays; FAISS's own loop streams ~1.7x faster: bench/search.)
     static func product(
         queries: UnsafePointer<Float>, count nq: Int, rows: UnsafePointer<Float>, rowCount: Int, dimensions: Int,
         into scores: UnsafeMutablePointer<Float>
@@ -95,6 +124,7 @@ final class Float32Rows: RowStore, @unchecked Sendable {
     static func read(from reader: inout SnapshotReader, dimensions: Int, count: Int) throws(IndexError) -> Float32Rows {
         let rows = Float32Rows(dimensions: dimensions)
         rows.values = try reader.readArray(Float.self, count: count * dimensions)
+        for row in 0..<count { rows.sketch.append(rows.vector(row)) }
         return rows
     }
 }
@@ -167,6 +197,43 @@ final class Int8Rows: RowStore, @unchecked Sendable {
             return total * scales[row]
         }
     }
+
+    /// scores[j] = scale_j · Σ_i query[i] · code_j[i] for each row in `rows`: one pass over the codes, 16
+    /// dimensions per step (sign-extend, convert, fused multiply-add), no decoded copy.
+    func scores(_ query: UnsafePointer<Float>, rows: Range<Int>, into scores: UnsafeMutablePointer<Float>) {
+        let d = dimensions, full = d & ~15
+        codes.withUnsafeBufferPointer { c in
+            scales.withUnsafeBufferPointer { s in
+                var base = c.baseAddress! + rows.lowerBound * d
+                for j in 0..<rows.count {
+                    var (even, odd) = (SIMD16<Float>(), SIMD16<Float>())
+                    var i = 0
+                    while i + 32 <= full {
+                        even.addProduct(UnsafeRawPointer(query + i).loadUnaligned(as: SIMD16<Float>.self),
+                                        SIMD16<Float>(UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Int8>.self)))
+                        odd.addProduct(UnsafeRawPointer(query + i + 16).loadUnaligned(as: SIMD16<Float>.self),
+                                       SIMD16<Float>(UnsafeRawPointer(base + i + 16).loadUnaligned(as: SIMD16<Int8>.self)))
+                        i += 32
+                    }
+                    if i < full {
+                        even.addProduct(UnsafeRawPointer(query + i).loadUnaligned(as: SIMD16<Float>.self),
+                                        SIMD16<Float>(UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<Int8>.self)))
+                        i += 16
+                    }
+                    var total = (even + odd).sum()
+                    while i < d {
+                        total += query[i] * Float(base[i])
+                        i += 1
+                    }
+                    scores[j] = total * s[rows.lowerBound + j]
+                    base += d
+                }
+            }
+        }
+    }
+
+    /// A row's scale: its values are within scale/2 of code·scale (rounding to the nearest code).
+    func scale(row: Int) -> Float { scales[row] }
 
     func scores(
         queries: UnsafePointer<Float>, count nq: Int, rows: Range<Int>, into scores: UnsafeMutablePointer<Float>,
