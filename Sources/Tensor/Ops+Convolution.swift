@@ -43,7 +43,7 @@ public enum ConvActivation: Sendable, Equatable {
 }
 
 /// A dense convolution prepared at load: the PyTorch weight [cOut, cIn, kh, kw] reordered to [cOut, kh·kw·cIn]
-/// (patch order: row, column, channel — the order im2col writes), then packed for `ConvGEMM` (patch depth up to
+/// (patch order: row, column, channel — the order im2col writes), then packed for `PackedGEMM` (patch depth up to
 /// `maxPackedDepth`: every convolution of EfficientNet-Lite) or kept as `LinearWeights` for SGEMM (deeper patches,
 /// e.g. 3×3 over 512 channels or CLIP's 32×32 patches, where OpenBLAS's cache blocking over k wins).
 public struct ConvWeights: Sendable {
@@ -52,8 +52,8 @@ public struct ConvWeights: Sendable {
     public let cOut: Int
     /// Patch depth kh·kw·cIn (the k of the product).
     public var depth: Int { kernel.height * kernel.width * cIn }
-    /// ConvGEMM panels [ceil(cOut / 16), depth, 16] and the bias padded to them; nil for deep patches.
-    let packed: (panels: Tensor, bias: Tensor)?
+    /// The `PackedGEMM` form; nil for deep patches.
+    let packed: PackedWeights?
     /// The SGEMM form, for deep patches only.
     let linear: LinearWeights?
     static let maxPackedDepth = 1536
@@ -79,7 +79,7 @@ public struct ConvWeights: Sendable {
         let depth = kh * kw * cIn
         if depth <= Self.maxPackedDepth {
             packed = patch.withUnsafeBufferPointer { p in
-                (ConvGEMM.pack(p.baseAddress!, n: cOut, k: depth), ConvGEMM.packBias(bias?.pointer, n: cOut))
+                PackedWeights(p.baseAddress!, n: cOut, k: depth, bias: bias?.pointer)
             }
             linear = nil
         } else {
@@ -165,31 +165,26 @@ extension Ops {
         let geometry = Im2col(h: h, w: wd, c: cIn, ho: ho, wo: wo, kernel: w.kernel, stride: stride, padding: padding)
         let pointwise = w.kernel == (1, 1) && stride == 1 && padding == .symmetric(0)
         let (rows, k, n) = (batch * ho * wo, w.depth, w.cOut)
-        guard let (panels, bias) = w.packed else {
+        guard let packed = w.packed else {
             try conv2dSGEMM(x, w, geometry, pointwise: pointwise, activation: activation, residual: residual,
                             workers: workers, into: y)
             return
         }
         // Few pixels (the 7×7 stages): split the output channels by panels; otherwise the pixels.
-        let panelCount = (n + ConvGEMM.panelWidth - 1) / ConvGEMM.panelWidth
-        let byColumns = workers > 1 && rows < 16 * ConvGEMM.tileRows && panelCount >= 2 * workers
-        let parts = byColumns ? Parallel.blocks(panelCount, parts: workers, align: 1)
-                              : Parallel.blocks(rows, parts: max(1, workers), align: ConvGEMM.tileRows)
+        let byColumns = workers > 1 && rows < 16 * PackedGEMM.tileRows && n >= 2 * workers * PackedGEMM.panelWidth
+        let parts = byColumns ? Parallel.blocks(n, parts: workers, align: PackedGEMM.panelWidth)
+                              : Parallel.blocks(rows, parts: max(1, workers), align: PackedGEMM.tileRows)
         Parallel.forEach(parts.count) { part in
-            let (rowRange, cols) = byColumns
-                ? (0..<rows, (parts[part].lowerBound * ConvGEMM.panelWidth)..<min(n, parts[part].upperBound * ConvGEMM.panelWidth))
-                : (parts[part], 0..<n)
+            let (rowRange, cols) = byColumns ? (0..<rows, parts[part]) : (parts[part], 0..<n)
             let outRows = y.pointer + rowRange.lowerBound * n + cols.lowerBound
             let resRows = residual.map { $0.pointer + rowRange.lowerBound * n + cols.lowerBound }
-            let panelStart = panels.pointer + (cols.lowerBound / ConvGEMM.panelWidth) * k * ConvGEMM.panelWidth
             if pointwise {
-                ConvGEMM.run(m: rowRange.count, n: cols.count, k: k, a: x.pointer + rowRange.lowerBound * k, lda: k,
-                             panels: panelStart, bias: bias.pointer + cols.lowerBound, activation: activation,
-                             residual: resRows, ldr: n, c: outRows, ldc: n)
+                PackedGEMM.run(m: rowRange.count, columns: cols, a: x.pointer + rowRange.lowerBound * k, lda: k,
+                               weights: packed, activation: activation, residual: resRows, ldr: n, c: outRows, ldc: n)
                 return
             }
             // im2col one cache tile of output pixels at a time into a small scratch.
-            let tile = ConvGEMM.rowTile(k: k)
+            let tile = PackedGEMM.rowTile(k: k)
             let patches = UnsafeMutablePointer<Float>.allocate(capacity: tile * k)
             defer { patches.deallocate() }
             var start = 0
@@ -197,9 +192,8 @@ extension Ops {
                 let count = min(tile, rowRange.count - start)
                 geometry.patches(x.pointer, rows: (rowRange.lowerBound + start)..<(rowRange.lowerBound + start + count),
                                  into: patches)
-                ConvGEMM.run(m: count, n: cols.count, k: k, a: patches, lda: k, panels: panelStart,
-                             bias: bias.pointer + cols.lowerBound, activation: activation,
-                             residual: resRows.map { $0 + start * n }, ldr: n, c: outRows + start * n, ldc: n)
+                PackedGEMM.run(m: count, columns: cols, a: patches, lda: k, weights: packed, activation: activation,
+                               residual: resRows.map { $0 + start * n }, ldr: n, c: outRows + start * n, ldc: n)
                 start += count
             }
         }

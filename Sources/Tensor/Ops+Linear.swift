@@ -26,21 +26,22 @@ extension Ops {
     /// The PyTorch `nn.Linear` layout: y = act(x·Wᵀ + b), with x [n, dIn], W [dOut, dIn], b [dOut], y [n, dOut].
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
-        try linear(x, weight: weight, panels: nil, bias: bias, activation: activation, workers: workers, into: y)
+        try linear(x, weight: weight, packed: nil, bias: bias, activation: activation, workers: workers, into: y)
     }
 
-    /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (packed panels for few rows, SGEMM otherwise).
+    /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (the packed kernel for few rows, SGEMM otherwise).
     public static func linear(_ x: Tensor, _ layer: LinearWeights, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
-        try linear(x, weight: layer.weight, panels: layer.panels, bias: layer.bias, activation: activation,
+        try linear(x, weight: layer.weight, packed: layer.packed, bias: layer.bias, activation: activation,
                    workers: workers, into: y)
     }
 
-    /// The bias is written first and the product accumulates onto it (SGEMM beta = 1), saving a pass over y. With
+    /// Up to `packedMaxRows` rows run `PackedGEMM` on the packed weight (bias in its registers); more run SGEMM
+    /// with the bias written first and the product accumulated onto it (beta = 1), saving a pass over y. With
     /// `workers` > 1 the output columns are split in blocks, one product per worker; the activation runs on each
     /// block as soon as it is done, while it is still in cache.
-    private static func linear(_ x: Tensor, weight w: Tensor, panels: Tensor?, bias: Tensor?, activation: Activation,
-                               workers: Int, into y: Tensor) throws(TensorError) {
+    private static func linear(_ x: Tensor, weight w: Tensor, packed: PackedWeights?, bias: Tensor?,
+                               activation: Activation, workers: Int, into y: Tensor) throws(TensorError) {
         try requireMatrix("linear", x)
         try requireMatrix("linear", w)
         let (n, dIn, dOut) = (x.shape[0], x.shape[1], w.shape[0])
@@ -48,22 +49,18 @@ extension Ops {
         try requireMatrix("linear", y, rows: n, cols: dOut)
         if let bias { try requireVector("linear.bias", bias, count: dOut) }
         guard n > 0 else { return }
-        let panelWidth = SmallGEMM.panelWidth
-        let blocks = Parallel.blocks(dOut, parts: workers, align: panelWidth)
-        // Few rows: the packing-free kernel on the packed panels (see SmallGEMM); otherwise SGEMM.
-        let small = n <= SmallGEMM.maxRows ? panels : nil
+        let blocks = Parallel.blocks(dOut, parts: workers, align: PackedGEMM.panelWidth)
+        let packed = n <= packedMaxRows ? packed : nil
         Parallel.forEach(blocks.count) { b in
             let cols = blocks[b]
             let yBlock = y.pointer + cols.lowerBound
-            for row in 0..<n {
-                let yRow = yBlock + row * y.strides[0]
-                if let bias { yRow.update(from: bias.pointer + cols.lowerBound, count: cols.count) }
-                else if small != nil { yRow.update(repeating: 0, count: cols.count) }
-            }
-            if let small {
-                SmallGEMM.accumulate(m: n, n: cols.count, k: dIn, a: x.pointer, lda: x.strides[0],
-                                     panels: small.pointer + cols.lowerBound * dIn, c: yBlock, ldc: y.strides[0])
+            if let packed {
+                PackedGEMM.run(m: n, columns: cols, a: x.pointer, lda: x.strides[0], weights: packed,
+                               activation: .none, residual: nil, ldr: 0, c: yBlock, ldc: y.strides[0])
             } else {
+                if let bias {
+                    for row in 0..<n { (yBlock + row * y.strides[0]).update(from: bias.pointer + cols.lowerBound, count: cols.count) }
+                }
                 BLAS.sgemm(transposeA: false, transposeB: true, m: n, n: cols.count, k: dIn, alpha: 1,
                            a: x.pointer, lda: x.strides[0], b: w.pointer + cols.lowerBound * w.strides[0],
                            ldb: w.strides[0], beta: bias == nil ? 0 : 1, c: yBlock, ldc: y.strides[0])
@@ -73,18 +70,21 @@ extension Ops {
             }
         }
     }
+
+    /// Largest row count that `linear` runs on packed weights; above it OpenBLAS's cache blocking is as fast or
+    /// faster (bench/text).
+    static let packedMaxRows = 128
 }
 
 /// A linear layer prepared at load: the checkpoint weight W [dOut, dIn] as given (a zero-copy view; SGEMM reads
-/// it transposed), plus a copy packed in `SmallGEMM` panels for products with few rows.
+/// it transposed), plus a copy packed for `PackedGEMM`, for products with few rows.
 public struct LinearWeights: Sendable {
     /// W [dOut, dIn] (PyTorch layout).
     public let weight: Tensor
     /// b [dOut].
     public let bias: Tensor?
-    /// W packed as [dOut / 32, dIn, 32]: panel p holds columns 32p ..< 32p + 32 of Wᵀ, row after row, so the
-    /// few-rows kernel streams it sequentially. Nil when dOut is not a multiple of 32 (SGEMM is used then).
-    public let panels: Tensor?
+    /// W and b packed in 16-column panels (nil when W is not contiguous: SGEMM only).
+    public let packed: PackedWeights?
     public var dIn: Int { weight.shape[1] }
     public var dOut: Int { weight.shape[0] }
 
@@ -93,6 +93,7 @@ public struct LinearWeights: Sendable {
         if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: weight.shape[0]) }
         self.weight = weight
         self.bias = bias
-        panels = SmallGEMM.pack(weight)
+        packed = weight.isContiguous && (bias?.isContiguous ?? true)
+            ? PackedWeights(weight.pointer, n: weight.shape[0], k: weight.shape[1], bias: bias?.pointer) : nil
     }
 }

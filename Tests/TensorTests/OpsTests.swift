@@ -120,7 +120,7 @@ import Testing
         let x = rng.tensor([9, 40]), w = rng.tensor([70, 40]), b = rng.tensor([70])
         let layer = try LinearWeights(weight: w, bias: b)
         #expect(layer.dIn == 40 && layer.dOut == 70)
-        #expect(layer.panels == nil)  // 70 columns: not whole 32-column panels, SGEMM path
+        #expect(layer.packed?.panels.shape == [5, 40, 16])  // 70 columns: the last panel zero-padded
         let y = Tensor(zeros: [9, 70])
         try Ops.linear(x, layer, workers: workers, into: y)
         let expected = Reference.linear(x, weight: w, bias: b)
@@ -131,14 +131,14 @@ import Testing
         #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < 1e-5)
     }
 
-    /// The packing-free few-rows kernel (SmallGEMM) against the reference, for every remainder of its row blocks,
-    /// and just past its row limit (OpenBLAS path).
+    /// The packed kernel (PackedGEMM) against the reference, for every remainder of its 6-row tiles, and just
+    /// past its row limit (OpenBLAS path).
     @Test func smallRowLinearMatchesReference() throws {
         var rng = SeededRandom(seed: 23)
         let w = rng.tensor([96, 40]), b = rng.tensor([96])
         let layer = try LinearWeights(weight: w, bias: b)
-        #expect(layer.panels?.shape == [3, 40, 32])
-        #expect(layer.panels?[1, 2, 5] == w[32 + 5, 2])
+        #expect(layer.packed?.panels.shape == [6, 40, 16])
+        #expect(layer.packed?.panels[1, 2, 5] == w[16 + 5, 2])
         for rows in Array(1...13) + [16, 128, 129] {
             let x = rng.tensor([rows, 40])
             for workers in [1, 2] {

@@ -1,0 +1,178 @@
+/// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
+/// product behind linear layers over few rows (`Ops.linear`) and behind convolutions (`Ops.conv2d`).
+///
+/// Why not SGEMM: OpenBLAS packs both operands on every call and runs bias, activation and residual as separate
+/// passes over C. For a sentence encoder's weight used by only ~16 rows the packing costs about as much as the
+/// arithmetic (perf at 16 tokens: `sgemm_itcopy` 44%, `sgemm_kernel` 39%); the 1x1 convolutions of mobile
+/// networks are long and thin (EfficientNet-Lite0: 12544 × 16 × 32 up to 49 × 1280 × 320), where the copies and
+/// extra passes cost as much again. Here B is packed at load in panels of 16 columns ([k, 16] each, contiguous,
+/// zero-padded), A is read in place, and a 6 × 16 register tile — the Haswell SGEMM microkernel: twelve 8-float
+/// accumulators, 12 fused multiply-adds per 2 panel loads and 6 broadcasts, 15 of the 16 AVX2 registers — starts
+/// from the bias and ends with the activation and the residual add before its only store. Rows are processed in
+/// tiles that stay in L1/L2 while every panel passes. Contiguous panels matter: the same columns read from a
+/// plain [k, n] matrix stride by a whole row per step, which the hardware prefetchers do not follow. The register
+/// budget matters as much: an earlier 8 × 32 tile of 16-float vectors needed 32 registers and, on these AVX2
+/// machines, spilled an accumulator on every multiply-add (perf annotate: 80% of a forward pass in that kernel,
+/// at a third of the SGEMM peak). Needs the Tensor target compiled for the host CPU (Package.swift
+/// `-target-cpu native`): without FMA/AVX2 the SIMD operations here fall back to scalar code.
+enum PackedGEMM {
+    static let panelWidth = 16
+    static let tileRows = 6
+
+    /// Rows of A per cache tile for depth k: ≤ ~256 KB, so the tile stays in L2 while every panel (k × 16, in
+    /// L1 for small k) runs down it; B is then streamed once per tile.
+    static func rowTile(k: Int) -> Int {
+        max(tileRows, min(40 * tileRows, 65536 / max(k, 1) / tileRows * tileRows))
+    }
+
+    /// C[m, columns] = act(A · B[:, columns] + bias[columns]) (+ R). `columns` starts on a panel boundary; A is
+    /// [m, k] (row stride lda); C and R point at column `columns.lowerBound` of row 0 (strides ldc, ldr).
+    static func run(m: Int, columns: Range<Int>, a: UnsafePointer<Float>, lda: Int, weights: PackedWeights,
+                    activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let k = weights.k
+        let cacheRows = rowTile(k: k)
+        var start = 0
+        while start < m {
+            let end = min(m, start + cacheRows)
+            for j in stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth) {
+                let b = weights.panels.pointer + (j / panelWidth) * k * panelWidth, bias = weights.bias.pointer + j
+                let cols = min(panelWidth, columns.upperBound - j), col = j - columns.lowerBound
+                var i = start
+                while i < end {
+                    let rows = min(tileRows, end - i)
+                    let r = residual.map { $0 + i * ldr + col }, out = c + i * ldc + col
+                    if rows == 1 {
+                        row(cols: cols, k: k, a: a + i * lda, b: b, bias: bias, activation: activation,
+                            residual: r, c: out)
+                    } else {
+                        tile(rows: rows, cols: cols, k: k, a: a + i * lda, lda: lda, b: b, bias: bias,
+                             activation: activation, residual: r, ldr: ldr, c: out, ldc: ldc)
+                    }
+                    i += rows
+                }
+            }
+            start = end
+        }
+    }
+
+    /// One row of C against one panel (single-row products: a decoder step, the last row of an odd count). Two
+    /// accumulator pairs over alternate k, so consecutive multiply-adds do not wait on each other.
+    @inline(__always)
+    private static func row(cols: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>, activation: ConvActivation, residual: UnsafePointer<Float>?,
+                            c: UnsafeMutablePointer<Float>) {
+        var (c0, d0, c1, d1) = (load8(bias), load8(bias + 8), Vec8(), Vec8())
+        var bp = b
+        var p = 0
+        while p + 2 <= k {
+            var s = Vec8(repeating: a[p]); c0 = c0.addingProduct(s, load8(bp)); d0 = d0.addingProduct(s, load8(bp + 8))
+            s = Vec8(repeating: a[p + 1])
+            c1 = c1.addingProduct(s, load8(bp + panelWidth)); d1 = d1.addingProduct(s, load8(bp + panelWidth + 8))
+            bp += 2 * panelWidth
+            p += 2
+        }
+        if p < k {
+            let s = Vec8(repeating: a[p]); c0 = c0.addingProduct(s, load8(bp)); d0 = d0.addingProduct(s, load8(bp + 8))
+        }
+        let (lo, hi) = activation.bounds
+        storeRow(c0 + c1, d0 + d1, lo, hi, cols: cols, residual: residual, c: c)
+    }
+
+    /// One 6 × 16 tile of C (`rows` ≤ 6 valid rows, `cols` ≤ 16 valid columns). Missing rows re-read row 0 of A
+    /// (their results are dropped), so the loop is always the full 6 × 16 kernel.
+    @inline(__always)
+    private static func tile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                             bias: UnsafePointer<Float>, activation: ConvActivation,
+                             residual: UnsafePointer<Float>?, ldr: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0)
+        let a3 = a + (rows > 3 ? 3 * lda : 0), a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0)
+        let b0 = load8(bias), b1 = load8(bias + 8)
+        var (c0, c1, c2, c3, c4, c5) = (b0, b0, b0, b0, b0, b0)
+        var (d0, d1, d2, d3, d4, d5) = (b1, b1, b1, b1, b1, b1)
+        var bp = b
+        for p in 0..<k {
+            let x = load8(bp), y = load8(bp + 8)
+            var s = Vec8(repeating: a0[p]); c0 = c0.addingProduct(s, x); d0 = d0.addingProduct(s, y)
+            s = Vec8(repeating: a1[p]); c1 = c1.addingProduct(s, x); d1 = d1.addingProduct(s, y)
+            s = Vec8(repeating: a2[p]); c2 = c2.addingProduct(s, x); d2 = d2.addingProduct(s, y)
+            s = Vec8(repeating: a3[p]); c3 = c3.addingProduct(s, x); d3 = d3.addingProduct(s, y)
+            s = Vec8(repeating: a4[p]); c4 = c4.addingProduct(s, x); d4 = d4.addingProduct(s, y)
+            s = Vec8(repeating: a5[p]); c5 = c5.addingProduct(s, x); d5 = d5.addingProduct(s, y)
+            bp += panelWidth
+        }
+        let (lo, hi) = activation.bounds
+        let r = residual ?? UnsafePointer(c)
+        storeRow(c0, d0, lo, hi, cols: cols, residual: residual == nil ? nil : r, c: c)
+        if rows > 1 { storeRow(c1, d1, lo, hi, cols: cols, residual: residual == nil ? nil : r + ldr, c: c + ldc) }
+        if rows > 2 { storeRow(c2, d2, lo, hi, cols: cols, residual: residual == nil ? nil : r + 2 * ldr, c: c + 2 * ldc) }
+        if rows > 3 { storeRow(c3, d3, lo, hi, cols: cols, residual: residual == nil ? nil : r + 3 * ldr, c: c + 3 * ldc) }
+        if rows > 4 { storeRow(c4, d4, lo, hi, cols: cols, residual: residual == nil ? nil : r + 4 * ldr, c: c + 4 * ldc) }
+        if rows > 5 { storeRow(c5, d5, lo, hi, cols: cols, residual: residual == nil ? nil : r + 5 * ldr, c: c + 5 * ldc) }
+    }
+
+    /// Clamps one row of the tile to [lo, hi] (the activation), adds the residual row, stores `cols` columns.
+    @inline(__always)
+    private static func storeRow(_ a: Vec8, _ b: Vec8, _ lo: Vec8, _ hi: Vec8, cols: Int,
+                                 residual: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
+        var (a, b) = (clamp8(a, lo, hi), clamp8(b, lo, hi))
+        if cols == panelWidth {
+            if let residual { a += load8(residual); b += load8(residual + 8) }
+            store8(a, c); store8(b, c + 8)
+        } else {
+            for q in 0..<cols {
+                let v = q < 8 ? a[q] : b[q - 8]
+                c[q] = residual.map { v + $0[q] } ?? v
+            }
+        }
+    }
+}
+
+/// A weight packed for `PackedGEMM` at load: W [n, k] (PyTorch's [dOut, dIn], a convolution's
+/// [cOut, kh·kw·cIn]) as panels [ceil(n / 16), k, 16] — panel p holds columns 16p ..< 16p + 16 of Wᵀ, row after
+/// row, zero-padded — and the bias (or zeros) padded to whole panels.
+public struct PackedWeights: Sendable {
+    let panels: Tensor
+    let bias: Tensor
+    /// Output columns (W's rows) and depth.
+    let n: Int, k: Int
+
+    init(_ w: UnsafePointer<Float>, n: Int, k: Int, bias: UnsafePointer<Float>?) {
+        let width = PackedGEMM.panelWidth
+        let panelCount = (n + width - 1) / width
+        panels = Tensor(zeros: [panelCount, k, width])
+        for o in 0..<n {
+            let dst = panels.pointer + (o / width) * k * width + o % width
+            for i in 0..<k { dst[i * width] = w[o * k + i] }
+        }
+        self.bias = Tensor(zeros: [panelCount * width])
+        if let bias { self.bias.pointer.update(from: bias, count: n) }
+        (self.n, self.k) = (n, k)
+    }
+}
+
+typealias Vec8 = SIMD8<Float>
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> Vec8 { UnsafeRawPointer(p).loadUnaligned(as: Vec8.self) }
+
+@inline(__always)
+func store8(_ v: Vec8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec8.self) }
+
+/// Lane-wise max(lo, min(x, hi)) (compare + blend, see `vclamp`).
+@inline(__always)
+func clamp8(_ v: Vec8, _ lo: Vec8, _ hi: Vec8) -> Vec8 {
+    v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
+}
+
+extension ConvActivation {
+    /// The activation as a clamp to [lo, hi] (±infinity where unbounded), for branch-free kernels.
+    @inline(__always)
+    var bounds: (lo: Vec8, hi: Vec8) {
+        switch self {
+        case .none: (Vec8(repeating: -.infinity), Vec8(repeating: .infinity))
+        case .relu: (Vec8(repeating: 0), Vec8(repeating: .infinity))
+        case .relu6: (Vec8(repeating: 0), Vec8(repeating: 6))
+        }
+    }
+}
