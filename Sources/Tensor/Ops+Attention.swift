@@ -49,6 +49,14 @@ extension Ops {
             let s = scores.pointer + worker * maxLen * maxLen
             for (segment, h) in tasks[shares[worker]] {
                 let len = segment.count, col = h * headDim
+                if len <= directMaxLength && headDim % vecWidth == 0 {
+                    attendDirect(q: q.pointer + segment.lowerBound * ldq + col, ldq: ldq,
+                                 k: k.pointer + segment.lowerBound * ldk + col, ldk: ldk,
+                                 v: v.pointer + segment.lowerBound * ldv + col, ldv: ldv,
+                                 out: out.pointer + segment.lowerBound * ldo + col, ldo: ldo,
+                                 length: len, headDim: headDim, scale: scale)
+                    continue
+                }
                 // S [len, len] = Q_h Kᵀ_h · scale
                 BLAS.sgemm(transposeA: false, transposeB: true, m: len, n: len, k: headDim, alpha: scale,
                            a: q.pointer + segment.lowerBound * ldq + col, lda: ldq,
@@ -60,6 +68,45 @@ extension Ops {
                 BLAS.sgemm(transposeA: false, transposeB: false, m: len, n: headDim, k: len, alpha: 1,
                            a: s, lda: len, b: v.pointer + segment.lowerBound * ldv + col, ldb: ldv,
                            beta: 0, c: out.pointer + segment.lowerBound * ldo + col, ldc: ldo)
+            }
+        }
+    }
+
+    /// Sequences up to this length take `attendDirect`; longer ones two SGEMMs per head (measured: bench/text).
+    static let directMaxLength = 64
+
+    /// One head of one sequence without BLAS: for short sequences the two SGEMM calls per head cost more in call
+    /// and packing overhead than in arithmetic. Kᵀ is copied once into a [headDim, L rounded up to 16] block on
+    /// the stack, so each query row's scores are 16-wide fused multiply-adds (a broadcast of q[i, c] times a row
+    /// of Kᵀ) with no horizontal sums; then softmax, then out[i] = Σⱼ p[j]·V[j], headDim/16 vectors per row.
+    private static func attendDirect(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
+                                     v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
+                                     length len: Int, headDim: Int, scale: Float) {
+        let width = (len + vecWidth - 1) & ~(vecWidth - 1)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim * width + width) { buffer in
+            let kT = buffer.baseAddress!, p = kT + headDim * width
+            kT.update(repeating: 0, count: headDim * width)
+            for j in 0..<len {
+                for c in 0..<headDim { kT[c * width + j] = k[j * ldk + c] * scale }
+            }
+            for i in 0..<len {
+                let qi = q + i * ldq
+                var j0 = 0
+                while j0 < width {
+                    var acc = Vec16()
+                    for c in 0..<headDim { acc = acc.addingProduct(Vec16(repeating: qi[c]), load16(kT + c * width + j0)) }
+                    store16(acc, p + j0)
+                    j0 += vecWidth
+                }
+                softmaxInPlace(p, count: len)
+                let oi = out + i * ldo
+                var c0 = 0
+                while c0 < headDim {
+                    var acc = Vec16()
+                    for j in 0..<len { acc = acc.addingProduct(Vec16(repeating: p[j]), load16(v + j * ldv + c0)) }
+                    store16(acc, oi + c0)
+                    c0 += vecWidth
+                }
             }
         }
     }
