@@ -361,6 +361,15 @@ int rg_call_finish(rg_call *call, int32_t code, const char *message) {
     }
 }
 
+int rg_call_write_last(rg_call *call, const uint8_t *bytes, size_t len, int32_t code, const char *message) {
+    if (call == nullptr || (bytes == nullptr && len > 0)) return RG_ERR_INVALID;
+    try {
+        return call->WriteLast(bytes, len, grpc::Status(rg::ClampCode(code), message ? message : ""));
+    } catch (...) {
+        return RG_ERR_INTERNAL;
+    }
+}
+
 void rg_call_release(rg_call *call) {
     if (call == nullptr) return;
     try {

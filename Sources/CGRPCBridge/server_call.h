@@ -20,7 +20,8 @@ void ServerCallDone(rg_server *server);
 //
 // Life of a call: on_call -> Bind (events may flow from now) -> reads on request, writes from the
 // queue one at a time -> Finish once a finish was requested and the queue is empty (the embedder's
-// status, or CANCELLED / DEADLINE_EXCEEDED set by OnCancel) -> OnDone -> RG_EVENT_DONE.
+// status, or CANCELLED / DEADLINE_EXCEEDED set by OnCancel; StartWriteAndFinish when the finish came with a
+// last message, rg_call_write_last) -> OnDone -> RG_EVENT_DONE.
 struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
     rg_call(rg_server *server, grpc::ServerContextBase *context) : server_(server), context_(context) {}
 
@@ -49,6 +50,21 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
             std::lock_guard<std::mutex> lock(mu_);
             if (finish_requested_) return RG_ERR_CLOSED;
             queue_.push_back(std::move(buffer));
+        }
+        Pump();
+        return RG_OK;
+    }
+
+    // The last message and the status at once: sent with one StartWriteAndFinish once the queue is empty.
+    int WriteLast(const uint8_t *bytes, size_t len, grpc::Status status) {
+        grpc::ByteBuffer buffer = rg::ToByteBuffer(bytes, len);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            if (finish_requested_) return RG_ERR_CLOSED;
+            finish_requested_ = true;
+            status_ = std::move(status);
+            last_ = std::move(buffer);
+            has_last_ = true;
         }
         Pump();
         return RG_OK;
@@ -111,6 +127,8 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
             cancelled_ = true;
             dropped = queue_.size();
             queue_.clear();
+            has_last_ = false;  // a last message (rg_call_write_last) has no RG_EVENT_WRITTEN to send
+            last_.Clear();
             if (!finish_requested_) {
                 finish_requested_ = true;
                 status_ = deadline ? grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded")
@@ -145,7 +163,7 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
         if (pumping_) return;
         pumping_ = true;
         for (;;) {
-            bool read = false, write = false, finish = false;
+            bool read = false, write = false, finish = false, last = false;
             if (bound_ && !finished_) {
                 if (read_wanted_ && !reading_ && !read_closed_) {
                     read_wanted_ = false;
@@ -158,6 +176,11 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
                         writing_ = write = true;
                     } else if (finish_requested_) {
                         finished_ = finish = true;
+                        if (has_last_) {
+                            write_buffer_ = std::move(last_);
+                            has_last_ = false;
+                            last = true;
+                        }
                     }
                 }
             }
@@ -172,7 +195,12 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
             if (read) StartRead(&read_buffer_);
             if (write) StartWrite(&write_buffer_);
             if (finish) {
-                Finish(status);
+                // One operation for a unary reply: message and status leave together (no OnWriteDone follows).
+                if (last) {
+                    StartWriteAndFinish(&write_buffer_, grpc::WriteOptions(), status);
+                } else {
+                    Finish(status);
+                }
                 return;
             }
             lock.lock();
@@ -186,8 +214,9 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
     void *user_ = nullptr;
     bool bound_ = false, read_wanted_ = false, reading_ = false, read_closed_ = false;
     bool writing_ = false, finish_requested_ = false, finished_ = false, cancelled_ = false;
-    bool pumping_ = false;
+    bool pumping_ = false, has_last_ = false;
     std::deque<grpc::ByteBuffer> queue_;
+    grpc::ByteBuffer last_;  // rg_call_write_last's message, sent with the status
     grpc::ByteBuffer read_buffer_, write_buffer_;
     grpc::Status status_;
 };

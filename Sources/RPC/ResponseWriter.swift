@@ -11,10 +11,17 @@ public struct ResponseWriter: Sendable {
     public func write(_ bytes: [UInt8]) async throws(RPCStatus) {
         try await sink.write(bytes)
     }
+
+    /// The call's last message (a unary response): the transport sends it together with the OK status.
+    func writeLast(_ bytes: [UInt8]) async throws(RPCStatus) {
+        try await sink.writeLast(bytes)
+    }
 }
 
 protocol MessageSink: Sendable {
     func write(_ bytes: [UInt8]) async throws(RPCStatus)
+    /// The last message of the call; nothing is written after it and the call then ends with OK.
+    func writeLast(_ bytes: [UInt8]) async throws(RPCStatus)
 }
 
 /// Collects responses in memory (in-process calls).
@@ -25,4 +32,6 @@ final class CollectingSink: MessageSink {
         if Task.isCancelled { throw RPCStatus(.cancelled, "cancelled") }
         messages.withLock { $0.append(bytes) }
     }
+
+    func writeLast(_ bytes: [UInt8]) async throws(RPCStatus) { try await write(bytes) }
 }

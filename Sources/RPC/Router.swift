@@ -81,7 +81,7 @@ public struct Router: Sendable {
             case .unary(let handler):
                 let request = try await Self.singleMessage(requests)
                 let response = try await handler(request, context)
-                try await writer.write(response)
+                try await writer.writeLast(response)
             case .bidiStream(let handler):
                 try await handler(requests, writer, context)
             }

@@ -6,10 +6,13 @@ final class ServerCall: MessageSource, MessageSink {
     let handle: BridgeHandle
     let core: StreamCore
     private let task = Mutex<Task<Void, Never>?>(nil)
+    /// The unary response, sent with the final status (rg_call_write_last) when the handler returns.
+    private let last = Mutex<[UInt8]?>(nil)
 
     init(handle: BridgeHandle) {
         self.handle = handle
         self.core = StreamCore(
+            readAhead: true,
             requestRead: { rg_call_request_read(handle.pointer) == 0 },
             send: { bytes in bytes.withUnsafeBufferPointer { rg_call_write(handle.pointer, $0.baseAddress, $0.count) } == 0 }
         )
@@ -22,12 +25,24 @@ final class ServerCall: MessageSource, MessageSink {
     func next() async throws(RPCStatus) -> [UInt8]? { try await core.read() }
     func write(_ bytes: [UInt8]) async throws(RPCStatus) { try await core.write(bytes) }
 
+    func writeLast(_ bytes: [UInt8]) async throws(RPCStatus) {
+        if Task.isCancelled { throw StreamCore.cancelled }
+        last.withLock { $0 = bytes }
+    }
+
+    /// Starts the handler Task. The first request message is asked for at once, so that it is usually there
+    /// by the time the Task runs (StreamCore reads one message ahead).
     func start(router: Router, context: CallContext) {
+        core.startReading()
         let task = Task {
             let status = await router.run(
                 method: context.method, requests: RequestStream(source: self), writer: ResponseWriter(sink: self),
                 context: context)
-            _ = rg_call_finish(handle.pointer, status.code.rawValue, status.message)
+            if status.code == .ok, let bytes = last.withLock({ $0.take() }) {
+                _ = bytes.withUnsafeBufferPointer { rg_call_write_last(handle.pointer, $0.baseAddress, $0.count, 0, "") }
+            } else {
+                _ = rg_call_finish(handle.pointer, status.code.rawValue, status.message)
+            }
         }
         self.task.withLock { $0 = task }
     }

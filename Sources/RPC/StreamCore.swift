@@ -1,8 +1,9 @@
 /// Read and write bookkeeping shared by a server call and a client stream: turns the bridge's
 /// one-read-at-a-time requests and per-message RG_EVENT_WRITTEN into async `read` and `write`.
 ///
-/// Reads are on demand (a message is requested from grpc++ only when someone awaits it), so a slow
-/// reader slows the peer down through HTTP/2 flow control. Writes are queued in C++; at most
+/// Reads are on demand (a message is requested from grpc++ only when someone awaits it), or with
+/// `readAhead` one message ahead (server calls: the request is usually there before the handler asks); either
+/// way a slow reader slows the peer down through HTTP/2 flow control. Writes are queued in C++; at most
 /// `maxInFlight` messages (and, beyond the first, at most `maxInFlightBytes`) wait there; further
 /// writers suspend until one is sent.
 final class StreamCore: Sendable {
@@ -11,6 +12,8 @@ final class StreamCore: Sendable {
 
     private struct State {
         var reader: CheckedContinuation<ReadResult, Never>?
+        var buffered: [UInt8]?  // read ahead, not yet taken (readAhead only)
+        var readRequested = false  // a read asked of the bridge and not answered yet
         var readEnded = false
         var readFailure: RPCStatus?
         var writeFailure: RPCStatus?
@@ -25,6 +28,13 @@ final class StreamCore: Sendable {
             inFlight == 0 || (inFlight < maxCount && inFlightBytes + size <= maxBytes)
         }
 
+        /// Marks a read as asked for, unless one is outstanding or the stream has ended; true: ask the bridge.
+        mutating func askIfIdle() -> Bool {
+            guard !readRequested && !readEnded && readFailure == nil else { return false }
+            readRequested = true
+            return true
+        }
+
         mutating func take(_ size: Int) {
             inFlight += 1
             inFlightSizes.append(size)
@@ -35,15 +45,17 @@ final class StreamCore: Sendable {
     private let state = Mutex(State())
     private let maxInFlight: Int
     private let maxInFlightBytes: Int
+    private let readAhead: Bool
     private let requestRead: @Sendable () -> Bool
     private let send: @Sendable ([UInt8]) -> Bool
 
     /// `requestRead` and `send` call into the bridge and return false when the call is closed.
     /// The owner must call `close` when the bridge reports the end of the call.
     init(
-        maxInFlight: Int = 16, maxInFlightBytes: Int = 4 << 20, requestRead: @escaping @Sendable () -> Bool,
-        send: @escaping @Sendable ([UInt8]) -> Bool
+        maxInFlight: Int = 16, maxInFlightBytes: Int = 4 << 20, readAhead: Bool = false,
+        requestRead: @escaping @Sendable () -> Bool, send: @escaping @Sendable ([UInt8]) -> Bool
     ) {
+        self.readAhead = readAhead
         self.maxInFlight = maxInFlight
         self.maxInFlightBytes = maxInFlightBytes
         self.requestRead = requestRead
@@ -54,28 +66,42 @@ final class StreamCore: Sendable {
 
     // MARK: Reading
 
+    /// With `readAhead`: asks for the first message before anyone reads.
+    func startReading() {
+        guard readAhead else { return }
+        let ask = state.withLock { s in
+            defer { s.readRequested = true }
+            return !s.readRequested && !s.readEnded
+        }
+        if ask { _ = requestRead() }
+    }
+
     /// The next message, nil at the end of the stream.
     func read() async throws(RPCStatus) -> [UInt8]? {
         let result: ReadResult = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ReadResult, Never>) in
+                var ask = false
                 let immediate: ReadResult? = state.withLock { s in
                     if let failure = s.readFailure { return .failure(failure) }
+                    if let message = s.buffered {
+                        s.buffered = nil
+                        ask = readAhead && s.askIfIdle()
+                        return .success(message)
+                    }
                     if s.readEnded { return .success(nil) }
                     // Checked under the lock: the cancellation handler takes the lock too, so a
                     // cancel either is seen here or finds the stored reader.
                     if Task.isCancelled { return .failure(Self.cancelled) }
                     if s.reader != nil { return .failure(RPCStatus(.internal, "concurrent reads of one stream")) }
                     s.reader = continuation
+                    ask = s.askIfIdle()
                     return nil
                 }
-                if let immediate {
-                    continuation.resume(returning: immediate)
-                } else {
-                    // When the bridge refuses (the call just ended), the reader stays pending on
-                    // purpose: the end event (RG_EVENT_DONE / RG_EVENT_FINISHED) is always on its way
-                    // and resolves it with the real outcome, which may still be a clean end.
-                    _ = requestRead()
-                }
+                // When the bridge refuses (the call just ended), a pending reader stays pending on
+                // purpose: the end event (RG_EVENT_DONE / RG_EVENT_FINISHED) is always on its way
+                // and resolves it with the real outcome, which may still be a clean end.
+                if ask { _ = requestRead() }
+                if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
             let reader = state.withLock { s in
@@ -87,26 +113,32 @@ final class StreamCore: Sendable {
         return try result.get()
     }
 
-    /// A message arrived for the pending read.
+    /// A message arrived for the pending read (or, reading ahead, for the next one).
     func received(_ bytes: [UInt8]) {
-        takeReader()?.resume(returning: .success(bytes))
+        var ask = false
+        let reader = state.withLock { s -> CheckedContinuation<ReadResult, Never>? in
+            s.readRequested = false
+            guard let reader = s.reader else {
+                s.buffered = bytes
+                return nil
+            }
+            s.reader = nil
+            if readAhead { ask = s.askIfIdle() }
+            return reader
+        }
+        reader?.resume(returning: .success(bytes))
+        if ask { _ = requestRead() }
     }
 
     /// The peer finished sending.
     func readEnded() {
         let reader = state.withLock { s in
             s.readEnded = true
+            s.readRequested = false
             defer { s.reader = nil }
             return s.reader
         }
         reader?.resume(returning: .success(nil))
-    }
-
-    private func takeReader() -> CheckedContinuation<ReadResult, Never>? {
-        state.withLock { s in
-            defer { s.reader = nil }
-            return s.reader
-        }
     }
 
     // MARK: Writing

@@ -9,6 +9,9 @@ struct RequestLog: Sendable {
     let logger: Logger
 
     func record(_ context: CallContext, _ status: RPCStatus, _ duration: Duration) {
+        let level: Logger.Level = status.code == .ok ? .debug : .info
+        // Checked first: the metadata below costs string formatting on every call, logged or not.
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "request_id": "\(context.requestID)",
             "method": "\(context.method)",
@@ -17,7 +20,7 @@ struct RequestLog: Sendable {
             "peer": "\(context.peer)",
         ]
         if status.code != .ok { metadata["error"] = "\(status.message)" }
-        logger.log(level: status.code == .ok ? .debug : .info, "request", metadata: metadata)
+        logger.log(level: level, "request", metadata: metadata)
     }
 
     static func milliseconds(_ duration: Duration) -> String {

@@ -10,9 +10,9 @@ struct StreamCoreTests {
         let readRequests = Mutex(0)
         let open = Mutex(true)
 
-        func core(maxInFlight: Int = 2, maxInFlightBytes: Int = 100) -> StreamCore {
+        func core(maxInFlight: Int = 2, maxInFlightBytes: Int = 100, readAhead: Bool = false) -> StreamCore {
             StreamCore(
-                maxInFlight: maxInFlight, maxInFlightBytes: maxInFlightBytes,
+                maxInFlight: maxInFlight, maxInFlightBytes: maxInFlightBytes, readAhead: readAhead,
                 requestRead: {
                     self.readRequests.withLock { $0 += 1 }
                     return self.open.withLock { $0 }
@@ -83,6 +83,26 @@ struct StreamCoreTests {
         #expect(try await second.value == nil)
         #expect(try await core.read() == nil)  // stays ended, no new request
         #expect(bridge.readRequests.withLock { $0 } == 2)
+    }
+
+    @Test func readAheadKeepsOneMessageAskedForOrBuffered() async throws {
+        let bridge = FakeBridge()
+        let core = bridge.core(readAhead: true)
+        core.startReading()
+        #expect(bridge.readRequests.withLock { $0 } == 1)
+        core.received([1])  // before anyone reads: kept, and nothing more is asked for while it waits
+        #expect(bridge.readRequests.withLock { $0 } == 1)
+        #expect(try await core.read() == [1])
+        #expect(bridge.readRequests.withLock { $0 } == 2)  // taking it asked for the next one
+        let second = Task { try await core.read() }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(bridge.readRequests.withLock { $0 } == 2)  // the waiting reader uses the read already asked for
+        core.received([2])
+        #expect(try await second.value == [2])
+        #expect(bridge.readRequests.withLock { $0 } == 3)
+        core.readEnded()
+        #expect(try await core.read() == nil)
+        #expect(bridge.readRequests.withLock { $0 } == 3)
     }
 
     @Test func aRefusedReadWaitsForTheEndEvent() async throws {

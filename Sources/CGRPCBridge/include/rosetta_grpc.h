@@ -29,6 +29,7 @@
 //     int port = rg_server_bound_port(s, 0);
 //     rg_server_set_serving(s, "", 1);
 //     ... in the handler: rg_call_write(call, bytes, n); rg_call_finish(call, 0, ""); rg_call_release(call);
+//     (a unary reply: rg_call_write_last(call, bytes, n, 0, "") sends message and status together)
 //     rg_server_shutdown(s, 5000); rg_server_destroy(s);
 //
 // Client usage:
@@ -173,6 +174,13 @@ int rg_call_write(rg_call *call, const uint8_t *bytes, size_t len);
 // Finishes the call with a status (grpc code 0..16 and a UTF-8 message) once the queued messages are
 // sent. Only the first finish counts. Thread-safe. Returns RG_OK or RG_ERR_CLOSED.
 int rg_call_finish(rg_call *call, int32_t code, const char *message);
+
+// Queues a last response message (copied) and finishes the call with the status once the messages queued
+// before it are sent: rg_call_write then rg_call_finish, except that grpc++ sends this message and the status
+// in one operation (StartWriteAndFinish; the unary reply). It produces no RG_EVENT_WRITTEN. Only the first
+// finish counts. Thread-safe. Returns RG_OK, RG_ERR_CLOSED (already finishing: nothing is sent) or
+// RG_ERR_INVALID.
+int rg_call_write_last(rg_call *call, const uint8_t *bytes, size_t len, int32_t code, const char *message);
 
 // Releases the caller's reference. The handle must not be used afterwards. Thread-safe.
 void rg_call_release(rg_call *call);
