@@ -98,16 +98,21 @@ public final class CTranslate2Model: @unchecked Sendable {
             throw .shapeMismatch(file: path, tensor: name, expected: expected, actual: v.shape)
         }
         let count = v.shape.reduce(1, *)
+        let shape = v.shape.isEmpty ? [1] : v.shape
+        // Half precision (the weights of converted models) is widened by Tensor, straight into the tensor.
+        switch v.dtype {
+        case .float16: return data.withUnsafeBytes { Tensor(shape: shape, float16: $0.baseAddress! + v.offset) }
+        case .bfloat16: return data.withUnsafeBytes { Tensor(shape: shape, bfloat16: $0.baseAddress! + v.offset) }
+        default: break
+        }
         var values = [Float](repeating: 0, count: count)
         data.withUnsafeBytes { raw in
             let base = raw.baseAddress! + v.offset
             switch v.dtype {
             case .float32:
                 for i in 0..<count { values[i] = base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) }
-            case .float16:
-                for i in 0..<count { values[i] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-            case .bfloat16:
-                for i in 0..<count { values[i] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+            case .float16, .bfloat16:
+                break
             case .int8:
                 for i in 0..<count { values[i] = Float(base.load(fromByteOffset: i, as: Int8.self)) }
             case .int16:
@@ -116,7 +121,7 @@ public final class CTranslate2Model: @unchecked Sendable {
                 for i in 0..<count { values[i] = Float(base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
             }
         }
-        do { return try Tensor(shape: v.shape.isEmpty ? [1] : v.shape, values: values) } catch { throw .tensor(error) }
+        do { return try Tensor(shape: shape, values: values) } catch { throw .tensor(error) }
     }
 
     /// An integer scalar variable (e.g. `encoder/num_heads`).

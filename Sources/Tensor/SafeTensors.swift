@@ -97,18 +97,9 @@ public final class SafeTensors: @unchecked Sendable {
             UnsafeMutableRawPointer(t.pointer).copyMemory(from: raw, byteCount: count * 4)
             return t
         case .F16:
-            let t = Tensor(zeros: entry.shape)
-            for i in 0..<count {
-                t.pointer[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
-            }
-            return t
+            return Tensor(shape: entry.shape, float16: raw)
         case .BF16:
-            let t = Tensor(zeros: entry.shape)
-            for i in 0..<count {
-                let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                t.pointer[i] = Float(bitPattern: UInt32(bits) << 16)
-            }
-            return t
+            return Tensor(shape: entry.shape, bfloat16: raw)
         default:
             throw .notFloat(file: path, tensor: name, dtype: entry.dtype.rawValue)
         }
