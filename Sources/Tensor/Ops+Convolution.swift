@@ -44,7 +44,7 @@ public enum ConvActivation: Sendable, Equatable {
 
 /// A dense convolution prepared at load: the PyTorch weight [cOut, cIn, kh, kw] reordered to [cOut, kh·kw·cIn]
 /// (patch order: row, column, channel — the order im2col writes), then packed for `PackedGEMM` (patch depth up to
-/// `maxPackedDepth`: every convolution of EfficientNet-Lite) or kept as `LinearWeights` for SGEMM (deeper patches,
+/// `PackedGEMM.maxDepth`: every convolution of EfficientNet-Lite) or kept as `LinearWeights` for SGEMM (deeper patches,
 /// e.g. 3×3 over 512 channels or CLIP's 32×32 patches, where OpenBLAS's cache blocking over k wins).
 public struct ConvWeights: Sendable {
     public let kernel: (height: Int, width: Int)
@@ -56,7 +56,6 @@ public struct ConvWeights: Sendable {
     let packed: PackedWeights?
     /// The SGEMM form, for deep patches only.
     let linear: LinearWeights?
-    static let maxPackedDepth = 1536
 
     /// From the PyTorch layout: weight [cOut, cIn, kh, kw], bias [cOut] (copied).
     public init(weight: Tensor, bias: Tensor?) throws(TensorError) {
@@ -77,7 +76,7 @@ public struct ConvWeights: Sendable {
             }
         }
         let depth = kh * kw * cIn
-        if depth <= Self.maxPackedDepth {
+        if depth <= PackedGEMM.maxDepth {
             packed = patch.withUnsafeBufferPointer { p in
                 PackedWeights(p.baseAddress!, n: cOut, k: depth, bias: bias?.pointer)
             }

@@ -36,8 +36,9 @@ extension Ops {
                    workers: workers, into: y)
     }
 
-    /// Up to `packedMaxRows` rows run `PackedGEMM` on the packed weight (bias in its registers); more run SGEMM
-    /// with the bias written first and the product accumulated onto it (beta = 1), saving a pass over y. With
+    /// Packed weights run `PackedGEMM` (bias in its registers), except deep ones over many rows; those, and
+    /// unprepared weights, run SGEMM with the bias written first and the product accumulated onto it (beta = 1),
+    /// saving a pass over y. With
     /// `workers` > 1 the output columns are split in blocks, one product per worker; the activation runs on each
     /// block as soon as it is done, while it is still in cache.
     private static func linear(_ x: Tensor, weight w: Tensor, packed: PackedWeights?, bias: Tensor?,
@@ -50,7 +51,7 @@ extension Ops {
         if let bias { try requireVector("linear.bias", bias, count: dOut) }
         guard n > 0 else { return }
         let blocks = Parallel.blocks(dOut, parts: workers, align: PackedGEMM.panelWidth)
-        let packed = n <= packedMaxRows ? packed : nil
+        let packed = n <= packedMaxRows || dIn <= PackedGEMM.maxDepth ? packed : nil
         Parallel.forEach(blocks.count) { b in
             let cols = blocks[b]
             let yBlock = y.pointer + cols.lowerBound
@@ -71,13 +72,13 @@ extension Ops {
         }
     }
 
-    /// Largest row count that `linear` runs on packed weights; above it OpenBLAS's cache blocking is as fast or
-    /// faster (bench/text).
+    /// Largest row count that `linear` runs on packed weights deeper than `PackedGEMM.maxDepth`.
     static let packedMaxRows = 128
 }
 
-/// A linear layer prepared at load: the checkpoint weight W [dOut, dIn] as given (a zero-copy view; SGEMM reads
-/// it transposed), plus a copy packed for `PackedGEMM`, for products with few rows.
+/// A linear layer prepared at load: W packed for `PackedGEMM`, plus the checkpoint weight W [dOut, dIn] as given
+/// (a zero-copy view; SGEMM reads it transposed) for deep products over many rows. When the packed form serves
+/// every call, the view's pages of a memory-mapped checkpoint are released, so the weight is resident once.
 public struct LinearWeights: Sendable {
     /// W [dOut, dIn] (PyTorch layout).
     public let weight: Tensor
@@ -95,5 +96,6 @@ public struct LinearWeights: Sendable {
         self.bias = bias
         packed = weight.isContiguous && (bias?.isContiguous ?? true)
             ? PackedWeights(weight.pointer, n: weight.shape[0], k: weight.shape[1], bias: bias?.pointer) : nil
+        if packed != nil && weight.shape[1] <= PackedGEMM.maxDepth { weight.releaseMappedPages() }
     }
 }

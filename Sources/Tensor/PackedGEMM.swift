@@ -18,6 +18,10 @@
 enum PackedGEMM {
     static let panelWidth = 16
     static let tileRows = 6
+    /// Deepest product packed at load. Deeper ones (3×3 over 512 channels, CLIP's 32×32 patches, wide FFNs)
+    /// keep OpenBLAS for many rows, where its cache blocking over k wins; up to this depth the packed kernel is
+    /// as fast or faster at every row count measured (bench/text: 16 to 4096 rows).
+    static let maxDepth = 1536
 
     /// Rows of A per cache tile for depth k: ≤ ~256 KB, so the tile stays in L2 while every panel (k × 16, in
     /// L1 for small k) runs down it; B is then streamed once per tile.

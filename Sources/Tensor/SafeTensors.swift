@@ -216,6 +216,17 @@ final class Mapping: @unchecked Sendable {
 
     private let isMapped: Bool
 
+    /// Drops the whole pages inside [start, start + byteCount) from the resident set (MADV_DONTNEED): the
+    /// mapping is private and never written, so a later read faults the same bytes back in from the file.
+    func release(_ start: UnsafeRawPointer, byteCount: Int) {
+        guard isMapped else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + byteCount) / page * page
+        guard end > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, end - first, MADV_DONTNEED)
+    }
+
     deinit {
         if isMapped { munmap(base, size) } else { base.deallocate() }
     }

@@ -65,6 +65,14 @@ public struct Tensor: @unchecked Sendable {
     /// Pointer to element [0, 0, ...]. Valid while this tensor (or its storage owner) is alive.
     @inlinable public var pointer: UnsafeMutablePointer<Float> { storage.pointer + offset }
 
+    /// For a weight that is kept in another form (packed at load): if this is a view of a memory-mapped
+    /// checkpoint, its pages leave the resident set (they are read back from the file if touched again);
+    /// otherwise nothing happens.
+    func releaseMappedPages() {
+        guard isContiguous, let mapping = storage.mapping else { return }
+        mapping.release(pointer, byteCount: count * MemoryLayout<Float>.size)
+    }
+
     /// The rows `range` of a rank-2 tensor, as a view (no copy).
     public func rows(_ range: Range<Int>) throws(TensorError) -> Tensor {
         guard rank == 2, range.lowerBound >= 0, range.upperBound <= shape[0] else {
@@ -208,6 +216,9 @@ public struct Tensor: @unchecked Sendable {
         self.count = count
         self.owner = owner
     }
+
+    /// The checkpoint file this storage is a view of, if any.
+    var mapping: Mapping? { owner as? Mapping }
 
     deinit {
         if owner == nil { UnsafeMutableRawPointer(pointer).deallocate() }

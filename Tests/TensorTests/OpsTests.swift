@@ -131,26 +131,28 @@ import Testing
         #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < 1e-5)
     }
 
-    /// The packed kernel (PackedGEMM) against the reference, for every remainder of its 6-row tiles, and just
-    /// past its row limit (OpenBLAS path).
-    @Test func smallRowLinearMatchesReference() throws {
+    /// The packed kernel (PackedGEMM) against the reference, for every remainder of its 6-row tiles and for many
+    /// rows; deeper than `PackedGEMM.maxDepth`, up to `packedMaxRows` rows packed and past them OpenBLAS.
+    @Test(arguments: [40, PackedGEMM.maxDepth + 64])
+    func packedLinearMatchesReference(depth: Int) throws {
         var rng = SeededRandom(seed: 23)
-        let w = rng.tensor([96, 40]), b = rng.tensor([96])
+        let w = rng.tensor([96, depth]), b = rng.tensor([96])
         let layer = try LinearWeights(weight: w, bias: b)
-        #expect(layer.packed?.panels.shape == [6, 40, 16])
+        #expect(layer.packed?.panels.shape == [6, depth, 16])
         #expect(layer.packed?.panels[1, 2, 5] == w[16 + 5, 2])
-        for rows in Array(1...13) + [16, 128, 129] {
-            let x = rng.tensor([rows, 40])
+        let tolerance = 1e-6 * Float(depth)
+        for rows in Array(1...13) + [16, Ops.packedMaxRows, Ops.packedMaxRows + 1] {
+            let x = rng.tensor([rows, depth])
             for workers in [1, 2] {
                 let y = Tensor(zeros: [rows, 96])
                 try Ops.linear(x, layer, workers: workers, into: y)
-                #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: b)) < 1e-5, "rows \(rows)")
+                #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: b)) < tolerance, "rows \(rows)")
             }
             let noBias = try LinearWeights(weight: w, bias: nil)
             let y = Tensor(zeros: [rows, 96])
             y.pointer.update(repeating: .nan, count: y.count)  // must be overwritten, not accumulated into
             try Ops.linear(x, noBias, into: y)
-            #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < 1e-5, "rows \(rows)")
+            #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < tolerance, "rows \(rows)")
         }
     }
 

@@ -58,6 +58,23 @@ import Testing
         #expect(tensor.toArray() == [7, 8, 9])
     }
 
+    /// A weight packed at load gives its mapped pages back (LinearWeights); the view still reads the file's
+    /// values afterwards, and the layer computes with the packed copy.
+    @Test func releasedMappedPagesReadBackFromTheFile() throws {
+        let (dOut, dIn) = (64, 1024)  // 256 KiB: whole pages inside
+        let values = (0..<dOut * dIn).map { Float($0 % 251) - 125 }
+        let header = #"{"w":{"dtype":"F32","shape":[\#(dOut),\#(dIn)],"data_offsets":[0,\#(4 * dOut * dIn)]}}"#
+        let path = try Self.write(header: header, data: Self.floats(values))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w = try SafeTensors(path: path).tensor("w")
+        let layer = try LinearWeights(weight: w, bias: nil)
+        #expect(layer.weight.toArray() == values)
+        var rng = SeededRandom(seed: 5)
+        let x = rng.tensor([3, dIn]), y = Tensor(zeros: [3, dOut])
+        try Ops.linear(x, layer, into: y)
+        #expect(maxAbsDifference(y, Reference.linear(x, weight: try Tensor(shape: [dOut, dIn], values: values), bias: nil)) < 0.5)
+    }
+
     @Test func refusesTruncatedFiles() throws {
         Self.expectError(try Self.write(header: "", data: [], truncateTo: 5)) {
             if case .truncated = $0 { return true } else { return false }
