@@ -69,11 +69,7 @@ final class StreamCore: Sendable {
     /// With `readAhead`: asks for the first message before anyone reads.
     func startReading() {
         guard readAhead else { return }
-        let ask = state.withLock { s in
-            defer { s.readRequested = true }
-            return !s.readRequested && !s.readEnded
-        }
-        if ask { _ = requestRead() }
+        if state.withLock({ $0.askIfIdle() }) { _ = requestRead() }
     }
 
     /// The next message, nil at the end of the stream.

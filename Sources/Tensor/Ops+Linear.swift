@@ -29,7 +29,7 @@ extension Ops {
         try linear(x, weight: weight, packed: nil, bias: bias, activation: activation, workers: workers, into: y)
     }
 
-    /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (the packed kernel for few rows, SGEMM otherwise).
+    /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (the packed kernel, except deep weights over many rows).
     public static func linear(_ x: Tensor, _ layer: LinearWeights, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
         try linear(x, weight: layer.weight, packed: layer.packed, bias: layer.bias, activation: activation,

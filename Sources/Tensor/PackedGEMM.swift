@@ -1,5 +1,5 @@
 /// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
-/// product behind linear layers over few rows (`Ops.linear`) and behind convolutions (`Ops.conv2d`).
+/// product behind linear layers (`Ops.linear`, up to `maxDepth`) and convolutions (`Ops.conv2d`).
 ///
 /// Why not SGEMM: OpenBLAS packs both operands on every call and runs bias, activation and residual as separate
 /// passes over C. For a sentence encoder's weight used by only ~16 rows the packing costs about as much as the
@@ -106,13 +106,12 @@ enum PackedGEMM {
             bp += panelWidth
         }
         let (lo, hi) = activation.bounds
-        let r = residual ?? UnsafePointer(c)
-        storeRow(c0, d0, lo, hi, cols: cols, residual: residual == nil ? nil : r, c: c)
-        if rows > 1 { storeRow(c1, d1, lo, hi, cols: cols, residual: residual == nil ? nil : r + ldr, c: c + ldc) }
-        if rows > 2 { storeRow(c2, d2, lo, hi, cols: cols, residual: residual == nil ? nil : r + 2 * ldr, c: c + 2 * ldc) }
-        if rows > 3 { storeRow(c3, d3, lo, hi, cols: cols, residual: residual == nil ? nil : r + 3 * ldr, c: c + 3 * ldc) }
-        if rows > 4 { storeRow(c4, d4, lo, hi, cols: cols, residual: residual == nil ? nil : r + 4 * ldr, c: c + 4 * ldc) }
-        if rows > 5 { storeRow(c5, d5, lo, hi, cols: cols, residual: residual == nil ? nil : r + 5 * ldr, c: c + 5 * ldc) }
+        storeRow(c0, d0, lo, hi, cols: cols, residual: residual, c: c)
+        if rows > 1 { storeRow(c1, d1, lo, hi, cols: cols, residual: residual.map { $0 + ldr }, c: c + ldc) }
+        if rows > 2 { storeRow(c2, d2, lo, hi, cols: cols, residual: residual.map { $0 + 2 * ldr }, c: c + 2 * ldc) }
+        if rows > 3 { storeRow(c3, d3, lo, hi, cols: cols, residual: residual.map { $0 + 3 * ldr }, c: c + 3 * ldc) }
+        if rows > 4 { storeRow(c4, d4, lo, hi, cols: cols, residual: residual.map { $0 + 4 * ldr }, c: c + 4 * ldc) }
+        if rows > 5 { storeRow(c5, d5, lo, hi, cols: cols, residual: residual.map { $0 + 5 * ldr }, c: c + 5 * ldc) }
     }
 
     /// Clamps one row of the tile to [lo, hi] (the activation), adds the residual row, stores `cols` columns.
