@@ -7,8 +7,10 @@
 //   grpc++ reflection and health list our services (reflection lists registered services only);
 // - every other method reaches a grpc::CallbackGenericService, so the embedder still sees the call
 //   and answers UNIMPLEMENTED itself.
-// All methods are declared BIDI_STREAMING: on the wire a unary call is a stream of one message, and
-// the embedder enforces the message count.
+// All methods are declared BIDI_STREAMING: on the wire a unary call is a stream of one message. For the
+// methods named unary (rg_server_options.unary_method_names) the bridge reads that message and the
+// half-close before on_call, so the embedder can answer at once, on the same thread; for the others the
+// embedder reads on demand and enforces the message count.
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/generic/async_generic_service.h>
@@ -21,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "bridge_util.h"
 #include "server_call.h"
@@ -80,6 +83,7 @@ struct rg_server {
     void *context = nullptr;
     std::vector<int> ports;
     std::vector<std::string> service_names;
+    std::set<std::string> unary_methods;
     std::vector<std::unique_ptr<RawService>> services;
     std::unique_ptr<GenericService> generic;
     std::unique_ptr<grpc::Server> server;
@@ -96,7 +100,7 @@ struct rg_server {
             live_calls++;
             draining = shut_down;
         }
-        auto *call = new rg_call(this, context);
+        auto *call = new rg_call(this, context, method);
         if (draining) {
             // Refused without reaching the embedder: no user pointer, so events go nowhere.
             call->Bind(nullptr);
@@ -104,6 +108,16 @@ struct rg_server {
             call->Unref();  // the embedder's reference
             return call;
         }
+        if (unary_methods.count(method) != 0) {
+            call->CollectRequest();  // on_call once the request is here
+        } else {
+            Deliver(call, {});
+        }
+        return call;
+    }
+
+    void Deliver(rg_call *call, rg::UnaryRequest request) {
+        grpc::ServerContextBase *context = call->context();
         std::vector<std::string> storage;
         std::vector<rg_metadata> metadata;
         const auto &client = context->client_metadata();
@@ -116,11 +130,10 @@ struct rg_server {
             metadata.push_back({storage[i].c_str(), storage[i + 1].data(), storage[i + 1].size()});
         }
         std::string peer = context->peer();
-        rg_call_info info{method.c_str(), peer.c_str(), metadata.data(), metadata.size(),
-                          rg::RemainingNs(context->deadline())};
+        rg_call_info info{call->method().c_str(), peer.c_str(), metadata.data(), metadata.size(),
+                          rg::RemainingNs(context->deadline()), request.read, request.bytes, request.len};
         void *user = on_call(this->context, call, &info);
         call->Bind(user);
-        return call;
     }
 
     void CallDone() {
@@ -139,6 +152,7 @@ void ServerEmit(rg_server *server, void *user, rg_event_kind kind, const uint8_t
     server->on_event(user, kind, bytes, len);
 }
 void ServerCallDone(rg_server *server) { server->CallDone(); }
+void ServerDeliver(rg_server *server, rg_call *call, UnaryRequest request) { server->Deliver(call, request); }
 }  // namespace rg
 
 // MARK: - C API: server
@@ -152,7 +166,8 @@ void rg_server_options_init(rg_server_options *options) {
 rg_server *rg_server_start(const rg_server_options *o, char *error, size_t error_cap) {
     try {
         if (o == nullptr || o->on_call == nullptr || o->on_event == nullptr || o->listen_address_count == 0 ||
-            o->listen_addresses == nullptr || (o->method_count > 0 && o->method_names == nullptr)) {
+            o->listen_addresses == nullptr || (o->method_count > 0 && o->method_names == nullptr) ||
+            (o->unary_method_count > 0 && o->unary_method_names == nullptr)) {
             rg::SetError(error, error_cap, "invalid options: need listen addresses, on_call and on_event");
             return nullptr;
         }
@@ -202,6 +217,16 @@ rg_server *rg_server_start(const rg_server_options *o, char *error, size_t error
             }
             auto &list = by_service[service];
             if (std::find(list.begin(), list.end(), method) == list.end()) list.push_back(method);
+        }
+        for (size_t i = 0; i < o->unary_method_count; i++) {
+            std::string method = o->unary_method_names[i] ? o->unary_method_names[i] : "";
+            auto service = by_service.find(ServiceName(method));
+            if (service == by_service.end() ||
+                std::find(service->second.begin(), service->second.end(), method) == service->second.end()) {
+                rg::SetError(error, error_cap, "unary method '" + method + "' is not among the method names");
+                return nullptr;
+            }
+            s->unary_methods.insert(method);
         }
         rg_server *raw = s.get();
         auto factory = [raw](grpc::CallbackServerContext *context, const std::string &method) {

@@ -12,18 +12,30 @@ namespace rg {
 // Implemented in server.cpp: deliver an event to the embedder; note that a reactor is done.
 void ServerEmit(rg_server *server, void *user, rg_event_kind kind, const uint8_t *bytes, size_t len);
 void ServerCallDone(rg_server *server);
+// Implemented in server.cpp: hand the call to the embedder (on_call), then bind it to what on_call returned.
+// `request`: what CollectRequest read of a unary call (rg_call_info.request_read and its message).
+struct UnaryRequest {
+    int32_t read = RG_REQUEST_ON_DEMAND;
+    const uint8_t *bytes = nullptr;
+    size_t len = 0;
+};
+void ServerDeliver(rg_server *server, rg_call *call, UnaryRequest request);
 }  // namespace rg
 
 // Owned jointly by grpc (until OnDone) and the embedder (until rg_call_release): `refs_` counts both,
 // so either side may go first. State changes happen under `mu_`; grpc operations are started after
 // unlocking (by Pump), and each buffer is touched only by the one operation in flight on it.
 //
-// Life of a call: on_call -> Bind (events may flow from now) -> reads on request, writes from the
+// Life of a call: [unary methods: CollectRequest reads the request and the half-close] -> on_call -> Bind (events may flow from now) -> reads on request, writes from the
 // queue one at a time -> Finish once a finish was requested and the queue is empty (the embedder's
 // status, or CANCELLED / DEADLINE_EXCEEDED set by OnCancel; StartWriteAndFinish when the finish came with a
 // last message, rg_call_write_last) -> OnDone -> RG_EVENT_DONE.
 struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
-    rg_call(rg_server *server, grpc::ServerContextBase *context) : server_(server), context_(context) {}
+    rg_call(rg_server *server, grpc::ServerContextBase *context, std::string method)
+        : server_(server), context_(context), method_(std::move(method)) {}
+
+    grpc::ServerContextBase *context() const { return context_; }
+    const std::string &method() const { return method_; }
 
     void Bind(void *user) {
         {
@@ -32,6 +44,17 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
             bound_ = true;
         }
         Pump();
+    }
+
+    // Unary methods: reads the one request message and the half-close before the embedder hears of the call
+    // (then ServerDeliver); a second message is answered with INTERNAL here, and a call cancelled meanwhile
+    // ends without reaching the embedder.
+    void CollectRequest() {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            collecting_ = reading_ = true;
+        }
+        StartRead(&read_buffer_);
     }
 
     int RequestRead() {
@@ -94,6 +117,7 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
         std::vector<uint8_t> bytes;
         if (ok) bytes = rg::FromByteBuffer(read_buffer_);
         read_buffer_.Clear();
+        if (collecting_) return Collected(ok, std::move(bytes));  // only this read's thread touches it now
         {
             std::lock_guard<std::mutex> lock(mu_);
             reading_ = false;
@@ -149,6 +173,34 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
 
   private:
     ~rg_call() override = default;
+
+    // One read of CollectRequest is done: read on after the first message; deliver at the half-close.
+    void Collected(bool ok, std::vector<uint8_t> bytes) {
+        if (ok && !has_request_) {
+            has_request_ = true;
+            request_ = std::move(bytes);
+            StartRead(&read_buffer_);
+            return;
+        }
+        bool cancelled;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            collecting_ = reading_ = false;
+            read_closed_ = true;
+            cancelled = cancelled_;
+        }
+        if (cancelled || (!ok && context_->IsCancelled())) {
+            // OnCancel has set (or is about to set) the status; nobody else will answer.
+            Bind(nullptr);
+            Unref();  // the embedder's reference
+        } else if (ok) {
+            Bind(nullptr);
+            RequestFinish(grpc::Status(grpc::StatusCode::INTERNAL, "unary call with more than one request message"));
+            Unref();
+        } else {
+            rg::ServerDeliver(server_, this, {has_request_ ? RG_REQUEST_READ : RG_REQUEST_NONE, request_.data(), request_.size()});
+        }
+    }
 
     void Emit(rg_event_kind kind, const uint8_t *bytes, size_t len) { rg::ServerEmit(server_, user_, kind, bytes, len); }
 
@@ -209,12 +261,15 @@ struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
 
     rg_server *const server_;
     grpc::ServerContextBase *const context_;
+    const std::string method_;
     std::mutex mu_;
     int refs_ = 2;  // grpc + embedder
     void *user_ = nullptr;
     bool bound_ = false, read_wanted_ = false, reading_ = false, read_closed_ = false;
     bool writing_ = false, finish_requested_ = false, finished_ = false, cancelled_ = false;
     bool pumping_ = false, has_last_ = false;
+    bool collecting_ = false, has_request_ = false;  // CollectRequest
+    std::vector<uint8_t> request_;
     std::deque<grpc::ByteBuffer> queue_;
     grpc::ByteBuffer last_;  // rg_call_write_last's message, sent with the status
     grpc::ByteBuffer read_buffer_, write_buffer_;

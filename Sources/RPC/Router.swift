@@ -46,6 +46,13 @@ public struct Router: Sendable {
     /// The registered method names, sorted.
     public var methods: [String] { handlers.keys.sorted() }
 
+    /// The unary ones among `methods`, sorted.
+    public var unaryMethods: [String] {
+        handlers.compactMap { method, handler in
+            if case .unary = handler { method } else { nil }
+        }.sorted()
+    }
+
     /// Runs one call in process: the handler sees `requests` then a half-close. Returns what a
     /// client would receive.
     public func handle(method: String, requests: [[UInt8]], context: CallContext? = nil) async

@@ -49,7 +49,8 @@ public final class Server: Sendable {
             guard s.state == .idle else { throw .invalidState("start() in state \(s.state)") }
             let context = Unmanaged.passRetained(ServerCallContext(router: router))
             var error = [CChar](repeating: 0, count: 512)
-            let server = Self.startBridge(configuration, methods: router.methods, context: context, error: &error)
+            let server = Self.startBridge(
+                configuration, methods: router.methods, unaryMethods: router.unaryMethods, context: context, error: &error)
             guard let server else {
                 context.release()
                 let reason = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -125,12 +126,13 @@ public final class Server: Sendable {
     }
 
     private static func startBridge(
-        _ configuration: ServerConfiguration, methods: [String], context: Unmanaged<ServerCallContext>,
+        _ configuration: ServerConfiguration, methods: [String], unaryMethods: [String], context: Unmanaged<ServerCallContext>,
         error: inout [CChar]
     ) -> OpaquePointer? {
         let tls = configuration.tls
         return withCStrings(configuration.listenAddresses) { addresses in
-            withCStrings(methods) { methodNames in
+            // One array of names: the registered methods, then the unary ones among them.
+            withCStrings(methods + unaryMethods) { names in
                 withOptionalCString(tls?.certificateChainPath) { chain in
                     withOptionalCString(tls?.privateKeyPath) { key in
                         withOptionalCString(tls?.clientCAPath) { clientCA in
@@ -138,8 +140,10 @@ public final class Server: Sendable {
                             rg_server_options_init(&options)
                             options.listen_addresses = addresses.baseAddress
                             options.listen_address_count = addresses.count
-                            options.method_names = methodNames.baseAddress
-                            options.method_count = methodNames.count
+                            options.method_names = names.baseAddress
+                            options.method_count = methods.count
+                            options.unary_method_names = names.baseAddress.map { $0 + methods.count }
+                            options.unary_method_count = unaryMethods.count
                             options.max_receive_message_bytes = configuration.maxReceiveMessageBytes.map(Int32.init(clamping:)) ?? 0
                             options.max_send_message_bytes = configuration.maxSendMessageBytes.map(Int32.init(clamping:)) ?? 0
                             options.max_concurrent_streams = configuration.maxConcurrentStreams.map(Int32.init(clamping:)) ?? 0

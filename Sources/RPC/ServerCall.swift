@@ -30,21 +30,27 @@ final class ServerCall: MessageSource, MessageSink {
         last.withLock { $0 = bytes }
     }
 
-    /// Starts the handler Task. The first request message is asked for at once, so that it is usually there
-    /// by the time the Task runs (StreamCore reads one message ahead).
+    /// Starts the handler Task, on this thread up to its first suspension (`ReceivingThread`): a unary call
+    /// whose request the bridge has read (preloaded) usually runs to its answer before this returns. For
+    /// other calls the first request message is asked for at once, so that it is usually there by the time
+    /// the Task reads (StreamCore reads one message ahead).
     func start(router: Router, context: CallContext) {
         core.startReading()
-        let task = Task {
-            let status = await router.run(
-                method: context.method, requests: RequestStream(source: self), writer: ResponseWriter(sink: self),
-                context: context)
-            if status.code == .ok, let bytes = last.withLock({ $0.take() }) {
-                _ = bytes.withUnsafeBufferPointer { rg_call_write_last(handle.pointer, $0.baseAddress, $0.count, 0, "") }
-            } else {
-                _ = rg_call_finish(handle.pointer, status.code.rawValue, status.message)
-            }
+        let task = ReceivingThread.run {
+            Task.immediate { await self.run(router: router, context: context) }
         }
         self.task.withLock { $0 = task }
+    }
+
+    private func run(router: Router, context: CallContext) async {
+        let status = await router.run(
+            method: context.method, requests: RequestStream(source: self), writer: ResponseWriter(sink: self),
+            context: context)
+        if status.code == .ok, let bytes = last.withLock({ $0.take() }) {
+            _ = bytes.withUnsafeBufferPointer { rg_call_write_last(handle.pointer, $0.baseAddress, $0.count, 0, "") }
+        } else {
+            _ = rg_call_finish(handle.pointer, status.code.rawValue, status.message)
+        }
     }
 
     /// The bridge already finished the call with CANCELLED or DEADLINE_EXCEEDED: stop the handler.
@@ -78,6 +84,14 @@ func serverOnCall(
     }
     let server = Unmanaged<ServerCallContext>.fromOpaque(context).takeUnretainedValue()
     let serverCall = ServerCall(handle: BridgeHandle(pointer: call))
+    switch Int(info.pointee.request_read) {
+    case RG_REQUEST_READ:
+        serverCall.core.preload(Array(UnsafeRawBufferPointer(start: info.pointee.request, count: info.pointee.request_len)))
+    case RG_REQUEST_NONE:
+        serverCall.core.preload(nil)
+    default:
+        break
+    }
     serverCall.start(router: server.router, context: CallContext(info.pointee))
     // The bridge keeps this reference until RG_EVENT_DONE.
     return Unmanaged.passRetained(serverCall).toOpaque()

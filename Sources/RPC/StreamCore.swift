@@ -66,6 +66,15 @@ final class StreamCore: Sendable {
 
     // MARK: Reading
 
+    /// The whole request stream, read by the bridge before the call reached us (unary methods): `message`
+    /// (nil: none), then the end.
+    func preload(_ message: [UInt8]?) {
+        state.withLock { s in
+            s.buffered = message
+            s.readEnded = true
+        }
+    }
+
     /// With `readAhead`: asks for the first message before anyone reads.
     func startReading() {
         guard readAhead else { return }

@@ -19,6 +19,8 @@
 ///    now. It then waits until `n` requests are there, the budget is full, or the seed has waited
 ///    `maxDelay`, whichever comes first. A lone sequential client (its previous forward held one request)
 ///    never waits, and when load drops, at most one forward pays the delay before the evidence resets.
+/// 6. **Running alone**: a request that finds nothing waiting and no such evidence for its key need not queue
+///    at all (`mayRunAlone`); `BatchScheduler` then runs it on the thread that received it.
 struct BatchQueue {
     /// Which requests may share a forward: the same model (by id and space fingerprint) with equal options.
     struct Key: Hashable, Sendable {
@@ -83,6 +85,11 @@ struct BatchQueue {
         for (position, cost) in costs.enumerated() {
             waiting.append(Item(request: request, position: position, key: key, cost: cost, enqueued: now))
         }
+    }
+
+    /// Whether a request of `key` may skip the queue and run at once, alone (rule 6).
+    func mayRunAlone(_ key: Key) -> Bool {
+        waiting.isEmpty && recentRequests[key] == nil
     }
 
     /// Drops the waiting inputs of `request` (cancelled); returns how many there were.

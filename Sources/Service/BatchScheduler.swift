@@ -1,4 +1,5 @@
 import Foundation
+import RPC
 import Synchronization
 
 /// Runs the model work of every handler (Embed, EmbedStream, and Search and Upsert with raw inputs) and
@@ -8,7 +9,10 @@ import Synchronization
 ///
 /// Forwards run one at a time on the scheduler's own worker thread, off Swift's cooperative pool: a forward
 /// uses every core itself (OpenBLAS, the encoders' own threads), so two at once only make both slower, and
-/// blocking the cooperative pool would stall every other call (health checks and Info included).
+/// blocking the cooperative pool would stall every other call (health checks and Info included). The one
+/// exception is a lone request: when nothing waits or runs and its model shows no concurrent load, a request
+/// on a grpc++ receiving thread (`ReceivingThread`) runs its forward right there, which saves the two thread
+/// wake-ups of the hand-off to the worker and back (BatchQueue rule 6).
 ///
 /// A request whose task is cancelled (the client went away, its deadline passed) leaves the queue at once and
 /// throws `ServiceError.cancelled`; if some of its inputs are already in a running forward, their outcomes
@@ -47,6 +51,9 @@ public final class BatchScheduler: Sendable {
     /// Throws `ServiceError.overloaded` (queue full) or `ServiceError.cancelled` (task cancelled).
     public func embed(_ inputs: [ModelInput], model: any EmbeddingModel, options: EmbeddingOptions) async throws -> Run {
         guard !inputs.isEmpty else { return Run(outcomes: [], waited: .zero, ran: .zero) }
+        if ReceivingThread.isCurrent, let run = worker.runAlone(model: model, options: options, inputs: inputs) {
+            return run
+        }
         let id = ids.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -93,6 +100,8 @@ private final class Worker: @unchecked Sendable {
     private var queue: BatchQueue
     private var jobs: [Int: Job] = [:]
     private var stopping = false
+    /// A forward is running (the worker's, or a lone request's on its own thread): the next waits for it.
+    private var forwarding = false
 
     init(queue: BatchQueue) {
         self.queue = queue
@@ -150,6 +159,10 @@ private final class Worker: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !stopping {
+            if forwarding {
+                condition.wait()
+                continue
+            }
             switch queue.next(at: .now) {
             case .idle:
                 condition.wait()
@@ -169,20 +182,18 @@ private final class Worker: @unchecked Sendable {
         let items = batch.items.filter { jobs[$0.request] != nil }
         guard let first = items.first, let job = jobs[first.request] else { return }
         let inputs = items.compactMap { jobs[$0.request]?.inputs[$0.position] }
-        let (model, options) = (job.model, job.options)
 
+        forwarding = true
         condition.unlock()
-        let started = ContinuousClock.now
-        let outcomes = model.embed(inputs, options: options)
-        let ran = ContinuousClock.now - started
-        ServiceMetrics.forwardItems.record(inputs.count)
-        ServiceMetrics.forwardRequests.record(Set(items.map(\.request)).count)
+        let (outcomes, ran) = Self.compute(
+            inputs, model: job.model, options: job.options, requests: Set(items.map(\.request)).count)
         condition.lock()
+        forwarding = false
 
         var touched: Set<Int> = []
         for (offset, item) in items.enumerated() {
             guard jobs[item.request] != nil else { continue }  // cancelled while it ran: dropped
-            let outcome = offset < outcomes.count ? outcomes[offset] : .failure(MissingOutcome(model: job.model.description.id))
+            let outcome = outcomes[offset]
             jobs[item.request]?.outcomes[item.position] = outcome
             jobs[item.request]?.remaining -= 1
             touched.insert(item.request)
@@ -194,6 +205,43 @@ private final class Worker: @unchecked Sendable {
             jobs[id] = nil
             finish(job, at: finished)
         }
+    }
+
+    /// Runs one request's inputs as a forward on the calling thread, at once, if the queue allows it (BatchQueue
+    /// rule 6) and no forward is running; nil when the request has to queue.
+    func runAlone(model: any EmbeddingModel, options: EmbeddingOptions, inputs: [ModelInput]) -> BatchScheduler.Run? {
+        let arrived = ContinuousClock.now
+        condition.lock()
+        guard !stopping, !forwarding, !Task.isCancelled,
+            queue.mayRunAlone(BatchQueue.Key(model: model.description, options: options))
+        else {
+            condition.unlock()
+            return nil
+        }
+        forwarding = true
+        condition.unlock()
+        let waited = ContinuousClock.now - arrived
+        let (outcomes, ran) = Self.compute(inputs, model: model, options: options, requests: 1)
+        condition.lock()
+        forwarding = false
+        condition.signal()  // requests that came meanwhile wait for the worker
+        condition.unlock()
+        ServiceMetrics.inferenceQueueTime.recordNanoseconds(Int64(clamping: waited.nanoseconds))
+        ServiceMetrics.inferenceComputeTime.recordNanoseconds(Int64(clamping: ran.nanoseconds))
+        return BatchScheduler.Run(outcomes: outcomes, waited: waited, ran: ran)
+    }
+
+    /// One forward: `model.embed` timed and counted, one outcome per input (`MissingOutcome` for those the
+    /// model left out).
+    private static func compute(
+        _ inputs: [ModelInput], model: any EmbeddingModel, options: EmbeddingOptions, requests: Int
+    ) -> (outcomes: [Result<EmbeddedVector, any Error>], ran: Duration) {
+        let started = ContinuousClock.now
+        let outcomes = model.embed(inputs, options: options)
+        let ran = ContinuousClock.now - started
+        ServiceMetrics.forwardItems.record(inputs.count)
+        ServiceMetrics.forwardRequests.record(requests)
+        return (inputs.indices.map { $0 < outcomes.count ? outcomes[$0] : .failure(MissingOutcome(model: model.description.id)) }, ran)
     }
 
     private func finish(_ job: Job, at finished: ContinuousClock.Instant) {

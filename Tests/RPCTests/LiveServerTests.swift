@@ -91,6 +91,29 @@ struct LiveServerTests {
         await live.server.shutdown(drainDeadline: .seconds(1))
     }
 
+    @Test func unaryHandlerRunsOnTheThreadThatReadTheRequest() async throws {
+        let live = try LiveServer()
+        let client = try live.client()
+        for _ in 0..<5 {
+            #expect(String(decoding: try await client.unary("/test.Echo/Thread", []), as: UTF8.self) == "receiving")
+        }
+        await live.server.shutdown(drainDeadline: .seconds(1))
+    }
+
+    @Test func unaryCallCancelledBeforeItsRequestEndsNeverReachesTheHandler() async throws {
+        let live = try LiveServer()
+        let client = try live.client()
+        let call = try client.bidiStream("/test.Echo/Hang")
+        try await call.send([1])  // no half-close: the bridge is still reading the request
+        try await Task.sleep(for: .milliseconds(100))
+        call.cancel()
+        #expect(await status { _ = try await call.receive() }.code == .cancelled)
+        #expect(try await client.unary("/test.Echo/Unary", [3]) == [3])
+        #expect(!live.probe.all.contains("started"), "\(live.probe.all)")
+        // Shutdown waits for every call grpc++ started: a call the bridge lost would hold it forever.
+        await live.server.shutdown(drainDeadline: .seconds(1))
+    }
+
     @Test func expiredDeadlineCancelsTheHandler() async throws {
         let live = try LiveServer()
         let client = try live.client()

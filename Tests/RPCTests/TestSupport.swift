@@ -41,6 +41,8 @@ func testRouter(probe: Probe) -> Router {
         let left = ContinuousClock.now.duration(to: deadline)
         return Array((left > .zero && left <= .seconds(30) ? "ok" : "bad \(left)").utf8)
     }
+    // Where the handler runs: "receiving" on the grpc++ thread that read the request (no hop), "pool" elsewhere.
+    router.unary("/test.Echo/Thread") { _, _ in Array((ReceivingThread.isCurrent ? "receiving" : "pool").utf8) }
     router.unary("/test.Echo/Fail") { _, _ in throw RPCStatus(.notFound, "nothing here") }
     router.unary("/test.Echo/Boom") { _, _ in throw TestError.boom }
     // Runs until cancelled, then reports it.

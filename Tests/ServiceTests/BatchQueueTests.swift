@@ -125,6 +125,22 @@ import Testing
         #expect(immediate != nil)
     }
 
+    @Test func aRequestMayRunAloneOnlyWhenNothingWaitsAndItsKeyShowsNoConcurrentLoad() throws {
+        var queue = queue()
+        let other = BatchQueue.Key(model: RecordingModel(id: "other").description, options: EmbeddingOptions())
+        #expect(queue.mayRunAlone(plain))
+        try queue.admit(request: 1, key: other, costs: [5], at: start)
+        #expect(!queue.mayRunAlone(plain))  // someone is first in line, whatever its model
+        _ = queue.next(at: start)
+        for request in 2..<4 { try queue.admit(request: request, key: plain, costs: [5], at: start) }
+        #expect(batch(queue.next(at: start))?.requests == 2)
+        #expect(!queue.mayRunAlone(plain))  // its last forward merged two requests
+        #expect(queue.mayRunAlone(other))
+        try queue.admit(request: 4, key: plain, costs: [5], at: start)
+        _ = queue.next(at: start + .seconds(1))  // alone, after the delay: the evidence resets
+        #expect(queue.mayRunAlone(plain))
+    }
+
     @Test func aFullBudgetRunsWithoutWaiting() throws {
         var queue = queue { $0.maxItems = 2; $0.maxDelay = .seconds(1) }
         for request in 0..<2 { try queue.admit(request: request, key: plain, costs: [5], at: start) }

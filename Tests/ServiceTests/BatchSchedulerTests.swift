@@ -1,6 +1,6 @@
 import Foundation
-import RPC
 import Testing
+@testable import RPC
 @testable import Service
 
 /// The batch scheduler with an in-process model: merging, splitting back, budgets, back-pressure,
@@ -221,6 +221,38 @@ import Testing
         }
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(model.callCount == 20)
+    }
+
+    /// Starts `embed` the way a unary call's handler starts on the grpc++ thread that read its request.
+    func embedOnReceivingThread(_ scheduler: BatchScheduler, _ model: RecordingModel, _ inputs: [ModelInput])
+        -> (task: Task<BatchScheduler.Run, any Error>, thread: pthread_t)
+    {
+        let task = ReceivingThread.run {
+            Task.immediate { try await scheduler.embed(inputs, model: model, options: EmbeddingOptions()) }
+        }
+        return (task, pthread_self())
+    }
+
+    @Test func aLoneRequestOnTheReceivingThreadRunsThereAtOnce() async throws {
+        let model = RecordingModel()
+        let scheduler = scheduler()
+        let (task, thread) = embedOnReceivingThread(scheduler, model, texts(0, count: 2))
+        #expect(model.callCount == 1)  // before Task.immediate returned: no hop to the worker
+        #expect(model.recorded.first.map { pthread_equal($0.thread, thread) != 0 } == true)
+        #expect(try texts(of: try await task.value) == strings(0, count: 2))
+    }
+
+    @Test func aRequestOnTheReceivingThreadQueuesBehindARunningForward() async throws {
+        let model = RecordingModel()
+        let scheduler = scheduler()
+        let first = try await occupy(scheduler, model)
+        let (task, _) = embedOnReceivingThread(scheduler, model, texts(1, count: 1))
+        try await eventually { scheduler.waitingItems == 1 }
+        #expect(model.callCount == 1)  // forwards never overlap
+        model.release()
+        #expect(try texts(of: try await task.value) == strings(1, count: 1))
+        _ = try await first.value
+        #expect(model.callCount == 2)
     }
 
     @Test func afterMergedForwardsTheNextForwardWaitsForCompany() async throws {

@@ -10,6 +10,7 @@ final class RecordingModel: EmbeddingModel {
     struct Call: Sendable {
         var texts: [String]
         var options: EmbeddingOptions
+        var thread = pthread_self()
     }
     struct Failure: Error {}
 

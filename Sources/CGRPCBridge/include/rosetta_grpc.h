@@ -47,7 +47,8 @@
 // - Byte buffers passed in are copied before the function returns; byte buffers and strings passed to
 //   callbacks are valid only during the callback.
 // - Callbacks run on grpc++ threads, possibly concurrently for different calls, and for one call an
-//   RG_EVENT_WRITTEN may run concurrently with a read event. Callbacks must not block for long.
+//   RG_EVENT_WRITTEN may run concurrently with a read event. Callbacks must not block for long
+//   (on_call excepted, see there).
 // - A handle (rg_call, rg_client_stream) stays valid until its owner releases it, even after the peer
 //   has gone; operations on a finished call are harmless and return RG_ERR_CLOSED.
 #pragma once
@@ -93,18 +94,33 @@ typedef enum rg_event_kind {
 typedef struct rg_server rg_server;
 typedef struct rg_call rg_call;
 
+enum {
+    RG_REQUEST_ON_DEMAND = 0,
+    RG_REQUEST_READ = 1,
+    RG_REQUEST_NONE = 2,
+};
+
 typedef struct rg_call_info {
     const char *method;            // "/package.Service/Method", NUL-terminated
     const char *peer;              // e.g. "ipv4:127.0.0.1:53422"
     const rg_metadata *metadata;   // client metadata (pseudo headers excluded)
     size_t metadata_count;
     int64_t deadline_remaining_ns; // time left until the client's deadline; -1 if none
+    // Unary methods (rg_server_options.unary_method_names) only: the bridge has read the whole request
+    // stream before on_call, and no RG_EVENT_MESSAGE or RG_EVENT_HALF_CLOSE follows. RG_REQUEST_READ: the
+    // one message is request/request_len (maybe empty); RG_REQUEST_NONE: the client half-closed without one.
+    // Other methods: RG_REQUEST_ON_DEMAND (ask with rg_call_request_read).
+    int32_t request_read;
+    const uint8_t *request;
+    size_t request_len;
 } rg_call_info;
 
-// Called once per incoming call, on a grpc++ thread, before any event of the call. `call` carries one
-// reference owned by the callee (release it with rg_call_release once no more rg_call_* function
-// will be called). It may already call rg_call_request_read/write/finish. Returns user data for
-// on_event; no event is delivered for the call until on_call has returned.
+// Called once per incoming call, on a grpc++ thread, before any event of the call (for a unary method, once
+// its request has arrived). `call` carries one reference owned by the callee (release it with
+// rg_call_release once no more rg_call_* function will be called). It may already call
+// rg_call_request_read/write/write_last/finish — it may even answer the call before returning, blocking
+// this thread meanwhile (other grpc++ threads go on polling). Returns user data for on_event; no event
+// is delivered for the call until on_call has returned.
 typedef void *(*rg_on_call_fn)(void *context, rg_call *call, const rg_call_info *info);
 // Called for every later event of a call; see rg_event_kind. `user` is what on_call returned.
 // RG_EVENT_DONE comes exactly once, last, after the call is finished (by rg_call_finish, or by the
@@ -118,6 +134,10 @@ typedef struct rg_server_options {
     // reflection and health list their services; calls to other methods still reach on_call.
     const char *const *method_names;
     size_t method_count;
+    // The unary ones among method_names: the bridge reads their one request message and the client's
+    // half-close before on_call (rg_call_info.request), and answers a second message with INTERNAL itself.
+    const char *const *unary_method_names;
+    size_t unary_method_count;
     int32_t max_receive_message_bytes; // 0: grpc default (4 MiB); -1: unlimited
     int32_t max_send_message_bytes;    // 0: grpc default (unlimited); -1: unlimited
     int32_t max_concurrent_streams;    // per connection; 0: grpc default
