@@ -26,14 +26,16 @@ extension Ops {
     /// The PyTorch `nn.Linear` layout: y = act(x·Wᵀ + b), with x [n, dIn], W [dOut, dIn], b [dOut], y [n, dOut].
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
-        try linear(x, weight: weight, packed: nil, bias: bias, activation: activation, workers: workers, into: y)
+        try requireMatrix("linear", weight)
+        try linear(x, dOut: weight.shape[0], dIn: weight.shape[1], weight: weight, packed: nil, bias: bias,
+                   activation: activation, workers: workers, into: y)
     }
 
     /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (the packed kernel, except deep weights over many rows).
     public static func linear(_ x: Tensor, _ layer: LinearWeights, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
-        try linear(x, weight: layer.weight, packed: layer.packed, bias: layer.bias, activation: activation,
-                   workers: workers, into: y)
+        try linear(x, dOut: layer.dOut, dIn: layer.dIn, weight: layer.unpacked, packed: layer.packed,
+                   bias: layer.bias, activation: activation, workers: workers, into: y)
     }
 
     /// Packed weights run `PackedGEMM` (bias in its registers), except deep ones over many rows; those, and
@@ -41,12 +43,12 @@ extension Ops {
     /// saving a pass over y. With
     /// `workers` > 1 the output columns are split in blocks, one product per worker; the activation runs on each
     /// block as soon as it is done, while it is still in cache.
-    private static func linear(_ x: Tensor, weight w: Tensor, packed: PackedWeights?, bias: Tensor?,
-                               activation: Activation, workers: Int, into y: Tensor) throws(TensorError) {
+    /// `weight` may be nil only when `packed` serves every call (`LinearWeights` guarantees it).
+    private static func linear(_ x: Tensor, dOut: Int, dIn: Int, weight: Tensor?, packed: PackedWeights?,
+                               bias: Tensor?, activation: Activation, workers: Int, into y: Tensor) throws(TensorError) {
         try requireMatrix("linear", x)
-        try requireMatrix("linear", w)
-        let (n, dIn, dOut) = (x.shape[0], x.shape[1], w.shape[0])
-        guard w.shape[1] == dIn else { throw .incompatibleShapes(op: "linear", lhs: x.shape, rhs: w.shape) }
+        let n = x.shape[0]
+        guard x.shape[1] == dIn else { throw .incompatibleShapes(op: "linear", lhs: x.shape, rhs: [dOut, dIn]) }
         try requireMatrix("linear", y, rows: n, cols: dOut)
         if let bias { try requireVector("linear.bias", bias, count: dOut) }
         guard n > 0 else { return }
@@ -58,7 +60,7 @@ extension Ops {
             if let packed {
                 PackedGEMM.run(m: n, columns: cols, a: x.pointer, lda: x.strides[0], weights: packed,
                                activation: .none, residual: nil, ldr: 0, c: yBlock, ldc: y.strides[0])
-            } else {
+            } else if let w = weight {
                 if let bias {
                     for row in 0..<n { (yBlock + row * y.strides[0]).update(from: bias.pointer + cols.lowerBound, count: cols.count) }
                 }
@@ -78,24 +80,29 @@ extension Ops {
 
 /// A linear layer prepared at load: W packed for `PackedGEMM`, plus the checkpoint weight W [dOut, dIn] as given
 /// (a zero-copy view; SGEMM reads it transposed) for deep products over many rows. When the packed form serves
-/// every call, the view's pages of a memory-mapped checkpoint are released, so the weight is resident once.
+/// every call the weight is kept resident once: the pages of a memory-mapped checkpoint are released, and a
+/// copy in memory (weights widened from float16) is dropped.
 public struct LinearWeights: Sendable {
-    /// W [dOut, dIn] (PyTorch layout).
-    public let weight: Tensor
+    /// W [dOut, dIn] (PyTorch layout), while SGEMM may need it.
+    let unpacked: Tensor?
     /// b [dOut].
     public let bias: Tensor?
     /// W and b packed in 16-column panels (nil when W is not contiguous: SGEMM only).
     public let packed: PackedWeights?
-    public var dIn: Int { weight.shape[1] }
-    public var dOut: Int { weight.shape[0] }
+    public let dIn: Int, dOut: Int
 
     public init(weight: Tensor, bias: Tensor?) throws(TensorError) {
         try Ops.requireMatrix("LinearWeights", weight)
         if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: weight.shape[0]) }
-        self.weight = weight
+        (dOut, dIn) = (weight.shape[0], weight.shape[1])
         self.bias = bias
         packed = weight.isContiguous && (bias?.isContiguous ?? true)
-            ? PackedWeights(weight.pointer, n: weight.shape[0], k: weight.shape[1], bias: bias?.pointer) : nil
-        if packed != nil && weight.shape[1] <= PackedGEMM.maxDepth { weight.releaseMappedPages() }
+            ? PackedWeights(weight.pointer, n: dOut, k: dIn, bias: bias?.pointer) : nil
+        if packed != nil && dIn <= PackedGEMM.maxDepth {
+            weight.releaseMappedPages()
+            unpacked = weight.isMapped ? weight : nil
+        } else {
+            unpacked = weight
+        }
     }
 }

@@ -65,6 +65,9 @@ public struct Tensor: @unchecked Sendable {
     /// Pointer to element [0, 0, ...]. Valid while this tensor (or its storage owner) is alive.
     @inlinable public var pointer: UnsafeMutablePointer<Float> { storage.pointer + offset }
 
+    /// Whether the storage is a memory-mapped file (rather than memory of its own).
+    var isMapped: Bool { storage.mapping != nil }
+
     /// For a weight that is kept in another form (packed at load): if this is a view of a memory-mapped
     /// checkpoint, its pages leave the resident set (they are read back from the file if touched again);
     /// otherwise nothing happens.

@@ -64,15 +64,34 @@ import Testing
         let (dOut, dIn) = (64, 1024)  // 256 KiB: whole pages inside
         let values = (0..<dOut * dIn).map { Float($0 % 251) - 125 }
         let header = #"{"w":{"dtype":"F32","shape":[\#(dOut),\#(dIn)],"data_offsets":[0,\#(4 * dOut * dIn)]}}"#
-        let path = try Self.write(header: header, data: Self.floats(values))
+        // Padded so that the data is 4-byte aligned: a view of the mapping, not a copy.
+        let path = try Self.write(header: header.padding(toLength: (header.count + 3) / 4 * 4, withPad: " ", startingAt: 0),
+                                  data: Self.floats(values))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let w = try SafeTensors(path: path).tensor("w")
+        #expect(w.isMapped)
         let layer = try LinearWeights(weight: w, bias: nil)
-        #expect(layer.weight.toArray() == values)
+        #expect(layer.unpacked?.toArray() == values)
         var rng = SeededRandom(seed: 5)
         let x = rng.tensor([3, dIn]), y = Tensor(zeros: [3, dOut])
         try Ops.linear(x, layer, into: y)
         #expect(maxAbsDifference(y, Reference.linear(x, weight: try Tensor(shape: [dOut, dIn], values: values), bias: nil)) < 0.5)
+    }
+
+    /// A weight of the layer's own memory (widened from float16) is dropped once packed, unless SGEMM may still
+    /// need it (deeper than PackedGEMM.maxDepth); either way the layer computes the same.
+    @Test func packedLayersKeepAnOwnedWeightOnlyWhenSGEMMMayNeedIt() throws {
+        var rng = SeededRandom(seed: 6)
+        for (dOut, dIn, kept) in [(48, 384, false), (16, PackedGEMM.maxDepth + 16, true)] {
+            let w = rng.tensor([dOut, dIn]), b = rng.tensor([dOut])
+            let layer = try LinearWeights(weight: w, bias: b)
+            #expect((layer.unpacked != nil) == kept)
+            for rows in [1, 7, Ops.packedMaxRows + 1] {
+                let x = rng.tensor([rows, dIn]), y = Tensor(zeros: [rows, dOut])
+                try Ops.linear(x, layer, into: y)
+                #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: b)) < 1e-3)
+            }
+        }
     }
 
     @Test func refusesTruncatedFiles() throws {
