@@ -124,6 +124,20 @@ public final class CTranslate2Model: @unchecked Sendable {
         do { return try Tensor(shape: shape, values: values) } catch { throw .tensor(error) }
     }
 
+    /// A float table [rows, cols] for token lookups and tied output projections: float16 data kept as it is
+    /// (`EmbeddingTable`: half the memory of widening it), other types widened to float32.
+    public func embeddingTable(_ name: String, shape expected: [Int]) throws(EncoderError) -> EmbeddingTable {
+        let v = try variable(name)
+        guard expected.count == 2, expected == v.shape else {
+            throw .shapeMismatch(file: path, tensor: name, expected: expected, actual: v.shape)
+        }
+        if v.dtype == .float16 {
+            return data.withUnsafeBytes { EmbeddingTable(rows: expected[0], cols: expected[1], float16: $0.baseAddress! + v.offset) }
+        }
+        let table = try tensor(name, shape: expected)
+        do { return try EmbeddingTable(table) } catch { throw .tensor(error) }
+    }
+
     /// An integer scalar variable (e.g. `encoder/num_heads`).
     public func integer(_ name: String) throws(EncoderError) -> Int {
         Int(try tensor(name).toArray()[0])

@@ -95,7 +95,7 @@ public final class Whisper: Sendable {
     let encoderLayers: [EncoderLayer]
     let encoderNormGamma: Tensor   // encoder/layer_norm/gamma [d]
     let encoderNormBeta: Tensor    // encoder/layer_norm/beta [d]
-    let tokenEmbedding: Tensor     // decoder/embeddings/weight [vocab, d] (= decoder/projection/weight)
+    let tokenEmbedding: EmbeddingTable  // decoder/embeddings/weight [vocab, d] (= decoder/projection/weight)
     let decoderPositions: Tensor   // decoder/position_encodings/encodings [448, d]
     let decoderLayers: [DecoderLayer]
     let decoderNormGamma: Tensor   // decoder/layer_norm/gamma [d]
@@ -172,7 +172,8 @@ public final class Whisper: Sendable {
         self.encoderLayers = encoderLayers
         encoderNormGamma = try t("encoder/layer_norm/gamma", [d])
         encoderNormBeta = try t("encoder/layer_norm/beta", [d])
-        tokenEmbedding = try t("decoder/embeddings/weight", [config.vocabSize, d])
+        used.insert(file.aliases["decoder/embeddings/weight"] ?? "decoder/embeddings/weight")
+        tokenEmbedding = try file.embeddingTable("decoder/embeddings/weight", shape: [config.vocabSize, d])
         if file.aliases["decoder/projection/weight"] != nil { used.insert("decoder/projection/weight") }
         else if file.variables["decoder/projection/weight"] != nil {
             throw .invalidConfig(file: modelFile, detail: "an untied decoder/projection/weight is not supported")

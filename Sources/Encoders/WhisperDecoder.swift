@@ -251,7 +251,7 @@ public struct WhisperDecoder: Sendable {
             }
             // Token embedding + learned positions   [n, d]
             let x = Tensor(zeros: [n, d])
-            try Ops.embeddingLookup(model.tokenEmbedding, ids: ids.map { Int32($0) }, into: x)
+            try model.tokenEmbedding.lookup(ids.map { Int32($0) }, into: x)
             try Ops.add(x, model.decoderPositions.rows(start..<(start + n)), into: x)
             let h = Tensor(zeros: [n, d]), qkv = Tensor(zeros: [n, 3 * d]), a = Tensor(zeros: [n, d]), o = Tensor(zeros: [n, d])
             let f = Tensor(zeros: [n, model.decoderLayers[0].ffn.up.dOut])
@@ -288,7 +288,7 @@ public struct WhisperDecoder: Sendable {
                 let y = Tensor(zeros: [1, d])
                 try Ops.layerNorm(x.rows(r..<(r + 1)), gamma: model.decoderNormGamma, beta: model.decoderNormBeta, eps: 1e-5, into: y)
                 let logits = Tensor(zeros: [1, c.vocabSize])
-                try Ops.matmul(y, model.tokenEmbedding, transposeB: true, into: logits)
+                try model.tokenEmbedding.product(y, workers: w, into: logits)
                 return logits.toArray()
             }
         }
