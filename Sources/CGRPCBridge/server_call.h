@@ -26,8 +26,8 @@ void ServerDeliver(rg_server *server, rg_call *call, UnaryRequest request);
 // so either side may go first. State changes happen under `mu_`; grpc operations are started after
 // unlocking (by Pump), and each buffer is touched only by the one operation in flight on it.
 //
-// Life of a call: [unary methods: CollectRequest reads the request and the half-close] -> on_call -> Bind (events may flow from now) -> reads on request, writes from the
-// queue one at a time -> Finish once a finish was requested and the queue is empty (the embedder's
+// Life of a call: [unary methods: CollectRequest reads the request and the half-close] -> on_call -> Bind
+// (events may flow from now) -> reads on request, writes from the queue one at a time -> Finish once a finish was requested and the queue is empty (the embedder's
 // status, or CANCELLED / DEADLINE_EXCEEDED set by OnCancel; StartWriteAndFinish when the finish came with a
 // last message, rg_call_write_last) -> OnDone -> RG_EVENT_DONE.
 struct rg_call final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {

@@ -19,8 +19,9 @@
 ///    now. It then waits until `n` requests are there, the budget is full, or the seed has waited
 ///    `maxDelay`, whichever comes first. A lone sequential client (its previous forward held one request)
 ///    never waits, and when load drops, at most one forward pays the delay before the evidence resets.
-/// 6. **Running alone**: a request that finds nothing waiting and no such evidence for its key need not queue
-///    at all (`mayRunAlone`); `BatchScheduler` then runs it on the thread that received it.
+/// 6. **Running alone**: a request that finds nothing waiting and no such evidence for its key, and that fits
+///    one forward's budget (rule 3) and the queue, need not queue at all (`mayRunAlone`); `BatchScheduler` then
+///    runs it on the thread that received it.
 struct BatchQueue {
     /// Which requests may share a forward: the same model (by id and space fingerprint) with equal options.
     struct Key: Hashable, Sendable {
@@ -87,9 +88,11 @@ struct BatchQueue {
         }
     }
 
-    /// Whether a request of `key` may skip the queue and run at once, alone (rule 6).
-    func mayRunAlone(_ key: Key) -> Bool {
-        waiting.isEmpty && recentRequests[key] == nil
+    /// Whether a request of `key` whose inputs have these estimated costs may skip the queue and run at once,
+    /// alone, as one forward (rule 6).
+    func mayRunAlone(_ key: Key, costs: [Int]) -> Bool {
+        let fits = costs.count == 1 || (costs.count <= settings.maxItems && costs.reduce(0, +) <= settings.maxTokens)
+        return waiting.isEmpty && recentRequests[key] == nil && fits && costs.count <= settings.maxQueuedItems
     }
 
     /// Drops the waiting inputs of `request` (cancelled); returns how many there were.

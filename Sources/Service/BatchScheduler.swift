@@ -212,8 +212,9 @@ private final class Worker: @unchecked Sendable {
     func runAlone(model: any EmbeddingModel, options: EmbeddingOptions, inputs: [ModelInput]) -> BatchScheduler.Run? {
         let arrived = ContinuousClock.now
         condition.lock()
+        let costs = inputs.map { $0.estimatedTokens(maxTokens: model.description.maxTokens, options: options) }
         guard !stopping, !forwarding, !Task.isCancelled,
-            queue.mayRunAlone(BatchQueue.Key(model: model.description, options: options))
+            queue.mayRunAlone(BatchQueue.Key(model: model.description, options: options), costs: costs)
         else {
             condition.unlock()
             return nil

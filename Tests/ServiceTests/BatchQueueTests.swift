@@ -128,17 +128,25 @@ import Testing
     @Test func aRequestMayRunAloneOnlyWhenNothingWaitsAndItsKeyShowsNoConcurrentLoad() throws {
         var queue = queue()
         let other = BatchQueue.Key(model: RecordingModel(id: "other").description, options: EmbeddingOptions())
-        #expect(queue.mayRunAlone(plain))
+        #expect(queue.mayRunAlone(plain, costs: [5]))
         try queue.admit(request: 1, key: other, costs: [5], at: start)
-        #expect(!queue.mayRunAlone(plain))  // someone is first in line, whatever its model
+        #expect(!queue.mayRunAlone(plain, costs: [5]))  // someone is first in line, whatever its model
         _ = queue.next(at: start)
         for request in 2..<4 { try queue.admit(request: request, key: plain, costs: [5], at: start) }
         #expect(batch(queue.next(at: start))?.requests == 2)
-        #expect(!queue.mayRunAlone(plain))  // its last forward merged two requests
-        #expect(queue.mayRunAlone(other))
+        #expect(!queue.mayRunAlone(plain, costs: [5]))  // its last forward merged two requests
+        #expect(queue.mayRunAlone(other, costs: [5]))
         try queue.admit(request: 4, key: plain, costs: [5], at: start)
         _ = queue.next(at: start + .seconds(1))  // alone, after the delay: the evidence resets
-        #expect(queue.mayRunAlone(plain))
+        #expect(queue.mayRunAlone(plain, costs: [5]))
+    }
+
+    @Test func aRequestRunsAloneOnlyWithinOneForwardsBudget() {
+        let queue = queue { $0.maxItems = 4; $0.maxTokens = 100; $0.maxQueuedItems = 8 }
+        #expect(queue.mayRunAlone(plain, costs: [30, 30, 30]))
+        #expect(!queue.mayRunAlone(plain, costs: [30, 30, 30, 30]))  // over the token budget: split by the queue
+        #expect(!queue.mayRunAlone(plain, costs: [1, 1, 1, 1, 1]))  // over the item budget
+        #expect(queue.mayRunAlone(plain, costs: [500]))  // one input over the budget runs alone anyway (rule 3)
     }
 
     @Test func aFullBudgetRunsWithoutWaiting() throws {

@@ -242,6 +242,14 @@ import Testing
         #expect(try texts(of: try await task.value) == strings(0, count: 2))
     }
 
+    @Test func aLoneRequestOverTheForwardBudgetIsSplitByTheQueue() async throws {
+        let model = RecordingModel()
+        let scheduler = scheduler { $0.maxItems = 2 }
+        let (task, _) = embedOnReceivingThread(scheduler, model, texts(0, count: 5))
+        #expect(try texts(of: try await task.value) == strings(0, count: 5))
+        #expect(model.recorded.map(\.texts.count) == [2, 2, 1])
+    }
+
     @Test func aRequestOnTheReceivingThreadQueuesBehindARunningForward() async throws {
         let model = RecordingModel()
         let scheduler = scheduler()
