@@ -114,9 +114,13 @@ public final class Whisper: Sendable {
             throw .invalidConfig(file: modelFile, detail: "spec '\(file.specName)', expected WhisperSpec")
         }
         var used: Set<String> = ["encoder/num_heads", "decoder/num_heads"]
-        func t(_ name: String, _ shape: [Int]) throws(EncoderError) -> Tensor {
+        /// Marks the variable `name` (or what it aliases) as read, and returns the name.
+        func use(_ name: String) -> String {
             used.insert(file.aliases[name] ?? name)
-            return try file.tensor(name, shape: shape)
+            return name
+        }
+        func t(_ name: String, _ shape: [Int]) throws(EncoderError) -> Tensor {
+            try file.tensor(use(name), shape: shape)
         }
         func linear(_ prefix: String, _ dOut: Int, _ dIn: Int) throws(EncoderError) -> LinearWeights {
             do { return try LinearWeights(weight: t(prefix + "/weight", [dOut, dIn]), bias: t(prefix + "/bias", [dOut])) }
@@ -172,8 +176,7 @@ public final class Whisper: Sendable {
         self.encoderLayers = encoderLayers
         encoderNormGamma = try t("encoder/layer_norm/gamma", [d])
         encoderNormBeta = try t("encoder/layer_norm/beta", [d])
-        used.insert(file.aliases["decoder/embeddings/weight"] ?? "decoder/embeddings/weight")
-        tokenEmbedding = try file.embeddingTable("decoder/embeddings/weight", shape: [config.vocabSize, d])
+        tokenEmbedding = try file.embeddingTable(use("decoder/embeddings/weight"), shape: [config.vocabSize, d])
         if file.aliases["decoder/projection/weight"] != nil { used.insert("decoder/projection/weight") }
         else if file.variables["decoder/projection/weight"] != nil {
             throw .invalidConfig(file: modelFile, detail: "an untied decoder/projection/weight is not supported")

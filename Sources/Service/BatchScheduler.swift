@@ -51,13 +51,18 @@ public final class BatchScheduler: Sendable {
     /// Throws `ServiceError.overloaded` (queue full) or `ServiceError.cancelled` (task cancelled).
     public func embed(_ inputs: [ModelInput], model: any EmbeddingModel, options: EmbeddingOptions) async throws -> Run {
         guard !inputs.isEmpty else { return Run(outcomes: [], waited: .zero, ran: .zero) }
-        if ReceivingThread.isCurrent, let run = worker.runAlone(model: model, options: options, inputs: inputs) {
+        let key = BatchQueue.Key(model: model.description, options: options)
+        let costs = inputs.map { $0.estimatedTokens(maxTokens: model.description.maxTokens, options: options) }
+        if ReceivingThread.isCurrent,
+            let run = worker.runAlone(model: model, options: options, inputs: inputs, key: key, costs: costs)
+        {
             return run
         }
         let id = ids.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                worker.submit(Job(model: model, options: options, inputs: inputs, continuation: continuation), id: id)
+                worker.submit(Job(model: model, options: options, inputs: inputs, continuation: continuation),
+                              id: id, key: key, costs: costs)
             }
         } onCancel: {
             worker.cancel(id)
@@ -107,17 +112,15 @@ private final class Worker: @unchecked Sendable {
         self.queue = queue
     }
 
-    /// Queues a job, or finishes it at once: cancelled already, or refused (queue full).
-    func submit(_ job: Job, id: Int) {
+    /// Queues a job (its queue key and its inputs' estimated costs), or finishes it at once: cancelled already,
+    /// or refused (queue full).
+    func submit(_ job: Job, id: Int, key: BatchQueue.Key, costs: [Int]) {
         condition.lock()
         defer { condition.unlock() }
         // Checked under the lock: a cancellation either ran before (and found nothing to cancel) or runs after.
         guard !Task.isCancelled else { return job.continuation.resume(throwing: ServiceError.cancelled) }
-        let maxTokens = job.model.description.maxTokens
         do {
-            try queue.admit(
-                request: id, key: BatchQueue.Key(model: job.model.description, options: job.options),
-                costs: job.inputs.map { $0.estimatedTokens(maxTokens: maxTokens, options: job.options) }, at: job.enqueued)
+            try queue.admit(request: id, key: key, costs: costs, at: job.enqueued)
         } catch {
             ServiceMetrics.inferenceRejected.increment()
             return job.continuation.resume(throwing: error)
@@ -209,13 +212,11 @@ private final class Worker: @unchecked Sendable {
 
     /// Runs one request's inputs as a forward on the calling thread, at once, if the queue allows it (BatchQueue
     /// rule 6) and no forward is running; nil when the request has to queue.
-    func runAlone(model: any EmbeddingModel, options: EmbeddingOptions, inputs: [ModelInput]) -> BatchScheduler.Run? {
+    func runAlone(model: any EmbeddingModel, options: EmbeddingOptions, inputs: [ModelInput], key: BatchQueue.Key,
+                  costs: [Int]) -> BatchScheduler.Run? {
         let arrived = ContinuousClock.now
         condition.lock()
-        let costs = inputs.map { $0.estimatedTokens(maxTokens: model.description.maxTokens, options: options) }
-        guard !stopping, !forwarding, !Task.isCancelled,
-            queue.mayRunAlone(BatchQueue.Key(model: model.description, options: options), costs: costs)
-        else {
+        guard !stopping, !forwarding, !Task.isCancelled, queue.mayRunAlone(key, costs: costs) else {
             condition.unlock()
             return nil
         }

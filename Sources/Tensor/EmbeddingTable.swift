@@ -37,10 +37,8 @@ public struct EmbeddingTable: Sendable {
             try Ops.embeddingLookup(table, ids: ids, into: out)
         case .float16(let buffer):
             try Ops.requireMatrix("EmbeddingTable.lookup", out, rows: ids.count, cols: cols)
+            try Ops.requireIDs(ids, below: rows, op: "EmbeddingTable.lookup")
             for (row, id) in ids.enumerated() {
-                guard id >= 0, Int(id) < rows else {
-                    throw .indexOutOfRange(op: "EmbeddingTable.lookup", index: Int(id), bound: rows)
-                }
                 let source = buffer.pointer + Int(id) * cols, target = out.pointer + row * out.strides[0]
                 for c in 0..<cols { target[c] = Float(Float16(bitPattern: source[c])) }
             }

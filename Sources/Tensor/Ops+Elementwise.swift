@@ -101,11 +101,16 @@ extension Ops {
         try requireMatrix("embeddingLookup", table)
         try requireMatrix("embeddingLookup", out, rows: ids.count, cols: table.shape[1])
         let (vocab, d) = (table.shape[0], table.shape[1])
+        try requireIDs(ids, below: vocab, op: "embeddingLookup")
         for (row, id) in ids.enumerated() {
-            guard id >= 0, Int(id) < vocab else {
-                throw .indexOutOfRange(op: "embeddingLookup", index: Int(id), bound: vocab)
-            }
             (out.pointer + row * out.strides[0]).update(from: table.pointer + Int(id) * table.strides[0], count: d)
+        }
+    }
+
+    /// Every id indexes a table of `bound` rows; otherwise `indexOutOfRange` for the first that does not.
+    static func requireIDs(_ ids: [Int32], below bound: Int, op: String) throws(TensorError) {
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= bound }) {
+            throw .indexOutOfRange(op: op, index: Int(bad), bound: bound)
         }
     }
 
