@@ -138,6 +138,24 @@ public final class CTranslate2Model: @unchecked Sendable {
         do { return try EmbeddingTable(table) } catch { throw .tensor(error) }
     }
 
+    /// The linear layer `weight` [dOut, dIn], `bias` [dOut]: float16 weights stay float16 (`LinearWeights`
+    /// packs them as they are), other types are widened to float32.
+    public func linear(weight: String, bias: String, dOut: Int, dIn: Int) throws(EncoderError) -> LinearWeights {
+        let w = try variable(weight)
+        guard w.shape == [dOut, dIn] else {
+            throw .shapeMismatch(file: path, tensor: weight, expected: [dOut, dIn], actual: w.shape)
+        }
+        let b = try tensor(bias, shape: [dOut])
+        do {
+            if w.dtype == .float16 {
+                return try data.withUnsafeBytes { raw throws(TensorError) in
+                    try LinearWeights(float16: raw.baseAddress! + w.offset, dOut: dOut, dIn: dIn, bias: b)
+                }
+            }
+            return try LinearWeights(weight: tensor(weight, shape: [dOut, dIn]), bias: b)
+        } catch let error as EncoderError { throw error } catch { throw .tensor(error as! TensorError) }
+    }
+
     /// An integer scalar variable (e.g. `encoder/num_heads`).
     public func integer(_ name: String) throws(EncoderError) -> Int {
         Int(try tensor(name).toArray()[0])

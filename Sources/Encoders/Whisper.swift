@@ -11,7 +11,8 @@ import Tensor
 /// - Reference implementation matched: CTranslate2's `models.Whisper` (compute_type float32) on the same model.bin,
 ///   with faster-whisper's feature extractor; golden tests in Tests/EncodersTests/WhisperGoldenTests.swift
 ///   (models/reference_whisper.py): encoder states by cosine, greedy tokens exactly, no-speech probability.
-/// - Checkpoint: CTranslate2 `WhisperSpec` model.bin (see `CTranslate2Model`), read directly, fp16 -> fp32 at load.
+/// - Checkpoint: CTranslate2 `WhisperSpec` model.bin (see `CTranslate2Model`), read directly; float16 linear weights and token
+///   embedding stay float16 (widened as the kernels read them), the other variables are widened at load.
 ///   With d = dModel, L = layers, dFF = 4d:
 ///     encoder/conv1/{weight [d, nMels, 3], bias [d]}, encoder/conv2/{weight [d, d, 3], bias [d]},
 ///     encoder/position_encodings/encodings [1500, d], encoder/num_heads,
@@ -123,8 +124,7 @@ public final class Whisper: Sendable {
             try file.tensor(use(name), shape: shape)
         }
         func linear(_ prefix: String, _ dOut: Int, _ dIn: Int) throws(EncoderError) -> LinearWeights {
-            do { return try LinearWeights(weight: t(prefix + "/weight", [dOut, dIn]), bias: t(prefix + "/bias", [dOut])) }
-            catch let error as EncoderError { throw error } catch { throw .tensor(error as! TensorError) }
+            try file.linear(weight: use(prefix + "/weight"), bias: use(prefix + "/bias"), dOut: dOut, dIn: dIn)
         }
         let conv1 = try file.variable("encoder/conv1/weight").shape
         let embedding = try file.variable("decoder/embeddings/weight").shape

@@ -80,21 +80,4 @@ public struct EmbeddingTable: Sendable {
         }
         return sum
     }
-
-    @inline(__always)
-    private static func widen8(_ p: UnsafePointer<UInt16>) -> Vec8 {
-        let bits = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
-        return Vec8(unsafeBitCast(bits, to: SIMD8<Float16>.self))
-    }
-}
-
-/// Owned float16 bit patterns.
-final class HalfBuffer: @unchecked Sendable {  // written only while its table is built
-    let pointer: UnsafeMutablePointer<UInt16>
-
-    init(count: Int) {
-        pointer = .allocate(capacity: max(count, 1))
-    }
-
-    deinit { pointer.deallocate() }
 }

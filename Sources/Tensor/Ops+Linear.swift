@@ -105,4 +105,19 @@ public struct LinearWeights: Sendable {
             unpacked = weight
         }
     }
+
+    /// W [dOut, dIn] as little-endian float16 values at `raw` (any alignment; a converted checkpoint's weights),
+    /// packed as float16 panels that the kernel widens as it reads them: the same products as widening W here,
+    /// in half the memory. Weights deeper than `PackedGEMM.maxDepth` are widened (SGEMM takes float32).
+    public init(float16 raw: UnsafeRawPointer, dOut: Int, dIn: Int, bias: Tensor?) throws(TensorError) {
+        guard dIn <= PackedGEMM.maxDepth, bias?.isContiguous ?? true else {
+            self = try LinearWeights(weight: Tensor(shape: [dOut, dIn], float16: raw), bias: bias)
+            return
+        }
+        if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: dOut) }
+        (self.dOut, self.dIn) = (dOut, dIn)
+        self.bias = bias
+        packed = PackedWeights(float16: raw, n: dOut, k: dIn, bias: bias?.pointer)
+        unpacked = nil
+    }
 }

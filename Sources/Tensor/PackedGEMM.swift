@@ -36,11 +36,14 @@ enum PackedGEMM {
                     c: UnsafeMutablePointer<Float>, ldc: Int) {
         let k = weights.k
         let cacheRows = rowTile(k: k)
+        // float16 panels are widened one at a time into this scratch panel, once per row tile.
+        let scratch = weights.isHalf ? UnsafeMutablePointer<Float>.allocate(capacity: k * panelWidth) : nil
+        defer { scratch?.deallocate() }
         var start = 0
         while start < m {
             let end = min(m, start + cacheRows)
             for j in stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth) {
-                let b = weights.panels.pointer + (j / panelWidth) * k * panelWidth, bias = weights.bias.pointer + j
+                let b = weights.panel(j / panelWidth, widenedInto: scratch), bias = weights.bias.pointer + j
                 let cols = min(panelWidth, columns.upperBound - j), col = j - columns.lowerBound
                 var i = start
                 while i < end {
@@ -133,24 +136,81 @@ enum PackedGEMM {
 
 /// A weight packed for `PackedGEMM` at load: W [n, k] (PyTorch's [dOut, dIn], a convolution's
 /// [cOut, kh·kw·cIn]) as panels [ceil(n / 16), k, 16] — panel p holds columns 16p ..< 16p + 16 of Wᵀ, row after
-/// row, zero-padded — and the bias (or zeros) padded to whole panels.
+/// row, zero-padded — and the bias (or zeros) padded to whole panels. A float16 checkpoint's weights stay float16
+/// in their panels (half the memory of widening them at load, and half the bytes a single-row product reads);
+/// `PackedGEMM.run` widens each panel as it comes to it, so the products are the same as with widened weights.
 public struct PackedWeights: Sendable {
-    let panels: Tensor
+    private let panels: Panels
     let bias: Tensor
     /// Output columns (W's rows) and depth.
     let n: Int, k: Int
 
+    private enum Panels: Sendable {
+        case float32(Tensor)
+        case float16(HalfBuffer)
+    }
+
     init(_ w: UnsafePointer<Float>, n: Int, k: Int, bias: UnsafePointer<Float>?) {
-        let width = PackedGEMM.panelWidth
-        let panelCount = (n + width - 1) / width
-        panels = Tensor(zeros: [panelCount, k, width])
-        for o in 0..<n {
-            let dst = panels.pointer + (o / width) * k * width + o % width
-            for i in 0..<k { dst[i * width] = w[o * k + i] }
+        let panels = Tensor(zeros: [Self.panelCount(n), k, PackedGEMM.panelWidth])
+        Self.pack(n: n, k: k, into: panels.pointer) { w[$0] }
+        self.init(.float32(panels), n: n, k: k, bias: bias)
+    }
+
+    /// W as `n × k` little-endian float16 values at `raw` (any alignment), packed without widening.
+    init(float16 raw: UnsafeRawPointer, n: Int, k: Int, bias: UnsafePointer<Float>?) {
+        let count = Self.panelCount(n) * k * PackedGEMM.panelWidth
+        let panels = HalfBuffer(count: count)
+        panels.pointer.initialize(repeating: 0, count: count)
+        Self.pack(n: n, k: k, into: panels.pointer) {
+            UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))
         }
-        self.bias = Tensor(zeros: [panelCount * width])
+        self.init(.float16(panels), n: n, k: k, bias: bias)
+    }
+
+    private init(_ panels: Panels, n: Int, k: Int, bias: UnsafePointer<Float>?) {
+        self.panels = panels
+        self.bias = Tensor(zeros: [Self.panelCount(n) * PackedGEMM.panelWidth])
         if let bias { self.bias.pointer.update(from: bias, count: n) }
         (self.n, self.k) = (n, k)
+    }
+
+    var isHalf: Bool {
+        if case .float16 = panels { true } else { false }
+    }
+
+    /// Panel `p` [k, 16] as float32: in place, or widened into `scratch` (k × 16 floats) for float16 panels.
+    @inline(__always)
+    func panel(_ p: Int, widenedInto scratch: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+        let offset = p * k * PackedGEMM.panelWidth
+        switch panels {
+        case .float32(let t):
+            return UnsafePointer(t.pointer + offset)
+        case .float16(let half):
+            guard let scratch else { preconditionFailure("PackedWeights: float16 panels need a scratch panel") }
+            widen(half.pointer + offset, count: k * PackedGEMM.panelWidth, into: scratch)
+            return UnsafePointer(scratch)
+        }
+    }
+
+    /// [panels, k, 16], and element [panel, row, column] (widened): for tests of the layout.
+    var shape: [Int] { [Self.panelCount(n), k, PackedGEMM.panelWidth] }
+    subscript(panel: Int, row: Int, column: Int) -> Float {
+        let i = (panel * k + row) * PackedGEMM.panelWidth + column
+        switch panels {
+        case .float32(let t): return t.pointer[i]
+        case .float16(let half): return Float(Float16(bitPattern: half.pointer[i]))
+        }
+    }
+
+    private static func panelCount(_ n: Int) -> Int { (n + PackedGEMM.panelWidth - 1) / PackedGEMM.panelWidth }
+
+    /// Writes W's element [o, i] (`value(o * k + i)`) to panel o / 16, row i, column o % 16.
+    private static func pack<T>(n: Int, k: Int, into panels: UnsafeMutablePointer<T>, value: (Int) -> T) {
+        let width = PackedGEMM.panelWidth
+        for o in 0..<n {
+            let dst = panels + (o / width) * k * width + o % width
+            for i in 0..<k { dst[i * width] = value(o * k + i) }
+        }
     }
 }
 

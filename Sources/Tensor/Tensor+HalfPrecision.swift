@@ -22,3 +22,27 @@ extension Tensor {
         }
     }
 }
+
+/// Owned float16 bit patterns (written only while the table or weight holding them is built).
+final class HalfBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<UInt16>
+
+    init(count: Int) {
+        pointer = .allocate(capacity: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// Eight float16 bit patterns at `p` (any alignment) widened to float32 (one F16C instruction).
+@inline(__always)
+func widen8(_ p: UnsafePointer<UInt16>) -> Vec8 {
+    let bits = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
+    return Vec8(unsafeBitCast(bits, to: SIMD8<Float16>.self))
+}
+
+/// `count` (a multiple of 8) float16 bit patterns widened into `out`.
+@inline(__always)
+func widen(_ half: UnsafePointer<UInt16>, count: Int, into out: UnsafeMutablePointer<Float>) {
+    for i in stride(from: 0, to: count, by: 8) { store8(widen8(half + i), out + i) }
+}

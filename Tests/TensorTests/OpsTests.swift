@@ -120,7 +120,7 @@ import Testing
         let x = rng.tensor([9, 40]), w = rng.tensor([70, 40]), b = rng.tensor([70])
         let layer = try LinearWeights(weight: w, bias: b)
         #expect(layer.dIn == 40 && layer.dOut == 70)
-        #expect(layer.packed?.panels.shape == [5, 40, 16])  // 70 columns: the last panel zero-padded
+        #expect(layer.packed?.shape == [5, 40, 16])  // 70 columns: the last panel zero-padded
         let y = Tensor(zeros: [9, 70])
         try Ops.linear(x, layer, workers: workers, into: y)
         let expected = Reference.linear(x, weight: w, bias: b)
@@ -138,8 +138,8 @@ import Testing
         var rng = SeededRandom(seed: 23)
         let w = rng.tensor([96, depth]), b = rng.tensor([96])
         let layer = try LinearWeights(weight: w, bias: b)
-        #expect(layer.packed?.panels.shape == [6, depth, 16])
-        #expect(layer.packed?.panels[1, 2, 5] == w[16 + 5, 2])
+        #expect(layer.packed?.shape == [6, depth, 16])
+        #expect(layer.packed?[1, 2, 5] == w[16 + 5, 2])
         let tolerance = 1e-6 * Float(depth)
         for rows in Array(1...13) + [16, Ops.packedMaxRows, Ops.packedMaxRows + 1] {
             let x = rng.tensor([rows, depth])
@@ -153,6 +153,33 @@ import Testing
             y.pointer.update(repeating: .nan, count: y.count)  // must be overwritten, not accumulated into
             try Ops.linear(x, noBias, into: y)
             #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < tolerance, "rows \(rows)")
+        }
+    }
+
+    /// float16 weights packed as float16 panels give exactly the products of the same weights widened at load,
+    /// at every tile remainder, over several cache tiles and with workers; deeper ones are widened (SGEMM).
+    @Test(arguments: [40, 1536, PackedGEMM.maxDepth + 64])
+    func float16LinearMatchesWidenedWeights(depth: Int) throws {
+        var rng = SeededRandom(seed: 29)
+        let half = rng.tensor([70, depth]).toArray().map { Float16($0).bitPattern }
+        let w = half.withUnsafeBytes { Tensor(shape: [70, depth], float16: $0.baseAddress!) }
+        let b = rng.tensor([70])
+        let layer = try half.withUnsafeBytes { raw throws(TensorError) in
+            try LinearWeights(float16: raw.baseAddress!, dOut: 70, dIn: depth, bias: b)
+        }
+        let widened = try LinearWeights(weight: w, bias: b)
+        #expect(layer.dIn == depth && layer.dOut == 70)
+        #expect(layer.packed?.shape == [5, depth, 16])
+        #expect(layer.packed?[4, depth - 1, 5] == w[64 + 5, depth - 1])
+        #expect(layer.packed?[4, 0, 6] == 0)  // padding
+        for rows in Array(1...7) + [13, 300] {
+            let x = rng.tensor([rows, depth])
+            for workers in [1, 2] {
+                let y = Tensor(zeros: [rows, 70]), expected = Tensor(zeros: [rows, 70])
+                try Ops.linear(x, layer, activation: .gelu, workers: workers, into: y)
+                try Ops.linear(x, widened, activation: .gelu, workers: workers, into: expected)
+                #expect(y.toArray() == expected.toArray(), "rows \(rows), workers \(workers)")
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 // startup-probe: cold start and memory of rosetta-server (bench/startup).
 //
 //     startup-probe --sentences FILE [--media kind:model:path]... [--warm-requests 300] [--log FILE]
+//                   [--smaps FILE]
 //                   -- /path/to/rosetta-server --address 127.0.0.1:0 --models-dir models ...
 //
 // Execs the server (posix_spawn; the clock starts just before), reads its "rosetta-server listening on ADDR"
@@ -204,6 +205,11 @@ int main(int argc, char **argv) {
     }
     int64_t warm_ended = bench::NowNs();
     auto warm = Memory(pid);
+    std::string smaps = bench::Flag(dashdash, argv, "smaps", "");
+    if (!smaps.empty()) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/smaps");
+        std::ofstream(smaps) << in.rdbuf();
+    }
     stop();
 
     std::ostringstream json;
