@@ -1,8 +1,8 @@
 /// 2-D convolutions on channels-last images: x [batch, height, width, channels] (NHWC), so a pixel's channels
 /// are contiguous and a 1x1 convolution is one matrix product over all pixels.
 ///
-/// - Dense convolutions (`conv2d`) run as im2col + SGEMM (`Ops.linear` on the patch matrix); a 1x1 convolution
-///   with stride 1 skips im2col and multiplies the image itself.
+/// - Dense convolutions (`conv2d`) run as im2col + `PackedGEMM` (one cache tile of patches at a time); a 1x1
+///   convolution with stride 1 skips im2col and multiplies the image itself.
 /// - Depthwise convolutions (`depthwiseConv2d`, groups == channels) run as a direct loop: each output pixel
 ///   accumulates kh·kw rows of C contiguous products, which the compiler vectorises over channels. im2col would
 ///   copy kh·kw times the image to multiply it by a diagonal.
@@ -43,19 +43,14 @@ public enum ConvActivation: Sendable, Equatable {
 }
 
 /// A dense convolution prepared at load: the PyTorch weight [cOut, cIn, kh, kw] reordered to [cOut, kh·kw·cIn]
-/// (patch order: row, column, channel — the order im2col writes), then packed for `PackedGEMM` (patch depth up to
-/// `PackedGEMM.maxDepth`: every convolution of EfficientNet-Lite) or kept as `LinearWeights` for SGEMM (deeper patches,
-/// e.g. 3×3 over 512 channels or CLIP's 32×32 patches, where OpenBLAS's cache blocking over k wins).
+/// (patch order: row, column, channel — the order im2col writes), then packed for `PackedGEMM`.
 public struct ConvWeights: Sendable {
     public let kernel: (height: Int, width: Int)
     public let cIn: Int
     public let cOut: Int
     /// Patch depth kh·kw·cIn (the k of the product).
     public var depth: Int { kernel.height * kernel.width * cIn }
-    /// The `PackedGEMM` form; nil for deep patches.
-    let packed: PackedWeights?
-    /// The SGEMM form, for deep patches only.
-    let linear: LinearWeights?
+    let packed: PackedWeights
 
     /// From the PyTorch layout: weight [cOut, cIn, kh, kw], bias [cOut] (copied).
     public init(weight: Tensor, bias: Tensor?) throws(TensorError) {
@@ -75,16 +70,11 @@ public struct ConvWeights: Sendable {
                 }
             }
         }
-        let depth = kh * kw * cIn
-        if depth <= PackedGEMM.maxDepth {
-            packed = patch.withUnsafeBufferPointer { p in
-                PackedWeights(p.baseAddress!, n: cOut, k: depth, bias: bias?.pointer)
-            }
-            linear = nil
-        } else {
-            packed = nil
-            linear = try LinearWeights(weight: try Tensor(shape: [cOut, depth], values: patch), bias: bias?.copy())
+        let bias = bias?.isContiguous ?? true ? bias : bias?.copy()
+        packed = patch.withUnsafeBufferPointer { p in
+            PackedWeights(p.baseAddress!, n: cOut, k: kh * kw * cIn, bias: bias?.pointer)
         }
+        weight.releaseMappedPages()
         kernel = (kh, kw)
         self.cIn = cIn
         self.cOut = cOut
@@ -164,11 +154,7 @@ extension Ops {
         let geometry = Im2col(h: h, w: wd, c: cIn, ho: ho, wo: wo, kernel: w.kernel, stride: stride, padding: padding)
         let pointwise = w.kernel == (1, 1) && stride == 1 && padding == .symmetric(0)
         let (rows, k, n) = (batch * ho * wo, w.depth, w.cOut)
-        guard let packed = w.packed else {
-            try conv2dSGEMM(x, w, geometry, pointwise: pointwise, activation: activation, residual: residual,
-                            workers: workers, into: y)
-            return
-        }
+        let packed = w.packed
         // Few pixels (the 7×7 stages): split the output channels by panels; otherwise the pixels.
         let byColumns = workers > 1 && rows < 16 * PackedGEMM.tileRows && n >= 2 * workers * PackedGEMM.panelWidth
         let parts = byColumns ? Parallel.blocks(n, parts: workers, align: PackedGEMM.panelWidth)
@@ -194,32 +180,6 @@ extension Ops {
                 PackedGEMM.run(m: count, columns: cols, a: patches, lda: k, weights: packed, activation: activation,
                                residual: resRows.map { $0 + start * n }, ldr: n, c: outRows + start * n, ldc: n)
                 start += count
-            }
-        }
-    }
-
-    /// The SGEMM path of `conv2d` (deep patches): bias + product by OpenBLAS, then activation and residual.
-    private static func conv2dSGEMM(_ x: Tensor, _ w: ConvWeights, _ geometry: Im2col, pointwise: Bool,
-                                    activation: ConvActivation, residual: Tensor?, workers: Int,
-                                    into y: Tensor) throws(TensorError) {
-        guard let linear = w.linear else { return }
-        let (rows, k, n) = (y.count / w.cOut, w.depth, w.cOut)
-        let blocks = Parallel.blocks(rows, parts: max(1, workers), align: 8)
-        // One patch matrix per block of output pixels (not per image): bounded scratch, whole-block SGEMMs.
-        Parallel.forEach(blocks.count) { b in
-            let range = blocks[b]
-            let out = try! y.reshaped([rows, n]).rows(range)  // shapes checked by conv2d
-            if pointwise {
-                try! Ops.linear(try! x.reshaped([rows, k]).rows(range), linear, into: out)
-            } else {
-                let patches = Tensor(zeros: [range.count, k])
-                geometry.patches(x.pointer, rows: range, into: patches.pointer)
-                try! Ops.linear(patches, linear, into: out)
-            }
-            activate(out.pointer, count: out.count, activation)
-            if let residual {
-                let (p, r) = (out.pointer, residual.pointer + range.lowerBound * n)
-                for i in 0..<out.count { p[i] += r[i] }
             }
         }
     }
@@ -356,15 +316,6 @@ extension Ops {
         case .none: v
         case .relu6: min(max(v, 0), 6)
         case .relu: max(v, 0)
-        }
-    }
-
-    @inline(__always)
-    static func activate(_ p: UnsafeMutablePointer<Float>, count: Int, _ activation: ConvActivation) {
-        switch activation {
-        case .none: break
-        case .relu6: for i in 0..<count { p[i] = min(max(p[i], 0), 6) }
-        case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
         }
     }
 

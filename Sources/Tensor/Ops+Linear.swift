@@ -31,19 +31,17 @@ extension Ops {
                    activation: activation, workers: workers, into: y)
     }
 
-    /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (the packed kernel, except deep weights over many rows).
+    /// y = act(x·Wᵀ + b) with prepared `LinearWeights` (the packed kernel when W could be packed).
     public static func linear(_ x: Tensor, _ layer: LinearWeights, activation: Activation = .none,
                               workers: Int = 1, into y: Tensor) throws(TensorError) {
         try linear(x, dOut: layer.dOut, dIn: layer.dIn, weight: layer.unpacked, packed: layer.packed,
                    bias: layer.bias, activation: activation, workers: workers, into: y)
     }
 
-    /// Packed weights run `PackedGEMM` (bias in its registers), except deep ones over many rows; those, and
-    /// unprepared weights, run SGEMM with the bias written first and the product accumulated onto it (beta = 1),
-    /// saving a pass over y. With
-    /// `workers` > 1 the output columns are split in blocks, one product per worker; the activation runs on each
-    /// block as soon as it is done, while it is still in cache.
-    /// `weight` may be nil only when `packed` serves every call (`LinearWeights` guarantees it).
+    /// Packed weights run `PackedGEMM` (bias in its registers); unprepared weights run SGEMM with the bias
+    /// written first and the product accumulated onto it (beta = 1), saving a pass over y. With `workers` > 1
+    /// the output columns are split in blocks, one product per worker; the activation runs on each block as soon
+    /// as it is done, while it is still in cache. `weight` may be nil only when `packed` is given.
     private static func linear(_ x: Tensor, dOut: Int, dIn: Int, weight: Tensor?, packed: PackedWeights?,
                                bias: Tensor?, activation: Activation, workers: Int, into y: Tensor) throws(TensorError) {
         try requireMatrix("linear", x)
@@ -53,7 +51,6 @@ extension Ops {
         if let bias { try requireVector("linear.bias", bias, count: dOut) }
         guard n > 0 else { return }
         let blocks = Parallel.blocks(dOut, parts: workers, align: PackedGEMM.panelWidth)
-        let packed = n <= packedMaxRows || dIn <= PackedGEMM.maxDepth ? packed : nil
         Parallel.forEach(blocks.count) { b in
             let cols = blocks[b]
             let yBlock = y.pointer + cols.lowerBound
@@ -73,21 +70,18 @@ extension Ops {
             }
         }
     }
-
-    /// Largest row count that `linear` runs on packed weights deeper than `PackedGEMM.maxDepth`.
-    static let packedMaxRows = 128
 }
 
-/// A linear layer prepared at load: W packed for `PackedGEMM`, plus the checkpoint weight W [dOut, dIn] as given
-/// (a zero-copy view; SGEMM reads it transposed) for deep products over many rows. When the packed form serves
-/// every call the weight is kept resident once: the pages of a memory-mapped checkpoint are released, and a
-/// copy in memory (weights widened from float16) is dropped.
+/// A linear layer prepared at load: W [dOut, dIn] (PyTorch layout) and b packed for `PackedGEMM`, which then
+/// serves every call, so W is resident once: the pages of a memory-mapped checkpoint are released, and a copy
+/// in memory (weights widened from float16) is dropped. A weight that cannot be packed (a strided view) is kept
+/// as given, for SGEMM.
 public struct LinearWeights: Sendable {
-    /// W [dOut, dIn] (PyTorch layout), while SGEMM may need it.
+    /// W [dOut, dIn] when it is not packed.
     let unpacked: Tensor?
     /// b [dOut].
     public let bias: Tensor?
-    /// W and b packed in 16-column panels (nil when W is not contiguous: SGEMM only).
+    /// W and b packed in 16-column panels (nil when W or b is not contiguous: SGEMM only).
     public let packed: PackedWeights?
     public let dIn: Int, dOut: Int
 
@@ -96,21 +90,21 @@ public struct LinearWeights: Sendable {
         if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: weight.shape[0]) }
         (dOut, dIn) = (weight.shape[0], weight.shape[1])
         self.bias = bias
-        packed = weight.isContiguous && (bias?.isContiguous ?? true)
-            ? PackedWeights(weight.pointer, n: dOut, k: dIn, bias: bias?.pointer) : nil
-        if packed != nil && dIn <= PackedGEMM.maxDepth {
+        if weight.isContiguous && bias?.isContiguous ?? true {
+            packed = PackedWeights(weight.pointer, n: dOut, k: dIn, bias: bias?.pointer)
             weight.releaseMappedPages()
-            unpacked = weight.isMapped ? weight : nil
+            unpacked = nil
         } else {
+            packed = nil
             unpacked = weight
         }
     }
 
     /// W [dOut, dIn] as little-endian float16 values at `raw` (any alignment; a converted checkpoint's weights),
     /// packed as float16 panels that the kernel widens as it reads them: the same products as widening W here,
-    /// in half the memory. Weights deeper than `PackedGEMM.maxDepth` are widened (SGEMM takes float32).
+    /// in half the memory.
     public init(float16 raw: UnsafeRawPointer, dOut: Int, dIn: Int, bias: Tensor?) throws(TensorError) {
-        guard dIn <= PackedGEMM.maxDepth, bias?.isContiguous ?? true else {
+        guard bias?.isContiguous ?? true else {
             self = try LinearWeights(weight: Tensor(shape: [dOut, dIn], float16: raw), bias: bias)
             return
         }

@@ -1,5 +1,5 @@
 /// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
-/// product behind linear layers (`Ops.linear`, up to `maxDepth`) and convolutions (`Ops.conv2d`).
+/// product behind linear layers (`Ops.linear`) and convolutions (`Ops.conv2d`).
 ///
 /// Why not SGEMM: OpenBLAS packs both operands on every call and runs bias, activation and residual as separate
 /// passes over C. For a sentence encoder's weight used by only ~16 rows the packing costs about as much as the
@@ -18,58 +18,80 @@
 enum PackedGEMM {
     static let panelWidth = 16
     static let tileRows = 6
-    /// Deepest product packed at load. Deeper ones (3×3 over 512 channels, CLIP's 32×32 patches, wide FFNs)
-    /// keep OpenBLAS for many rows, where its cache blocking over k wins; up to this depth the packed kernel is
-    /// as fast or faster at every row count measured (bench/text: 16 to 4096 rows).
-    static let maxDepth = 1536
+    /// Deepest block of a product run in one pass over a panel (k × 16 floats: 96 KiB, in L2 while a row tile
+    /// runs down it). Deeper products (3×3 over 512 channels, CLIP's 32×32 patches, wide FFNs) run in blocks of
+    /// this depth — OpenBLAS's cache blocking over k, in the same kernel. Measured at 2 workers (rows × k × n):
+    /// 144 × 4608 × 512 115–128 GFLOP/s with OpenBLAS, 178–191 in blocks; 600 × 2304 × 256 110–120 → 183–192;
+    /// 800 × 3072 × 768 154–176 → 180–186; 4096 × 3072 × 768 177–181 → 179–189; 50 × 3072 × 768 (packed in one
+    /// pass before) 164–182 → 170–173.
+    static let depthBlock = 1536
 
-    /// Rows of A per cache tile for depth k: ≤ ~256 KB, so the tile stays in L2 while every panel (k × 16, in
+    /// Rows of A per cache tile for depth k (a block of it, when deeper): ≤ ~256 KB, so the tile stays in L2 while every panel (k × 16, in
     /// L1 for small k) runs down it; B is then streamed once per tile.
     static func rowTile(k: Int) -> Int {
-        max(tileRows, min(40 * tileRows, 65536 / max(k, 1) / tileRows * tileRows))
+        max(tileRows, min(40 * tileRows, 65536 / max(min(k, depthBlock), 1) / tileRows * tileRows))
     }
 
     /// C[m, columns] = act(A · B[:, columns] + bias[columns]) (+ R). `columns` starts on a panel boundary; A is
     /// [m, k] (row stride lda); C and R point at column `columns.lowerBound` of row 0 (strides ldc, ldr).
+    /// Products deeper than `depthBlock` run one block of depth after another over the same C tile, each block
+    /// starting from what the previous ones left in C; the last one applies the activation and the residual.
     static func run(m: Int, columns: Range<Int>, a: UnsafePointer<Float>, lda: Int, weights: PackedWeights,
                     activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int) {
         let k = weights.k
         let cacheRows = rowTile(k: k)
-        // float16 panels are widened one at a time into this scratch panel, once per row tile.
-        let scratch = weights.isHalf ? UnsafeMutablePointer<Float>.allocate(capacity: k * panelWidth) : nil
+        // float16 panels are widened one block at a time into this scratch, once per row tile.
+        let scratch = weights.isHalf ? UnsafeMutablePointer<Float>.allocate(capacity: min(k, depthBlock) * panelWidth) : nil
         defer { scratch?.deallocate() }
         var start = 0
         while start < m {
             let end = min(m, start + cacheRows)
             for j in stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth) {
-                let b = weights.panel(j / panelWidth, widenedInto: scratch), bias = weights.bias.pointer + j
                 let cols = min(panelWidth, columns.upperBound - j), col = j - columns.lowerBound
-                var i = start
-                while i < end {
-                    let rows = min(tileRows, end - i)
-                    let r = residual.map { $0 + i * ldr + col }, out = c + i * ldc + col
-                    if rows == 1 {
-                        row(cols: cols, k: k, a: a + i * lda, b: b, bias: bias, activation: activation,
-                            residual: r, c: out)
-                    } else {
-                        tile(rows: rows, cols: cols, k: k, a: a + i * lda, lda: lda, b: b, bias: bias,
-                             activation: activation, residual: r, ldr: ldr, c: out, ldc: ldc)
+                for depth in stride(from: 0, to: max(k, 1), by: depthBlock) {
+                    let block = depth..<min(k, depth + depthBlock), last = block.upperBound == k
+                    let b = weights.panel(j / panelWidth, depth: block, widenedInto: scratch)
+                    let bias: UnsafePointer<Float>? = depth == 0 ? UnsafePointer(weights.bias.pointer + j) : nil
+                    let act = last ? activation : .none
+                    var i = start
+                    while i < end {
+                        let rows = min(tileRows, end - i)
+                        let r = last ? residual.map { $0 + i * ldr + col } : nil, out = c + i * ldc + col
+                        let x = a + i * lda + depth
+                        if rows == 1 {
+                            row(cols: cols, k: block.count, a: x, b: b, bias: bias, activation: act, residual: r, c: out)
+                        } else {
+                            tile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b, bias: bias,
+                                 activation: act, residual: r, ldr: ldr, c: out, ldc: ldc)
+                        }
+                        i += rows
                     }
-                    i += rows
                 }
             }
             start = end
         }
     }
 
+    /// The accumulators' start for one row of C: the bias, or (nil: a later block of depth) the row of C so far.
+    @inline(__always)
+    private static func initial(_ bias: UnsafePointer<Float>?, cols: Int, c: UnsafeMutablePointer<Float>) -> (Vec8, Vec8) {
+        if let bias { return (load8(bias), load8(bias + 8)) }
+        if cols == panelWidth { return (load8(c), load8(c + 8)) }
+        var (x, y) = (Vec8(), Vec8())
+        for q in 0..<cols {
+            if q < 8 { x[q] = c[q] } else { y[q - 8] = c[q] }
+        }
+        return (x, y)
+    }
+
     /// One row of C against one panel (single-row products: a decoder step, the last row of an odd count). Two
     /// accumulator pairs over alternate k, so consecutive multiply-adds do not wait on each other.
     @inline(__always)
     private static func row(cols: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>, activation: ConvActivation, residual: UnsafePointer<Float>?,
+                            bias: UnsafePointer<Float>?, activation: ConvActivation, residual: UnsafePointer<Float>?,
                             c: UnsafeMutablePointer<Float>) {
-        var (c0, d0, c1, d1) = (load8(bias), load8(bias + 8), Vec8(), Vec8())
+        var (c0, d0) = initial(bias, cols: cols, c: c), (c1, d1) = (Vec8(), Vec8())
         var bp = b
         var p = 0
         while p + 2 <= k {
@@ -90,13 +112,16 @@ enum PackedGEMM {
     /// (their results are dropped), so the loop is always the full 6 × 16 kernel.
     @inline(__always)
     private static func tile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                             bias: UnsafePointer<Float>, activation: ConvActivation,
+                             bias: UnsafePointer<Float>?, activation: ConvActivation,
                              residual: UnsafePointer<Float>?, ldr: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0)
         let a3 = a + (rows > 3 ? 3 * lda : 0), a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0)
-        let b0 = load8(bias), b1 = load8(bias + 8)
-        var (c0, c1, c2, c3, c4, c5) = (b0, b0, b0, b0, b0, b0)
-        var (d0, d1, d2, d3, d4, d5) = (b1, b1, b1, b1, b1, b1)
+        var (c0, d0) = initial(bias, cols: cols, c: c)
+        var (c1, d1) = rows > 1 ? initial(bias, cols: cols, c: c + ldc) : (c0, d0)
+        var (c2, d2) = rows > 2 ? initial(bias, cols: cols, c: c + 2 * ldc) : (c0, d0)
+        var (c3, d3) = rows > 3 ? initial(bias, cols: cols, c: c + 3 * ldc) : (c0, d0)
+        var (c4, d4) = rows > 4 ? initial(bias, cols: cols, c: c + 4 * ldc) : (c0, d0)
+        var (c5, d5) = rows > 5 ? initial(bias, cols: cols, c: c + 5 * ldc) : (c0, d0)
         var bp = b
         for p in 0..<k {
             let x = load8(bp), y = load8(bp + 8)
@@ -178,16 +203,17 @@ public struct PackedWeights: Sendable {
         if case .float16 = panels { true } else { false }
     }
 
-    /// Panel `p` [k, 16] as float32: in place, or widened into `scratch` (k × 16 floats) for float16 panels.
+    /// Rows `depth` of panel `p` [k, 16] as float32: in place, or widened into `scratch` (depth.count × 16
+    /// floats) for float16 panels.
     @inline(__always)
-    func panel(_ p: Int, widenedInto scratch: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
-        let offset = p * k * PackedGEMM.panelWidth
+    func panel(_ p: Int, depth: Range<Int>, widenedInto scratch: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+        let offset = (p * k + depth.lowerBound) * PackedGEMM.panelWidth
         switch panels {
         case .float32(let t):
             return UnsafePointer(t.pointer + offset)
         case .float16(let half):
             guard let scratch else { preconditionFailure("PackedWeights: float16 panels need a scratch panel") }
-            widen(half.pointer + offset, count: k * PackedGEMM.panelWidth, into: scratch)
+            widen(half.pointer + offset, count: depth.count * PackedGEMM.panelWidth, into: scratch)
             return UnsafePointer(scratch)
         }
     }

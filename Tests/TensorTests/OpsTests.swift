@@ -131,9 +131,9 @@ import Testing
         #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < 1e-5)
     }
 
-    /// The packed kernel (PackedGEMM) against the reference, for every remainder of its 6-row tiles and for many
-    /// rows; deeper than `PackedGEMM.maxDepth`, up to `packedMaxRows` rows packed and past them OpenBLAS.
-    @Test(arguments: [40, PackedGEMM.maxDepth + 64])
+    /// The packed kernel (PackedGEMM) against the reference, for every remainder of its 6-row tiles and for
+    /// several cache tiles of rows; deeper than `PackedGEMM.depthBlock`, in two and three blocks of depth.
+    @Test(arguments: [40, PackedGEMM.depthBlock + 64, 2 * PackedGEMM.depthBlock + 7])
     func packedLinearMatchesReference(depth: Int) throws {
         var rng = SeededRandom(seed: 23)
         let w = rng.tensor([96, depth]), b = rng.tensor([96])
@@ -141,7 +141,7 @@ import Testing
         #expect(layer.packed?.shape == [6, depth, 16])
         #expect(layer.packed?[1, 2, 5] == w[16 + 5, 2])
         let tolerance = 1e-6 * Float(depth)
-        for rows in Array(1...13) + [16, Ops.packedMaxRows, Ops.packedMaxRows + 1] {
+        for rows in Array(1...13) + [16, 130] {
             let x = rng.tensor([rows, depth])
             for workers in [1, 2] {
                 let y = Tensor(zeros: [rows, 96])
@@ -150,15 +150,15 @@ import Testing
             }
             let noBias = try LinearWeights(weight: w, bias: nil)
             let y = Tensor(zeros: [rows, 96])
-            y.pointer.update(repeating: .nan, count: y.count)  // must be overwritten, not accumulated into
+            y.pointer.update(repeating: Float.nan, count: y.count)  // must be overwritten, not accumulated into
             try Ops.linear(x, noBias, into: y)
             #expect(maxAbsDifference(y, Reference.linear(x, weight: w, bias: nil)) < tolerance, "rows \(rows)")
         }
     }
 
     /// float16 weights packed as float16 panels give exactly the products of the same weights widened at load,
-    /// at every tile remainder, over several cache tiles and with workers; deeper ones are widened (SGEMM).
-    @Test(arguments: [40, 1536, PackedGEMM.maxDepth + 64])
+    /// at every tile remainder, over several cache tiles and blocks of depth, and with workers.
+    @Test(arguments: [40, PackedGEMM.depthBlock, PackedGEMM.depthBlock + 64])
     func float16LinearMatchesWidenedWeights(depth: Int) throws {
         var rng = SeededRandom(seed: 29)
         let half = rng.tensor([70, depth]).toArray().map { Float16($0).bitPattern }
