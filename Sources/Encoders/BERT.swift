@@ -46,9 +46,9 @@ public final class BERT: Sendable {
         let normBias: Tensor        // embeddings.LayerNorm.bias [d]
     }
 
-    /// Linear layers are `LinearWeights`: the checkpoint's [dOut, dIn] weight stored transposed for SGEMM.
+    /// Linear layers are `LinearWeights`: the checkpoint's [dOut, dIn] weight packed for `PackedGEMM` at load.
     struct Layer: Sendable {
-        // Q, K, V stacked at load so one SGEMM computes all three (wider N, better BLAS efficiency):
+        // Q, K, V stacked at load so one product computes all three (wider N, fewer passes over h):
         let qkv: LinearWeights      // encoder.layer.{i}.attention.self.{query,key,value}.weight [d, d] each -> [3d, d],
                                     //   .bias [d] each -> [3d]
         let attnOut: LinearWeights  // encoder.layer.{i}.attention.output.dense.{weight [d, d], bias [d]}
@@ -135,7 +135,7 @@ public final class BERT: Sendable {
         try root.finish()
     }
 
-    /// Checkpoint [dOut, dIn] weight + bias -> SGEMM-ready `LinearWeights`.
+    /// Checkpoint [dOut, dIn] weight + bias -> packed `LinearWeights`.
     private static func prepare(_ weight: Tensor, _ bias: Tensor) throws(EncoderError) -> LinearWeights {
         do { return try LinearWeights(weight: weight, bias: bias) } catch { throw .tensor(error) }
     }
