@@ -11,8 +11,8 @@ import Tensor
 /// - Reference implementation matched: CTranslate2's `models.Whisper` (compute_type float32) on the same model.bin,
 ///   with faster-whisper's feature extractor; golden tests in Tests/EncodersTests/WhisperGoldenTests.swift
 ///   (models/reference_whisper.py): encoder states by cosine, greedy tokens exactly, no-speech probability.
-/// - Checkpoint: CTranslate2 `WhisperSpec` model.bin (see `CTranslate2Model`), read directly; float16 linear weights and token
-///   embedding stay float16 (widened as the kernels read them), the other variables are widened at load.
+/// - Checkpoint: CTranslate2 `WhisperSpec` model.bin (see `CTranslate2Model`), read directly; float16 linear
+///   weights and token embedding stay float16 (widened as the kernels read them), the rest is widened at load.
 ///   With d = dModel, L = layers, dFF = 4d:
 ///     encoder/conv1/{weight [d, nMels, 3], bias [d]}, encoder/conv2/{weight [d, d, 3], bias [d]},
 ///     encoder/position_encodings/encodings [1500, d], encoder/num_heads,

@@ -70,10 +70,7 @@ public struct ConvWeights: Sendable {
                 }
             }
         }
-        let bias = bias?.isContiguous ?? true ? bias : bias?.copy()
-        packed = patch.withUnsafeBufferPointer { p in
-            PackedWeights(p.baseAddress!, n: cOut, k: kh * kw * cIn, bias: bias?.pointer)
-        }
+        packed = patch.withUnsafeBufferPointer { p in PackedWeights(p.baseAddress!, n: cOut, k: kh * kw * cIn, bias: bias) }
         weight.releaseMappedPages()
         kernel = (kh, kw)
         self.cIn = cIn

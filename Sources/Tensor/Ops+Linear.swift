@@ -81,7 +81,7 @@ public struct LinearWeights: Sendable {
     let unpacked: Tensor?
     /// b [dOut].
     public let bias: Tensor?
-    /// W and b packed in 16-column panels (nil when W or b is not contiguous: SGEMM only).
+    /// W and b packed in 16-column panels (nil when W is not contiguous: SGEMM only).
     public let packed: PackedWeights?
     public let dIn: Int, dOut: Int
 
@@ -90,8 +90,8 @@ public struct LinearWeights: Sendable {
         if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: weight.shape[0]) }
         (dOut, dIn) = (weight.shape[0], weight.shape[1])
         self.bias = bias
-        if weight.isContiguous && bias?.isContiguous ?? true {
-            packed = PackedWeights(weight.pointer, n: dOut, k: dIn, bias: bias?.pointer)
+        if weight.isContiguous {
+            packed = PackedWeights(weight.pointer, n: dOut, k: dIn, bias: bias)
             weight.releaseMappedPages()
             unpacked = nil
         } else {
@@ -104,14 +104,10 @@ public struct LinearWeights: Sendable {
     /// packed as float16 panels that the kernel widens as it reads them: the same products as widening W here,
     /// in half the memory.
     public init(float16 raw: UnsafeRawPointer, dOut: Int, dIn: Int, bias: Tensor?) throws(TensorError) {
-        guard bias?.isContiguous ?? true else {
-            self = try LinearWeights(weight: Tensor(shape: [dOut, dIn], float16: raw), bias: bias)
-            return
-        }
         if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: dOut) }
         (self.dOut, self.dIn) = (dOut, dIn)
         self.bias = bias
-        packed = PackedWeights(float16: raw, n: dOut, k: dIn, bias: bias?.pointer)
+        packed = PackedWeights(float16: raw, n: dOut, k: dIn, bias: bias)
         unpacked = nil
     }
 }

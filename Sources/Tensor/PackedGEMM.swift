@@ -26,8 +26,8 @@ enum PackedGEMM {
     /// pass before) 164–182 → 170–173.
     static let depthBlock = 1536
 
-    /// Rows of A per cache tile for depth k (a block of it, when deeper): ≤ ~256 KB, so the tile stays in L2 while every panel (k × 16, in
-    /// L1 for small k) runs down it; B is then streamed once per tile.
+    /// Rows of A per cache tile for depth k (a block of it, when deeper): ≤ ~256 KB, so the tile stays in L2
+    /// while every panel (k × 16, in L1 for small k) runs down it; B is then streamed once per tile.
     static func rowTile(k: Int) -> Int {
         max(tileRows, min(40 * tileRows, 65536 / max(min(k, depthBlock), 1) / tileRows * tileRows))
     }
@@ -42,7 +42,8 @@ enum PackedGEMM {
         let k = weights.k
         let cacheRows = rowTile(k: k)
         // float16 panels are widened one block at a time into this scratch, once per row tile.
-        let scratch = weights.isHalf ? UnsafeMutablePointer<Float>.allocate(capacity: min(k, depthBlock) * panelWidth) : nil
+        let scratch = weights.isHalf
+            ? UnsafeMutablePointer<Float>.allocate(capacity: min(k, depthBlock) * panelWidth) : nil
         defer { scratch?.deallocate() }
         var start = 0
         while start < m {
@@ -175,14 +176,14 @@ public struct PackedWeights: Sendable {
         case float16(HalfBuffer)
     }
 
-    init(_ w: UnsafePointer<Float>, n: Int, k: Int, bias: UnsafePointer<Float>?) {
+    init(_ w: UnsafePointer<Float>, n: Int, k: Int, bias: Tensor?) {
         let panels = Tensor(zeros: [Self.panelCount(n), k, PackedGEMM.panelWidth])
         Self.pack(n: n, k: k, into: panels.pointer) { w[$0] }
         self.init(.float32(panels), n: n, k: k, bias: bias)
     }
 
     /// W as `n × k` little-endian float16 values at `raw` (any alignment), packed without widening.
-    init(float16 raw: UnsafeRawPointer, n: Int, k: Int, bias: UnsafePointer<Float>?) {
+    init(float16 raw: UnsafeRawPointer, n: Int, k: Int, bias: Tensor?) {
         let count = Self.panelCount(n) * k * PackedGEMM.panelWidth
         let panels = HalfBuffer(count: count)
         panels.pointer.initialize(repeating: 0, count: count)
@@ -192,10 +193,11 @@ public struct PackedWeights: Sendable {
         self.init(.float16(panels), n: n, k: k, bias: bias)
     }
 
-    private init(_ panels: Panels, n: Int, k: Int, bias: UnsafePointer<Float>?) {
+    /// `bias` [n] (any strides) is copied.
+    private init(_ panels: Panels, n: Int, k: Int, bias: Tensor?) {
         self.panels = panels
         self.bias = Tensor(zeros: [Self.panelCount(n) * PackedGEMM.panelWidth])
-        if let bias { self.bias.pointer.update(from: bias, count: n) }
+        if let bias { for (i, v) in bias.toArray().prefix(n).enumerated() { self.bias.pointer[i] = v } }
         (self.n, self.k) = (n, k)
     }
 
