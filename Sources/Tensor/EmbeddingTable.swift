@@ -25,7 +25,7 @@ public struct EmbeddingTable: Sendable {
         (self.rows, self.cols) = (rows, cols)
         let buffer = HalfBuffer(count: rows * cols)
         for i in 0..<rows * cols {
-            buffer.pointer[i] = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            buffer.pointer[i] = halfBits(raw, i)
         }
         storage = .float16(buffer)
     }

@@ -187,9 +187,7 @@ public struct PackedWeights: Sendable {
         let count = Self.panelCount(n) * k * PackedGEMM.panelWidth
         let panels = HalfBuffer(count: count)
         panels.pointer.initialize(repeating: 0, count: count)
-        Self.pack(n: n, k: k, into: panels.pointer) {
-            UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))
-        }
+        Self.pack(n: n, k: k, into: panels.pointer) { halfBits(raw, $0) }
         self.init(.float16(panels), n: n, k: k, bias: bias)
     }
 

@@ -9,7 +9,7 @@ extension Tensor {
         self.init(zeros: shape)
         let p = pointer
         for i in 0..<shape.reduce(1, *) {
-            p[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+            p[i] = Float(Float16(bitPattern: halfBits(raw, i)))
         }
     }
 
@@ -18,9 +18,15 @@ extension Tensor {
         self.init(zeros: shape)
         let p = pointer
         for i in 0..<shape.reduce(1, *) {
-            p[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+            p[i] = Float(bitPattern: UInt32(halfBits(raw, i)) << 16)
         }
     }
+}
+
+/// The little-endian 16-bit value `i` at `raw` (any alignment): a float16 or bfloat16 bit pattern.
+@inline(__always)
+func halfBits(_ raw: UnsafeRawPointer, _ i: Int) -> UInt16 {
+    UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
 }
 
 /// Owned float16 bit patterns (written only while the table or weight holding them is built).
