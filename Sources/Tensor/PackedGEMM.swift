@@ -144,8 +144,8 @@ enum PackedGEMM {
     }
 
     /// Clamps one row of the tile to [lo, hi] (the activation), adds the residual row, stores `cols` columns.
-    @inline(__always)
-    private static func storeRow(_ a: Vec8, _ b: Vec8, _ lo: Vec8, _ hi: Vec8, cols: Int,
+    @_transparent
+    static func storeRow(_ a: Vec8, _ b: Vec8, _ lo: Vec8, _ hi: Vec8, cols: Int,
                                  residual: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
         var (a, b) = (clamp8(a, lo, hi), clamp8(b, lo, hi))
         if cols == panelWidth {

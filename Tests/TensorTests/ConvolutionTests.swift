@@ -32,9 +32,11 @@ import Testing
         #expect(y.toArray() == [12.5, 16.5, 24.5, 28.5])
     }
 
-    @Test(arguments: [(3, 2, 1), (3, 1, 4), (1, 1, 1), (5, 2, 3)])
-    func conv2dMatchesReference(kernel: Int, stride: Int, workers: Int) throws {
-        let (b, h, w, cIn, cOut) = (2, 9, 8, 3, 5)
+    /// im2col: kernel rows copied as one run (inside) or pixel by pixel (borders), runs shorter and longer than
+    /// a vector (cIn 3 and 10), patch tiles that start inside an image and cross into the next (workers 3, 4).
+    @Test(arguments: [(3, 2, 1, 3), (3, 1, 4, 3), (1, 1, 1, 3), (5, 2, 3, 3), (3, 2, 2, 10), (5, 1, 3, 10)])
+    func conv2dMatchesReference(kernel: Int, stride: Int, workers: Int, cIn: Int) throws {
+        let (b, h, w, cOut) = (2, 9, 8, 5)
         let x = try Tensor(shape: [b, h, w, cIn], values: Self.values(b * h * w * cIn, seed: 1))
         let weight = try Tensor(shape: [cOut, cIn, kernel, kernel], values: Self.values(cOut * cIn * kernel * kernel, seed: 2))
         let bias = try Tensor(shape: [cOut], values: Self.values(cOut, seed: 3))
@@ -64,7 +66,10 @@ import Testing
         #expect(zip(y.toArray(), expected).map { abs($0 - $1) }.max()! < 1e-5 * scale)
     }
 
-    @Test(arguments: [(3, 1, 1, 7), (3, 2, 2, 7), (5, 1, 3, 7), (5, 2, 1, 7), (3, 1, 2, 48), (5, 2, 2, 48), (3, 2, 1, 20), (5, 1, 1, 36)])
+    /// Border pixels (clipped taps), interior quads (exact and shifted to end at the interior's edge), channel
+    /// groups of 64 and their remainder (80, 112), the scalar channel tail (7, 20, 36).
+    @Test(arguments: [(3, 1, 1, 7), (3, 2, 2, 7), (5, 1, 3, 7), (5, 2, 1, 7), (3, 1, 2, 48), (5, 2, 2, 48), (3, 2, 1, 20),
+                      (5, 1, 1, 36), (5, 1, 2, 80), (3, 2, 1, 112)])
     func depthwiseMatchesReference(kernel: Int, stride: Int, workers: Int, c: Int) throws {
         let (b, h, w) = (2, 11, 10)
         let x = try Tensor(shape: [b, h, w, c], values: Self.values(b * h * w * c, seed: 4))
