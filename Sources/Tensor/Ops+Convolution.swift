@@ -1,11 +1,12 @@
 /// 2-D convolutions on channels-last images: x [batch, height, width, channels] (NHWC), so a pixel's channels
 /// are contiguous and a 1x1 convolution is one matrix product over all pixels.
 ///
-/// - Dense convolutions (`conv2d`) run as im2col + `PackedGEMM` (one cache tile of patches at a time); a 1x1
-///   convolution with stride 1 skips im2col and multiplies the image itself.
+/// - Dense convolutions (`conv2d`) run on `PackedGEMM`: a 1x1 convolution with stride 1 multiplies the image
+///   itself; a larger kernel's rows inside the image are read in place as depth segments of the product, and only
+///   the pixels whose kernel rows cross the left or right border go through im2col (one cache tile at a time).
 /// - Depthwise convolutions (`depthwiseConv2d`, groups == channels) run as a direct loop: each output pixel
-///   accumulates kh·kw rows of C contiguous products, which the compiler vectorises over channels. im2col would
-///   copy kh·kw times the image to multiply it by a diagonal.
+///   accumulates kh·kw rows of C contiguous products, 4 pixels × 16 channels in registers (`DepthwiseQuad`).
+///   im2col would copy kh·kw times the image to multiply it by a diagonal.
 /// Reference versions: `Reference.conv2d` (any groups, the PyTorch OIHW weight layout), tested against both.
 
 /// Zero padding of a 2-D convolution on each side, in pixels. TensorFlow's SAME padding is asymmetric (the odd
@@ -25,6 +26,14 @@ public struct Padding2D: Sendable, Equatable {
         func total(_ n: Int) -> Int { max(((n + stride - 1) / stride - 1) * stride + kernel - n, 0) }
         let (ph, pw) = (total(height), total(width))
         return Padding2D(top: ph / 2, left: pw / 2, bottom: ph - ph / 2, right: pw - pw / 2)
+    }
+
+    /// Output columns (of `outputWidth`) whose kernel rows lie inside an image of `width` columns: no left or
+    /// right padding read, so their taps need no bounds checks.
+    public func interior(width: Int, kernel: Int, stride: Int, outputWidth: Int) -> Range<Int> {
+        let lo = min(outputWidth, (left + stride - 1) / stride)
+        let last = width - kernel + left  // the largest ox·stride whose kernel row ends inside
+        return last < 0 ? lo..<lo : lo..<max(lo, min(outputWidth, last / stride + 1))
     }
 
     /// Output extent of a convolution with this padding.
@@ -106,6 +115,9 @@ public struct DepthwiseWeights: Sendable {
 struct Im2col {
     let h: Int, w: Int, c: Int, ho: Int, wo: Int, kernel: (height: Int, width: Int), stride: Int, padding: Padding2D
 
+    /// Output columns whose kernel rows lie inside the image horizontally.
+    var interior: Range<Int> { padding.interior(width: w, kernel: kernel.width, stride: stride, outputWidth: wo) }
+
     /// Patches of output pixels `rows` (flat over batch, y, x) into `dst` [rows.count, kh·kw·c].
     func patches(_ x: UnsafePointer<Float>, rows: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
         let span = kernel.width * c, k = kernel.height * span
@@ -150,7 +162,8 @@ struct Im2col {
 extension Ops {
     /// y = act(conv(x, w) + b) (+ residual): x [B, H, W, cIn], y and residual [B, Ho, Wo, cOut]. `workers`
     /// split the output pixels (or, for few pixels, the output channels). A 1x1 stride-1 convolution multiplies
-    /// the image in place; others multiply im2col patches built one cache tile at a time.
+    /// the image in place; others read each kernel row that lies inside the image in place too (one depth segment
+    /// of the product per kernel row) and build im2col patches only for pixels at the left and right borders.
     public static func conv2d(_ x: Tensor, _ w: ConvWeights, stride: Int, padding: Padding2D,
                               activation: ConvActivation = .none, residual: Tensor? = nil, workers: Int = 1,
                               into y: Tensor) throws(TensorError) {
@@ -182,18 +195,50 @@ extension Ops {
                                weights: packed, activation: activation, residual: resRows, ldr: n, c: outRows, ldc: n)
                 return
             }
-            // im2col one cache tile of output pixels at a time into a small scratch.
+            // im2col one cache tile of output pixels at a time into a small scratch: the pixels whose kernel rows
+            // cross the image's left or right border, or all of them when no kernel row is inside.
             let tile = PackedGEMM.rowTile(k: k)
             let patches = UnsafeMutablePointer<Float>.allocate(capacity: tile * k)
             defer { patches.deallocate() }
-            var start = 0
-            while start < rowRange.count {
-                let count = min(tile, rowRange.count - start)
-                geometry.patches(x.pointer, rows: (rowRange.lowerBound + start)..<(rowRange.lowerBound + start + count),
-                                 into: patches)
-                PackedGEMM.run(m: count, columns: cols, a: patches, lda: k, weights: packed, activation: activation,
-                               residual: resRows.map { $0 + start * n }, ldr: n, c: outRows + start * n, ldc: n)
-                start += count
+            func viaIm2col(_ rows: Range<Int>) {
+                var start = rows.lowerBound
+                while start < rows.upperBound {
+                    let count = min(tile, rows.upperBound - start), offset = (start - rowRange.lowerBound) * n
+                    geometry.patches(x.pointer, rows: start..<(start + count), into: patches)
+                    PackedGEMM.run(m: count, columns: cols, a: patches, lda: k, weights: packed, activation: activation,
+                                   residual: resRows.map { $0 + offset }, ldr: n, c: outRows + offset, ldc: n)
+                    start += count
+                }
+            }
+            // Elsewhere no copy: a kernel row inside the image is kw adjacent pixels, kw·cIn contiguous floats, and
+            // the next output pixel's starts stride·cIn later — rows of a matrix (row stride stride·cIn) that
+            // PackedGEMM reads in place, one depth segment per kernel row.
+            let (kh, kw) = w.kernel
+            withUnsafeTemporaryAllocation(of: PackedGEMM.DepthSegment.self, capacity: kh) { segments in
+                var r = rowRange.lowerBound
+                while r < rowRange.upperBound {
+                    let (image, oy, ox) = (r / (ho * wo), r / wo % ho, r % wo)
+                    let rowStart = r - ox, rowEnd = min(rowRange.upperBound, rowStart + wo)
+                    let iy0 = oy * stride - padding.top
+                    let taps = max(0, -iy0)..<min(kh, h - iy0)
+                    let inner = max(r, rowStart + geometry.interior.lowerBound)..<min(rowEnd, rowStart + geometry.interior.upperBound)
+                    guard !taps.isEmpty, !inner.isEmpty else {
+                        viaIm2col(r..<rowEnd)
+                        r = rowEnd
+                        continue
+                    }
+                    viaIm2col(r..<inner.lowerBound)
+                    let origin = x.pointer + ((image * h + iy0) * wd + (inner.lowerBound - rowStart) * stride - padding.left) * cIn
+                    for (i, dy) in taps.enumerated() {
+                        segments[i] = PackedGEMM.DepthSegment(a: origin + dy * wd * cIn, depth: (dy * kw * cIn)..<((dy + 1) * kw * cIn))
+                    }
+                    let offset = (inner.lowerBound - rowRange.lowerBound) * n
+                    PackedGEMM.run(m: inner.count, columns: cols, segments: UnsafeBufferPointer(rebasing: segments[0..<taps.count]),
+                                   lda: stride * cIn, weights: packed, activation: activation,
+                                   residual: resRows.map { $0 + offset }, ldr: n, c: outRows + offset, ldc: n)
+                    viaIm2col(inner.upperBound..<rowEnd)
+                    r = rowEnd
+                }
             }
         }
     }
@@ -232,8 +277,8 @@ extension Ops {
         let (kh, kw) = w.kernel
         let c16 = c / 16 * 16
         // Output columns whose kw taps all fall inside the image (no bounds checks there).
-        let oxLo = min(wo, (padding.left + stride - 1) / stride)
-        let oxHi = wd - kw + padding.left < 0 ? oxLo : max(oxLo, min(wo, (wd - kw + padding.left) / stride + 1))
+        let interior = padding.interior(width: wd, kernel: kw, stride: stride, outputWidth: wo)
+        let (oxLo, oxHi) = (interior.lowerBound, interior.upperBound)
         let blocks = Parallel.blocks(batch * ho, parts: max(1, workers), align: 1)
         Parallel.forEach(blocks.count) { b in
             let (wp, bp) = (w.weight.pointer, w.bias.pointer)
@@ -244,8 +289,8 @@ extension Ops {
                 let taps = max(0, -iy0)..<min(kh, h - iy0)
                 let image = x.pointer + n * h * wd * c
                 let out = y.pointer + (n * ho + oy) * wo * c
-                /// One output pixel, channels `channels`, with bounds checks (image borders, channel tail).
-                func pixel(_ ox: Int, _ channels: Range<Int>) {
+                /// One output pixel's channels past the last multiple of 16, scalar, with bounds checks.
+                func tailPixel(_ ox: Int, _ channels: Range<Int>) {
                     let acc = out + ox * c
                     for ch in channels { acc[ch] = bp[ch] }
                     for dy in taps {
@@ -267,7 +312,7 @@ extension Ops {
                     geometry.single(image + (iy0 * wd + ix0) * c, taps: taps, columns: columns, channels: c16,
                                     into: out + ox * c)
                 }
-                if c16 < c { for ox in 0..<wo { pixel(ox, c16..<c) } }
+                if c16 < c { for ox in 0..<wo { tailPixel(ox, c16..<c) } }
                 // Interior: quads of pixels (the last one shifted left to end at oxHi, recomputing a few
                 // pixels), the odd pixel when the interior is narrower than 4.
                 guard oxHi - oxLo >= 4 else {

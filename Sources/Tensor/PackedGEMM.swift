@@ -39,6 +39,26 @@ enum PackedGEMM {
     static func run(m: Int, columns: Range<Int>, a: UnsafePointer<Float>, lda: Int, weights: PackedWeights,
                     activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+        withUnsafeTemporaryAllocation(of: DepthSegment.self, capacity: 1) { segment in
+            segment.initialize(repeating: DepthSegment(a: a, depth: 0..<weights.k))
+            run(m: m, columns: columns, segments: UnsafeBufferPointer(segment), lda: lda, weights: weights,
+                activation: activation, residual: residual, ldr: ldr, c: c, ldc: ldc)
+        }
+    }
+
+    /// Rows of A for part of the depth: row i of A's columns `depth` is `a + i·lda` (depth.count floats). A
+    /// convolution's kernel row over adjacent pixels is one: A need not exist as a matrix (`Ops.conv2d`).
+    struct DepthSegment {
+        let a: UnsafePointer<Float>
+        let depth: Range<Int>
+    }
+
+    /// `run` with A given as depth segments (in order, together covering the depth of B that contributes; a
+    /// missing part — a kernel row outside the image — counts as zeros). Each segment runs in blocks of at most
+    /// `depthBlock`; the first block starts from the bias, the last applies the activation and the residual.
+    static func run(m: Int, columns: Range<Int>, segments: UnsafeBufferPointer<DepthSegment>, lda: Int,
+                    weights: PackedWeights, activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
+                    c: UnsafeMutablePointer<Float>, ldc: Int) {
         let k = weights.k
         let cacheRows = rowTile(k: k)
         // float16 panels are widened one block at a time into this scratch, once per row tile.
@@ -50,23 +70,30 @@ enum PackedGEMM {
             let end = min(m, start + cacheRows)
             for j in stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth) {
                 let cols = min(panelWidth, columns.upperBound - j), col = j - columns.lowerBound
-                for depth in stride(from: 0, to: max(k, 1), by: depthBlock) {
-                    let block = depth..<min(k, depth + depthBlock), last = block.upperBound == k
-                    let b = weights.panel(j / panelWidth, depth: block, widenedInto: scratch)
-                    let bias: UnsafePointer<Float>? = depth == 0 ? UnsafePointer(weights.bias.pointer + j) : nil
-                    let act = last ? activation : .none
-                    var i = start
-                    while i < end {
-                        let rows = min(tileRows, end - i)
-                        let r = last ? residual.map { $0 + i * ldr + col } : nil, out = c + i * ldc + col
-                        let x = a + i * lda + depth
-                        if rows == 1 {
-                            row(cols: cols, k: block.count, a: x, b: b, bias: bias, activation: act, residual: r, c: out)
-                        } else {
-                            tile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b, bias: bias,
-                                 activation: act, residual: r, ldr: ldr, c: out, ldc: ldc)
+                for (s, segment) in segments.enumerated() {
+                    let (lo, hi) = (segment.depth.lowerBound, segment.depth.upperBound)
+                    for depth in stride(from: lo, to: max(hi, lo + 1), by: depthBlock) {
+                        let block = depth..<min(hi, depth + depthBlock)
+                        let last = s == segments.count - 1 && block.upperBound == hi
+                        let b = weights.panel(j / panelWidth, depth: block, widenedInto: scratch)
+                        let bias: UnsafePointer<Float>? = s == 0 && depth == lo ? UnsafePointer(weights.bias.pointer + j) : nil
+                        let act = last ? activation : .none
+                        var i = start
+                        while i < end {
+                            let rows = min(tileRows, end - i)
+                            let r = last ? residual.map { $0 + i * ldr + col } : nil, out = c + i * ldc + col
+                            let x = segment.a + i * lda + (depth - lo)
+                            if rows == 1 {
+                                row(cols: cols, k: block.count, a: x, b: b, bias: bias, activation: act, residual: r, c: out)
+                            } else if cols <= 8 {
+                                narrowTile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b, bias: bias,
+                                           activation: act, residual: r, ldr: ldr, c: out, ldc: ldc)
+                            } else {
+                                tile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b, bias: bias,
+                                     activation: act, residual: r, ldr: ldr, c: out, ldc: ldc)
+                            }
+                            i += rows
                         }
-                        i += rows
                     }
                 }
             }
@@ -143,6 +170,37 @@ enum PackedGEMM {
         if rows > 5 { storeRow(c5, d5, lo, hi, cols: cols, residual: residual.map { $0 + 5 * ldr }, c: c + 5 * ldc) }
     }
 
+    /// A 6 × 8 tile: the last panel of a product whose width leaves at most 8 columns there (cOut 24 or 40 of a
+    /// MobileNet projection), so the panel's zero half costs no multiply-adds. Same structure as `tile`.
+    @inline(__always)
+    private static func narrowTile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                   b: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: ConvActivation,
+                                   residual: UnsafePointer<Float>?, ldr: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0)
+        let a3 = a + (rows > 3 ? 3 * lda : 0), a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0)
+        var c0 = initial(bias, cols: cols, c: c).0
+        var c1 = rows > 1 ? initial(bias, cols: cols, c: c + ldc).0 : c0
+        var c2 = rows > 2 ? initial(bias, cols: cols, c: c + 2 * ldc).0 : c0
+        var c3 = rows > 3 ? initial(bias, cols: cols, c: c + 3 * ldc).0 : c0
+        var c4 = rows > 4 ? initial(bias, cols: cols, c: c + 4 * ldc).0 : c0
+        var c5 = rows > 5 ? initial(bias, cols: cols, c: c + 5 * ldc).0 : c0
+        var bp = b
+        for p in 0..<k {
+            let x = load8(bp)
+            c0 = c0.addingProduct(Vec8(repeating: a0[p]), x); c1 = c1.addingProduct(Vec8(repeating: a1[p]), x)
+            c2 = c2.addingProduct(Vec8(repeating: a2[p]), x); c3 = c3.addingProduct(Vec8(repeating: a3[p]), x)
+            c4 = c4.addingProduct(Vec8(repeating: a4[p]), x); c5 = c5.addingProduct(Vec8(repeating: a5[p]), x)
+            bp += panelWidth
+        }
+        let (lo, hi) = activation.bounds, none = Vec8()
+        storeRow(c0, none, lo, hi, cols: cols, residual: residual, c: c)
+        if rows > 1 { storeRow(c1, none, lo, hi, cols: cols, residual: residual.map { $0 + ldr }, c: c + ldc) }
+        if rows > 2 { storeRow(c2, none, lo, hi, cols: cols, residual: residual.map { $0 + 2 * ldr }, c: c + 2 * ldc) }
+        if rows > 3 { storeRow(c3, none, lo, hi, cols: cols, residual: residual.map { $0 + 3 * ldr }, c: c + 3 * ldc) }
+        if rows > 4 { storeRow(c4, none, lo, hi, cols: cols, residual: residual.map { $0 + 4 * ldr }, c: c + 4 * ldc) }
+        if rows > 5 { storeRow(c5, none, lo, hi, cols: cols, residual: residual.map { $0 + 5 * ldr }, c: c + 5 * ldc) }
+    }
+
     /// Clamps one row of the tile to [lo, hi] (the activation), adds the residual row, stores `cols` columns.
     @_transparent
     static func storeRow(_ a: Vec8, _ b: Vec8, _ lo: Vec8, _ hi: Vec8, cols: Int,
@@ -151,6 +209,9 @@ enum PackedGEMM {
         if cols == panelWidth {
             if let residual { a += load8(residual); b += load8(residual + 8) }
             store8(a, c); store8(b, c + 8)
+        } else if cols == 8 {
+            if let residual { a += load8(residual) }
+            store8(a, c)
         } else {
             for q in 0..<cols {
                 let v = q < 8 ? a[q] : b[q - 8]

@@ -48,8 +48,11 @@ import Testing
     }
 
     /// The packed kernel's cache tiles, 6-row tiles, 16-column panels and their tails (cOut 24, 40; 1 + 6k rows),
-    /// fused ReLU6 and residual add; deep patches in two blocks of depth (3×3 over 200 channels), on 1 and 2 workers.
-    @Test(arguments: [(1, 40, 24, 1), (1, 16, 96, 2), (3, 3, 40, 2), (1, 320, 1280, 2), (3, 200, 24, 2), (1, 1600, 16, 1)])
+    /// fused ReLU6 and residual add; deep patches in blocks of depth (3×3 over 200 and 600 channels: border
+    /// patches through im2col, kernel rows inside the image as depth segments — 1800 deep, in two blocks), on 1
+    /// and 2 workers.
+    @Test(arguments: [(1, 40, 24, 1), (1, 16, 96, 2), (3, 3, 40, 2), (1, 320, 1280, 2), (3, 200, 24, 2), (1, 1600, 16, 1),
+                      (3, 600, 24, 2)])
     func conv2dWithResidualMatchesReference(kernel: Int, cIn: Int, cOut: Int, workers: Int) throws {
         let (b, h, w) = (1, 7, 13)  // 91 pixels
         let x = try Tensor(shape: [b, h, w, cIn], values: Self.values(b * h * w * cIn, seed: 7))
