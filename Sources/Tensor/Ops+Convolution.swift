@@ -283,49 +283,29 @@ extension Ops {
         Parallel.forEach(blocks.count) { b in
             let (wp, bp) = (w.weight.pointer, w.bias.pointer)
             let (lo, hi) = activation.bounds
-            for outRow in blocks[b] {
+            let geometry = DepthwiseQuad(c: c, rowStride: wd * c, step: stride * c, kw: kw, weights: wp, bias: bp,
+                                         lo: lo, hi: hi)
+            /// Output row `outRow`: its first input row, the kernel rows inside the image, the image, the output row.
+            func place(_ outRow: Int) -> (iy0: Int, taps: Range<Int>, image: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
                 let (n, oy) = (outRow / ho, outRow % ho)
                 let iy0 = oy * stride - padding.top
-                let taps = max(0, -iy0)..<min(kh, h - iy0)
-                let image = x.pointer + n * h * wd * c
-                let out = y.pointer + (n * ho + oy) * wo * c
-                /// One output pixel's channels past the last multiple of 16, scalar, with bounds checks.
-                func tailPixel(_ ox: Int, _ channels: Range<Int>) {
-                    let acc = out + ox * c
-                    for ch in channels { acc[ch] = bp[ch] }
-                    for dy in taps {
-                        for dx in 0..<kw {
-                            let ix = ox * stride + dx - padding.left
-                            guard ix >= 0 && ix < wd else { continue }
-                            let (src, tap) = (image + ((iy0 + dy) * wd + ix) * c, wp + (dy * kw + dx) * c)
-                            for ch in channels { acc[ch] += src[ch] * tap[ch] }
-                        }
+                return (iy0, max(0, -iy0)..<min(kh, h - iy0), UnsafePointer(x.pointer + n * h * wd * c), y.pointer + (n * ho + oy) * wo * c)
+            }
+            // One group of 64 channels at a time over all the worker's rows: the group's weights (kh·kw·64 floats)
+            // and its kernel rows' inputs stay in L1 from one quad to the next and one row to the next.
+            for group in Swift.stride(from: 0, to: c16, by: 64) {
+                let channels = group..<min(c16, group + 64)
+                for outRow in blocks[b] {
+                    let (iy0, taps, image, out) = place(outRow)
+                    // Border pixels (and all of a row whose interior is narrower than a quad): the taps inside.
+                    for ox in 0..<wo where ox < oxLo || ox >= oxHi || oxHi - oxLo < 4 {
+                        let ix0 = ox * stride - padding.left
+                        geometry.single(image + (iy0 * wd + ix0) * c, taps: taps, columns: max(0, -ix0)..<min(kw, wd - ix0),
+                                        channels: channels, into: out + ox * c)
                     }
-                    for ch in channels { acc[ch] = activate1(acc[ch], activation) }
-                }
-                let geometry = DepthwiseQuad(c: c, rowStride: wd * c, step: stride * c, kw: kw, weights: wp, bias: bp,
-                                             lo: lo, hi: hi)
-                // Border pixels: the taps inside the image, 16 channels at a time; the channel tail scalar.
-                for ox in 0..<wo where ox < oxLo || ox >= oxHi {
-                    let ix0 = ox * stride - padding.left
-                    let columns = max(0, -ix0)..<min(kw, wd - ix0)
-                    geometry.single(image + (iy0 * wd + ix0) * c, taps: taps, columns: columns, channels: c16,
-                                    into: out + ox * c)
-                }
-                if c16 < c { for ox in 0..<wo { tailPixel(ox, c16..<c) } }
-                // Interior: quads of pixels (the last one shifted left to end at oxHi, recomputing a few
-                // pixels), the odd pixel when the interior is narrower than 4.
-                guard oxHi - oxLo >= 4 else {
-                    for ox in oxLo..<oxHi {
-                        geometry.single(image + (iy0 * wd + ox * stride - padding.left) * c, taps: taps, columns: 0..<kw,
-                                        channels: c16, into: out + ox * c)
-                    }
-                    continue
-                }
-                // One group of 64 channels at a time along the row, so its weights (kh·kw·64 floats) stay in L1
-                // from one quad to the next.
-                for group in Swift.stride(from: 0, to: c16, by: 64) {
-                    let channels = group..<min(c16, group + 64)
+                    guard oxHi - oxLo >= 4 else { continue }
+                    // Interior in quads, the last one shifted left to end at oxHi (it recomputes a few pixels
+                    // rather than running single ones).
                     var ox = oxLo
                     while ox < oxHi {
                         let start = min(ox, oxHi - 4)
@@ -337,6 +317,24 @@ extension Ops {
                         }
                         ox = start + 4
                     }
+                }
+            }
+            // The channels past the last multiple of 16, scalar.
+            guard c16 < c else { return }
+            for outRow in blocks[b] {
+                let (iy0, taps, image, out) = place(outRow)
+                for ox in 0..<wo {
+                    let acc = out + ox * c
+                    for ch in c16..<c { acc[ch] = bp[ch] }
+                    for dy in taps {
+                        for dx in 0..<kw {
+                            let ix = ox * stride + dx - padding.left
+                            guard ix >= 0 && ix < wd else { continue }
+                            let (src, tap) = (image + ((iy0 + dy) * wd + ix) * c, wp + (dy * kw + dx) * c)
+                            for ch in c16..<c { acc[ch] += src[ch] * tap[ch] }
+                        }
+                    }
+                    for ch in c16..<c { acc[ch] = activate1(acc[ch], activation) }
                 }
             }
         }
@@ -426,10 +424,10 @@ struct DepthwiseQuad {
     /// One pixel whose taps are clipped to kernel columns `columns` (a border pixel): 16 channels at a time,
     /// even and odd kernel rows in separate accumulators (four chains of multiply-adds).
     @inline(__always)
-    func single(_ origin: UnsafePointer<Float>, taps: Range<Int>, columns: Range<Int>, channels: Int,
+    func single(_ origin: UnsafePointer<Float>, taps: Range<Int>, columns: Range<Int>, channels: Range<Int>,
                 into out: UnsafeMutablePointer<Float>) {
-        var cg = 0
-        while cg < channels {
+        var cg = channels.lowerBound
+        while cg < channels.upperBound {
             var (a0, a1) = (load8(bias + cg), load8(bias + cg + 8)), (a2, a3) = (Vec8(), Vec8())
             for dy in taps {
                 let row = origin + dy * rowStride + cg, tapRow = weights + dy * kw * c + cg
