@@ -253,7 +253,7 @@ public final class EfficientNetLite: Sendable {
 
     // MARK: Loading
 
-    /// A convolution `<name>.weight` with the batch norm `<bn>.*` folded in, ready for im2col/PackedGEMM.
+    /// A convolution `<name>.weight` with the batch norm `<bn>.*` folded in, packed for `Ops.conv2d`.
     private static func conv(_ vb: WeightLoader, _ name: String, _ bn: String, shape: [Int]) throws(EncoderError) -> ConvWeights {
         try vb.convolution(name, batchNorm: bn, shape: shape, epsilon: batchNormEpsilon)
     }

@@ -22,7 +22,7 @@ extension WeightLoader {
         do { return (try Tensor(shape: shape, values: w), try Tensor(shape: [c], values: b)) } catch { throw .tensor(error) }
     }
 
-    /// `foldedBatchNorm` as a dense convolution ready for im2col/PackedGEMM.
+    /// `foldedBatchNorm` as a dense convolution packed for `Ops.conv2d`.
     func convolution(_ name: String, batchNorm bn: String, shape: [Int], epsilon: Float) throws(EncoderError) -> ConvWeights {
         let (w, b) = try foldedBatchNorm(name, bn, shape: shape, epsilon: epsilon)
         do { return try ConvWeights(weight: w, bias: b) } catch { throw .tensor(error) }
