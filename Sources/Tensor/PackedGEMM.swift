@@ -161,13 +161,8 @@ enum PackedGEMM {
             s = Vec8(repeating: a5[p]); c5 = c5.addingProduct(s, x); d5 = d5.addingProduct(s, y)
             bp += panelWidth
         }
-        let (lo, hi) = activation.bounds
-        storeRow(c0, d0, lo, hi, cols: cols, residual: residual, c: c)
-        if rows > 1 { storeRow(c1, d1, lo, hi, cols: cols, residual: residual.map { $0 + ldr }, c: c + ldc) }
-        if rows > 2 { storeRow(c2, d2, lo, hi, cols: cols, residual: residual.map { $0 + 2 * ldr }, c: c + 2 * ldc) }
-        if rows > 3 { storeRow(c3, d3, lo, hi, cols: cols, residual: residual.map { $0 + 3 * ldr }, c: c + 3 * ldc) }
-        if rows > 4 { storeRow(c4, d4, lo, hi, cols: cols, residual: residual.map { $0 + 4 * ldr }, c: c + 4 * ldc) }
-        if rows > 5 { storeRow(c5, d5, lo, hi, cols: cols, residual: residual.map { $0 + 5 * ldr }, c: c + 5 * ldc) }
+        store(((c0, d0), (c1, d1), (c2, d2), (c3, d3), (c4, d4), (c5, d5)), rows: rows, cols: cols,
+              activation: activation, residual: residual, ldr: ldr, c: c, ldc: ldc)
     }
 
     /// A 6 × 8 tile: the last panel of a product whose width leaves at most 8 columns there (cOut 24 or 40 of a
@@ -192,13 +187,23 @@ enum PackedGEMM {
             c4 = c4.addingProduct(Vec8(repeating: a4[p]), x); c5 = c5.addingProduct(Vec8(repeating: a5[p]), x)
             bp += panelWidth
         }
-        let (lo, hi) = activation.bounds, none = Vec8()
-        storeRow(c0, none, lo, hi, cols: cols, residual: residual, c: c)
-        if rows > 1 { storeRow(c1, none, lo, hi, cols: cols, residual: residual.map { $0 + ldr }, c: c + ldc) }
-        if rows > 2 { storeRow(c2, none, lo, hi, cols: cols, residual: residual.map { $0 + 2 * ldr }, c: c + 2 * ldc) }
-        if rows > 3 { storeRow(c3, none, lo, hi, cols: cols, residual: residual.map { $0 + 3 * ldr }, c: c + 3 * ldc) }
-        if rows > 4 { storeRow(c4, none, lo, hi, cols: cols, residual: residual.map { $0 + 4 * ldr }, c: c + 4 * ldc) }
-        if rows > 5 { storeRow(c5, none, lo, hi, cols: cols, residual: residual.map { $0 + 5 * ldr }, c: c + 5 * ldc) }
+        let none = Vec8()
+        store(((c0, none), (c1, none), (c2, none), (c3, none), (c4, none), (c5, none)), rows: rows, cols: cols,
+              activation: activation, residual: residual, ldr: ldr, c: c, ldc: ldc)
+    }
+
+    /// The `rows` valid rows of a 6-row tile (columns 0 ..< 8 and 8 ..< 16 of each), through `storeRow`.
+    @_transparent
+    static func store(_ t: ((Vec8, Vec8), (Vec8, Vec8), (Vec8, Vec8), (Vec8, Vec8), (Vec8, Vec8), (Vec8, Vec8)),
+                      rows: Int, cols: Int, activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let (lo, hi) = activation.bounds
+        storeRow(t.0.0, t.0.1, lo, hi, cols: cols, residual: residual, c: c)
+        if rows > 1 { storeRow(t.1.0, t.1.1, lo, hi, cols: cols, residual: residual.map { $0 + ldr }, c: c + ldc) }
+        if rows > 2 { storeRow(t.2.0, t.2.1, lo, hi, cols: cols, residual: residual.map { $0 + 2 * ldr }, c: c + 2 * ldc) }
+        if rows > 3 { storeRow(t.3.0, t.3.1, lo, hi, cols: cols, residual: residual.map { $0 + 3 * ldr }, c: c + 3 * ldc) }
+        if rows > 4 { storeRow(t.4.0, t.4.1, lo, hi, cols: cols, residual: residual.map { $0 + 4 * ldr }, c: c + 4 * ldc) }
+        if rows > 5 { storeRow(t.5.0, t.5.1, lo, hi, cols: cols, residual: residual.map { $0 + 5 * ldr }, c: c + 5 * ldc) }
     }
 
     /// Clamps one row of the tile to [lo, hi] (the activation), adds the residual row, stores `cols` columns.
