@@ -115,9 +115,6 @@ public struct DepthwiseWeights: Sendable {
 struct Im2col {
     let h: Int, w: Int, c: Int, ho: Int, wo: Int, kernel: (height: Int, width: Int), stride: Int, padding: Padding2D
 
-    /// Output columns whose kernel rows lie inside the image horizontally.
-    var interior: Range<Int> { padding.interior(width: w, kernel: kernel.width, stride: stride, outputWidth: wo) }
-
     /// Patches of output pixels `rows` (flat over batch, y, x) into `dst` [rows.count, kh·kw·c].
     func patches(_ x: UnsafePointer<Float>, rows: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
         let span = kernel.width * c, k = kernel.height * span
@@ -125,22 +122,19 @@ struct Im2col {
         for i in 0..<rows.count {
             let out = dst + i * k
             let ix0 = ox * stride - padding.left
-            let inside = ix0 >= 0 && ix0 + kernel.width <= w
             for dy in 0..<kernel.height {
                 let iy = oy * stride + dy - padding.top
                 let to = out + dy * span
-                if iy < 0 || iy >= h {
+                guard iy >= 0 && iy < h else {
                     to.update(repeating: 0, count: span)
-                } else if inside {  // the kernel row's pixels are adjacent in the image: one run of kw·c floats
-                    Self.copy(x + ((n * h + iy) * w + ix0) * c, to, count: span)
-                } else {
-                    for dx in 0..<kernel.width {
-                        let ix = ix0 + dx
-                        if ix >= 0 && ix < w {
-                            Self.copy(x + ((n * h + iy) * w + ix) * c, to + dx * c, count: c)
-                        } else {
-                            (to + dx * c).update(repeating: 0, count: c)
-                        }
+                    continue
+                }
+                for dx in 0..<kernel.width {
+                    let ix = ix0 + dx
+                    if ix >= 0 && ix < w {
+                        Self.copy(x + ((n * h + iy) * w + ix) * c, to + dx * c, count: c)
+                    } else {
+                        (to + dx * c).update(repeating: 0, count: c)
                     }
                 }
             }
@@ -150,7 +144,7 @@ struct Im2col {
         }
     }
 
-    /// Copies `count` floats in 8-float vectors (patch runs are short, e.g. a stem's 9: not worth a memmove call).
+    /// Copies `count` floats in 8-float vectors (a pixel's channels: a stem's 3 are not worth a memmove call).
     @inline(__always)
     private static func copy(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
@@ -214,6 +208,7 @@ extension Ops {
             // the next output pixel's starts stride·cIn later — rows of a matrix (row stride stride·cIn) that
             // PackedGEMM reads in place, one depth segment per kernel row.
             let (kh, kw) = w.kernel
+            let interior = padding.interior(width: wd, kernel: kw, stride: stride, outputWidth: wo)
             withUnsafeTemporaryAllocation(of: PackedGEMM.DepthSegment.self, capacity: kh) { segments in
                 var r = rowRange.lowerBound
                 while r < rowRange.upperBound {
@@ -221,7 +216,7 @@ extension Ops {
                     let rowStart = r - ox, rowEnd = min(rowRange.upperBound, rowStart + wo)
                     let iy0 = oy * stride - padding.top
                     let taps = max(0, -iy0)..<min(kh, h - iy0)
-                    let inner = max(r, rowStart + geometry.interior.lowerBound)..<min(rowEnd, rowStart + geometry.interior.upperBound)
+                    let inner = max(r, rowStart + interior.lowerBound)..<min(rowEnd, rowStart + interior.upperBound)
                     guard !taps.isEmpty, !inner.isEmpty else {
                         viaIm2col(r..<rowEnd)
                         r = rowEnd

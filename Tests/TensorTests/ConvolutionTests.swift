@@ -32,8 +32,9 @@ import Testing
         #expect(y.toArray() == [12.5, 16.5, 24.5, 28.5])
     }
 
-    /// im2col: kernel rows copied as one run (inside) or pixel by pixel (borders), runs shorter and longer than
-    /// a vector (cIn 3 and 10), patch tiles that start inside an image and cross into the next (workers 3, 4).
+    /// Kernel rows inside the image read in place, border pixels through im2col; pixels of 3 and 10 channels
+    /// (shorter and longer than a vector); pixel ranges that start inside an image and cross into the next
+    /// (workers 3, 4).
     @Test(arguments: [(3, 2, 1, 3), (3, 1, 4, 3), (1, 1, 1, 3), (5, 2, 3, 3), (3, 2, 2, 10), (5, 1, 3, 10)])
     func conv2dMatchesReference(kernel: Int, stride: Int, workers: Int, cIn: Int) throws {
         let (b, h, w, cOut) = (2, 9, 8, 5)
