@@ -36,6 +36,13 @@ public struct Padding2D: Sendable, Equatable {
         return last < 0 ? lo..<lo : lo..<max(lo, min(outputWidth, last / stride + 1))
     }
 
+    /// The taps t ∈ 0 ..< `kernel` of a kernel placed at `start` (a row or column, possibly in the padding) that
+    /// fall inside an image of `extent`: 0 ≤ start + t < extent. Empty when the kernel lies wholly in the padding.
+    static func taps(start: Int, kernel: Int, extent: Int) -> Range<Int> {
+        let lo = max(0, -start)
+        return lo..<max(lo, min(kernel, extent - start))
+    }
+
     /// Output extent of a convolution with this padding.
     public func outputSize(height: Int, width: Int, kernel: (Int, Int), stride: Int) -> (height: Int, width: Int) {
         ((height + top + bottom - kernel.0) / stride + 1, (width + left + right - kernel.1) / stride + 1)
@@ -215,8 +222,10 @@ extension Ops {
                     let (image, oy, ox) = (r / (ho * wo), r / wo % ho, r % wo)
                     let rowStart = r - ox, rowEnd = min(rowRange.upperBound, rowStart + wo)
                     let iy0 = oy * stride - padding.top
-                    let taps = max(0, -iy0)..<min(kh, h - iy0)
-                    let inner = max(r, rowStart + interior.lowerBound)..<min(rowEnd, rowStart + interior.upperBound)
+                    let taps = Padding2D.taps(start: iy0, kernel: kh, extent: h)
+                    // This part's pixels of the row whose kernel rows lie inside the image horizontally.
+                    let innerStart = min(rowEnd, max(r, rowStart + interior.lowerBound))
+                    let inner = innerStart..<max(innerStart, min(rowEnd, rowStart + interior.upperBound))
                     guard !taps.isEmpty, !inner.isEmpty else {
                         viaIm2col(r..<rowEnd)
                         r = rowEnd
@@ -284,7 +293,7 @@ extension Ops {
             func place(_ outRow: Int) -> (iy0: Int, taps: Range<Int>, image: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
                 let (n, oy) = (outRow / ho, outRow % ho)
                 let iy0 = oy * stride - padding.top
-                return (iy0, max(0, -iy0)..<min(kh, h - iy0), UnsafePointer(x.pointer + n * h * wd * c), y.pointer + (n * ho + oy) * wo * c)
+                return (iy0, Padding2D.taps(start: iy0, kernel: kh, extent: h), UnsafePointer(x.pointer + n * h * wd * c), y.pointer + (n * ho + oy) * wo * c)
             }
             // One group of 64 channels at a time over all the worker's rows: the group's weights (kh·kw·64 floats)
             // and its kernel rows' inputs stay in L1 from one quad to the next and one row to the next.
@@ -295,7 +304,7 @@ extension Ops {
                     // Border pixels (and all of a row whose interior is narrower than a quad): the taps inside.
                     for ox in 0..<wo where ox < oxLo || ox >= oxHi || oxHi - oxLo < 4 {
                         let ix0 = ox * stride - padding.left
-                        geometry.single(image + (iy0 * wd + ix0) * c, taps: taps, columns: max(0, -ix0)..<min(kw, wd - ix0),
+                        geometry.single(image + (iy0 * wd + ix0) * c, taps: taps, columns: Padding2D.taps(start: ix0, kernel: kw, extent: wd),
                                         channels: channels, into: out + ox * c)
                     }
                     guard oxHi - oxLo >= 4 else { continue }

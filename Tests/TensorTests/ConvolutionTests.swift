@@ -87,6 +87,26 @@ import Testing
         #expect(Self.maxDiff(y, expected) < 1e-5)
     }
 
+    /// Padding wider than the kernel: output pixels whose whole kernel lies in the padding are the bias alone.
+    @Test func paddingWiderThanTheKernel() throws {
+        let (h, w, c) = (4, 5, 16)
+        let x = try Tensor(shape: [1, h, w, c], values: Self.values(h * w * c, seed: 11))
+        let pad = Padding2D(top: 4, left: 5, bottom: 4, right: 5)
+        for groups in [1, c] {
+            let weight = try Tensor(shape: [c, c / groups, 3, 3], values: Self.values(c * c / groups * 9, seed: 12))
+            let bias = try Tensor(shape: [c], values: Self.values(c, seed: 13))
+            let expected = Reference.conv2d(x, weight: weight, bias: bias, stride: 1, padding: pad, groups: groups)
+            let y = Tensor(zeros: expected.shape)
+            if groups == 1 {  // 3 workers: parts that end inside a row's left border and start in its right one
+                try Ops.conv2d(x, try ConvWeights(weight: weight, bias: bias), stride: 1, padding: pad, workers: 3, into: y)
+            } else {
+                try Ops.depthwiseConv2d(x, try DepthwiseWeights(weight: weight, bias: bias), stride: 1, padding: pad,
+                                        workers: 2, into: y)
+            }
+            #expect(Self.maxDiff(y, expected) < 1e-5)
+        }
+    }
+
     @Test func relu6ClampsAndPoolAverages() throws {
         let x = try Tensor(shape: [1, 1, 4, 1], values: [-3, 2, 7, 5])
         let w = try DepthwiseWeights(weight: try Tensor(shape: [1, 1, 1, 1], values: [1]), bias: try Tensor(shape: [1], values: [0]))
