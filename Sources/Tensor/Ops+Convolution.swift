@@ -180,6 +180,8 @@ extension Ops {
             }
         }
         let geometry = Im2col(h: h, w: wd, c: cIn, ho: ho, wo: wo, kernel: w.kernel, stride: stride, padding: padding)
+        let (kh, kw) = w.kernel
+        let interior = padding.interior(width: wd, kernel: kw, stride: stride, outputWidth: wo)
         let pointwise = w.kernel == (1, 1) && stride == 1 && padding == .symmetric(0)
         let (rows, k, n) = (batch * ho * wo, w.depth, w.cOut)
         let packed = w.packed
@@ -214,8 +216,6 @@ extension Ops {
             // Elsewhere no copy: a kernel row inside the image is kw adjacent pixels, kw·cIn contiguous floats, and
             // the next output pixel's starts stride·cIn later — rows of a matrix (row stride stride·cIn) that
             // PackedGEMM reads in place, one depth segment per kernel row.
-            let (kh, kw) = w.kernel
-            let interior = padding.interior(width: wd, kernel: kw, stride: stride, outputWidth: wo)
             withUnsafeTemporaryAllocation(of: PackedGEMM.DepthSegment.self, capacity: kh) { segments in
                 var r = rowRange.lowerBound
                 while r < rowRange.upperBound {
@@ -330,11 +330,10 @@ extension Ops {
                 for ox in 0..<wo {
                     let acc = out + ox * c
                     for ch in c16..<c { acc[ch] = bp[ch] }
+                    let ix0 = ox * stride - padding.left
                     for dy in taps {
-                        for dx in 0..<kw {
-                            let ix = ox * stride + dx - padding.left
-                            guard ix >= 0 && ix < wd else { continue }
-                            let (src, tap) = (image + ((iy0 + dy) * wd + ix) * c, wp + (dy * kw + dx) * c)
+                        for dx in Padding2D.taps(start: ix0, kernel: kw, extent: wd) {
+                            let (src, tap) = (image + ((iy0 + dy) * wd + ix0 + dx) * c, wp + (dy * kw + dx) * c)
                             for ch in c16..<c { acc[ch] += src[ch] * tap[ch] }
                         }
                     }
@@ -397,7 +396,7 @@ struct DepthwiseQuad {
     let lo: Vec8, hi: Vec8
 
     /// Pixels at `origin` (the top-left tap of the first pixel) + `step`·i, i < 4, kernel rows `taps`, channels
-    /// 0 ..< `channels` (a multiple of 16), into `out` + c·i.
+    /// `channels` (bounds multiples of 16), into `out` + c·i.
     @inline(__always)
     func run(_ origin: UnsafePointer<Float>, taps: Range<Int>, kw: Int, channels: Range<Int>,
              into out: UnsafeMutablePointer<Float>) {
