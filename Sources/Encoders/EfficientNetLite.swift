@@ -26,18 +26,26 @@ import Tensor
 /// Batch normalisation is folded into the preceding convolution at load (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)), so a
 /// forward pass is convolutions (ReLU6 and the residual add fused into their stores) only. The convolutions'
 /// weights are packed at load for `Ops.conv2d`'s kernel; 1x1 convolutions multiply the NHWC image in place and
-/// depthwise ones run a direct SIMD loop (Ops+Convolution.swift). Activations live in per-forward buffers
-/// (`Scratch`, pooled across requests): no allocation per layer. Threads: a batch is split into whole images per
-/// worker (no synchronisation between layers); a single image splits each layer's pixels over the workers.
+/// depthwise ones run a direct SIMD loop (Ops+Convolution.swift). A block's expansion and depthwise convolution
+/// run in bands of output rows, each band's expanded rows computed just before the depthwise reads them, so the
+/// largest activation (112×112×96 floats, 4.8 MB, in lite0's second block) never leaves the core's L2 cache
+/// (`expandThenDepthwise`). Activations live in per-forward buffers (`Scratch`, pooled across requests): no
+/// allocation per layer. Threads: a batch is split into whole images per worker (no synchronisation between
+/// layers); a single image splits each layer's pixels over the workers.
 public final class EfficientNetLite: Sendable {
     /// EfficientNet's seven stages: stride of each stage's first block (efficientnet_lite_builder.py).
     static let stageStrides = [1, 2, 2, 2, 1, 2, 1]
     static let batchNormEpsilon: Float = 1e-3
+    /// Size of the band of expanded rows a block computes at a time per worker (at least the depthwise kernel's
+    /// rows): half a 1 MB L2, leaving room for the block input's rows, the weights and the depthwise output.
+    static let defaultBandBytes = 512 << 10
 
     public let imageSize: Int
     public let numClasses: Int
     public let featureSize: Int
     public let threads: Int
+    /// Bytes of expanded rows per band and worker (`expandThenDepthwise`).
+    let bandBytes: Int
     let stem: ConvWeights            // _conv_stem.weight [32, 3, 3, 3] ⊗ _bn0
     let blocks: [Block]
     public var blockCount: Int { blocks.count }
@@ -47,8 +55,8 @@ public final class EfficientNetLite: Sendable {
     let scratchSizes: (blockIO: Int, expanded: Int, depthwise: Int)
     private let scratchPool = Mutex<[Scratch]>([])
 
-    /// One image's activation buffers: the block input and output (ping-pong), the expansion and the depthwise
-    /// output. Owned by one forward at a time.
+    /// One image's activation buffers: the block input and output (ping-pong), a band of the expansion (also the
+    /// head's output) and the depthwise output. Owned by one forward at a time.
     final class Scratch: @unchecked Sendable {
         let io: (Tensor, Tensor), expanded: Tensor, depthwise: Tensor
 
@@ -70,9 +78,15 @@ public final class EfficientNetLite: Sendable {
         let residual: Bool           // stride 1 and cIn == cOut
     }
 
-    public init(weights file: SafeTensors, imageSize: Int = 224, threads: Int = 1) throws(EncoderError) {
+    public convenience init(weights file: SafeTensors, imageSize: Int = 224, threads: Int = 1) throws(EncoderError) {
+        try self.init(weights: file, imageSize: imageSize, threads: threads, bandBytes: Self.defaultBandBytes)
+    }
+
+    /// `bandBytes`: the size of a band of expanded rows (tests run with bands of one output row).
+    init(weights file: SafeTensors, imageSize: Int, threads: Int, bandBytes: Int) throws(EncoderError) {
         self.imageSize = imageSize
         self.threads = max(1, threads)
+        self.bandBytes = bandBytes
         let vb = WeightLoader(file: file)
         guard let stemShape = file.entries["_conv_stem.weight"]?.shape, stemShape.count == 4, stemShape[1] == 3 else {
             throw .missingTensor(file: file.path, tensor: "_conv_stem.weight [c, 3, 3, 3]")
@@ -129,11 +143,15 @@ public final class EfficientNetLite: Sendable {
             try ConvWeights(weight: try fcWeight.reshaped(fcShape + [1, 1]), bias: fcBias)
         }
         try vb.finish()
-        var sizes = (blockIO: 0, expanded: featureSize, depthwise: 0)
-        for (block, extent) in zip(blocks, Self.extents(imageSize: imageSize, blocks: blocks)) {
+        let extents = Self.extents(imageSize: imageSize, blocks: blocks)
+        var sizes = (blockIO: 0, expanded: (extents.last?.output ?? 0) * (extents.last?.output ?? 0) * featureSize, depthwise: 0)
+        for (block, extent) in zip(blocks, extents) {
             let (a, b) = (extent.input * extent.input, extent.output * extent.output)
             sizes.blockIO = max(sizes.blockIO, a * (block.expand?.cIn ?? block.depthwise.channels), b * block.project.cOut)
-            sizes.expanded = max(sizes.expanded, a * (block.expand?.cOut ?? 0))
+            if block.expand != nil {
+                let rows = Self.bandRows(block, extent, bandBytes: bandBytes, workers: self.threads).input
+                sizes.expanded = max(sizes.expanded, rows * extent.input * block.depthwise.channels)
+            }
             sizes.depthwise = max(sizes.depthwise, b * block.depthwise.channels)
         }
         scratchSizes = sizes
@@ -147,6 +165,16 @@ public final class EfficientNetLite: Sendable {
             size = (size + block.stride - 1) / block.stride
             return Extent(input: input, output: size)
         }
+    }
+
+    /// Output rows per band of `block` (`expandThenDepthwise`) and the expanded rows such a band reads: as many
+    /// as fit in `bandBytes` per worker (the workers split a band's rows, each keeping its share in its L2), at
+    /// least one output row, at most the whole image.
+    static func bandRows(_ block: Block, _ extent: Extent, bandBytes: Int, workers: Int) -> (output: Int, input: Int) {
+        let (kernel, stride) = (block.depthwise.kernel.height, block.stride)
+        let fitting = bandBytes * workers / (extent.input * block.depthwise.channels * MemoryLayout<Float>.size)
+        let output = min(extent.output, max(1, (fitting - kernel) / stride + 1))
+        return (output, min(extent.input, (output - 1) * stride + kernel))
     }
 
     /// Logits [batch, classes] and pooled features [batch, featureSize] of preprocessed images [batch, S, S, 3].
@@ -191,22 +219,21 @@ public final class EfficientNetLite: Sendable {
         var (x, spare) = scratch.io
         var input = try Self.view(x, [1, half, half, stem.cOut])
         try Ops.conv2d(image, stem, stride: 2, padding: stemPadding, activation: .relu6, workers: workers, into: input)
-        for block in blocks {
-            let h = input.shape[1]
-            // Expansion: 1x1 conv + BN + ReLU6 -> [1, H, W, cIn·e]
-            var expanded = input
-            if let expand = block.expand {
-                expanded = try Self.view(scratch.expanded, [1, h, h, expand.cOut])
-                try Ops.conv2d(input, expand, stride: 1, padding: .symmetric(0), activation: .relu6, workers: workers,
-                               into: expanded)
-            }
-            // Depthwise k×k conv, stride s, + BN + ReLU6 -> [1, H/s, W/s, cIn·e]
+        for (block, extent) in zip(blocks, Self.extents(imageSize: s, blocks: blocks)) {
+            let (h, ho) = (extent.input, extent.output)
+            // Expansion: 1x1 conv + BN + ReLU6 -> [1, H, W, cIn·e]; depthwise k×k conv, stride s, + BN + ReLU6
+            // -> [1, H/s, W/s, cIn·e]
             let dw = block.depthwise
             let padding = Padding2D.same(height: h, width: h, kernel: dw.kernel.height, stride: block.stride)
-            let ho = padding.outputSize(height: h, width: h, kernel: dw.kernel, stride: block.stride).height
             let mid = try Self.view(scratch.depthwise, [1, ho, ho, dw.channels])
-            try Ops.depthwiseConv2d(expanded, dw, stride: block.stride, padding: padding, activation: .relu6,
-                                    workers: workers, into: mid)
+            if let expand = block.expand {
+                let band = Self.bandRows(block, extent, bandBytes: bandBytes, workers: workers).output
+                try expandThenDepthwise(input, expand, block, rowsPerBand: band, padding: padding,
+                                        buffer: scratch.expanded, workers: workers, into: mid)
+            } else {
+                try Ops.depthwiseConv2d(input, dw, stride: block.stride, padding: padding, activation: .relu6,
+                                        workers: workers, into: mid)
+            }
             // Projection: 1x1 conv + BN, no activation (linear bottleneck), + the block input when the shape is
             // kept (no drop-connect at inference) -> [1, H/s, W/s, cOut]
             let output = try Self.view(spare, [1, ho, ho, block.project.cOut])
@@ -220,6 +247,50 @@ public final class EfficientNetLite: Sendable {
         let top = try Self.view(scratch.expanded, [1, h, h, head.cOut])
         try Ops.conv2d(input, head, stride: 1, padding: .symmetric(0), activation: .relu6, workers: workers, into: top)
         try Ops.globalAveragePool(top, into: try out.rows(index..<(index + 1)))
+    }
+
+    /// A block's expansion and depthwise convolution of `input` into `mid`, band by band of output rows: a band's
+    /// expanded rows are computed into `buffer` (the rows the previous band also read are moved to its start,
+    /// not recomputed), then the depthwise convolution reads them there, the band's top and bottom padding only
+    /// where the image's are.
+    private func expandThenDepthwise(_ input: Tensor, _ expand: ConvWeights, _ block: Block,
+                                     rowsPerBand: Int, padding: Padding2D, buffer: Tensor,
+                                     workers: Int, into mid: Tensor) throws(TensorError) {
+        let (h, w, ho) = (input.shape[1], input.shape[2], mid.shape[1])
+        let (kernel, stride) = (block.depthwise.kernel.height, block.stride)
+        let bandRow = w * expand.cOut
+        var held = 0..<0  // the expanded rows in `buffer`, the first at its start
+        for first in Swift.stride(from: 0, to: ho, by: rowsPerBand) {
+            let last = min(ho, first + rowsPerBand)
+            // The input rows the band's kernels cover, in the padding where outside 0 ..< h.
+            let (top, end) = (first * stride - padding.top, (last - 1) * stride - padding.top + kernel)
+            let rows = max(0, top)..<min(h, end)
+            let kept = rows.clamped(to: held)
+            if !kept.isEmpty && kept.lowerBound > held.lowerBound {
+                UnsafeMutableRawPointer(buffer.pointer).copyMemory(  // memmove: the two may overlap
+                    from: buffer.pointer + (kept.lowerBound - held.lowerBound) * bandRow,
+                    byteCount: kept.count * bandRow * MemoryLayout<Float>.size)
+            }
+            let fresh = (kept.isEmpty ? rows.lowerBound : kept.upperBound)..<rows.upperBound
+            if !fresh.isEmpty {
+                let target = (fresh.lowerBound - rows.lowerBound)..<(fresh.upperBound - rows.lowerBound)
+                try Ops.conv2d(try Self.rows(input, fresh, of: [w, expand.cIn]), expand, stride: 1, padding: .symmetric(0),
+                               activation: .relu6, workers: workers, into: try Self.rows(buffer, target, of: [w, expand.cOut]))
+            }
+            held = rows
+            let band = try Self.rows(buffer, 0..<rows.count, of: [w, expand.cOut])
+            let bandPadding = Padding2D(top: rows.lowerBound - top, left: padding.left, bottom: end - rows.upperBound,
+                                        right: padding.right)
+            try Ops.depthwiseConv2d(band, block.depthwise, stride: stride, padding: bandPadding, activation: .relu6,
+                                    workers: workers, into: try Self.rows(mid, first..<last, of: Array(mid.shape.suffix(2))))
+        }
+    }
+
+    /// Rows `range` of a buffer of image rows of shape `row` ([W, C]) as a one-image tensor [1, rows, W, C] (no copy).
+    private static func rows(_ buffer: Tensor, _ range: Range<Int>, of row: [Int]) throws(TensorError) -> Tensor {
+        let floats = row.reduce(1, *)
+        return try buffer.reshaped([buffer.count, 1]).rows((range.lowerBound * floats)..<(range.upperBound * floats))
+            .reshaped([1, range.count] + row)
     }
 
     /// The first elements of a flat buffer as a contiguous tensor of `shape` (no copy).

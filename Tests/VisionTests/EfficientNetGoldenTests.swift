@@ -78,6 +78,30 @@ import Tensor
         #expect(["tabby cat", "tiger cat", "Egyptian Mau"].contains(top["chelsea"]!))
     }
 
+    /// Expansion and depthwise convolution band by band (one output row per band: every band reuses the rows
+    /// the last one read, and the first and last bands carry the image's padding) equal the whole image at once,
+    /// for a batch split by images and a single image split by pixels over three workers.
+    @Test func bandsOfRowsEqualTheWholeImage() throws {
+        guard FileManager.default.fileExists(atPath: Self.weights.path) else { return }
+        var rng = SystemRandomNumberGenerator()
+        let input = try Tensor(shape: [2, 224, 224, 3], values: (0..<(2 * 224 * 224 * 3)).map { _ in Float.random(in: -1...1, using: &rng) })
+        let whole = try EfficientNetLite(weights: try SafeTensors(path: Self.weights.path), imageSize: 224, threads: 1,
+                                         bandBytes: 1 << 30).forward(input).features.toArray()
+        for threads in [1, 3] {
+            let banded = try EfficientNetLite(weights: try SafeTensors(path: Self.weights.path), imageSize: 224,
+                                              threads: threads, bandBytes: 1)
+            #expect(banded.blocks.indices.allSatisfy { i in
+                EfficientNetLite.bandRows(banded.blocks[i], EfficientNetLite.extents(imageSize: 224, blocks: banded.blocks)[i],
+                                          bandBytes: 1, workers: threads).output == 1
+            })
+            for b in 0..<2 {
+                let single = try banded.forward(try Tensor(shape: [1, 224, 224, 3], values: Array(input.toArray()[(b * 224 * 224 * 3)..<((b + 1) * 224 * 224 * 3)])))
+                #expect(Self.relativeError(single.features.toArray(), Array(whole[(b * 1280)..<((b + 1) * 1280)])) < 1e-5, "image \(b), \(threads) workers")
+            }
+            #expect(Self.relativeError(try banded.forward(input).features.toArray(), whole) < 1e-5, "batch, \(threads) workers")
+        }
+    }
+
     @Test func loadingIsStrict() throws {
         guard FileManager.default.fileExists(atPath: Self.weights.path) else { return }
         let model = try EfficientNetLite(weights: try SafeTensors(path: Self.weights.path))
