@@ -5,7 +5,8 @@
 ///   itself; a larger kernel's rows inside the image are read in place as depth segments of the product, and only
 ///   the pixels whose kernel rows cross the left or right border go through im2col (one cache tile at a time).
 /// - Depthwise convolutions (`depthwiseConv2d`, groups == channels) run as a direct loop: each output pixel
-///   accumulates kh·kw rows of C contiguous products, 4 pixels × 16 channels in registers (`DepthwiseQuad`).
+///   accumulates kh·kw rows of C contiguous products in registers (`DepthwiseQuad`): 8 pixels × 8 channels with
+///   the window sliding along the row for 3- and 5-wide kernels, else 4 pixels × 16 channels.
 ///   im2col would copy kh·kw times the image to multiply it by a diagonal.
 /// Reference versions: `Reference.conv2d` (any groups, the PyTorch OIHW weight layout), tested against both.
 
@@ -308,9 +309,19 @@ extension Ops {
                                         channels: channels, into: out + ox * c)
                     }
                     guard oxHi - oxLo >= 4 else { continue }
-                    // Interior in quads, the last one shifted left to end at oxHi (it recomputes a few pixels
-                    // rather than running single ones).
+                    // Interior: eights sliding along the row (3- and 5-wide kernels, stride 1 or 2), then quads, the
+                    // last one shifted left to end at oxHi (it recomputes a few pixels rather than running single ones).
                     var ox = oxLo
+                    while (kw == 3 || kw == 5) && stride <= 2 && oxHi - ox >= 8 {
+                        let (origin, o) = (image + (iy0 * wd + ox * stride - padding.left) * c, out + ox * c)
+                        switch (kw, stride) {
+                        case (3, 1): geometry.slide3(origin, taps: taps, channels: channels, into: o)
+                        case (5, 1): geometry.slide5(origin, taps: taps, channels: channels, into: o)
+                        case (3, _): geometry.slide3Stride2(origin, taps: taps, channels: channels, into: o)
+                        default: geometry.slide5Stride2(origin, taps: taps, channels: channels, into: o)
+                        }
+                        ox += 8
+                    }
                     while ox < oxHi {
                         let start = min(ox, oxHi - 4)
                         let (origin, o) = (image + (iy0 * wd + start * stride - padding.left) * c, out + start * c)
@@ -386,10 +397,12 @@ extension Ops {
     }
 }
 
-/// Four output pixels of a depthwise convolution whose taps all fall inside the image: 4 pixels × 16 channels
-/// in eight 8-float accumulators, each pair of weight vectors serving 8 multiply-adds. Written as plain 8-float
-/// loads and fused multiply-adds with every stride a stored constant (the shape the compiler keeps in registers;
-/// the same loop over 16-float vectors with per-pixel conditions ran at half the speed, measured).
+/// Output pixels of a depthwise convolution whose taps all fall inside the image, in registers: `run` takes
+/// 4 pixels × 16 channels in eight 8-float accumulators, each pair of weight vectors serving 8 multiply-adds;
+/// the `slide` kernels take 8 pixels × 8 channels, each input vector serving every tap it falls under (a third
+/// less time than `run` on lite0's stride-1 layers, measured). Written as plain 8-float loads and fused
+/// multiply-adds with every stride a stored constant (the shape the compiler keeps in registers; the same loop
+/// over 16-float vectors with per-pixel conditions ran at half the speed, measured).
 struct DepthwiseQuad {
     let c: Int, rowStride: Int, step: Int, kw: Int
     let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>
@@ -422,6 +435,152 @@ struct DepthwiseQuad {
             store8(clamp8(a6, lo, hi), o + 3 * c); store8(clamp8(a7, lo, hi), o + 3 * c + 8)
             cg += 16
         }
+    }
+
+    /// Eight adjacent output pixels at `origin` + c·i, i < 8 (stride 1), 8 channels at a time, for a 3-wide
+    /// kernel: the window slides along the row, each input vector loaded once per kernel row and multiplied by
+    /// every tap it falls under (10 loads of the input and 3 of weights per 24 multiply-adds, where `run` loads
+    /// 1.25 per multiply-add). Written out, as are the other three: the compiler keeps the accumulators of a loop
+    /// it does not unroll in memory.
+    @inline(__always)
+    func slide3(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
+               into out: UnsafeMutablePointer<Float>) {
+        var cg = channels.lowerBound
+        while cg < channels.upperBound {
+            let b = load8(bias + cg)
+            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
+            for dy in taps {
+                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 3 * c + cg
+                let (w0, w1, w2) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c))
+                var x: Vec8
+                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
+                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1); a1 = a1.addingProduct(x, w0)
+                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w1); a2 = a2.addingProduct(x, w0)
+                x = load8(row + 3 * c); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w1); a3 = a3.addingProduct(x, w0)
+                x = load8(row + 4 * c); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w1); a4 = a4.addingProduct(x, w0)
+                x = load8(row + 5 * c); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w1); a5 = a5.addingProduct(x, w0)
+                x = load8(row + 6 * c); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w1); a6 = a6.addingProduct(x, w0)
+                x = load8(row + 7 * c); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w1); a7 = a7.addingProduct(x, w0)
+                x = load8(row + 8 * c); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w1)
+                x = load8(row + 9 * c); a7 = a7.addingProduct(x, w2)
+            }
+            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
+            cg += 8
+        }
+    }
+
+    /// `slide3` for a 5-wide kernel: 12 loads of the input and 5 of weights per 40 multiply-adds.
+    @inline(__always)
+    func slide5(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
+               into out: UnsafeMutablePointer<Float>) {
+        var cg = channels.lowerBound
+        while cg < channels.upperBound {
+            let b = load8(bias + cg)
+            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
+            for dy in taps {
+                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 5 * c + cg
+                let (w0, w1, w2, w3, w4) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c), load8(tapRow + 3 * c),
+                                            load8(tapRow + 4 * c))
+                var x: Vec8
+                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
+                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1); a1 = a1.addingProduct(x, w0)
+                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w1); a2 = a2.addingProduct(x, w0)
+                x = load8(row + 3 * c); a0 = a0.addingProduct(x, w3); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w1); a3 = a3.addingProduct(x, w0)
+                x = load8(row + 4 * c); a0 = a0.addingProduct(x, w4); a1 = a1.addingProduct(x, w3); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w1); a4 = a4.addingProduct(x, w0)
+                x = load8(row + 5 * c); a1 = a1.addingProduct(x, w4); a2 = a2.addingProduct(x, w3); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w1); a5 = a5.addingProduct(x, w0)
+                x = load8(row + 6 * c); a2 = a2.addingProduct(x, w4); a3 = a3.addingProduct(x, w3); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w1); a6 = a6.addingProduct(x, w0)
+                x = load8(row + 7 * c); a3 = a3.addingProduct(x, w4); a4 = a4.addingProduct(x, w3); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w1); a7 = a7.addingProduct(x, w0)
+                x = load8(row + 8 * c); a4 = a4.addingProduct(x, w4); a5 = a5.addingProduct(x, w3); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w1)
+                x = load8(row + 9 * c); a5 = a5.addingProduct(x, w4); a6 = a6.addingProduct(x, w3); a7 = a7.addingProduct(x, w2)
+                x = load8(row + 10 * c); a6 = a6.addingProduct(x, w4); a7 = a7.addingProduct(x, w3)
+                x = load8(row + 11 * c); a7 = a7.addingProduct(x, w4)
+            }
+            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
+            cg += 8
+        }
+    }
+
+    /// `slide3` with stride 2 (pixel i at `origin` + 2c·i): 17 loads of the input per 24 multiply-adds.
+    @inline(__always)
+    func slide3Stride2(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
+                      into out: UnsafeMutablePointer<Float>) {
+        var cg = channels.lowerBound
+        while cg < channels.upperBound {
+            let b = load8(bias + cg)
+            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
+            for dy in taps {
+                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 3 * c + cg
+                let (w0, w1, w2) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c))
+                var x: Vec8
+                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
+                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1)
+                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w0)
+                x = load8(row + 3 * c); a1 = a1.addingProduct(x, w1)
+                x = load8(row + 4 * c); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w0)
+                x = load8(row + 5 * c); a2 = a2.addingProduct(x, w1)
+                x = load8(row + 6 * c); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w0)
+                x = load8(row + 7 * c); a3 = a3.addingProduct(x, w1)
+                x = load8(row + 8 * c); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w0)
+                x = load8(row + 9 * c); a4 = a4.addingProduct(x, w1)
+                x = load8(row + 10 * c); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w0)
+                x = load8(row + 11 * c); a5 = a5.addingProduct(x, w1)
+                x = load8(row + 12 * c); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w0)
+                x = load8(row + 13 * c); a6 = a6.addingProduct(x, w1)
+                x = load8(row + 14 * c); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w0)
+                x = load8(row + 15 * c); a7 = a7.addingProduct(x, w1)
+                x = load8(row + 16 * c); a7 = a7.addingProduct(x, w2)
+            }
+            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
+            cg += 8
+        }
+    }
+
+    /// `slide5` with stride 2: 19 loads of the input per 40 multiply-adds.
+    @inline(__always)
+    func slide5Stride2(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
+                      into out: UnsafeMutablePointer<Float>) {
+        var cg = channels.lowerBound
+        while cg < channels.upperBound {
+            let b = load8(bias + cg)
+            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
+            for dy in taps {
+                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 5 * c + cg
+                let (w0, w1, w2, w3, w4) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c), load8(tapRow + 3 * c),
+                                            load8(tapRow + 4 * c))
+                var x: Vec8
+                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
+                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1)
+                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w0)
+                x = load8(row + 3 * c); a0 = a0.addingProduct(x, w3); a1 = a1.addingProduct(x, w1)
+                x = load8(row + 4 * c); a0 = a0.addingProduct(x, w4); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w0)
+                x = load8(row + 5 * c); a1 = a1.addingProduct(x, w3); a2 = a2.addingProduct(x, w1)
+                x = load8(row + 6 * c); a1 = a1.addingProduct(x, w4); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w0)
+                x = load8(row + 7 * c); a2 = a2.addingProduct(x, w3); a3 = a3.addingProduct(x, w1)
+                x = load8(row + 8 * c); a2 = a2.addingProduct(x, w4); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w0)
+                x = load8(row + 9 * c); a3 = a3.addingProduct(x, w3); a4 = a4.addingProduct(x, w1)
+                x = load8(row + 10 * c); a3 = a3.addingProduct(x, w4); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w0)
+                x = load8(row + 11 * c); a4 = a4.addingProduct(x, w3); a5 = a5.addingProduct(x, w1)
+                x = load8(row + 12 * c); a4 = a4.addingProduct(x, w4); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w0)
+                x = load8(row + 13 * c); a5 = a5.addingProduct(x, w3); a6 = a6.addingProduct(x, w1)
+                x = load8(row + 14 * c); a5 = a5.addingProduct(x, w4); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w0)
+                x = load8(row + 15 * c); a6 = a6.addingProduct(x, w3); a7 = a7.addingProduct(x, w1)
+                x = load8(row + 16 * c); a6 = a6.addingProduct(x, w4); a7 = a7.addingProduct(x, w2)
+                x = load8(row + 17 * c); a7 = a7.addingProduct(x, w3)
+                x = load8(row + 18 * c); a7 = a7.addingProduct(x, w4)
+            }
+            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
+            cg += 8
+        }
+    }
+
+    /// Eight pixels' 8 channels, activated, to `out` + c·i.
+    @inline(__always)
+    private func store(_ a0: Vec8, _ a1: Vec8, _ a2: Vec8, _ a3: Vec8, _ a4: Vec8, _ a5: Vec8, _ a6: Vec8, _ a7: Vec8,
+                       into out: UnsafeMutablePointer<Float>) {
+        store8(clamp8(a0, lo, hi), out); store8(clamp8(a1, lo, hi), out + c)
+        store8(clamp8(a2, lo, hi), out + 2 * c); store8(clamp8(a3, lo, hi), out + 3 * c)
+        store8(clamp8(a4, lo, hi), out + 4 * c); store8(clamp8(a5, lo, hi), out + 5 * c)
+        store8(clamp8(a6, lo, hi), out + 6 * c); store8(clamp8(a7, lo, hi), out + 7 * c)
     }
 
     /// One pixel whose taps are clipped to kernel columns `columns` (a border pixel): 16 channels at a time,

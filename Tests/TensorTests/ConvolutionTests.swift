@@ -71,11 +71,13 @@ import Testing
     }
 
     /// Border pixels (clipped taps), interior quads (exact and shifted to end at the interior's edge), channel
-    /// groups of 64 and their remainder (80, 112), the scalar channel tail (7, 20, 36).
-    @Test(arguments: [(3, 1, 1, 7), (3, 2, 2, 7), (5, 1, 3, 7), (5, 2, 1, 7), (3, 1, 2, 48), (5, 2, 2, 48), (3, 2, 1, 20),
-                      (5, 1, 1, 36), (5, 1, 2, 80), (3, 2, 1, 112)])
-    func depthwiseMatchesReference(kernel: Int, stride: Int, workers: Int, c: Int) throws {
-        let (b, h, w) = (2, 11, 10)
+    /// groups of 64 and their remainder (80, 112), the scalar channel tail (7, 20, 36); 23 columns: eights sliding
+    /// along the row (3- and 5-wide kernels, strides 1 and 2), then quads for the rest of the interior.
+    @Test(arguments: [(3, 1, 1, 7, 10), (3, 2, 2, 7, 10), (5, 1, 3, 7, 10), (5, 2, 1, 7, 10), (3, 1, 2, 48, 10),
+                      (5, 2, 2, 48, 10), (3, 2, 1, 20, 10), (5, 1, 1, 36, 10), (5, 1, 2, 80, 10), (3, 2, 1, 112, 10),
+                      (3, 1, 2, 80, 23), (5, 1, 1, 48, 23), (3, 2, 3, 20, 23), (5, 2, 2, 80, 23)])
+    func depthwiseMatchesReference(kernel: Int, stride: Int, workers: Int, c: Int, w: Int) throws {
+        let (b, h) = (2, 11)
         let x = try Tensor(shape: [b, h, w, c], values: Self.values(b * h * w * c, seed: 4))
         let weight = try Tensor(shape: [c, 1, kernel, kernel], values: Self.values(c * kernel * kernel, seed: 5))
         let bias = try Tensor(shape: [c], values: Self.values(c, seed: 6))
