@@ -26,10 +26,10 @@ import Tensor
 /// Batch normalisation is folded into the preceding convolution at load (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)), so a
 /// forward pass is convolutions (ReLU6 and the residual add fused into their stores) only. The convolutions'
 /// weights are packed at load for `Ops.conv2d`'s kernel; 1x1 convolutions multiply the NHWC image in place and
-/// depthwise ones run a direct SIMD loop (Ops+Convolution.swift). A block's expansion and depthwise convolution
-/// run in bands of output rows, each band's expanded rows computed just before the depthwise reads them, so the
-/// largest activation (112×112×96 floats, 4.8 MB, in lite0's second block) never leaves the core's L2 cache
-/// (`expandThenDepthwise`). Activations live in per-forward buffers (`Scratch`, pooled across requests): no
+/// depthwise ones run a direct SIMD loop (Ops+Convolution.swift). A block's expansion (for block 0, the stem)
+/// and depthwise convolution run in bands of output rows, each band's expanded rows computed just before the
+/// depthwise reads them, so the largest activation (112×112×96 floats, 4.8 MB, in lite0's second block) never
+/// leaves the core's L2 cache (`expandThenDepthwise`). Activations live in per-forward buffers (`Scratch`, pooled across requests): no
 /// allocation per layer. Threads: a batch is split into whole images per worker (no synchronisation between
 /// layers); a single image splits each layer's pixels over the workers.
 public final class EfficientNetLite: Sendable {
@@ -125,7 +125,12 @@ public final class EfficientNetLite: Sendable {
             previousOut = cOut
             i += 1
         }
-        guard !blocks.isEmpty else { throw .missingTensor(file: file.path, tensor: "_blocks.0._depthwise_conv.weight") }
+        guard let first = blocks.first else { throw .missingTensor(file: file.path, tensor: "_blocks.0._depthwise_conv.weight") }
+        // The stem is computed band by band as block 0's expansion: EfficientNet's first stage has none, and its
+        // output is never added to the stem's (the width changes).
+        guard first.expand == nil, !first.residual, first.depthwise.channels == stemShape[0] else {
+            throw .invalidConfig(file: file.path, detail: "block 0 has an expansion or a residual connection, not EfficientNet-Lite's first stage")
+        }
         self.blocks = blocks
 
         guard let headShape = file.entries["_conv_head.weight"]?.shape, headShape.count == 4 else {
@@ -145,10 +150,12 @@ public final class EfficientNetLite: Sendable {
         try vb.finish()
         let extents = Self.extents(imageSize: imageSize, blocks: blocks)
         var sizes = (blockIO: 0, expanded: (extents.last?.output ?? 0) * (extents.last?.output ?? 0) * featureSize, depthwise: 0)
-        for (block, extent) in zip(blocks, extents) {
+        for (i, (block, extent)) in zip(blocks, extents).enumerated() {
             let (a, b) = (extent.input * extent.input, extent.output * extent.output)
-            sizes.blockIO = max(sizes.blockIO, a * (block.expand?.cIn ?? block.depthwise.channels), b * block.project.cOut)
-            if block.expand != nil {
+            // Block 0's input, the stem's output, exists only a band at a time (in `expanded`).
+            sizes.blockIO = max(sizes.blockIO, i == 0 ? 0 : a * (block.expand?.cIn ?? block.depthwise.channels),
+                                b * block.project.cOut)
+            if i == 0 || block.expand != nil {
                 let rows = Self.bandRows(block, extent, bandBytes: bandBytes, workers: self.threads).input
                 sizes.expanded = max(sizes.expanded, rows * extent.input * block.depthwise.channels)
             }
@@ -213,23 +220,32 @@ public final class EfficientNetLite: Sendable {
                           workers: Int) throws(TensorError) {
         let s = imageSize
         let image = try images.reshaped([images.shape[0], s * s * 3]).rows(index..<(index + 1)).reshaped([1, s, s, 3])
-        // Stem: 3x3 stride-2 conv + BN + ReLU6: [1, S, S, 3] -> [1, S/2, S/2, 32]
         let stemPadding = Padding2D.same(height: s, width: s, kernel: stem.kernel.height, stride: 2)
-        let half = stemPadding.outputSize(height: s, width: s, kernel: stem.kernel, stride: 2).height
         var (x, spare) = scratch.io
-        var input = try Self.view(x, [1, half, half, stem.cOut])
-        try Ops.conv2d(image, stem, stride: 2, padding: stemPadding, activation: .relu6, workers: workers, into: input)
-        for (block, extent) in zip(blocks, Self.extents(imageSize: s, blocks: blocks)) {
+        var input = image
+        for (i, (block, extent)) in zip(blocks, Self.extents(imageSize: s, blocks: blocks)).enumerated() {
             let (h, ho) = (extent.input, extent.output)
-            // Expansion: 1x1 conv + BN + ReLU6 -> [1, H, W, cIn·e]; depthwise k×k conv, stride s, + BN + ReLU6
-            // -> [1, H/s, W/s, cIn·e]
             let dw = block.depthwise
             let padding = Padding2D.same(height: h, width: h, kernel: dw.kernel.height, stride: block.stride)
             let mid = try Self.view(scratch.depthwise, [1, ho, ho, dw.channels])
-            if let expand = block.expand {
-                let band = Self.bandRows(block, extent, bandBytes: bandBytes, workers: workers).output
-                try expandThenDepthwise(input, expand, block, rowsPerBand: band, padding: padding,
-                                        buffer: scratch.expanded, workers: workers, into: mid)
+            let bandRows = Self.bandRows(block, extent, bandBytes: bandBytes, workers: workers).output
+            if i == 0 {
+                // Stem: 3x3 stride-2 conv + BN + ReLU6: [1, S, S, 3] -> [1, S/2, S/2, 32], band by band as block
+                // 0's expansion (it has none)
+                try expandThenDepthwise(block, width: h, height: h, rowsPerBand: bandRows, padding: padding,
+                                        buffer: scratch.expanded, workers: workers, into: mid) { rows, target throws(TensorError) in
+                    let (source, bandPadding) = stemPadding.band(rows, height: s, kernel: stem.kernel.height, stride: 2)
+                    try Ops.conv2d(try Self.rows(image, source, of: [s, 3]), stem, stride: 2, padding: bandPadding,
+                                   activation: .relu6, workers: workers, into: target)
+                }
+            } else if let expand = block.expand {
+                // Expansion: 1x1 conv + BN + ReLU6 -> [1, H, W, cIn·e]; depthwise k×k conv, stride s, + BN + ReLU6
+                // -> [1, H/s, W/s, cIn·e]
+                try expandThenDepthwise(block, width: h, height: h, rowsPerBand: bandRows, padding: padding,
+                                        buffer: scratch.expanded, workers: workers, into: mid) { rows, target throws(TensorError) in
+                    try Ops.conv2d(try Self.rows(input, rows, of: [h, expand.cIn]), expand, stride: 1, padding: .symmetric(0),
+                                   activation: .relu6, workers: workers, into: target)
+                }
             } else {
                 try Ops.depthwiseConv2d(input, dw, stride: block.stride, padding: padding, activation: .relu6,
                                         workers: workers, into: mid)
@@ -249,22 +265,20 @@ public final class EfficientNetLite: Sendable {
         try Ops.globalAveragePool(top, into: try out.rows(index..<(index + 1)))
     }
 
-    /// A block's expansion and depthwise convolution of `input` into `mid`, band by band of output rows: a band's
-    /// expanded rows are computed into `buffer` (the rows the previous band also read are moved to its start,
-    /// not recomputed), then the depthwise convolution reads them there, the band's top and bottom padding only
-    /// where the image's are.
-    private func expandThenDepthwise(_ input: Tensor, _ expand: ConvWeights, _ block: Block,
-                                     rowsPerBand: Int, padding: Padding2D, buffer: Tensor,
-                                     workers: Int, into mid: Tensor) throws(TensorError) {
-        let (h, w, ho) = (input.shape[1], input.shape[2], mid.shape[1])
-        let (kernel, stride) = (block.depthwise.kernel.height, block.stride)
-        let bandRow = w * expand.cOut
+    /// A block's expansion and depthwise convolution into `mid`, band by band of output rows: a band's expanded
+    /// rows ([1, rows, width, channels]) are computed by `expansion(rows, into:)` into `buffer` (the rows the
+    /// previous band also read are moved to its start, not recomputed), then the depthwise convolution reads them
+    /// there.
+    private func expandThenDepthwise(_ block: Block, width w: Int, height h: Int, rowsPerBand: Int, padding: Padding2D,
+                                     buffer: Tensor, workers: Int, into mid: Tensor,
+                                     expansion: (Range<Int>, Tensor) throws(TensorError) -> Void) throws(TensorError) {
+        let (ho, channels) = (mid.shape[1], block.depthwise.channels)
+        let bandRow = w * channels
         var held = 0..<0  // the expanded rows in `buffer`, the first at its start
         for first in Swift.stride(from: 0, to: ho, by: rowsPerBand) {
             let last = min(ho, first + rowsPerBand)
-            // The input rows the band's kernels cover, in the padding where outside 0 ..< h.
-            let (top, end) = (first * stride - padding.top, (last - 1) * stride - padding.top + kernel)
-            let rows = max(0, top)..<min(h, end)
+            let (rows, bandPadding) = padding.band(first..<last, height: h, kernel: block.depthwise.kernel.height,
+                                                   stride: block.stride)
             let kept = rows.clamped(to: held)
             if !kept.isEmpty && kept.lowerBound > held.lowerBound {
                 UnsafeMutableRawPointer(buffer.pointer).copyMemory(  // memmove: the two may overlap
@@ -274,14 +288,11 @@ public final class EfficientNetLite: Sendable {
             let fresh = (kept.isEmpty ? rows.lowerBound : kept.upperBound)..<rows.upperBound
             if !fresh.isEmpty {
                 let target = (fresh.lowerBound - rows.lowerBound)..<(fresh.upperBound - rows.lowerBound)
-                try Ops.conv2d(try Self.rows(input, fresh, of: [w, expand.cIn]), expand, stride: 1, padding: .symmetric(0),
-                               activation: .relu6, workers: workers, into: try Self.rows(buffer, target, of: [w, expand.cOut]))
+                try expansion(fresh, try Self.rows(buffer, target, of: [w, channels]))
             }
             held = rows
-            let band = try Self.rows(buffer, 0..<rows.count, of: [w, expand.cOut])
-            let bandPadding = Padding2D(top: rows.lowerBound - top, left: padding.left, bottom: end - rows.upperBound,
-                                        right: padding.right)
-            try Ops.depthwiseConv2d(band, block.depthwise, stride: stride, padding: bandPadding, activation: .relu6,
+            let band = try Self.rows(buffer, 0..<rows.count, of: [w, channels])
+            try Ops.depthwiseConv2d(band, block.depthwise, stride: block.stride, padding: bandPadding, activation: .relu6,
                                     workers: workers, into: try Self.rows(mid, first..<last, of: Array(mid.shape.suffix(2))))
         }
     }

@@ -44,6 +44,15 @@ public struct Padding2D: Sendable, Equatable {
         return lo..<max(lo, min(kernel, extent - start))
     }
 
+    /// The input rows (of `height`) that output rows `outputs` read, and the padding under which a convolution
+    /// over those rows alone gives exactly those output rows: the top and bottom padding only where the band's
+    /// kernels reach past the image's (a band of an image computed at a time, kept in cache).
+    public func band(_ outputs: Range<Int>, height: Int, kernel: Int, stride: Int) -> (rows: Range<Int>, padding: Padding2D) {
+        let start = outputs.lowerBound * stride - top, end = (outputs.upperBound - 1) * stride - top + kernel
+        let rows = max(0, start)..<max(0, min(height, end))
+        return (rows, Padding2D(top: rows.lowerBound - start, left: left, bottom: end - rows.upperBound, right: right))
+    }
+
     /// Output extent of a convolution with this padding.
     public func outputSize(height: Int, width: Int, kernel: (Int, Int), stride: Int) -> (height: Int, width: Int) {
         ((height + top + bottom - kernel.0) / stride + 1, (width + left + right - kernel.1) / stride + 1)
