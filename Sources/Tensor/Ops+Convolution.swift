@@ -406,6 +406,15 @@ extension Ops {
     }
 }
 
+/// A running sum of products: one 8-float accumulator (a name for `slide`'s column lists).
+struct Accumulator {
+    var sum: Vec8
+    @inline(__always) mutating func fma(_ x: Vec8, _ w: Vec8) { sum = sum.addingProduct(x, w) }
+}
+
+/// The accumulators of eight output pixels (`DepthwiseQuad.slide`).
+typealias Eight = (Accumulator, Accumulator, Accumulator, Accumulator, Accumulator, Accumulator, Accumulator, Accumulator)
+
 /// Output pixels of a depthwise convolution whose taps all fall inside the image, in registers: `run` takes
 /// 4 pixels × 16 channels in eight 8-float accumulators, each pair of weight vectors serving 8 multiply-adds;
 /// the `slide` kernels take 8 pixels × 8 channels, each input vector serving every tap it falls under (a third
@@ -446,6 +455,28 @@ struct DepthwiseQuad {
         }
     }
 
+    /// Eight output pixels × 8 channels, a kernel row at a time: for each 8 channels of `channels`, the
+    /// accumulators start from the bias, `kernelRow(row, tap, &e)` adds kernel row dy of every tap in `taps`
+    /// (`row`: the first pixel's input row at its first tap, `tap`: the row's weights; both offset to the
+    /// channels), and the activated sums go to `out` + c·i.
+    @inline(__always)
+    private func slide(_ origin: UnsafePointer<Float>, taps: Range<Int>, kw: Int, channels: Range<Int>,
+                       into out: UnsafeMutablePointer<Float>,
+                       kernelRow: (UnsafePointer<Float>, UnsafePointer<Float>, inout Eight) -> Void) {
+        var cg = channels.lowerBound
+        while cg < channels.upperBound {
+            let b = Accumulator(sum: load8(bias + cg))
+            var e: Eight = (b, b, b, b, b, b, b, b)
+            for dy in taps { kernelRow(origin + dy * rowStride + cg, weights + dy * kw * c + cg, &e) }
+            let o = out + cg
+            store8(clamp8(e.0.sum, lo, hi), o); store8(clamp8(e.1.sum, lo, hi), o + c)
+            store8(clamp8(e.2.sum, lo, hi), o + 2 * c); store8(clamp8(e.3.sum, lo, hi), o + 3 * c)
+            store8(clamp8(e.4.sum, lo, hi), o + 4 * c); store8(clamp8(e.5.sum, lo, hi), o + 5 * c)
+            store8(clamp8(e.6.sum, lo, hi), o + 6 * c); store8(clamp8(e.7.sum, lo, hi), o + 7 * c)
+            cg += 8
+        }
+    }
+
     /// Eight adjacent output pixels at `origin` + c·i, i < 8 (stride 1), 8 channels at a time, for a 3-wide
     /// kernel: the window slides along the row, each input vector loaded once per kernel row and multiplied by
     /// every tap it falls under (10 loads of the input and 3 of weights per 24 multiply-adds, where `run` loads
@@ -454,27 +485,19 @@ struct DepthwiseQuad {
     @inline(__always)
     func slide3(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
                into out: UnsafeMutablePointer<Float>) {
-        var cg = channels.lowerBound
-        while cg < channels.upperBound {
-            let b = load8(bias + cg)
-            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
-            for dy in taps {
-                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 3 * c + cg
-                let (w0, w1, w2) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c))
-                var x: Vec8
-                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
-                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1); a1 = a1.addingProduct(x, w0)
-                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w1); a2 = a2.addingProduct(x, w0)
-                x = load8(row + 3 * c); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w1); a3 = a3.addingProduct(x, w0)
-                x = load8(row + 4 * c); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w1); a4 = a4.addingProduct(x, w0)
-                x = load8(row + 5 * c); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w1); a5 = a5.addingProduct(x, w0)
-                x = load8(row + 6 * c); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w1); a6 = a6.addingProduct(x, w0)
-                x = load8(row + 7 * c); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w1); a7 = a7.addingProduct(x, w0)
-                x = load8(row + 8 * c); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w1)
-                x = load8(row + 9 * c); a7 = a7.addingProduct(x, w2)
-            }
-            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
-            cg += 8
+        slide(origin, taps: taps, kw: 3, channels: channels, into: out) { row, tap, e in
+            let (w0, w1, w2) = (load8(tap), load8(tap + c), load8(tap + 2 * c))
+            var x: Vec8
+            x = load8(row + 0 * c); e.0.fma(x, w0)
+            x = load8(row + 1 * c); e.0.fma(x, w1); e.1.fma(x, w0)
+            x = load8(row + 2 * c); e.0.fma(x, w2); e.1.fma(x, w1); e.2.fma(x, w0)
+            x = load8(row + 3 * c); e.1.fma(x, w2); e.2.fma(x, w1); e.3.fma(x, w0)
+            x = load8(row + 4 * c); e.2.fma(x, w2); e.3.fma(x, w1); e.4.fma(x, w0)
+            x = load8(row + 5 * c); e.3.fma(x, w2); e.4.fma(x, w1); e.5.fma(x, w0)
+            x = load8(row + 6 * c); e.4.fma(x, w2); e.5.fma(x, w1); e.6.fma(x, w0)
+            x = load8(row + 7 * c); e.5.fma(x, w2); e.6.fma(x, w1); e.7.fma(x, w0)
+            x = load8(row + 8 * c); e.6.fma(x, w2); e.7.fma(x, w1)
+            x = load8(row + 9 * c); e.7.fma(x, w2)
         }
     }
 
@@ -482,30 +505,21 @@ struct DepthwiseQuad {
     @inline(__always)
     func slide5(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
                into out: UnsafeMutablePointer<Float>) {
-        var cg = channels.lowerBound
-        while cg < channels.upperBound {
-            let b = load8(bias + cg)
-            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
-            for dy in taps {
-                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 5 * c + cg
-                let (w0, w1, w2, w3, w4) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c), load8(tapRow + 3 * c),
-                                            load8(tapRow + 4 * c))
-                var x: Vec8
-                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
-                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1); a1 = a1.addingProduct(x, w0)
-                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w1); a2 = a2.addingProduct(x, w0)
-                x = load8(row + 3 * c); a0 = a0.addingProduct(x, w3); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w1); a3 = a3.addingProduct(x, w0)
-                x = load8(row + 4 * c); a0 = a0.addingProduct(x, w4); a1 = a1.addingProduct(x, w3); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w1); a4 = a4.addingProduct(x, w0)
-                x = load8(row + 5 * c); a1 = a1.addingProduct(x, w4); a2 = a2.addingProduct(x, w3); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w1); a5 = a5.addingProduct(x, w0)
-                x = load8(row + 6 * c); a2 = a2.addingProduct(x, w4); a3 = a3.addingProduct(x, w3); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w1); a6 = a6.addingProduct(x, w0)
-                x = load8(row + 7 * c); a3 = a3.addingProduct(x, w4); a4 = a4.addingProduct(x, w3); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w1); a7 = a7.addingProduct(x, w0)
-                x = load8(row + 8 * c); a4 = a4.addingProduct(x, w4); a5 = a5.addingProduct(x, w3); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w1)
-                x = load8(row + 9 * c); a5 = a5.addingProduct(x, w4); a6 = a6.addingProduct(x, w3); a7 = a7.addingProduct(x, w2)
-                x = load8(row + 10 * c); a6 = a6.addingProduct(x, w4); a7 = a7.addingProduct(x, w3)
-                x = load8(row + 11 * c); a7 = a7.addingProduct(x, w4)
-            }
-            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
-            cg += 8
+        slide(origin, taps: taps, kw: 5, channels: channels, into: out) { row, tap, e in
+            let (w0, w1, w2, w3, w4) = (load8(tap), load8(tap + c), load8(tap + 2 * c), load8(tap + 3 * c), load8(tap + 4 * c))
+            var x: Vec8
+            x = load8(row + 0 * c); e.0.fma(x, w0)
+            x = load8(row + 1 * c); e.0.fma(x, w1); e.1.fma(x, w0)
+            x = load8(row + 2 * c); e.0.fma(x, w2); e.1.fma(x, w1); e.2.fma(x, w0)
+            x = load8(row + 3 * c); e.0.fma(x, w3); e.1.fma(x, w2); e.2.fma(x, w1); e.3.fma(x, w0)
+            x = load8(row + 4 * c); e.0.fma(x, w4); e.1.fma(x, w3); e.2.fma(x, w2); e.3.fma(x, w1); e.4.fma(x, w0)
+            x = load8(row + 5 * c); e.1.fma(x, w4); e.2.fma(x, w3); e.3.fma(x, w2); e.4.fma(x, w1); e.5.fma(x, w0)
+            x = load8(row + 6 * c); e.2.fma(x, w4); e.3.fma(x, w3); e.4.fma(x, w2); e.5.fma(x, w1); e.6.fma(x, w0)
+            x = load8(row + 7 * c); e.3.fma(x, w4); e.4.fma(x, w3); e.5.fma(x, w2); e.6.fma(x, w1); e.7.fma(x, w0)
+            x = load8(row + 8 * c); e.4.fma(x, w4); e.5.fma(x, w3); e.6.fma(x, w2); e.7.fma(x, w1)
+            x = load8(row + 9 * c); e.5.fma(x, w4); e.6.fma(x, w3); e.7.fma(x, w2)
+            x = load8(row + 10 * c); e.6.fma(x, w4); e.7.fma(x, w3)
+            x = load8(row + 11 * c); e.7.fma(x, w4)
         }
     }
 
@@ -513,34 +527,26 @@ struct DepthwiseQuad {
     @inline(__always)
     func slide3Stride2(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
                       into out: UnsafeMutablePointer<Float>) {
-        var cg = channels.lowerBound
-        while cg < channels.upperBound {
-            let b = load8(bias + cg)
-            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
-            for dy in taps {
-                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 3 * c + cg
-                let (w0, w1, w2) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c))
-                var x: Vec8
-                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
-                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1)
-                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w0)
-                x = load8(row + 3 * c); a1 = a1.addingProduct(x, w1)
-                x = load8(row + 4 * c); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w0)
-                x = load8(row + 5 * c); a2 = a2.addingProduct(x, w1)
-                x = load8(row + 6 * c); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w0)
-                x = load8(row + 7 * c); a3 = a3.addingProduct(x, w1)
-                x = load8(row + 8 * c); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w0)
-                x = load8(row + 9 * c); a4 = a4.addingProduct(x, w1)
-                x = load8(row + 10 * c); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w0)
-                x = load8(row + 11 * c); a5 = a5.addingProduct(x, w1)
-                x = load8(row + 12 * c); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w0)
-                x = load8(row + 13 * c); a6 = a6.addingProduct(x, w1)
-                x = load8(row + 14 * c); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w0)
-                x = load8(row + 15 * c); a7 = a7.addingProduct(x, w1)
-                x = load8(row + 16 * c); a7 = a7.addingProduct(x, w2)
-            }
-            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
-            cg += 8
+        slide(origin, taps: taps, kw: 3, channels: channels, into: out) { row, tap, e in
+            let (w0, w1, w2) = (load8(tap), load8(tap + c), load8(tap + 2 * c))
+            var x: Vec8
+            x = load8(row + 0 * c); e.0.fma(x, w0)
+            x = load8(row + 1 * c); e.0.fma(x, w1)
+            x = load8(row + 2 * c); e.0.fma(x, w2); e.1.fma(x, w0)
+            x = load8(row + 3 * c); e.1.fma(x, w1)
+            x = load8(row + 4 * c); e.1.fma(x, w2); e.2.fma(x, w0)
+            x = load8(row + 5 * c); e.2.fma(x, w1)
+            x = load8(row + 6 * c); e.2.fma(x, w2); e.3.fma(x, w0)
+            x = load8(row + 7 * c); e.3.fma(x, w1)
+            x = load8(row + 8 * c); e.3.fma(x, w2); e.4.fma(x, w0)
+            x = load8(row + 9 * c); e.4.fma(x, w1)
+            x = load8(row + 10 * c); e.4.fma(x, w2); e.5.fma(x, w0)
+            x = load8(row + 11 * c); e.5.fma(x, w1)
+            x = load8(row + 12 * c); e.5.fma(x, w2); e.6.fma(x, w0)
+            x = load8(row + 13 * c); e.6.fma(x, w1)
+            x = load8(row + 14 * c); e.6.fma(x, w2); e.7.fma(x, w0)
+            x = load8(row + 15 * c); e.7.fma(x, w1)
+            x = load8(row + 16 * c); e.7.fma(x, w2)
         }
     }
 
@@ -548,48 +554,29 @@ struct DepthwiseQuad {
     @inline(__always)
     func slide5Stride2(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
                       into out: UnsafeMutablePointer<Float>) {
-        var cg = channels.lowerBound
-        while cg < channels.upperBound {
-            let b = load8(bias + cg)
-            var (a0, a1, a2, a3, a4, a5, a6, a7) = (b, b, b, b, b, b, b, b)
-            for dy in taps {
-                let row = origin + dy * rowStride + cg, tapRow = weights + dy * 5 * c + cg
-                let (w0, w1, w2, w3, w4) = (load8(tapRow), load8(tapRow + c), load8(tapRow + 2 * c), load8(tapRow + 3 * c),
-                                            load8(tapRow + 4 * c))
-                var x: Vec8
-                x = load8(row + 0 * c); a0 = a0.addingProduct(x, w0)
-                x = load8(row + 1 * c); a0 = a0.addingProduct(x, w1)
-                x = load8(row + 2 * c); a0 = a0.addingProduct(x, w2); a1 = a1.addingProduct(x, w0)
-                x = load8(row + 3 * c); a0 = a0.addingProduct(x, w3); a1 = a1.addingProduct(x, w1)
-                x = load8(row + 4 * c); a0 = a0.addingProduct(x, w4); a1 = a1.addingProduct(x, w2); a2 = a2.addingProduct(x, w0)
-                x = load8(row + 5 * c); a1 = a1.addingProduct(x, w3); a2 = a2.addingProduct(x, w1)
-                x = load8(row + 6 * c); a1 = a1.addingProduct(x, w4); a2 = a2.addingProduct(x, w2); a3 = a3.addingProduct(x, w0)
-                x = load8(row + 7 * c); a2 = a2.addingProduct(x, w3); a3 = a3.addingProduct(x, w1)
-                x = load8(row + 8 * c); a2 = a2.addingProduct(x, w4); a3 = a3.addingProduct(x, w2); a4 = a4.addingProduct(x, w0)
-                x = load8(row + 9 * c); a3 = a3.addingProduct(x, w3); a4 = a4.addingProduct(x, w1)
-                x = load8(row + 10 * c); a3 = a3.addingProduct(x, w4); a4 = a4.addingProduct(x, w2); a5 = a5.addingProduct(x, w0)
-                x = load8(row + 11 * c); a4 = a4.addingProduct(x, w3); a5 = a5.addingProduct(x, w1)
-                x = load8(row + 12 * c); a4 = a4.addingProduct(x, w4); a5 = a5.addingProduct(x, w2); a6 = a6.addingProduct(x, w0)
-                x = load8(row + 13 * c); a5 = a5.addingProduct(x, w3); a6 = a6.addingProduct(x, w1)
-                x = load8(row + 14 * c); a5 = a5.addingProduct(x, w4); a6 = a6.addingProduct(x, w2); a7 = a7.addingProduct(x, w0)
-                x = load8(row + 15 * c); a6 = a6.addingProduct(x, w3); a7 = a7.addingProduct(x, w1)
-                x = load8(row + 16 * c); a6 = a6.addingProduct(x, w4); a7 = a7.addingProduct(x, w2)
-                x = load8(row + 17 * c); a7 = a7.addingProduct(x, w3)
-                x = load8(row + 18 * c); a7 = a7.addingProduct(x, w4)
-            }
-            store(a0, a1, a2, a3, a4, a5, a6, a7, into: out + cg)
-            cg += 8
+        slide(origin, taps: taps, kw: 5, channels: channels, into: out) { row, tap, e in
+            let (w0, w1, w2, w3, w4) = (load8(tap), load8(tap + c), load8(tap + 2 * c), load8(tap + 3 * c), load8(tap + 4 * c))
+            var x: Vec8
+            x = load8(row + 0 * c); e.0.fma(x, w0)
+            x = load8(row + 1 * c); e.0.fma(x, w1)
+            x = load8(row + 2 * c); e.0.fma(x, w2); e.1.fma(x, w0)
+            x = load8(row + 3 * c); e.0.fma(x, w3); e.1.fma(x, w1)
+            x = load8(row + 4 * c); e.0.fma(x, w4); e.1.fma(x, w2); e.2.fma(x, w0)
+            x = load8(row + 5 * c); e.1.fma(x, w3); e.2.fma(x, w1)
+            x = load8(row + 6 * c); e.1.fma(x, w4); e.2.fma(x, w2); e.3.fma(x, w0)
+            x = load8(row + 7 * c); e.2.fma(x, w3); e.3.fma(x, w1)
+            x = load8(row + 8 * c); e.2.fma(x, w4); e.3.fma(x, w2); e.4.fma(x, w0)
+            x = load8(row + 9 * c); e.3.fma(x, w3); e.4.fma(x, w1)
+            x = load8(row + 10 * c); e.3.fma(x, w4); e.4.fma(x, w2); e.5.fma(x, w0)
+            x = load8(row + 11 * c); e.4.fma(x, w3); e.5.fma(x, w1)
+            x = load8(row + 12 * c); e.4.fma(x, w4); e.5.fma(x, w2); e.6.fma(x, w0)
+            x = load8(row + 13 * c); e.5.fma(x, w3); e.6.fma(x, w1)
+            x = load8(row + 14 * c); e.5.fma(x, w4); e.6.fma(x, w2); e.7.fma(x, w0)
+            x = load8(row + 15 * c); e.6.fma(x, w3); e.7.fma(x, w1)
+            x = load8(row + 16 * c); e.6.fma(x, w4); e.7.fma(x, w2)
+            x = load8(row + 17 * c); e.7.fma(x, w3)
+            x = load8(row + 18 * c); e.7.fma(x, w4)
         }
-    }
-
-    /// Eight pixels' 8 channels, activated, to `out` + c·i.
-    @inline(__always)
-    private func store(_ a0: Vec8, _ a1: Vec8, _ a2: Vec8, _ a3: Vec8, _ a4: Vec8, _ a5: Vec8, _ a6: Vec8, _ a7: Vec8,
-                       into out: UnsafeMutablePointer<Float>) {
-        store8(clamp8(a0, lo, hi), out); store8(clamp8(a1, lo, hi), out + c)
-        store8(clamp8(a2, lo, hi), out + 2 * c); store8(clamp8(a3, lo, hi), out + 3 * c)
-        store8(clamp8(a4, lo, hi), out + 4 * c); store8(clamp8(a5, lo, hi), out + 5 * c)
-        store8(clamp8(a6, lo, hi), out + 6 * c); store8(clamp8(a7, lo, hi), out + 7 * c)
     }
 
     /// One pixel whose taps are clipped to kernel columns `columns` (a border pixel): 16 channels at a time,
