@@ -29,9 +29,9 @@ import Tensor
 /// depthwise ones run a direct SIMD loop (Ops+Convolution.swift). A block's expansion (for block 0, the stem)
 /// and depthwise convolution run in bands of output rows, each band's expanded rows computed just before the
 /// depthwise reads them, so the largest activation (112×112×96 floats, 4.8 MB, in lite0's second block) never
-/// leaves the core's L2 cache (`expandThenDepthwise`). Activations live in per-forward buffers (`Scratch`, pooled across requests): no
-/// allocation per layer. Threads: a batch is split into whole images per worker (no synchronisation between
-/// layers); a single image splits each layer's pixels over the workers.
+/// leaves the core's L2 cache (`expandThenDepthwise`). Activations live in per-forward buffers (`Scratch`, pooled
+/// across requests): no allocation per layer. Threads: a batch is split into whole images per worker (no
+/// synchronisation between layers); a single image splits each layer's pixels over the workers.
 public final class EfficientNetLite: Sendable {
     /// EfficientNet's seven stages: stride of each stage's first block (efficientnet_lite_builder.py).
     static let stageStrides = [1, 2, 2, 2, 1, 2, 1]
@@ -227,7 +227,7 @@ public final class EfficientNetLite: Sendable {
             let (h, ho) = (extent.input, extent.output)
             let dw = block.depthwise
             let padding = Padding2D.same(height: h, width: h, kernel: dw.kernel.height, stride: block.stride)
-            let mid = try Self.view(scratch.depthwise, [1, ho, ho, dw.channels])
+            let mid = try Self.rows(scratch.depthwise, 0..<ho, of: [ho, dw.channels])
             let bandRows = Self.bandRows(block, extent, bandBytes: bandBytes, workers: workers).output
             if i == 0 {
                 // Stem: 3x3 stride-2 conv + BN + ReLU6: [1, S, S, 3] -> [1, S/2, S/2, 32], band by band as block
@@ -252,7 +252,7 @@ public final class EfficientNetLite: Sendable {
             }
             // Projection: 1x1 conv + BN, no activation (linear bottleneck), + the block input when the shape is
             // kept (no drop-connect at inference) -> [1, H/s, W/s, cOut]
-            let output = try Self.view(spare, [1, ho, ho, block.project.cOut])
+            let output = try Self.rows(spare, 0..<ho, of: [ho, block.project.cOut])
             try Ops.conv2d(mid, block.project, stride: 1, padding: .symmetric(0), activation: .none,
                            residual: block.residual ? input : nil, workers: workers, into: output)
             (x, spare) = (spare, x)
@@ -260,7 +260,7 @@ public final class EfficientNetLite: Sendable {
         }
         // Head: 1x1 conv + BN + ReLU6 -> [1, h, w, 1280]; global average pool -> features row `index`
         let h = input.shape[1]
-        let top = try Self.view(scratch.expanded, [1, h, h, head.cOut])
+        let top = try Self.rows(scratch.expanded, 0..<h, of: [h, head.cOut])
         try Ops.conv2d(input, head, stride: 1, padding: .symmetric(0), activation: .relu6, workers: workers, into: top)
         try Ops.globalAveragePool(top, into: try out.rows(index..<(index + 1)))
     }
@@ -302,11 +302,6 @@ public final class EfficientNetLite: Sendable {
         let floats = row.reduce(1, *)
         return try buffer.reshaped([buffer.count, 1]).rows((range.lowerBound * floats)..<(range.upperBound * floats))
             .reshaped([1, range.count] + row)
-    }
-
-    /// The first elements of a flat buffer as a contiguous tensor of `shape` (no copy).
-    private static func view(_ buffer: Tensor, _ shape: [Int]) throws(TensorError) -> Tensor {
-        try buffer.reshaped([buffer.count, 1]).rows(0..<shape.reduce(1, *)).reshaped(shape)
     }
 
     private func takeScratch() -> Scratch {

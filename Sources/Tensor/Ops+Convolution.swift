@@ -484,7 +484,7 @@ struct DepthwiseQuad {
     /// it does not unroll in memory.
     @inline(__always)
     func slide3(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
-               into out: UnsafeMutablePointer<Float>) {
+                into out: UnsafeMutablePointer<Float>) {
         slide(origin, taps: taps, kw: 3, channels: channels, into: out) { row, tap, e in
             let (w0, w1, w2) = (load8(tap), load8(tap + c), load8(tap + 2 * c))
             var x: Vec8
@@ -504,7 +504,7 @@ struct DepthwiseQuad {
     /// `slide3` for a 5-wide kernel: 12 loads of the input and 5 of weights per 40 multiply-adds.
     @inline(__always)
     func slide5(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
-               into out: UnsafeMutablePointer<Float>) {
+                into out: UnsafeMutablePointer<Float>) {
         slide(origin, taps: taps, kw: 5, channels: channels, into: out) { row, tap, e in
             let (w0, w1, w2, w3, w4) = (load8(tap), load8(tap + c), load8(tap + 2 * c), load8(tap + 3 * c), load8(tap + 4 * c))
             var x: Vec8
@@ -526,7 +526,7 @@ struct DepthwiseQuad {
     /// `slide3` with stride 2 (pixel i at `origin` + 2c·i): 17 loads of the input per 24 multiply-adds.
     @inline(__always)
     func slide3Stride2(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
-                      into out: UnsafeMutablePointer<Float>) {
+                       into out: UnsafeMutablePointer<Float>) {
         slide(origin, taps: taps, kw: 3, channels: channels, into: out) { row, tap, e in
             let (w0, w1, w2) = (load8(tap), load8(tap + c), load8(tap + 2 * c))
             var x: Vec8
@@ -553,7 +553,7 @@ struct DepthwiseQuad {
     /// `slide5` with stride 2: 19 loads of the input per 40 multiply-adds.
     @inline(__always)
     func slide5Stride2(_ origin: UnsafePointer<Float>, taps: Range<Int>, channels: Range<Int>,
-                      into out: UnsafeMutablePointer<Float>) {
+                       into out: UnsafeMutablePointer<Float>) {
         slide(origin, taps: taps, kw: 5, channels: channels, into: out) { row, tap, e in
             let (w0, w1, w2, w3, w4) = (load8(tap), load8(tap + c), load8(tap + 2 * c), load8(tap + 3 * c), load8(tap + 4 * c))
             var x: Vec8
