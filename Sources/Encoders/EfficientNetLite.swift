@@ -129,7 +129,7 @@ public final class EfficientNetLite: Sendable {
         // The stem is computed band by band as block 0's expansion: EfficientNet's first stage has none, and its
         // output is never added to the stem's (the width changes).
         guard first.expand == nil, !first.residual, first.depthwise.channels == stemShape[0] else {
-            throw .invalidConfig(file: file.path, detail: "block 0 has an expansion or a residual connection, not EfficientNet-Lite's first stage")
+            throw .invalidConfig(file: file.path, detail: "block 0 has an expansion, a residual connection or a width other than the stem's: not EfficientNet-Lite's first stage")
         }
         self.blocks = blocks
 

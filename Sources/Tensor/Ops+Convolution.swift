@@ -46,11 +46,14 @@ public struct Padding2D: Sendable, Equatable {
 
     /// The input rows (of `height`) that output rows `outputs` read, and the padding under which a convolution
     /// over those rows alone gives exactly those output rows: the top and bottom padding only where the band's
-    /// kernels reach past the image's (a band of an image computed at a time, kept in cache).
+    /// kernels reach past the image's (a band of an image computed at a time, kept in cache). The rows are the
+    /// band's window clipped to the image as `taps` clips a kernel: empty (not inverted) for a band wholly in
+    /// the padding.
     public func band(_ outputs: Range<Int>, height: Int, kernel: Int, stride: Int) -> (rows: Range<Int>, padding: Padding2D) {
         let start = outputs.lowerBound * stride - top, end = (outputs.upperBound - 1) * stride - top + kernel
-        let rows = max(0, start)..<max(0, min(height, end))
-        return (rows, Padding2D(top: rows.lowerBound - start, left: left, bottom: end - rows.upperBound, right: right))
+        let inside = Self.taps(start: start, kernel: end - start, extent: height)
+        let rows = (start + inside.lowerBound)..<(start + inside.upperBound)
+        return (rows, Padding2D(top: inside.lowerBound, left: left, bottom: end - rows.upperBound, right: right))
     }
 
     /// Output extent of a convolution with this padding.

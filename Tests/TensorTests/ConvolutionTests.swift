@@ -109,6 +109,33 @@ import Testing
         }
     }
 
+    /// A band of output rows reads the input rows its kernels cover, with the image's padding only at its ends:
+    /// a convolution over those rows alone gives exactly the band's rows; a band wholly in the bottom padding
+    /// reads no rows (an empty range at its start, not an inverted one).
+    @Test func bandsOfOutputRows() throws {
+        let (h, w, c) = (9, 6, 16)
+        let x = try Tensor(shape: [1, h, w, c], values: Self.values(h * w * c, seed: 14))
+        let weights = try DepthwiseWeights(weight: try Tensor(shape: [c, 1, 3, 3], values: Self.values(c * 9, seed: 15)),
+                                           bias: try Tensor(shape: [c], values: Self.values(c, seed: 16)))
+        for (stride, pad) in [(1, Padding2D.symmetric(1)), (2, Padding2D.same(height: h, width: w, kernel: 3, stride: 2))] {
+            let ho = pad.outputSize(height: h, width: w, kernel: (3, 3), stride: stride).height
+            let whole = Tensor(zeros: [1, ho, w / stride + (stride == 2 ? w % 2 : 0), c])
+            try Ops.depthwiseConv2d(x, weights, stride: stride, padding: pad, into: whole)
+            let rowFloats = whole.shape[2] * c
+            for first in 0..<ho {
+                for last in (first + 1)...ho {
+                    let (rows, bandPad) = pad.band(first..<last, height: h, kernel: 3, stride: stride)
+                    let input = try x.reshaped([h, w * c]).rows(rows).reshaped([1, rows.count, w, c])
+                    let y = Tensor(zeros: [1, last - first, whole.shape[2], c])
+                    try Ops.depthwiseConv2d(input, weights, stride: stride, padding: bandPad, into: y)
+                    #expect(y.toArray() == Array(whole.toArray()[(first * rowFloats)..<(last * rowFloats)]), "rows \(first)..<\(last), stride \(stride)")
+                }
+            }
+        }
+        let beyond = Padding2D(top: 0, left: 0, bottom: 6, right: 0).band(5..<6, height: 4, kernel: 3, stride: 1)
+        #expect(beyond.rows == 5..<5 && beyond.padding == Padding2D(top: 0, left: 0, bottom: 3, right: 0))
+    }
+
     @Test func relu6ClampsAndPoolAverages() throws {
         let x = try Tensor(shape: [1, 1, 4, 1], values: [-3, 2, 7, 5])
         let w = try DepthwiseWeights(weight: try Tensor(shape: [1, 1, 1, 1], values: [1]), bias: try Tensor(shape: [1], values: [0]))
