@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
 /// product behind linear layers (`Ops.linear`) and convolutions (`Ops.conv2d`).
 ///
@@ -13,8 +15,11 @@
 /// plain [k, n] matrix stride by a whole row per step, which the hardware prefetchers do not follow. The register
 /// budget matters as much: an earlier 8 × 32 tile of 16-float vectors needed 32 registers and, on these AVX2
 /// machines, spilled an accumulator on every multiply-add (perf annotate: 80% of a forward pass in that kernel,
-/// at a third of the SGEMM peak). Needs the Tensor target compiled for the host CPU (Package.swift
-/// `-target-cpu native`): without FMA/AVX2 the SIMD operations here fall back to scalar code.
+/// at a third of the SGEMM peak). While the tiles of one block of B run, they prefetch the block that follows:
+/// with few rows (a sentence of 16 tokens, the 7×7 stages of an image) every block of B comes from memory, and a
+/// single core's stream of demand misses (~9 GB/s here) took as long as the arithmetic instead of running beside
+/// it. Needs the Tensor target compiled for the host CPU (Package.swift `-target-cpu native`): without FMA/AVX2
+/// the SIMD operations here fall back to scalar code.
 enum PackedGEMM {
     static let panelWidth = 16
     static let tileRows = 6
@@ -76,6 +81,9 @@ enum PackedGEMM {
                         let block = depth..<min(hi, depth + depthBlock)
                         let last = s == segments.count - 1 && block.upperBound == hi
                         let b = weights.panel(j / panelWidth, depth: block, widenedInto: scratch)
+                        // The first row tile fetches the block of B that follows (bytes after b), later tiles
+                        // find this one in cache.
+                        let next = weights.following(j / panelWidth, depth: block) - UnsafeRawPointer(b)
                         let bias: UnsafePointer<Float>? = s == 0 && depth == lo ? UnsafePointer(weights.bias.pointer + j) : nil
                         let act = last ? activation : .none
                         var i = start
@@ -83,15 +91,20 @@ enum PackedGEMM {
                             let rows = min(tileRows, end - i)
                             let r = last ? residual.map { $0 + i * ldr + col } : nil, out = c + i * ldc + col
                             let x = segment.a + i * lda + (depth - lo)
-                            if rows == 1 {
-                                row(cols: cols, k: block.count, a: x, b: b, bias: bias, activation: act, residual: r, c: out)
-                            } else if cols <= 8 {
-                                narrowTile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b, bias: bias,
-                                           activation: act, residual: r, ldr: ldr, c: out, ldc: ldc)
-                            } else {
-                                tile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b, bias: bias,
-                                     activation: act, residual: r, ldr: ldr, c: out, ldc: ldc)
+                            func kernel(_ prefetch: some Prefetch) {
+                                if rows == 1 {
+                                    row(cols: cols, k: block.count, a: x, b: b, prefetch: prefetch, bias: bias,
+                                        activation: act, residual: r, c: out)
+                                } else if cols <= 8 {
+                                    narrowTile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b,
+                                               prefetch: prefetch, bias: bias, activation: act, residual: r, ldr: ldr,
+                                               c: out, ldc: ldc)
+                                } else {
+                                    tile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b, prefetch: prefetch,
+                                         bias: bias, activation: act, residual: r, ldr: ldr, c: out, ldc: ldc)
+                                }
                             }
+                            if i == start { kernel(Ahead(offset: next)) } else { kernel(NoPrefetch()) }
                             i += rows
                         }
                     }
@@ -99,6 +112,23 @@ enum PackedGEMM {
             }
             start = end
         }
+    }
+
+    /// What a kernel fetches into cache at each step of its depth loop, given the panel row it reads there.
+    /// The kernels are specialised for each: without a prefetch their loop has no trace of one.
+    protocol Prefetch {
+        func fetch(after row: UnsafePointer<Float>)
+    }
+
+    /// The cache line `offset` bytes after the panel row (a row of 16 floats is one line): k steps fetch the k
+    /// lines from there, the block that follows.
+    struct Ahead: Prefetch {
+        let offset: Int
+        @inline(__always) func fetch(after row: UnsafePointer<Float>) { rosetta_prefetch(UnsafeRawPointer(row) + offset) }
+    }
+
+    struct NoPrefetch: Prefetch {
+        @inline(__always) func fetch(after row: UnsafePointer<Float>) {}
     }
 
     /// The accumulators' start for one row of C: the bias, or (nil: a later block of depth) the row of C so far.
@@ -116,13 +146,14 @@ enum PackedGEMM {
     /// One row of C against one panel (single-row products: a decoder step, the last row of an odd count). Two
     /// accumulator pairs over alternate k, so consecutive multiply-adds do not wait on each other.
     @inline(__always)
-    private static func row(cols: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    private static func row(cols: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, prefetch: some Prefetch,
                             bias: UnsafePointer<Float>?, activation: ConvActivation, residual: UnsafePointer<Float>?,
                             c: UnsafeMutablePointer<Float>) {
         var (c0, d0) = initial(bias, cols: cols, c: c), (c1, d1) = (Vec8(), Vec8())
         var bp = b
         var p = 0
         while p + 2 <= k {
+            prefetch.fetch(after: bp); prefetch.fetch(after: bp + panelWidth)
             var s = Vec8(repeating: a[p]); c0 = c0.addingProduct(s, load8(bp)); d0 = d0.addingProduct(s, load8(bp + 8))
             s = Vec8(repeating: a[p + 1])
             c1 = c1.addingProduct(s, load8(bp + panelWidth)); d1 = d1.addingProduct(s, load8(bp + panelWidth + 8))
@@ -140,7 +171,7 @@ enum PackedGEMM {
     /// (their results are dropped), so the loop is always the full 6 × 16 kernel.
     @inline(__always)
     private static func tile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                             bias: UnsafePointer<Float>?, activation: ConvActivation,
+                             prefetch: some Prefetch, bias: UnsafePointer<Float>?, activation: ConvActivation,
                              residual: UnsafePointer<Float>?, ldr: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0)
         let a3 = a + (rows > 3 ? 3 * lda : 0), a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0)
@@ -152,6 +183,7 @@ enum PackedGEMM {
         var (c5, d5) = rows > 5 ? initial(bias, cols: cols, c: c + 5 * ldc) : (c0, d0)
         var bp = b
         for p in 0..<k {
+            prefetch.fetch(after: bp)
             let x = load8(bp), y = load8(bp + 8)
             var s = Vec8(repeating: a0[p]); c0 = c0.addingProduct(s, x); d0 = d0.addingProduct(s, y)
             s = Vec8(repeating: a1[p]); c1 = c1.addingProduct(s, x); d1 = d1.addingProduct(s, y)
@@ -169,7 +201,8 @@ enum PackedGEMM {
     /// MobileNet projection), so the panel's zero half costs no multiply-adds. Same structure as `tile`.
     @inline(__always)
     private static func narrowTile(rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                   b: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: ConvActivation,
+                                   b: UnsafePointer<Float>, prefetch: some Prefetch, bias: UnsafePointer<Float>?,
+                                   activation: ConvActivation,
                                    residual: UnsafePointer<Float>?, ldr: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0)
         let a3 = a + (rows > 3 ? 3 * lda : 0), a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0)
@@ -181,6 +214,7 @@ enum PackedGEMM {
         var c5 = rows > 5 ? initial(bias, cols: cols, c: c + 5 * ldc).0 : c0
         var bp = b
         for p in 0..<k {
+            prefetch.fetch(after: bp)
             let x = load8(bp)
             c0 = c0.addingProduct(Vec8(repeating: a0[p]), x); c1 = c1.addingProduct(Vec8(repeating: a1[p]), x)
             c2 = c2.addingProduct(Vec8(repeating: a2[p]), x); c3 = c3.addingProduct(Vec8(repeating: a3[p]), x)
@@ -284,6 +318,16 @@ public struct PackedWeights: Sendable {
             guard let scratch else { preconditionFailure("PackedWeights: float16 panels need a scratch panel") }
             widen(half.pointer + offset, count: depth.count * PackedGEMM.panelWidth, into: scratch)
             return UnsafePointer(scratch)
+        }
+    }
+
+    /// Where the panels continue after rows `depth` of panel `p`: what `PackedGEMM.run` reads next (the next
+    /// block of depth, or the next panel). Past the end after the last panel: only ever prefetched, never read.
+    func following(_ p: Int, depth: Range<Int>) -> UnsafeRawPointer {
+        let end = (p * k + depth.upperBound) * PackedGEMM.panelWidth
+        return switch panels {
+        case .float32(let t): UnsafeRawPointer(t.pointer + end)
+        case .float16(let half): UnsafeRawPointer(half.pointer + end)
         }
     }
 
