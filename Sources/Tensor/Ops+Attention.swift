@@ -77,34 +77,61 @@ extension Ops {
 
     /// One head of one sequence without BLAS: for short sequences the two SGEMM calls per head cost more in call
     /// and packing overhead than in arithmetic. Kᵀ is copied once into a [headDim, L rounded up to 16] block on
-    /// the stack, so each query row's scores are 16-wide fused multiply-adds (a broadcast of q[i, c] times a row
-    /// of Kᵀ) with no horizontal sums; then softmax, then out[i] = Σⱼ p[j]·V[j], headDim/16 vectors per row.
+    /// the stack, so the scores are 16-wide fused multiply-adds (a broadcast of q[i, c] times a row of Kᵀ) with no
+    /// horizontal sums; then softmax, then out[i] = Σⱼ p[j]·V[j], headDim/16 vectors per row. Four query rows go
+    /// together, each row of Kᵀ or V loaded once for all four: one row alone is a chain of dependent multiply-adds
+    /// that waits on each one's latency (perf, 16 tokens at batch 32: 9% of a forward pass for 0.7% of its FLOPs).
     private static func attendDirect(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                      v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
                                      length len: Int, headDim: Int, scale: Float) {
         let width = (len + vecWidth - 1) & ~(vecWidth - 1)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim * width + width) { buffer in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim * width + 4 * width) { buffer in
             let kT = buffer.baseAddress!, p = kT + headDim * width
             kT.update(repeating: 0, count: headDim * width)
             for j in 0..<len {
-                for c in 0..<headDim { kT[c * width + j] = k[j * ldk + c] * scale }
+                // A row of K in whole vectors (headDim is a multiple of 16), each lane to its row of Kᵀ.
+                var c = 0
+                while c < headDim {
+                    let x = load16(k + j * ldk + c) * scale
+                    for lane in 0..<vecWidth { kT[(c &+ lane) &* width &+ j] = x[lane] }
+                    c += vecWidth
+                }
             }
-            for i in 0..<len {
-                let qi = q + i * ldq
+            for i in stride(from: 0, to: len, by: 4) {
+                // Rows past the end repeat the last row; their results are not stored.
+                let rows = min(4, len - i)
+                let q0 = q + i * ldq, q1 = q0 + min(1, rows - 1) * ldq
+                let q2 = q0 + min(2, rows - 1) * ldq, q3 = q0 + min(3, rows - 1) * ldq
+                let (p0, p1, p2, p3) = (p, p + width, p + 2 * width, p + 3 * width)
                 var j0 = 0
                 while j0 < width {
-                    var acc = Vec16()
-                    for c in 0..<headDim { acc = acc.addingProduct(Vec16(repeating: qi[c]), load16(kT + c * width + j0)) }
-                    store16(acc, p + j0)
+                    var (s0, s1, s2, s3) = (Vec16(), Vec16(), Vec16(), Vec16())
+                    for c in 0..<headDim {
+                        let kc = load16(kT + c * width + j0)
+                        s0 = s0.addingProduct(Vec16(repeating: q0[c]), kc)
+                        s1 = s1.addingProduct(Vec16(repeating: q1[c]), kc)
+                        s2 = s2.addingProduct(Vec16(repeating: q2[c]), kc)
+                        s3 = s3.addingProduct(Vec16(repeating: q3[c]), kc)
+                    }
+                    store16(s0, p0 + j0); store16(s1, p1 + j0); store16(s2, p2 + j0); store16(s3, p3 + j0)
                     j0 += vecWidth
                 }
-                softmaxInPlace(p, count: len)
-                let oi = out + i * ldo
+                for r in 0..<rows { softmaxInPlace(p + r * width, count: len) }
                 var c0 = 0
                 while c0 < headDim {
-                    var acc = Vec16()
-                    for j in 0..<len { acc = acc.addingProduct(Vec16(repeating: p[j]), load16(v + j * ldv + c0)) }
-                    store16(acc, oi + c0)
+                    var (o0, o1, o2, o3) = (Vec16(), Vec16(), Vec16(), Vec16())
+                    for j in 0..<len {
+                        let vj = load16(v + j * ldv + c0)
+                        o0 = o0.addingProduct(Vec16(repeating: p0[j]), vj)
+                        o1 = o1.addingProduct(Vec16(repeating: p1[j]), vj)
+                        o2 = o2.addingProduct(Vec16(repeating: p2[j]), vj)
+                        o3 = o3.addingProduct(Vec16(repeating: p3[j]), vj)
+                    }
+                    let o = out + i * ldo + c0
+                    store16(o0, o)
+                    if rows > 1 { store16(o1, o + ldo) }
+                    if rows > 2 { store16(o2, o + 2 * ldo) }
+                    if rows > 3 { store16(o3, o + 3 * ldo) }
                     c0 += vecWidth
                 }
             }

@@ -249,6 +249,23 @@ import Testing
         }
     }
 
+    /// headDim 32 takes the direct kernel up to `directMaxLength` tokens: every remainder of its four-row groups
+    /// (lengths 1–9), a score row wider than one vector (17, 33), and two SGEMMs per head beyond (70).
+    @Test(arguments: [[1, 2, 3, 4], [5, 6, 7, 8, 9], [17, 33, Ops.directMaxLength + 6]])
+    func attentionMatchesReferenceForEveryLength(lengths: [Int]) throws {
+        var rng = SeededRandom(seed: 11)
+        let (nHeads, dModel) = (3, 96)
+        let paddedLength = lengths.max() ?? 0
+        let tokens = lengths.count * paddedLength
+        let (q, k, v) = (rng.tensor([tokens, dModel]), rng.tensor([tokens, dModel]), rng.tensor([tokens, dModel]))
+        let expected = Reference.attention(q: q, k: k, v: v, nHeads: nHeads, lengths: lengths, paddedLength: paddedLength)
+        let out = Tensor(zeros: [tokens, dModel])
+        try Ops.attention(q: q, k: k, v: v, nHeads: nHeads,
+                          segments: Ops.paddedSegments(lengths: lengths, paddedLength: paddedLength),
+                          scores: Tensor(zeros: [2 * paddedLength * paddedLength]), workers: 2, into: out)
+        #expect(maxAbsDifference(out, expected) < 1e-5)
+    }
+
     @Test func packedAttentionEqualsPadded() throws {
         var rng = SeededRandom(seed: 5)
         let lengths = [3, 7, 2]
