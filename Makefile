@@ -33,13 +33,13 @@ export OPENBLAS_CORETYPE ?= Haswell
 export OPENBLAS_L2_SIZE ?= 1048576
 
 .PHONY: help deps models build serve test test-swift test-python fuzz soak bench bench-text bench-vision bench-audio bench-search \
-	bench-rpc bench-startup bench-tools clean
+	bench-int8 bench-rpc bench-startup bench-tools clean
 
 help:
 	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
 	@echo "make test    set up everything and run all tests (Swift + Python client against the real server)"
 	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS (default 60) each; make soak: SOAK_SECONDS (default 600) load test"
-	@echo "make bench   every benchmark (bench-text, -vision, -audio, -search, -rpc, -startup) into $(RESULTS)"
+	@echo "make bench   every benchmark (bench-text, -vision, -int8, -audio, -search, -rpc, -startup) into $(RESULTS)"
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -116,6 +116,14 @@ bench-audio: models
 	swift build $(SWIFT_FLAGS) --product rosetta-bench-audio
 	bench/audio/.venv/bin/python bench/audio/bench.py --model $(MODELS_DIR)/whisper-tiny-en --binary $(BIN)/rosetta-bench-audio $(MARKDOWN_FLAG)
 
+# Cosine to float32 of simulated int8 products (MiniLM, EfficientNet-Lite0): is an int8 path worth building?
+# (bench/int8/accuracy.py; uses the venvs of bench-text and bench-vision).
+bench-int8: models
+	bench/text/setup-venv
+	bench/vision/setup-venv
+	bench/text/.venv/bin/python bench/int8/accuracy.py text --model $(MODELS_DIR)/all-minilm-l6-v2 $(MARKDOWN_FLAG)
+	bench/vision/.venv/bin/python bench/int8/accuracy.py vision --model $(MODELS_DIR)/efficientnet-lite0 $(MARKDOWN_FLAG)
+
 # The C++ tools of bench/rpc and bench/startup (grpc++ echo server, load generator, startup probe).
 bench-tools: deps
 	bench/rpc/build
@@ -134,7 +142,7 @@ bench-startup: models bench-tools
 
 # Every bench, one after the other, into $(RESULTS): the machine, then each bench's table and targets; a failing
 # bench is noted there and the others still run.
-BENCHES := bench-text bench-vision bench-audio bench-search bench-rpc bench-startup
+BENCHES := bench-text bench-vision bench-int8 bench-audio bench-search bench-rpc bench-startup
 bench: deps
 	python3 bench/report.py begin $(RESULTS)
 	@for b in $(BENCHES); do \
