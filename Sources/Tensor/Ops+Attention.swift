@@ -105,28 +105,15 @@ extension Ops {
                 let (p0, p1, p2, p3) = (p, p + width, p + 2 * width, p + 3 * width)
                 var j0 = 0
                 while j0 < width {
-                    var (s0, s1, s2, s3) = (Vec16(), Vec16(), Vec16(), Vec16())
-                    for c in 0..<headDim {
-                        let kc = load16(kT + c * width + j0)
-                        s0 = s0.addingProduct(Vec16(repeating: q0[c]), kc)
-                        s1 = s1.addingProduct(Vec16(repeating: q1[c]), kc)
-                        s2 = s2.addingProduct(Vec16(repeating: q2[c]), kc)
-                        s3 = s3.addingProduct(Vec16(repeating: q3[c]), kc)
-                    }
+                    let (s0, s1, s2, s3) = fourRows((q0, q1, q2, q3), times: kT + j0, ldb: width, depth: headDim)
                     store16(s0, p0 + j0); store16(s1, p1 + j0); store16(s2, p2 + j0); store16(s3, p3 + j0)
                     j0 += vecWidth
                 }
                 for r in 0..<rows { softmaxInPlace(p + r * width, count: len) }
                 var c0 = 0
                 while c0 < headDim {
-                    var (o0, o1, o2, o3) = (Vec16(), Vec16(), Vec16(), Vec16())
-                    for j in 0..<len {
-                        let vj = load16(v + j * ldv + c0)
-                        o0 = o0.addingProduct(Vec16(repeating: p0[j]), vj)
-                        o1 = o1.addingProduct(Vec16(repeating: p1[j]), vj)
-                        o2 = o2.addingProduct(Vec16(repeating: p2[j]), vj)
-                        o3 = o3.addingProduct(Vec16(repeating: p3[j]), vj)
-                    }
+                    let (o0, o1, o2, o3) = fourRows((UnsafePointer(p0), UnsafePointer(p1), UnsafePointer(p2), UnsafePointer(p3)),
+                                                    times: v + c0, ldb: ldv, depth: len)
                     let o = out + i * ldo + c0
                     store16(o0, o)
                     if rows > 1 { store16(o1, o + ldo) }
@@ -136,5 +123,21 @@ extension Ops {
                 }
             }
         }
+    }
+
+    /// Four rows of a product with one right-hand side: Σₜ aᵣ[t] · b[t·ldb ..< t·ldb + 16] over t < depth, for
+    /// r = 0 ..< 4, each row of b loaded once for the four. `attendDirect`'s Q·Kᵀ and P·V.
+    @inline(__always)
+    private static func fourRows(_ a: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                                 times b: UnsafePointer<Float>, ldb: Int, depth: Int) -> (Vec16, Vec16, Vec16, Vec16) {
+        var (s0, s1, s2, s3) = (Vec16(), Vec16(), Vec16(), Vec16())
+        for t in 0..<depth {
+            let bt = load16(b + t * ldb)
+            s0 = s0.addingProduct(Vec16(repeating: a.0[t]), bt)
+            s1 = s1.addingProduct(Vec16(repeating: a.1[t]), bt)
+            s2 = s2.addingProduct(Vec16(repeating: a.2[t]), bt)
+            s3 = s3.addingProduct(Vec16(repeating: a.3[t]), bt)
+        }
+        return (s0, s1, s2, s3)
     }
 }
