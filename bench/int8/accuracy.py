@@ -118,16 +118,14 @@ def vision(args):
     import numpy as np
     from PIL import Image
     from efficientnet_lite_pytorch import EfficientNet
+    # The golden tests' preprocessing (decode, shorter side to 256, centre 224, normalisation).
+    sys.path.insert(0, os.path.join(REPO, "models"))
+    from reference_vision import MEAN, STD, on_white, pipeline
     model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=os.path.join(args.model, "efficientnet-lite0.pth")).eval()
     images = []
     for path in sorted(glob.glob(os.path.join(PHOTOS, "*.jpg"))):
-        # The model's preprocessing (Tests/Fixtures/images/efficientnet_lite0.json): shorter side to 256, centre 224.
-        image = Image.open(path).convert("RGB")
-        scale = 256 / min(image.size)
-        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BILINEAR)
-        left, top = (image.width - 224) // 2, (image.height - 224) // 2
-        rgb = np.asarray(image.crop((left, top, left + 224, top + 224)), dtype=np.float32)
-        images.append(torch.from_numpy((rgb / 255 - 0.498) / 0.502).permute(2, 0, 1))
+        rgb = (np.asarray(pipeline(on_white(Image.open(path))), dtype=np.float32) / 255 - MEAN) / STD
+        images.append(torch.from_numpy(rgb).permute(2, 0, 1))
     x = torch.stack(images)
 
     def logits():
