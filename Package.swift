@@ -46,7 +46,7 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/System/CJPEG", pkgConfig: "libjpeg"),
         .systemLibrary(name: "CSndFile", path: "Sources/System/CSndFile", pkgConfig: "sndfile"),
         // Header only: the compiler's prefetch builtin for Tensor's kernels (no library).
-        .systemLibrary(name: "CPrefetch", path: "Sources/System/CPrefetch"),
+        .systemLibrary(name: "CCPU", path: "Sources/System/CCPU"),
 
         // MARK: Transport
         .target(
@@ -64,7 +64,7 @@ let package = Package(
         // MARK: Compute
         // Compiled for the build machine's CPU (like -march=native): Tensor's SIMD kernels need FMA/AVX; for a
         // generic x86-64 target Swift lowers them to SSE and libm calls (10-100x slower). See SmallGEMM.swift.
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CPrefetch"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPU"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
         .target(name: "Tokenizers"),
         .target(name: "Media", dependencies: ["CPNG", "CJPEG", "CSndFile"]),
         .target(name: "Encoders", dependencies: ["Tensor", "Tokenizers"]),

@@ -1,4 +1,4 @@
-import CPrefetch
+import CCPU
 
 /// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
 /// product behind linear layers (`Ops.linear`) and convolutions (`Ops.conv2d`).
@@ -18,11 +18,19 @@ import CPrefetch
 /// at a third of the SGEMM peak). While the tiles of one block of B run, they prefetch the block that follows:
 /// with few rows (a sentence of 16 tokens, the 7×7 stages of an image) every block of B comes from memory, and a
 /// single core's stream of demand misses (~9 GB/s here) took as long as the arithmetic instead of running beside
-/// it. Needs the Tensor target compiled for the host CPU (Package.swift `-target-cpu native`): without FMA/AVX2
-/// the SIMD operations here fall back to scalar code.
+/// it. Where the CPU has AVX-512 (thirty-two 512-bit registers) the tile is 8 × 32 over two panels
+/// (`wideTile`): on the Zen 5 cores of these machines a 512-bit multiply-add does twice the work of a 256-bit one
+/// at the same rate, and the 6 × 16 tile had left half of it unused (MiniLM forward, in-process A/B: 1.7–1.8×
+/// the sentences/s at 16 and 128 tokens, batch 1 and 32). Needs the Tensor target compiled for the host CPU
+/// (Package.swift `-target-cpu native`): without FMA/AVX2 the SIMD operations here fall back to scalar code.
 enum PackedGEMM {
     static let panelWidth = 16
-    static let tileRows = 6
+    /// 512-bit vectors (AVX-512F, asked of the CPU at start): thirty-two 16-float registers, so a register tile
+    /// spans two panels (`wideTile`); without them the 6 × 16 AVX2 tile (`tile`).
+    static let wide = rosetta_has_avx512() != 0
+    /// Rows of a register tile: 8 × 32 with 512-bit vectors, 6 × 16 without.
+    static func tileRows(wide: Bool) -> Int { wide ? 8 : 6 }
+    static let tileRows = tileRows(wide: wide)
     /// Deepest block of a product run in one pass over a panel (k × 16 floats: 96 KiB, in L2 while a row tile
     /// runs down it). Deeper products (3×3 over 512 channels, CLIP's 32×32 patches, wide FFNs) run in blocks of
     /// this depth — OpenBLAS's cache blocking over k, in the same kernel. Measured at 2 workers (rows × k × n):
@@ -33,8 +41,8 @@ enum PackedGEMM {
 
     /// Rows of A per cache tile for depth k (a block of it, when deeper): ≤ ~256 KB, so the tile stays in L2
     /// while every panel (k × 16, in L1 for small k) runs down it; B is then streamed once per tile.
-    static func rowTile(k: Int) -> Int {
-        max(tileRows, min(40 * tileRows, 65536 / max(min(k, depthBlock), 1) / tileRows * tileRows))
+    static func rowTile(k: Int, rows: Int = tileRows) -> Int {
+        max(rows, min(40 * rows, 65536 / max(min(k, depthBlock), 1) / rows * rows))
     }
 
     /// C[m, columns] = act(A · B[:, columns] + bias[columns]) (+ R). `columns` starts on a panel boundary; A is
@@ -43,11 +51,11 @@ enum PackedGEMM {
     /// starting from what the previous ones left in C; the last one applies the activation and the residual.
     static func run(m: Int, columns: Range<Int>, a: UnsafePointer<Float>, lda: Int, weights: PackedWeights,
                     activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
-                    c: UnsafeMutablePointer<Float>, ldc: Int) {
+                    c: UnsafeMutablePointer<Float>, ldc: Int, wide: Bool = wide) {
         withUnsafeTemporaryAllocation(of: DepthSegment.self, capacity: 1) { segment in
             segment.initialize(repeating: DepthSegment(a: a, depth: 0..<weights.k))
             run(m: m, columns: columns, segments: UnsafeBufferPointer(segment), lda: lda, weights: weights,
-                activation: activation, residual: residual, ldr: ldr, c: c, ldc: ldc)
+                activation: activation, residual: residual, ldr: ldr, c: c, ldc: ldc, wide: wide)
         }
     }
 
@@ -63,27 +71,32 @@ enum PackedGEMM {
     /// `depthBlock`; the first block starts from the bias, the last applies the activation and the residual.
     static func run(m: Int, columns: Range<Int>, segments: UnsafeBufferPointer<DepthSegment>, lda: Int,
                     weights: PackedWeights, activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
-                    c: UnsafeMutablePointer<Float>, ldc: Int) {
+                    c: UnsafeMutablePointer<Float>, ldc: Int, wide: Bool = wide) {
         let k = weights.k
-        let cacheRows = rowTile(k: k)
-        // float16 panels are widened one block at a time into this scratch, once per row tile.
-        let scratch = weights.isHalf
-            ? UnsafeMutablePointer<Float>.allocate(capacity: min(k, depthBlock) * panelWidth) : nil
+        let tileRows = tileRows(wide: wide), cacheRows = rowTile(k: k, rows: tileRows)
+        // float16 panels are widened one block at a time into this scratch (two panels), once per row tile.
+        let blockFloats = min(k, depthBlock) * panelWidth
+        let scratch = weights.isHalf ? UnsafeMutablePointer<Float>.allocate(capacity: 2 * blockFloats) : nil
         defer { scratch?.deallocate() }
         var start = 0
         while start < m {
             let end = min(m, start + cacheRows)
-            for j in stride(from: columns.lowerBound, to: columns.upperBound, by: panelWidth) {
-                let cols = min(panelWidth, columns.upperBound - j), col = j - columns.lowerBound
+            var j = columns.lowerBound
+            while j < columns.upperBound {
+                // With 512-bit vectors two panels at a time (one when a single one is left).
+                let pair = wide && columns.upperBound - j > panelWidth
+                let cols = min(pair ? 2 * panelWidth : panelWidth, columns.upperBound - j), col = j - columns.lowerBound
+                let p = j / panelWidth
                 for (s, segment) in segments.enumerated() {
                     let (lo, hi) = (segment.depth.lowerBound, segment.depth.upperBound)
                     for depth in stride(from: lo, to: max(hi, lo + 1), by: depthBlock) {
                         let block = depth..<min(hi, depth + depthBlock)
                         let last = s == segments.count - 1 && block.upperBound == hi
-                        let b = weights.panel(j / panelWidth, depth: block, widenedInto: scratch)
-                        // The first row tile fetches the block of B that follows (bytes after b), later tiles
-                        // find this one in cache.
-                        let next = weights.following(j / panelWidth, depth: block) - UnsafeRawPointer(b)
+                        let b = weights.panel(p, depth: block, widenedInto: scratch)
+                        let b1 = pair ? weights.panel(p + 1, depth: block, widenedInto: scratch.map { $0 + blockFloats }) : b
+                        // The first row tile fetches the block of B that follows (bytes after b: with a pair, what
+                        // follows its second panel, the same distance after each), later tiles find this one in cache.
+                        let next = weights.following(pair ? p + 1 : p, depth: block) - UnsafeRawPointer(b)
                         let bias: UnsafePointer<Float>? = s == 0 && depth == lo ? UnsafePointer(weights.bias.pointer + j) : nil
                         let act = last ? activation : .none
                         var i = start
@@ -93,8 +106,21 @@ enum PackedGEMM {
                             let x = segment.a + i * lda + (depth - lo)
                             func kernel(_ prefetch: some Prefetch) {
                                 if rows == 1 {
-                                    row(cols: cols, k: block.count, a: x, b: b, prefetch: prefetch, bias: bias,
-                                        activation: act, residual: r, c: out)
+                                    row(cols: min(cols, panelWidth), k: block.count, a: x, b: b, prefetch: prefetch,
+                                        bias: bias, activation: act, residual: r, c: out)
+                                    if pair {
+                                        row(cols: cols - panelWidth, k: block.count, a: x, b: b1, prefetch: prefetch,
+                                            bias: bias.map { $0 + panelWidth }, activation: act,
+                                            residual: r.map { $0 + panelWidth }, c: out + panelWidth)
+                                    }
+                                } else if pair {
+                                    wideTile(TwoPanels.self, rows: rows, cols: cols, k: block.count, a: x, lda: lda,
+                                             b: b, b1: b1, prefetch: prefetch, bias: bias, activation: act,
+                                             residual: r, ldr: ldr, c: out, ldc: ldc)
+                                } else if wide {
+                                    wideTile(OnePanel.self, rows: rows, cols: cols, k: block.count, a: x, lda: lda,
+                                             b: b, b1: b, prefetch: prefetch, bias: bias, activation: act,
+                                             residual: r, ldr: ldr, c: out, ldc: ldc)
                                 } else if cols <= 8 {
                                     narrowTile(rows: rows, cols: cols, k: block.count, a: x, lda: lda, b: b,
                                                prefetch: prefetch, bias: bias, activation: act, residual: r, ldr: ldr,
@@ -109,6 +135,7 @@ enum PackedGEMM {
                         }
                     }
                 }
+                j += cols
             }
             start = end
         }
@@ -224,6 +251,92 @@ enum PackedGEMM {
         let none = Vec8()
         store(((c0, none), (c1, none), (c2, none), (c3, none), (c4, none), (c5, none)), rows: rows, cols: cols,
               activation: activation, residual: residual, ldr: ldr, c: c, ldc: ldc)
+    }
+
+    /// How many panels a `wideTile` spans: its two variants are one source, specialised.
+    protocol TileWidth { static var pair: Bool { get } }
+    enum OnePanel: TileWidth { static var pair: Bool { false } }
+    enum TwoPanels: TileWidth { static var pair: Bool { true } }
+
+    /// An 8 × 32 tile of C over two panels (`b`, `b1`) with 512-bit vectors: sixteen 16-float accumulators, 16
+    /// multiply-adds per 2 panel loads and 8 broadcasts (folded into the multiply-adds as memory operands), 18 of
+    /// the 32 registers. `OnePanel`: 8 × 16 over `b` alone (the last panel of an odd count). `rows` ≤ 8 valid
+    /// rows (missing rows re-read row 0 of A, their results dropped), `cols` ≤ 32 (16) valid columns.
+    @inline(__always)
+    private static func wideTile<W: TileWidth>(_ width: W.Type, rows: Int, cols: Int, k: Int, a: UnsafePointer<Float>,
+                                               lda: Int, b: UnsafePointer<Float>, b1: UnsafePointer<Float>,
+                                               prefetch: some Prefetch, bias: UnsafePointer<Float>?,
+                                               activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
+                                               c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0), a3 = a + (rows > 3 ? 3 * lda : 0)
+        let a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0), a6 = a + (rows > 6 ? 6 * lda : 0)
+        let a7 = a + (rows > 7 ? 7 * lda : 0)
+        let start = initial16(bias, cols: cols, c: c)
+        var (c0, d0) = start
+        var (c1, d1) = rows > 1 ? initial16(bias, cols: cols, c: c + ldc) : start
+        var (c2, d2) = rows > 2 ? initial16(bias, cols: cols, c: c + 2 * ldc) : start
+        var (c3, d3) = rows > 3 ? initial16(bias, cols: cols, c: c + 3 * ldc) : start
+        var (c4, d4) = rows > 4 ? initial16(bias, cols: cols, c: c + 4 * ldc) : start
+        var (c5, d5) = rows > 5 ? initial16(bias, cols: cols, c: c + 5 * ldc) : start
+        var (c6, d6) = rows > 6 ? initial16(bias, cols: cols, c: c + 6 * ldc) : start
+        var (c7, d7) = rows > 7 ? initial16(bias, cols: cols, c: c + 7 * ldc) : start
+        var (bp, bq) = (b, b1)
+        for p in 0..<k {
+            prefetch.fetch(after: bp)
+            if W.pair { prefetch.fetch(after: bq) }
+            let x = load16(bp), y = W.pair ? load16(bq) : x
+            var s = Vec16(repeating: a0[p]); c0 = c0.addingProduct(s, x); if W.pair { d0 = d0.addingProduct(s, y) }
+            s = Vec16(repeating: a1[p]); c1 = c1.addingProduct(s, x); if W.pair { d1 = d1.addingProduct(s, y) }
+            s = Vec16(repeating: a2[p]); c2 = c2.addingProduct(s, x); if W.pair { d2 = d2.addingProduct(s, y) }
+            s = Vec16(repeating: a3[p]); c3 = c3.addingProduct(s, x); if W.pair { d3 = d3.addingProduct(s, y) }
+            s = Vec16(repeating: a4[p]); c4 = c4.addingProduct(s, x); if W.pair { d4 = d4.addingProduct(s, y) }
+            s = Vec16(repeating: a5[p]); c5 = c5.addingProduct(s, x); if W.pair { d5 = d5.addingProduct(s, y) }
+            s = Vec16(repeating: a6[p]); c6 = c6.addingProduct(s, x); if W.pair { d6 = d6.addingProduct(s, y) }
+            s = Vec16(repeating: a7[p]); c7 = c7.addingProduct(s, x); if W.pair { d7 = d7.addingProduct(s, y) }
+            bp += panelWidth
+            bq += panelWidth
+        }
+        let (lo, hi) = activation.bounds16
+        storeRow16(c0, d0, lo, hi, cols: cols, residual: residual, c: c)
+        if rows > 1 { storeRow16(c1, d1, lo, hi, cols: cols, residual: residual.map { $0 + ldr }, c: c + ldc) }
+        if rows > 2 { storeRow16(c2, d2, lo, hi, cols: cols, residual: residual.map { $0 + 2 * ldr }, c: c + 2 * ldc) }
+        if rows > 3 { storeRow16(c3, d3, lo, hi, cols: cols, residual: residual.map { $0 + 3 * ldr }, c: c + 3 * ldc) }
+        if rows > 4 { storeRow16(c4, d4, lo, hi, cols: cols, residual: residual.map { $0 + 4 * ldr }, c: c + 4 * ldc) }
+        if rows > 5 { storeRow16(c5, d5, lo, hi, cols: cols, residual: residual.map { $0 + 5 * ldr }, c: c + 5 * ldc) }
+        if rows > 6 { storeRow16(c6, d6, lo, hi, cols: cols, residual: residual.map { $0 + 6 * ldr }, c: c + 6 * ldc) }
+        if rows > 7 { storeRow16(c7, d7, lo, hi, cols: cols, residual: residual.map { $0 + 7 * ldr }, c: c + 7 * ldc) }
+    }
+
+    /// `initial` for a wide tile's row: 16 columns, and the next 16 when `cols` > 16 (a pair).
+    @inline(__always)
+    private static func initial16(_ bias: UnsafePointer<Float>?, cols: Int, c: UnsafeMutablePointer<Float>) -> (Vec16, Vec16) {
+        if let bias { return (load16(bias), cols > panelWidth ? load16(bias + panelWidth) : Vec16()) }
+        if cols == 2 * panelWidth { return (load16(c), load16(c + panelWidth)) }
+        var (x, y) = (Vec16(), Vec16())
+        for q in 0..<cols {
+            if q < panelWidth { x[q] = c[q] } else { y[q - panelWidth] = c[q] }
+        }
+        return (x, y)
+    }
+
+    /// `storeRow` for a wide tile's row: clamps, adds the residual row, stores `cols` (≤ 32) columns.
+    @_transparent
+    static func storeRow16(_ a: Vec16, _ b: Vec16, _ lo: Vec16, _ hi: Vec16, cols: Int,
+                           residual: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
+        var (a, b) = (vclamp(a, lo, hi), vclamp(b, lo, hi))
+        if cols >= panelWidth {
+            if let residual { a += load16(residual) }
+            store16(a, c)
+        }
+        if cols == 2 * panelWidth {
+            if let residual { b += load16(residual + panelWidth) }
+            store16(b, c + panelWidth)
+        } else {
+            for q in (cols >= panelWidth ? panelWidth : 0)..<cols {
+                let v = q < panelWidth ? a[q] : b[q - panelWidth]
+                c[q] = residual.map { v + $0[q] } ?? v
+            }
+        }
     }
 
     /// The `rows` valid rows of a 6-row tile (columns 0 ..< 8 and 8 ..< 16 of each), through `storeRow`.
@@ -375,6 +488,16 @@ extension ConvActivation {
         case .none: (Vec8(repeating: -.infinity), Vec8(repeating: .infinity))
         case .relu: (Vec8(repeating: 0), Vec8(repeating: .infinity))
         case .relu6: (Vec8(repeating: 0), Vec8(repeating: 6))
+        }
+    }
+
+    /// `bounds` in 16-float vectors.
+    @inline(__always)
+    var bounds16: (lo: Vec16, hi: Vec16) {
+        switch self {
+        case .none: (Vec16(repeating: -.infinity), Vec16(repeating: .infinity))
+        case .relu: (Vec16(repeating: 0), Vec16(repeating: .infinity))
+        case .relu6: (Vec16(repeating: 0), Vec16(repeating: 6))
         }
     }
 }

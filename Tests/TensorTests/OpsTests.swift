@@ -156,6 +156,41 @@ import Testing
         }
     }
 
+    /// Both register tiles — 6 × 16 (AVX2) and, where the CPU has AVX-512, 8 × 32 over panel pairs — against the
+    /// reference: every row remainder of either tile, pairs and a lone last panel, partial last panels (70
+    /// columns; a column range starting at panel 1), ReLU6 and a residual, and products deeper than a block.
+    @Test(arguments: [40, PackedGEMM.depthBlock + 64])
+    func bothRegisterTilesMatchReference(depth: Int) throws {
+        var rng = SeededRandom(seed: 31)
+        let (n, tolerance) = (70, 1e-6 * Float(depth))
+        let w = rng.tensor([n, depth]), b = rng.tensor([n])
+        let packed = try #require(try LinearWeights(weight: w, bias: b).packed)
+        for wide in PackedGEMM.wide ? [false, true] : [false] {
+            for rows in Array(1...17) + [130] {
+                let x = rng.tensor([rows, depth]), residual = rng.tensor([rows, n])
+                var expected = Reference.linear(x, weight: w, bias: b).toArray()
+                for (i, r) in residual.toArray().enumerated() { expected[i] = min(max(expected[i], 0), 6) + r }
+                for columns in [0..<n, 16..<n, 16..<48] {
+                    let y = Tensor(zeros: [rows, n])
+                    y.pointer.update(repeating: .nan, count: y.count)
+                    PackedGEMM.run(m: rows, columns: columns, a: x.pointer, lda: depth, weights: packed,
+                                   activation: .relu6, residual: residual.pointer + columns.lowerBound, ldr: n,
+                                   c: y.pointer + columns.lowerBound, ldc: n, wide: wide)
+                    for i in 0..<rows {
+                        for j in 0..<n {
+                            let value = y.pointer[i * n + j]
+                            if columns.contains(j) {
+                                #expect(abs(value - expected[i * n + j]) < tolerance, "wide \(wide), rows \(rows), [\(i), \(j)]")
+                            } else {
+                                #expect(value.isNaN, "wide \(wide): column \(j) outside \(columns) written")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// float16 weights packed as float16 panels give exactly the products of the same weights widened at load,
     /// at every tile remainder, over several cache tiles and blocks of depth, and with workers.
     @Test(arguments: [40, PackedGEMM.depthBlock, PackedGEMM.depthBlock + 64])
