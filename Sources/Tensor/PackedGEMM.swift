@@ -474,7 +474,8 @@ func load8(_ p: UnsafePointer<Float>) -> Vec8 { UnsafeRawPointer(p).loadUnaligne
 @inline(__always)
 func store8(_ v: Vec8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec8.self) }
 
-/// Lane-wise max(lo, min(x, hi)) (compare + blend, see `vclamp`).
+/// Lane-wise max(lo, min(x, hi)) (compare + blend, see `vclamp`). Concrete, as `vclamp` is: one generic
+/// version over `SIMD` compiled to an out-of-line call per use (perf: 25% of an EfficientNet forward, 9x slower).
 @inline(__always)
 func clamp8(_ v: Vec8, _ lo: Vec8, _ hi: Vec8) -> Vec8 {
     v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)
