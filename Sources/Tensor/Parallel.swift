@@ -38,7 +38,11 @@ public enum Parallel {
 /// A job is published in one atomic word — generation, iteration count and next unclaimed iteration — so a
 /// thread claims an iteration with one compare-and-swap that also proves the job it read is still the current
 /// one: a thread that wakes late can never run an iteration of a finished job. Idle threads poll for
-/// `spinDuration`, then sleep on a semaphore until the next job.
+/// `spinDuration`, then sleep on a semaphore until the next job. Every wait — an idle thread's polling, the
+/// caller's wait for the iterations others claimed — yields the core between checks (`sched_yield`: immediate
+/// when nothing else is runnable): on 2 cores shared with gRPC's threads and a client, a pure spin could hold the
+/// core a preempted worker needed for a whole scheduler slice (bench/rpc, 1 client: p99 latency 2.5–2.7 ms ->
+/// 1.5 ms; 8 clients without batching: p99 overhead 5.4 -> 0.6 ms, +17% requests/s; encoder throughput unchanged).
 final class SpinningPool: Sendable {
     static let shared = SpinningPool(threads: ProcessInfo.processInfo.activeProcessorCount - 1)
 
@@ -83,7 +87,7 @@ final class SpinningPool: Sendable {
                 let asleep = sleepers.load(ordering: .sequentiallyConsistent)
                 for _ in 0..<min(asleep, count - 1) { wake.signal() }
                 work(generation: generation)
-                while finished.load(ordering: .acquiring) < count {}
+                while finished.load(ordering: .acquiring) < count { sched_yield() }
             }
         }
         return true
@@ -115,13 +119,14 @@ final class SpinningPool: Sendable {
             var idleSince = ContinuousClock.now
             var generation = state.load(ordering: .acquiring) >> (2 * Self.fieldBits)
             while generation == seen {
-                // Polling (each clock read paces the loop: one core per thread, no SMT sibling to yield to).
+                // Polling, paced by the clock read and the yield.
                 if ContinuousClock.now - idleSince >= Self.spinDuration {
                     sleepers.add(1, ordering: .sequentiallyConsistent)
                     if state.load(ordering: .sequentiallyConsistent) >> (2 * Self.fieldBits) == seen { wake.wait() }
                     sleepers.subtract(1, ordering: .sequentiallyConsistent)
                     idleSince = ContinuousClock.now
                 }
+                sched_yield()
                 generation = state.load(ordering: .acquiring) >> (2 * Self.fieldBits)
             }
             seen = generation
