@@ -161,6 +161,7 @@ def write_markdown(args, rows, sgemm):
         return
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import markdown
+    import sgemm_peak
     table = markdown.table(
         ["tokens", "batch", "Rosetta", "ORT", "PyTorch", "Rosetta / ORT", "Rosetta / PyTorch", "GFLOP/s", "% SGEMM peak"],
         [[n, b, f"{r:.1f}", f"{o:.1f}", f"{t:.1f}", f"{r / o:.2f}", f"{r / t:.2f}", f"{g:.1f}",
@@ -169,7 +170,7 @@ def write_markdown(args, rows, sgemm):
                                f"{r:.1f} vs {o:.1f} sentences/s = {r / o:.2f}x") for n, b, r, o, _, _ in rows]
     markdown.append(args.markdown, "Text encoder: Rosetta vs ONNX Runtime and PyTorch (bench/text)",
                     f"all-MiniLM-L6-v2 forward, sentences/s, {args.threads} threads, best of {args.rounds} rounds; "
-                    f"SGEMM peak {sgemm['gflops']:.1f} GFLOP/s; load average: {os.getloadavg()[0]:.1f}.\n\n"
+                    f"{sgemm_peak.describe(sgemm)}; load average: {os.getloadavg()[0]:.1f}.\n\n"
                     + table + "\n\n" + "\n".join(targets))
 
 

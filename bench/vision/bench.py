@@ -159,6 +159,7 @@ def write_markdown(args, rows, sgemm, decode):
         return
     sys.path.insert(0, os.path.dirname(HERE))
     import markdown
+    import sgemm_peak
     table = markdown.table(
         ["batch", "Rosetta", "ORT", "PyTorch", "Rosetta / ORT", "Rosetta / PyTorch", "GFLOP/s", "% SGEMM peak",
          "per CPU-s: Rosetta", "ORT", "Rosetta / ORT"],
@@ -170,7 +171,7 @@ def write_markdown(args, rows, sgemm, decode):
                for b, r, o, _, _, rc, oc in rows]
     markdown.append(args.markdown, "Image encoder: Rosetta vs ONNX Runtime and PyTorch (bench/vision)",
                     f"EfficientNet-Lite0 forward, 224x224, images/s, {args.threads} threads, best of {args.rounds} "
-                    f"rounds; SGEMM peak {sgemm['gflops']:.1f} GFLOP/s; Rosetta decode+resize+crop of a 320x213 "
+                    f"rounds; {sgemm_peak.describe(sgemm)}; Rosetta decode+resize+crop of a 320x213 "
                     f"JPEG: {decode:.0f}/s; load average: {os.getloadavg()[0]:.1f}.\n\n"
                     + table + "\n\n" + "\n".join(targets))
 
