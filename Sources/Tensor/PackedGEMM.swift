@@ -484,21 +484,17 @@ func clamp8(_ v: Vec8, _ lo: Vec8, _ hi: Vec8) -> Vec8 {
 extension ConvActivation {
     /// The activation as a clamp to [lo, hi] (±infinity where unbounded), for branch-free kernels.
     @inline(__always)
-    var bounds: (lo: Vec8, hi: Vec8) {
+    var limits: (lo: Float, hi: Float) {
         switch self {
-        case .none: (Vec8(repeating: -.infinity), Vec8(repeating: .infinity))
-        case .relu: (Vec8(repeating: 0), Vec8(repeating: .infinity))
-        case .relu6: (Vec8(repeating: 0), Vec8(repeating: 6))
+        case .none: (-.infinity, .infinity)
+        case .relu: (0, .infinity)
+        case .relu6: (0, 6)
         }
     }
 
-    /// `bounds` in 16-float vectors.
+    /// `limits` in 8-float vectors (the AVX2 tiles) and in 16-float ones (the 512-bit tile).
     @inline(__always)
-    var bounds16: (lo: Vec16, hi: Vec16) {
-        switch self {
-        case .none: (Vec16(repeating: -.infinity), Vec16(repeating: .infinity))
-        case .relu: (Vec16(repeating: 0), Vec16(repeating: .infinity))
-        case .relu6: (Vec16(repeating: 0), Vec16(repeating: 6))
-        }
-    }
+    var bounds: (lo: Vec8, hi: Vec8) { (Vec8(repeating: limits.lo), Vec8(repeating: limits.hi)) }
+    @inline(__always)
+    var bounds16: (lo: Vec16, hi: Vec16) { (Vec16(repeating: limits.lo), Vec16(repeating: limits.hi)) }
 }
