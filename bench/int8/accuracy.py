@@ -11,7 +11,7 @@ Also SmoothQuant (Xiao et al. 2023: activations' per-channel range moved into th
 sentences) for the text encoder, and bfloat16 (weights and inputs rounded, float32 sums: AVX512-BF16's vdpbf16ps,
 which the AVX-512 machines here have, at twice the multiply-adds per instruction of float32).
 
-Reports the cosine between the float32 and the simulated-int8 outputs: sentence embeddings (mean pooling,
+Reports the cosine between the float32 and the simulated int8 or bfloat16 outputs: sentence embeddings (mean pooling,
 normalised) of all-MiniLM-L6-v2 over real and random sentences, logits and class probabilities of
 EfficientNet-Lite0 over the committed photos. Runs in the bench venvs (`make bench-int8`):
   bench/text/.venv/bin/python bench/int8/accuracy.py text --model models/all-minilm-l6-v2
