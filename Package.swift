@@ -64,7 +64,9 @@ let package = Package(
         // MARK: Compute
         // Compiled for the build machine's CPU (like -march=native): Tensor's SIMD kernels need FMA/AVX; for a
         // generic x86-64 target Swift lowers them to SSE and libm calls (10-100x slower). See SmallGEMM.swift.
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPU"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPU", "CBFloat16"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+        // bfloat16 products (AVX512-BF16 intrinsics, chosen at run time): Swift has no bfloat16 dot product.
+        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Tokenizers"),
         .target(name: "Media", dependencies: ["CPNG", "CJPEG", "CSndFile"]),
         .target(name: "Encoders", dependencies: ["Tensor", "Tokenizers"]),

@@ -86,13 +86,14 @@ public final class BERT: Sendable {
     }
 
     public init(config: BERTConfig, weights file: SafeTensors,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws(EncoderError) {
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                precision: Precision = .float32) throws(EncoderError) {
         try config.validate(file: file.path)
         self.config = config
         self.threads = max(1, threads)
         if self.threads > 1 { BLAS.setThreadCount(1) }
         let (d, dFF) = (config.hiddenSize, config.intermediateSize)
-        let root = WeightLoader(file: file)
+        let root = WeightLoader(file: file, precision: precision)
         let vb = root.contains("bert.embeddings.word_embeddings.weight") ? root.pp("bert") : root
 
         let emb = vb.pp("embeddings")
@@ -117,15 +118,15 @@ public final class BERT: Sendable {
             let attnDense = attnOut.pp("dense"), ffnInDense = lb.pp("intermediate").pp("dense")
             let ffnOutDense = lb.pp("output").pp("dense")
             layers.append(Layer(
-                qkv: try BERT.prepare(try BERT.stack(qkvWeights), try BERT.stack(qkvBiases)),
-                attnOut: try BERT.prepare(try attnDense.tensor("weight", shape: [d, d]),
-                                          try attnDense.tensor("bias", shape: [d])),
+                qkv: try root.linear(weight: try BERT.stack(qkvWeights), bias: try BERT.stack(qkvBiases)),
+                attnOut: try root.linear(weight: try attnDense.tensor("weight", shape: [d, d]),
+                                         bias: try attnDense.tensor("bias", shape: [d])),
                 attnNormWeight: try attnOut.pp("LayerNorm").tensor("weight", shape: [d]),
                 attnNormBias: try attnOut.pp("LayerNorm").tensor("bias", shape: [d]),
-                ffnIn: try BERT.prepare(try ffnInDense.tensor("weight", shape: [dFF, d]),
-                                        try ffnInDense.tensor("bias", shape: [dFF])),
-                ffnOut: try BERT.prepare(try ffnOutDense.tensor("weight", shape: [d, dFF]),
-                                         try ffnOutDense.tensor("bias", shape: [d])),
+                ffnIn: try root.linear(weight: try ffnInDense.tensor("weight", shape: [dFF, d]),
+                                       bias: try ffnInDense.tensor("bias", shape: [dFF])),
+                ffnOut: try root.linear(weight: try ffnOutDense.tensor("weight", shape: [d, dFF]),
+                                        bias: try ffnOutDense.tensor("bias", shape: [d])),
                 ffnNormWeight: try lb.pp("output").pp("LayerNorm").tensor("weight", shape: [d]),
                 ffnNormBias: try lb.pp("output").pp("LayerNorm").tensor("bias", shape: [d])))
         }
@@ -133,11 +134,6 @@ public final class BERT: Sendable {
         vb.pp("pooler").pp("dense").ignore("weight")
         vb.pp("pooler").pp("dense").ignore("bias")
         try root.finish()
-    }
-
-    /// Checkpoint [dOut, dIn] weight + bias -> packed `LinearWeights`.
-    private static func prepare(_ weight: Tensor, _ bias: Tensor) throws(EncoderError) -> LinearWeights {
-        do { return try LinearWeights(weight: weight, bias: bias) } catch { throw .tensor(error) }
     }
 
     /// Q, K, V parameters stacked along the output dimension (rows for weights, elements for biases).

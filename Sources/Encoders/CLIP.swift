@@ -84,14 +84,14 @@ public final class CLIP: Sendable {
     let visualProjection: LinearWeights // visual_projection.weight [p, d]
     public let logitScale: Float        // logit_scale []
 
-    public init(config: Config, weights file: SafeTensors) throws(EncoderError) {
+    public init(config: Config, weights file: SafeTensors, precision: Precision = .float32) throws(EncoderError) {
         self.config = config
-        let root = WeightLoader(file: file)
+        let root = WeightLoader(file: file, precision: precision)
         let (tc, vc, p) = (config.text, config.vision, config.projectionDim)
         func lin(_ vb: WeightLoader, _ dOut: Int, _ dIn: Int, bias: Bool = true) throws(EncoderError) -> LinearWeights {
             let w = try vb.tensor("weight", shape: [dOut, dIn])
             let b = bias ? try vb.tensor("bias", shape: [dOut]) : nil
-            do { return try LinearWeights(weight: w, bias: b) } catch { throw .tensor(error) }
+            return try root.linear(weight: w, bias: b)
         }
         func norm(_ vb: WeightLoader, _ d: Int) throws(EncoderError) -> (Tensor, Tensor) {
             (try vb.tensor("weight", shape: [d]), try vb.tensor("bias", shape: [d]))
@@ -119,7 +119,7 @@ public final class CLIP: Sendable {
         let patches = (config.imageSize / config.patchSize) * (config.imageSize / config.patchSize)
         classEmbedding = try vision.pp("embeddings").tensor("class_embedding", shape: [vc.width])
         let patchWeight = try vision.pp("embeddings").pp("patch_embedding").tensor("weight", shape: [vc.width, 3, config.patchSize, config.patchSize])
-        do { patchEmbedding = try ConvWeights(weight: patchWeight, bias: nil) } catch { throw .tensor(error) }
+        patchEmbedding = try root.convolution(weight: patchWeight, bias: nil)
         visionPosition = try vision.pp("embeddings").pp("position_embedding").tensor("weight", shape: [patches + 1, vc.width])
         vision.pp("embeddings").ignore("position_ids")
         preNorm = try norm(vision.pp("pre_layrnorm"), vc.width)

@@ -78,16 +78,19 @@ public final class EfficientNetLite: Sendable {
         let residual: Bool           // stride 1 and cIn == cOut
     }
 
-    public convenience init(weights file: SafeTensors, imageSize: Int = 224, threads: Int = 1) throws(EncoderError) {
-        try self.init(weights: file, imageSize: imageSize, threads: threads, bandBytes: Self.defaultBandBytes)
+    public convenience init(weights file: SafeTensors, imageSize: Int = 224, threads: Int = 1,
+                            precision: Precision = .float32) throws(EncoderError) {
+        try self.init(weights: file, imageSize: imageSize, threads: threads, precision: precision,
+                      bandBytes: Self.defaultBandBytes)
     }
 
     /// `bandBytes`: the size of a band of expanded rows (tests run with bands of one output row).
-    init(weights file: SafeTensors, imageSize: Int, threads: Int, bandBytes: Int) throws(EncoderError) {
+    init(weights file: SafeTensors, imageSize: Int, threads: Int, precision: Precision = .float32,
+         bandBytes: Int) throws(EncoderError) {
         self.imageSize = imageSize
         self.threads = max(1, threads)
         self.bandBytes = bandBytes
-        let vb = WeightLoader(file: file)
+        let vb = WeightLoader(file: file, precision: precision)
         guard let stemShape = file.entries["_conv_stem.weight"]?.shape, stemShape.count == 4, stemShape[1] == 3 else {
             throw .missingTensor(file: file.path, tensor: "_conv_stem.weight [c, 3, 3, 3]")
         }
@@ -144,9 +147,8 @@ public final class EfficientNetLite: Sendable {
         numClasses = fcShape[0]
         let fcWeight = try vb.pp("_fc").tensor("weight", shape: [numClasses, featureSize])
         let fcBias = try vb.pp("_fc").tensor("bias", shape: [numClasses])
-        classifier = try Self.tensorOp { () throws(TensorError) in
-            try ConvWeights(weight: try fcWeight.reshaped(fcShape + [1, 1]), bias: fcBias)
-        }
+        classifier = try vb.convolution(weight: try Self.tensorOp { () throws(TensorError) in try fcWeight.reshaped(fcShape + [1, 1]) },
+                                        bias: fcBias)
         try vb.finish()
         let extents = Self.extents(imageSize: imageSize, blocks: blocks)
         var sizes = (blockIO: 0, expanded: (extents.last?.output ?? 0) * (extents.last?.output ?? 0) * featureSize, depthwise: 0)

@@ -27,9 +27,9 @@ public final class SoundEffectsCNN: Sendable {
     /// (conv1, conv2) per block, batch norms folded in.
     let blocks: [(ConvWeights, ConvWeights)]
 
-    public init(weights file: SafeTensors, threads: Int = 1) throws(EncoderError) {
+    public init(weights file: SafeTensors, threads: Int = 1, precision: Precision = .float32) throws(EncoderError) {
         self.threads = max(1, threads)
-        let root = WeightLoader(file: file)
+        let root = WeightLoader(file: file, precision: precision)
         let vb = root.pp("embedding_net")
         var blocks: [(ConvWeights, ConvWeights)] = []
         var cIn = 1

@@ -25,6 +25,6 @@ extension WeightLoader {
     /// `foldedBatchNorm` as a dense convolution packed for `Ops.conv2d`.
     func convolution(_ name: String, batchNorm bn: String, shape: [Int], epsilon: Float) throws(EncoderError) -> ConvWeights {
         let (w, b) = try foldedBatchNorm(name, bn, shape: shape, epsilon: epsilon)
-        do { return try ConvWeights(weight: w, bias: b) } catch { throw .tensor(error) }
+        return try convolution(weight: w, bias: b)
     }
 }

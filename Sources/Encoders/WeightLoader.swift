@@ -2,29 +2,29 @@ import Tensor
 
 /// Strict, prefix-scoped access to checkpoint tensors (as candle's `VarBuilder.pp`): keys are built by appending
 /// path components, every tensor's shape is checked, and `finish()` names whatever the checkpoint holds that no
-/// one asked for.
+/// one asked for. Dense layers are packed in the loader's `precision` (as a VarBuilder's dtype).
 struct WeightLoader {
     let file: SafeTensors
     let prefix: String
+    let precision: Precision
     private let used: UsedKeys
 
     final class UsedKeys { var names: Set<String> = [] }
 
-    init(file: SafeTensors, prefix: String = "") {
-        self.file = file
-        self.prefix = prefix
-        self.used = UsedKeys()
+    init(file: SafeTensors, prefix: String = "", precision: Precision = .float32) {
+        self.init(file: file, prefix: prefix, precision: precision, used: UsedKeys())
     }
 
-    private init(file: SafeTensors, prefix: String, used: UsedKeys) {
+    private init(file: SafeTensors, prefix: String, precision: Precision, used: UsedKeys) {
         self.file = file
         self.prefix = prefix
+        self.precision = precision
         self.used = used
     }
 
     /// The loader for keys under `component` (e.g. `pp("encoder").pp("layer").pp(3)`).
     func pp(_ component: String) -> WeightLoader {
-        WeightLoader(file: file, prefix: prefix + component + ".", used: used)
+        WeightLoader(file: file, prefix: prefix + component + ".", precision: precision, used: used)
     }
 
     func pp(_ index: Int) -> WeightLoader { pp(String(index)) }
@@ -40,6 +40,16 @@ struct WeightLoader {
         }
         used.names.insert(key)
         do { return try file.tensor(key) } catch { throw .weights(error) }
+    }
+
+    /// A linear layer's W [dOut, dIn] and b packed in `precision`.
+    func linear(weight: Tensor, bias: Tensor?) throws(EncoderError) -> LinearWeights {
+        do { return try LinearWeights(weight: weight, bias: bias, precision: precision) } catch { throw .tensor(error) }
+    }
+
+    /// A convolution's W [cOut, cIn, kh, kw] and b packed in `precision`.
+    func convolution(weight: Tensor, bias: Tensor?) throws(EncoderError) -> ConvWeights {
+        do { return try ConvWeights(weight: weight, bias: bias, precision: precision) } catch { throw .tensor(error) }
     }
 
     /// Marks `prefix + name` as known but unused (e.g. a pooler head or an integer buffer), if present.

@@ -81,8 +81,9 @@ public struct ConvWeights: Sendable {
     public var depth: Int { kernel.height * kernel.width * cIn }
     let packed: PackedWeights
 
-    /// From the PyTorch layout: weight [cOut, cIn, kh, kw], bias [cOut] (copied).
-    public init(weight: Tensor, bias: Tensor?) throws(TensorError) {
+    /// From the PyTorch layout: weight [cOut, cIn, kh, kw], bias [cOut] (copied); `precision` as for
+    /// `LinearWeights`.
+    public init(weight: Tensor, bias: Tensor?, precision: Precision = .float32) throws(TensorError) {
         guard weight.rank == 4, weight.isContiguous else {
             throw .shapeMismatch(op: "ConvWeights", expected: [-1, -1, -1, -1], actual: weight.shape)
         }
@@ -99,7 +100,8 @@ public struct ConvWeights: Sendable {
                 }
             }
         }
-        packed = patch.withUnsafeBufferPointer { p in PackedWeights(p.baseAddress!, n: cOut, k: kh * kw * cIn, bias: bias) }
+        packed = patch.withUnsafeBufferPointer { p in PackedWeights(p.baseAddress!, n: cOut, k: kh * kw * cIn, bias: bias,
+                                                                          precision: precision) }
         weight.releaseMappedPages()
         kernel = (kh, kw)
         self.cIn = cIn

@@ -85,13 +85,14 @@ public struct LinearWeights: Sendable {
     public let packed: PackedWeights?
     public let dIn: Int, dOut: Int
 
-    public init(weight: Tensor, bias: Tensor?) throws(TensorError) {
+    /// `precision` .bfloat16: W rounded to bfloat16 where the CPU multiplies it (see `Precision`).
+    public init(weight: Tensor, bias: Tensor?, precision: Precision = .float32) throws(TensorError) {
         try Ops.requireMatrix("LinearWeights", weight)
         if let bias { try Ops.requireVector("LinearWeights.bias", bias, count: weight.shape[0]) }
         (dOut, dIn) = (weight.shape[0], weight.shape[1])
         self.bias = bias
         if weight.isContiguous {
-            packed = PackedWeights(weight.pointer, n: dOut, k: dIn, bias: bias)
+            packed = PackedWeights(weight.pointer, n: dOut, k: dIn, bias: bias, precision: precision)
             weight.releaseMappedPages()
             unpacked = nil
         } else {

@@ -1,3 +1,4 @@
+import CBFloat16
 import CCPU
 
 /// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
@@ -72,6 +73,10 @@ enum PackedGEMM {
     static func run(m: Int, columns: Range<Int>, segments: UnsafeBufferPointer<DepthSegment>, lda: Int,
                     weights: PackedWeights, activation: ConvActivation, residual: UnsafePointer<Float>?, ldr: Int,
                     c: UnsafeMutablePointer<Float>, ldc: Int, wide: Bool = wide) {
+        if let pairs = weights.bfloat16Pairs {
+            return runBFloat16(m: m, columns: columns, segments: segments, lda: lda, weights: weights, pairs: pairs,
+                               activation: activation, residual: residual, ldr: ldr, c: c, ldc: ldc)
+        }
         let k = weights.k
         let tileRows = tileRows(wide: wide), cacheRows = rowTile(k: k, rows: tileRows)
         // float16 panels are widened one block at a time into this scratch (two panels), once per row tile.
@@ -309,7 +314,7 @@ enum PackedGEMM {
 
     /// `initial` for a wide tile's row: 16 columns, and the next 16 when `cols` > 16 (a pair).
     @inline(__always)
-    private static func initial16(_ bias: UnsafePointer<Float>?, cols: Int, c: UnsafeMutablePointer<Float>) -> (Vec16, Vec16) {
+    static func initial16(_ bias: UnsafePointer<Float>?, cols: Int, c: UnsafeMutablePointer<Float>) -> (Vec16, Vec16) {
         if let bias { return (load16(bias), cols > panelWidth ? load16(bias + panelWidth) : Vec16()) }
         if cols == 2 * panelWidth { return (load16(c), load16(c + panelWidth)) }
         var (x, y) = (Vec16(), Vec16())
@@ -390,9 +395,25 @@ public struct PackedWeights: Sendable {
     private enum Panels: Sendable {
         case float32(Tensor)
         case float16(HalfBuffer)
+        /// [panels, k/2 (rounded up), 16, 2]: rows 2i and 2i + 1 of a column side by side, the pairs that
+        /// vdpbf16ps multiplies and adds (`PackedGEMM.runBFloat16`).
+        case bfloat16(HalfBuffer)
     }
 
-    init(_ w: UnsafePointer<Float>, n: Int, k: Int, bias: Tensor?) {
+    /// `precision` .bfloat16 rounds W to bfloat16 pairs where the CPU multiplies them
+    /// (`Precision.bfloat16Supported`), else packs float32.
+    init(_ w: UnsafePointer<Float>, n: Int, k: Int, bias: Tensor?, precision: Precision = .float32) {
+        if precision == .bfloat16 && Precision.bfloat16Supported {
+            let pairs = (k + 1) / 2, width = PackedGEMM.panelWidth
+            let panels = HalfBuffer(count: Self.panelCount(n) * pairs * 2 * width)
+            panels.pointer.initialize(repeating: 0, count: Self.panelCount(n) * pairs * 2 * width)
+            for o in 0..<n {
+                let dst = panels.pointer + (o / width) * pairs * 2 * width + (o % width) * 2
+                for i in 0..<k { dst[(i / 2) * 2 * width + i % 2] = bfloat16Bits(w[o * k + i]) }
+            }
+            self.init(.bfloat16(panels), n: n, k: k, bias: bias)
+            return
+        }
         let panels = Tensor(zeros: [Self.panelCount(n), k, PackedGEMM.panelWidth])
         Self.pack(n: n, k: k, into: panels.pointer) { w[$0] }
         self.init(.float32(panels), n: n, k: k, bias: bias)
@@ -419,6 +440,17 @@ public struct PackedWeights: Sendable {
         if case .float16 = panels { true } else { false }
     }
 
+    /// Pairs of rows per panel (k / 2 rounded up) when the panels hold bfloat16 pairs, else nil.
+    var bfloat16Pairs: Int? {
+        if case .bfloat16 = panels { (k + 1) / 2 } else { nil }
+    }
+
+    /// Where bfloat16 panel `p` starts (its pairs follow each other, 16 × 2 values each).
+    func bfloat16Panel(_ p: Int) -> UnsafePointer<UInt16> {
+        guard case .bfloat16(let pairs) = panels else { preconditionFailure("PackedWeights: not bfloat16 panels") }
+        return UnsafePointer(pairs.pointer + p * ((k + 1) / 2) * 2 * PackedGEMM.panelWidth)
+    }
+
     /// Rows `depth` of panel `p` [k, 16] as float32: in place, or widened into `scratch` (depth.count × 16
     /// floats) for float16 panels.
     @inline(__always)
@@ -427,6 +459,8 @@ public struct PackedWeights: Sendable {
         switch panels {
         case .float32(let t):
             return UnsafePointer(t.pointer + offset)
+        case .bfloat16:
+            preconditionFailure("PackedWeights: bfloat16 panels run in PackedGEMM.runBFloat16")
         case .float16(let half):
             guard let scratch else { preconditionFailure("PackedWeights: float16 panels need a scratch panel") }
             widen(half.pointer + offset, count: depth.count * PackedGEMM.panelWidth, into: scratch)
@@ -441,6 +475,7 @@ public struct PackedWeights: Sendable {
         return switch panels {
         case .float32(let t): UnsafeRawPointer(t.pointer + end)
         case .float16(let half): UnsafeRawPointer(half.pointer + end)
+        case .bfloat16: preconditionFailure("PackedWeights: bfloat16 panels run in PackedGEMM.runBFloat16")
         }
     }
 
@@ -451,6 +486,7 @@ public struct PackedWeights: Sendable {
         switch panels {
         case .float32(let t): return t.pointer[i]
         case .float16(let half): return Float(Float16(bitPattern: half.pointer[i]))
+        case .bfloat16: return Float(bitPattern: UInt32(bfloat16Panel(panel)[(row / 2) * 2 * PackedGEMM.panelWidth + column * 2 + row % 2]) << 16)
         }
     }
 

@@ -17,7 +17,7 @@ import Tensor
 
     struct Golden { let logits: [Float]; let top1: String }
 
-    static func load() throws -> (EfficientNetLite, [String: Golden], [String])? {
+    static func load(precision: Precision = .float32) throws -> (EfficientNetLite, [String: Golden], [String])? {
         guard FileManager.default.fileExists(atPath: weights.path) else {
             if ProcessInfo.processInfo.environment["ROSETTA_SKIP_MODEL_TESTS"] == "1" { return nil }
             Issue.record("\(weights.path) is missing: run `models/fetch efficientnet-lite0` (or ROSETTA_SKIP_MODEL_TESTS=1)")
@@ -30,7 +30,8 @@ import Tensor
                                   top1: (value["top5"] as! [[Any]])[0][0] as! String)
         }
         let labels = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("models/imagenet_labels.json"))) as! [String: Any]
-        return (try EfficientNetLite(weights: try SafeTensors(path: weights.path), threads: 2), golden, labels["classes"] as! [String])
+        return (try EfficientNetLite(weights: try SafeTensors(path: weights.path), threads: 2, precision: precision), golden,
+                labels["classes"] as! [String])
     }
 
     /// max |a − b| / max |b|.
@@ -40,20 +41,35 @@ import Tensor
 
     static func top1(_ logits: [Float]) -> Int { logits.indices.max { logits[$0] < logits[$1] }! }
 
-    /// The exact PyTorch input (PIL's crop, committed) -> logits within 1e-3 relative.
+    /// Logits of the exact PyTorch input (PIL's crop, committed) and their max relative error and cosine to PyTorch's.
+    static func logits(_ model: EfficientNetLite, _ name: String, _ golden: Golden) throws -> (logits: [Float], error: Float, cosine: Double) {
+        let crop = RGBImage(width: 224, height: 224, pixels: [UInt8](try Data(contentsOf: Self.images.appendingPathComponent("pipeline/\(name).rgb"))))
+        let input = try Tensor(shape: [1, 224, 224, 3], values: Self.preprocessing.normalized(crop))
+        let logits = try model.forward(input).logits.toArray(), reference = golden.logits
+        let dot = zip(logits, reference).map { Double($0) * Double($1) }.reduce(0, +)
+        let cosine = dot / (logits.map { Double($0 * $0) }.reduce(0, +) * reference.map { Double($0 * $0) }.reduce(0, +)).squareRoot()
+        return (logits, Self.relativeError(logits, reference), cosine)
+    }
+
+    /// The exact PyTorch input -> logits within 1e-3 relative.
     @Test(arguments: ["chelsea", "coffee", "rocket"])
     func logitsMatchPyTorch(name: String) throws {
         guard let (model, golden, _) = try Self.load() else { return }
-        let crop = RGBImage(width: 224, height: 224, pixels: [UInt8](try Data(contentsOf: Self.images.appendingPathComponent("pipeline/\(name).rgb"))))
-        let input = try Tensor(shape: [1, 224, 224, 3], values: Self.preprocessing.normalized(crop))
-        let logits = try model.forward(input).logits.toArray()
-        let error = Self.relativeError(logits, golden[name]!.logits)
-        let reference = golden[name]!.logits
-        let dot = zip(logits, reference).map { Double($0) * Double($1) }.reduce(0, +)
-        let cosine = dot / (logits.map { Double($0 * $0) }.reduce(0, +) * reference.map { Double($0 * $0) }.reduce(0, +)).squareRoot()
+        let (_, error, cosine) = try Self.logits(model, name, golden[name]!)
         print("EfficientNet-Lite0 \(name): max |Δlogit| / max |logit| = \(error), cosine \(cosine)")
         #expect(error < 1e-3, "\(name): relative error \(error)")
         #expect(cosine >= 0.9999, "\(name): cosine \(cosine)")
+    }
+
+    /// bfloat16 products (`Precision`): logits within cosine 0.999 of PyTorch's float32 ones, the same top-1.
+    @Test(.enabled(if: Precision.bfloat16Supported, "the CPU has no AVX512-BF16"), arguments: ["chelsea", "coffee", "rocket"])
+    func bfloat16LogitsStayWithinCosine0999(name: String) throws {
+        guard let (model, golden, _) = try Self.load(precision: .bfloat16) else { return }
+        let (logits, error, cosine) = try Self.logits(model, name, golden[name]!)
+        let reference = golden[name]!.logits
+        print("EfficientNet-Lite0 \(name), bfloat16: max |Δlogit| / max |logit| = \(error), cosine \(cosine)")
+        #expect(cosine >= 0.999, "\(name): cosine \(cosine)")
+        #expect(Self.top1(logits) == Self.top1(reference), "\(name)")
     }
 
     /// Our whole pipeline (decode, resize, crop, normalise; batched) -> the same top-1 class as PyTorch on every photo.

@@ -3,7 +3,7 @@
 // Prints one JSON object per line: {"kind":"sgemm", ...} with the measured SGEMM peak, then
 // {"kind":"rosetta","batch":B,"tokens":L,"sentences_per_s":..,"gflops":..} per configuration.
 // Usage: rosetta-bench-text <model-dir> [--threads N] [--batches 1,8,32] [--lengths 16,128] [--seconds S]
-//        [--skip-sgemm | --sgemm-only] [--blas-threading] [--serve]
+//        [--skip-sgemm | --sgemm-only] [--blas-threading] [--serve] [--precision float32|bfloat16]
 import BenchSupport
 import Encoders
 import Foundation
@@ -25,6 +25,10 @@ let threads = Int(argument("--threads", default: "2"))!
 let batches = argument("--batches", default: "1,8,32").split(separator: ",").map { Int($0)! }
 let lengths = argument("--lengths", default: "16,128").split(separator: ",").map { Int($0)! }
 let seconds = Double(argument("--seconds", default: "3"))!
+guard let precision = Precision(rawValue: argument("--precision", default: "float32")) else {
+    FileHandle.standardError.write("rosetta-bench-text: --precision is float32 or bfloat16\n".data(using: .utf8)!)
+    exit(2)
+}
 BLAS.setThreadCount(threads)
 
 do {
@@ -39,7 +43,7 @@ do {
     // Default: Rosetta's own threading (BLAS single-threaded inside). --blas-threading: one worker, OpenBLAS threads.
     let blasThreading = args.contains("--blas-threading")
     let model = try BERT(config: config, weights: try SafeTensors(path: dir.appendingPathComponent("model.safetensors").path),
-                         threads: blasThreading ? 1 : threads)
+                         threads: blasThreading ? 1 : threads, precision: precision)
     if blasThreading { BLAS.setThreadCount(threads) }
     var rng = SystemRandomNumberGenerator()
     /// Sentences per second of `batch` sentences of exactly `length` tokens ([CLS] random pieces [SEP]).

@@ -1,5 +1,5 @@
 // rosetta-bench-vision <model-dir> [--batches 1,16] [--seconds 2] [--threads 2] [--image photo.jpg]
-//                      [--sgemm-only]
+//                      [--sgemm-only] [--precision float32|bfloat16]
 // Prints one JSON line per batch size: images/s and GFLOP/s of EfficientNetLite.forward (preprocessed input,
 // logits out), plus the decode + resize + crop rate of one photo (--image). --sgemm-only: the SGEMM peak line
 // only (BenchSupport, as bench/text). Driven by bench/vision/bench.py.
@@ -19,6 +19,10 @@ let batches = option("--batches", "1,16").split(separator: ",").compactMap { Int
 let seconds = Double(option("--seconds", "2")) ?? 2
 let threads = Int(option("--threads", "2")) ?? 2
 let imagePath = option("--image", "")
+guard let precision = Precision(rawValue: option("--precision", "float32")) else {
+    FileHandle.standardError.write(Data("rosetta-bench-vision: --precision is float32 or bfloat16\n".utf8))
+    exit(2)
+}
 if arguments.contains("--sgemm-only") {
     print(try Bench.sgemmPeak(threads: threads, seconds: seconds))
     exit(0)
@@ -28,7 +32,8 @@ guard let modelDir = positional.first else {
     exit(2)
 }
 BLAS.setThreadCount(1)  // the encoder splits its own work over `threads` workers
-let model = try EfficientNetLite(weights: try SafeTensors(path: modelDir + "/model.safetensors"), threads: threads)
+let model = try EfficientNetLite(weights: try SafeTensors(path: modelDir + "/model.safetensors"), threads: threads,
+                                 precision: precision)
 
 if !imagePath.isEmpty {
     let data = try Data(contentsOf: URL(fileURLWithPath: imagePath))
