@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "rosetta-server",
             dependencies: [
-                "Service", "RPC", "Encoders", "Index", "PostgresIndex",
+                "Service", "RPC", "Encoders", "Index", "PostgresIndex", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -52,8 +52,11 @@ extension ModelRegistry {
     }
 
     /// Loads every `aisfx` entry of the manifest; failures are returned with their reason, never thrown.
-    public func loadSoundEffectsModels(modelsDirectory: URL, threads: Int) -> (loaded: [LoadedSoundEffectsModel], skipped: [Skipped]) {
-        loadAll(.aisfx, modelsDirectory) { (entry, folder) throws(SkipReason) in try LoadedSoundEffectsModel.load(entry, folder: folder, threads: threads) }
+    public func loadSoundEffectsModels(modelsDirectory: URL, threads: Int,
+                                       precision: Precision = .float32) -> (loaded: [LoadedSoundEffectsModel], skipped: [Skipped]) {
+        loadAll(.aisfx, modelsDirectory) { (entry, folder) throws(SkipReason) in
+            try LoadedSoundEffectsModel.load(entry, folder: folder, threads: threads, precision: precision)
+        }
     }
 
     private func loadAll<Model>(_ architecture: ModelManifest.Architecture, _ modelsDirectory: URL,
@@ -80,11 +83,12 @@ public struct LoadedSoundEffectsModel: Sendable {
     public let cnn: SoundEffectsCNN
     public let isDefault: Bool
 
-    public static func load(_ entry: ModelManifest.Entry, folder: URL, threads: Int) throws(ModelRegistry.SkipReason) -> LoadedSoundEffectsModel {
+    public static func load(_ entry: ModelManifest.Entry, folder: URL, threads: Int,
+                            precision: Precision = .float32) throws(ModelRegistry.SkipReason) -> LoadedSoundEffectsModel {
         try ModelRegistry.requireFiles(["model.safetensors"], in: folder)
         let weights = folder.appendingPathComponent("model.safetensors")
         do {
-            let cnn = try SoundEffectsCNN(weights: try SafeTensors(path: weights.path), threads: threads)
+            let cnn = try SoundEffectsCNN(weights: try SafeTensors(path: weights.path), threads: threads, precision: precision)
             let identity = try entry.files.first { $0.path == "model.safetensors" }?.sha256 ?? ModelRegistry.headerIdentity(weights)
             let fingerprint = ModelRegistry.fingerprint(id: entry.id, weights: identity, version: entry.source?.version ?? "local")
             return LoadedSoundEffectsModel(id: entry.id, fingerprint: fingerprint, cnn: cnn, isDefault: entry.isDefault)

@@ -40,7 +40,7 @@ public struct LoadedImageClassifier: Sendable {
 extension ModelRegistry {
     /// Resolves and loads every "efficientnet-lite" entry of the manifest; problems land in `skipped`, named.
     public static func loadImageClassifiers(modelsDirectory: URL, manifest manifestURL: URL? = nil,
-                                            threads: Int = 1) -> (loaded: [LoadedImageClassifier], skipped: [Skipped]) {
+                                            threads: Int = 1, precision: Precision = .float32) -> (loaded: [LoadedImageClassifier], skipped: [Skipped]) {
         let url = manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json")
         guard let data = try? Data(contentsOf: url),  // the registry has already reported an unreadable manifest
               let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -53,7 +53,8 @@ extension ModelRegistry {
                 let spec = try resolveImageClassifier(entry, folder: modelsDirectory.appendingPathComponent(id))
                 let model: EfficientNetLite
                 do {
-                    model = try EfficientNetLite(weights: try SafeTensors(path: spec.weights.path), imageSize: spec.crop, threads: threads)
+                    model = try EfficientNetLite(weights: try SafeTensors(path: spec.weights.path), imageSize: spec.crop,
+                                                 threads: threads, precision: precision)
                 } catch { throw SkipReason.loadFailed("\(error)") }
                 guard model.numClasses == spec.classes.count else {
                     throw SkipReason.inconsistent(field: "labels.json",
@@ -134,7 +135,8 @@ extension ModelRegistry {
     static let imageArchitectures: [ModelManifest.Architecture] = [.efficientNetLite, .clip]
 
     /// Resolves and loads every "clip" entry of the manifest; problems land in `skipped`, named.
-    public static func loadCLIPModels(modelsDirectory: URL, manifest manifestURL: URL? = nil) -> (loaded: [LoadedCLIP], skipped: [Skipped]) {
+    public static func loadCLIPModels(modelsDirectory: URL, manifest manifestURL: URL? = nil,
+                                      precision: Precision = .float32) -> (loaded: [LoadedCLIP], skipped: [Skipped]) {
         let url = manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json")
         guard let data = try? Data(contentsOf: url),  // the registry has already reported an unreadable manifest
               let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -148,7 +150,7 @@ extension ModelRegistry {
                 try requireFiles(["config.json", "model.safetensors", "merges.txt"], in: folder)
                 let weights = folder.appendingPathComponent("model.safetensors")
                 let config = try CLIP.Config.load(from: folder.appendingPathComponent("config.json"))
-                let model = try CLIP(config: config, weights: try SafeTensors(path: weights.path))
+                let model = try CLIP(config: config, weights: try SafeTensors(path: weights.path), precision: precision)
                 let tokenizer = try CLIPTokenizer.load(directory: folder, contextLength: config.contextLength)
                 let image = entry["image"] as? [String: Any] ?? [:]
                 let version = (entry["source"] as? [String: Any])?["version"] as? String ?? "local"

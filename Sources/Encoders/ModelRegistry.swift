@@ -52,9 +52,10 @@ public struct ModelRegistry: Sendable {
     public let loaded: [LoadedModel]
     public let skipped: [Skipped]
 
-    /// Reads `<modelsDirectory>/manifest.json` (or `manifest`), resolves and loads every entry.
-    /// Throws only for a bad manifest; per-model problems land in `skipped`.
-    public static func load(modelsDirectory: URL, manifest manifestURL: URL? = nil) throws(ManifestError) -> ModelRegistry {
+    /// Reads `<modelsDirectory>/manifest.json` (or `manifest`), resolves and loads every entry, its dense layers in
+    /// `precision`. Throws only for a bad manifest; per-model problems land in `skipped`.
+    public static func load(modelsDirectory: URL, manifest manifestURL: URL? = nil,
+                            precision: Precision = .float32) throws(ManifestError) -> ModelRegistry {
         let manifest = try ModelManifest.load(from: manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json"))
         var loaded: [LoadedModel] = []
         var skipped: [Skipped] = []
@@ -63,7 +64,7 @@ public struct ModelRegistry: Sendable {
         for entry in manifest.models where entry.architecture == .bert {
             do {
                 let spec = try resolve(entry, folder: modelsDirectory.appendingPathComponent(entry.id))
-                loaded.append(try LoadedModel.load(spec))
+                loaded.append(try LoadedModel.load(spec, precision: precision))
             } catch {
                 skipped.append(Skipped(id: entry.id, reason: error))
             }
@@ -100,7 +101,7 @@ public struct LoadedModel: Sendable {
     public let embedder: TextEmbedder
 
     /// Loads tokenizer, config and weights of a resolved BERT-family model.
-    public static func load(_ spec: ModelSpec) throws(ModelRegistry.SkipReason) -> LoadedModel {
+    public static func load(_ spec: ModelSpec, precision: Precision = .float32) throws(ModelRegistry.SkipReason) -> LoadedModel {
         let pooling: Pooling
         switch spec.pooling {
         case .mean: pooling = .mean
@@ -124,7 +125,7 @@ public struct LoadedModel: Sendable {
                     detail: "tokenizer has \(tokenizer.vocabularySize) ids, config.json vocab_size is \(config.vocabSize)")
             }
             let weights = try SafeTensors(path: spec.weights.path)
-            model = try BERT(config: config, weights: weights)
+            model = try BERT(config: config, weights: weights, precision: precision)
         } catch let reason as ModelRegistry.SkipReason {
             throw reason
         } catch {

@@ -16,7 +16,7 @@ extension ModelLoader {
 
     /// Audio-to-audio spaces: each sound-effects model (aisfx) of the manifest.
     func soundEffectsSpaces(_ registry: ModelRegistry) -> [SoundEffectsSpace] {
-        let (loaded, skipped) = registry.loadSoundEffectsModels(modelsDirectory: directory, threads: threads)
+        let (loaded, skipped) = registry.loadSoundEffectsModels(modelsDirectory: directory, threads: threads, precision: precision)
         for model in skipped { logger.warning("skipped \(model)") }
         return loaded.map { model in
             logger.info("loaded \(model.id) (aisfx, sound effects, \(model.cnn.dimensions)-d audio-to-audio space \(model.fingerprint))")

@@ -7,7 +7,8 @@ extension ModelLoader {
     /// the classifier's disk cache) here, at load, so the first image request does not pay for them; other
     /// text models get theirs on first use.
     func imageBridges(_ registry: ModelRegistry) throws -> [any ModalityBridge] {
-        let (classifiers, skipped) = ModelRegistry.loadImageClassifiers(modelsDirectory: directory, threads: threads)
+        let (classifiers, skipped) = ModelRegistry.loadImageClassifiers(modelsDirectory: directory, threads: threads,
+                                                                             precision: precision)
         for s in skipped { logger.warning("image classifier skipped: \(s)") }
         let bridges = classifiers.map { ConSEBridge(classifier: $0, limits: limits) }
         for (bridge, classifier) in zip(bridges, classifiers) {
@@ -28,7 +29,7 @@ extension ModelLoader {
     /// Spaces trained jointly across modalities: each CLIP checkpoint of the manifest (its own text and vision
     /// towers; models/README.md says how to add one).
     func jointSpaces(_ registry: ModelRegistry) throws -> [any EmbeddingModel] {
-        let (models, skipped) = ModelRegistry.loadCLIPModels(modelsDirectory: directory)
+        let (models, skipped) = ModelRegistry.loadCLIPModels(modelsDirectory: directory, precision: precision)
         for s in skipped { logger.warning("CLIP model skipped: \(s)") }
         return models.map { clip in
             let c = clip.model.config

@@ -8,20 +8,29 @@ import Tensor
 public struct ModelLoader: Sendable {
     public let directory: URL
     public let threads: Int
+    /// What the dense layers of the models are packed and multiplied in (Whisper's float16 checkpoint excepted).
+    public let precision: Precision
     public let logger: Logger
     /// Request limits the bridges enforce while decoding (e.g. the image pixel limit).
     public let limits: ServiceLimits
 
-    public init(directory: URL, threads: Int, logger: Logger, limits: ServiceLimits = ServiceLimits()) {
+    public init(directory: URL, threads: Int, precision: Precision = .float32, logger: Logger,
+                limits: ServiceLimits = ServiceLimits()) {
         self.directory = directory
         self.threads = threads
+        self.precision = precision
         self.logger = logger
         self.limits = limits
     }
 
     public func load() async throws -> ModelCatalog {
         BLAS.setThreadCount(threads)
-        let registry = try ModelRegistry.load(modelsDirectory: directory)
+        if precision != precision.effective {
+            logger.warning("precision \(precision.rawValue) needs AVX512-BF16, which this CPU lacks: the models run in \(precision.effective.rawValue)")
+        } else {
+            logger.info("precision \(precision.rawValue)")
+        }
+        let registry = try ModelRegistry.load(modelsDirectory: directory, precision: precision)
         for line in registry.summary {
             logger.info("\(line)")
         }

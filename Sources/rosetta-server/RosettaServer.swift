@@ -7,6 +7,7 @@ import PostgresIndex
 import RPC
 import Service
 import ServiceLifecycle
+import Tensor
 import Synchronization
 import UnixSignals
 
@@ -19,6 +20,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let modelsDirectory: URL
     private let index: IndexSettings
     private let threads: Int
+    private let precision: Precision
     private let drain: Duration
     private let tokens: BearerTokens?
     private let metrics: (address: String, registry: PrometheusCollectorRegistry)?
@@ -29,7 +31,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
     init(
         transport: ServerConfiguration, limits: ServiceLimits, batching: BatchSettings, modelsDirectory: URL, index: IndexSettings, threads: Int,
-        drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
+        precision: Precision, drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
         logger: Logger
     ) {
         self.tokens = tokens
@@ -40,6 +42,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         self.modelsDirectory = modelsDirectory
         self.index = index
         self.threads = threads
+        self.precision = precision
         self.drain = drain
         self.logger = logger
     }
@@ -89,7 +92,8 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         try await withGracefulShutdownHandler {
             do {
                 let loadStarted = ContinuousClock.now
-                let catalog = try await ModelLoader(directory: modelsDirectory, threads: threads, logger: logger, limits: limits).load()
+                let catalog = try await ModelLoader(directory: modelsDirectory, threads: threads, precision: precision, logger: logger,
+                                                limits: limits).load()
                 let loadTime = ContinuousClock.now - loadStarted
                 Gauge(label: "rosetta_model_load_seconds").record(
                     Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) / 1e18)

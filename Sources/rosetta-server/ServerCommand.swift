@@ -7,6 +7,7 @@ import PostgresIndex
 import RPC
 import Service
 import ServiceLifecycle
+import Tensor
 
 /// Flags, each with an environment variable of the same name (ROSETTA_ADDRESS for --address, ...) and a key of
 /// the config file (--config; "address"). Precedence: command line, environment, config file, built-in default.
@@ -110,6 +111,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Inference threads (OpenBLAS). 0: one per core. [ROSETTA_THREADS]")
     var threads: Int = settings.int("threads", default: 0)
 
+    @Option(name: .long, help: "float32, or bfloat16: the models' dense layers in bfloat16 on CPUs with AVX512-BF16 (1.6-1.8x the text throughput here; cosine to float32 >= 0.9997, bench/results.md), float32 elsewhere. Whisper keeps its float16 weights. [ROSETTA_PRECISION]")
+    var precision: String = settings.string("precision", default: Precision.float32.rawValue)
+
     @Option(name: .long, help: "Seconds to let calls in flight finish on shutdown. [ROSETTA_DRAIN_SECONDS]")
     var drainSeconds: Double = settings.double("drain-seconds", default: 10)
 
@@ -154,6 +158,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive, got \(maxAudioSeconds)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
+        guard Precision(rawValue: precision) != nil else {
+            throw ValidationError("--precision '\(precision)' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if let problem = batching.problem(maxBatchItems: maxBatchItems) { throw ValidationError(problem) }
         _ = try databaseConfiguration()
     }
@@ -235,6 +242,7 @@ struct ServerCommand: AsyncParsableCommand {
                 dataDirectory: inMemory ? nil : dataDir, snapshotInterval: .milliseconds(Int(snapshotInterval * 1000)),
                 snapshotLogBytes: snapshotLogBytes, database: try databaseConfiguration()),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
+            precision: Precision(rawValue: precision) ?? .float32,
             drain: .milliseconds(Int(drainSeconds * 1000)),
             tokens: tokens,
             metrics: metrics,

@@ -6,7 +6,8 @@ ids, exactly `tokens` ids per sentence incl. [CLS]/[SEP], attention mask all one
 `--rounds` times interleaved; each runtime's best round is reported (the least disturbed by other load on the
 machine), so the ratios are taken under the same conditions. Output: sentences/s for each, Rosetta/ORT and
 Rosetta/PyTorch ratios, Rosetta's GFLOP/s and its % of the SGEMM peak the Swift bench measures with the same
-OpenBLAS (a 1536^3 SGEMM).
+OpenBLAS (a 1536^3 SGEMM). Where the CPU has AVX512-BF16, Rosetta also runs with --precision bfloat16 in the same
+rounds (its own columns; the target lines are float32's, the default).
 
 All three compute the encoder's last_hidden_state (no pooling): ORT runs an ONNX export of the same checkpoint
 (torch.onnx.export, opset 17, graph optimisation level ALL), PyTorch runs transformers.BertModel in eval +
@@ -60,14 +61,19 @@ def flops_per_sentence(cfg, tokens):
 class SwiftBench:
     """The Swift bench in --serve mode: model loaded once, one measurement per request line."""
 
-    def __init__(self, args):
-        cmd = [args.swift_bin, args.model, "--threads", str(args.threads), "--skip-sgemm", "--serve"]
+    def __init__(self, args, precision="float32"):
+        cmd = [args.swift_bin, args.model, "--threads", str(args.threads), "--skip-sgemm", "--serve",
+               "--precision", precision]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def measure(self, batch, tokens, seconds):
         self.proc.stdin.write(f"{batch} {tokens} {seconds}\n")
         self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())["sentences_per_s"]
+        return json.loads(self.proc.stdout.readline())
+
+    def precision(self):
+        """What the model actually runs in (bfloat16 falls back to float32 without AVX512-BF16)."""
+        return self.measure(1, 16, 0.05)["precision"]
 
     def close(self):
         self.proc.stdin.close()
@@ -128,10 +134,15 @@ def main():
     import sgemm_peak
     sgemm = sgemm_peak.measure(lambda extra: swift(args, extra), args.rounds)
     print(sgemm_peak.header(sgemm, args, ort.__version__, torch.__version__))
-    header = f"{'tokens':>6} {'batch':>5} | {'Rosetta':>9} {'ORT':>9} {'PyTorch':>9} | {'R/ORT':>6} {'R/PT':>6} | {'GFLOP/s':>7} {'%peak':>6}"
+    header = (f"{'tokens':>6} {'batch':>5} | {'Rosetta':>9} {'ORT':>9} {'PyTorch':>9} | {'R/ORT':>6} {'R/PT':>6} | "
+              f"{'GFLOP/s':>7} {'%peak':>6} | {'bfloat16':>9} {'bf/ORT':>6}")
     print("sentences/s\n" + header + "\n" + "-" * len(header))
     rng = np.random.default_rng(0)
-    rosetta = SwiftBench(args)
+    rosetta, bfloat16 = SwiftBench(args), SwiftBench(args, "bfloat16")
+    if bfloat16.precision() != "bfloat16":
+        print("(no AVX512-BF16 on this CPU: no bfloat16 columns)")
+        bfloat16.close()
+        bfloat16 = None
     rows = []
     for tokens in lengths:
         for batch in batches:
@@ -139,19 +150,24 @@ def main():
             ids[:, 0], ids[:, -1] = 101, 102
             mask = np.ones_like(ids)
             ti, tm = torch.from_numpy(ids), torch.from_numpy(mask)
-            r = o = t = 0.0
+            r = o = t = b16 = 0.0
             for _ in range(args.rounds):
-                r = max(r, rosetta.measure(batch, tokens, args.seconds))
+                r = max(r, rosetta.measure(batch, tokens, args.seconds)["sentences_per_s"])
+                if bfloat16 is not None:
+                    b16 = max(b16, bfloat16.measure(batch, tokens, args.seconds)["sentences_per_s"])
                 o = max(o, rate(args.seconds, lambda: session.run(None, {"input_ids": ids, "attention_mask": mask})) * batch)
                 if torch_model is not None:
                     with torch.inference_mode():
                         t = max(t, rate(args.seconds, lambda: torch_model(input_ids=ti, attention_mask=tm)) * batch)
             t = t if torch_model is not None else float("nan")
+            b16 = b16 if bfloat16 is not None else float("nan")
             gflops = r * flops_per_sentence(cfg, tokens) / 1e9
             print(f"{tokens:>6} {batch:>5} | {r:>9.1f} {o:>9.1f} {t:>9.1f} | {r / o:>6.2f} {r / t:>6.2f} | "
-                  f"{gflops:>7.1f} {100 * gflops / sgemm['gflops']:>5.0f}%", flush=True)
-            rows.append((tokens, batch, r, o, t, gflops))
+                  f"{gflops:>7.1f} {100 * gflops / sgemm['gflops']:>5.0f}% | {b16:>9.1f} {b16 / o:>6.2f}", flush=True)
+            rows.append((tokens, batch, r, o, t, gflops, b16))
     rosetta.close()
+    if bfloat16 is not None:
+        bfloat16.close()
     write_markdown(args, rows, sgemm)
 
 
@@ -163,14 +179,17 @@ def write_markdown(args, rows, sgemm):
     import markdown
     import sgemm_peak
     table = markdown.table(
-        ["tokens", "batch", "Rosetta", "ORT", "PyTorch", "Rosetta / ORT", "Rosetta / PyTorch", "GFLOP/s", "% SGEMM peak"],
+        ["tokens", "batch", "Rosetta", "ORT", "PyTorch", "Rosetta / ORT", "Rosetta / PyTorch", "GFLOP/s", "% SGEMM peak",
+         "Rosetta bfloat16", "bfloat16 / ORT"],
         [[n, b, f"{r:.1f}", f"{o:.1f}", f"{t:.1f}", f"{r / o:.2f}", f"{r / t:.2f}", f"{g:.1f}",
-          f"{100 * g / sgemm['gflops']:.0f}%"] for n, b, r, o, t, g in rows])
+          f"{100 * g / sgemm['gflops']:.0f}%", f"{b16:.1f}", f"{b16 / o:.2f}"] for n, b, r, o, t, g, b16 in rows])
     targets = [markdown.target(f"text encoder >= 1.2x ONNX Runtime ({n} tokens, batch {b})", r / o >= 1.2,
-                               f"{r:.1f} vs {o:.1f} sentences/s = {r / o:.2f}x") for n, b, r, o, _, _ in rows]
+                               f"{r:.1f} vs {o:.1f} sentences/s = {r / o:.2f}x") for n, b, r, o, _, _, _ in rows]
     markdown.append(args.markdown, "Text encoder: Rosetta vs ONNX Runtime and PyTorch (bench/text)",
                     f"all-MiniLM-L6-v2 forward, sentences/s, {args.threads} threads, best of {args.rounds} rounds; "
-                    f"{sgemm_peak.describe(sgemm)}; load average: {os.getloadavg()[0]:.1f}.\n\n"
+                    f"{sgemm_peak.describe(sgemm)}; load average: {os.getloadavg()[0]:.1f}. Rosetta float32 (the "
+                    "default; the target lines) and with `--precision bfloat16` (AVX512-BF16 dense layers, cosine to "
+                    "float32 >= 0.9999 on MiniLM; nan: the CPU has no AVX512-BF16).\n\n"
                     + table + "\n\n" + "\n".join(targets))
 
 

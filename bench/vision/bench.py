@@ -11,6 +11,8 @@ logits, same thread count, batch 1 and 16, `--rounds` interleaved rounds; each r
 - Rosetta: rosetta-bench-vision (EfficientNetLite.forward, NHWC); its GFLOP/s (multiply-adds x2 of every
   convolution and the classifier, ~0.8 GFLOP per image) and % of the SGEMM peak the same binary measures
   (BenchSupport, as bench/text). Also Rosetta's decode+resize+crop rate for one committed photo.
+- Rosetta bfloat16: the same with --precision bfloat16 where the CPU has AVX512-BF16, in the same rounds (its
+  own columns; the target lines are float32's, the default).
 
 Usage (see bench/vision/README.md; `make bench-vision` does all of it):
   bench/vision/setup-venv                    # creates bench/vision/.venv
@@ -105,7 +107,7 @@ def main():
 
     rng = np.random.default_rng(0)
     inputs = {b: rng.uniform(-1, 1, (b, 3, 224, 224)).astype(np.float32) for b in batches}
-    names = ("rosetta", "ort", "torch")
+    names = ("rosetta", "bfloat16", "ort", "torch")
     best = {(name, b): 0.0 for name in names for b in batches}
     # Images per CPU-second of each runtime's best round: comparable even when other load takes cores.
     per_cpu = {(name, b): float("nan") for name in names for b in batches}
@@ -125,6 +127,9 @@ def main():
                     gflops[r["batch"]] = r["gflops"]
             else:
                 decode = max(decode, r["decode_preprocess_per_s"])
+        for r in swift(args, ["--batches", args.batches, "--precision", "bfloat16"]):
+            if r["precision"] == "bfloat16":  # else the CPU has no AVX512-BF16 and the columns stay nan
+                record("bfloat16", r["batch"], r["images_per_s"], 1.0)
         for b in batches:
             x = inputs[b]
             calls, cpu = rate(args.seconds, lambda: session.run(None, {"images": x}))
@@ -138,19 +143,24 @@ def main():
     if args.skip_torch:
         best.update({("torch", b): float("nan") for b in batches})
     print(f"EfficientNet-Lite0 forward, 224x224, images/s (and images per CPU-second)")
+    best.update({("bfloat16", b): float("nan") for b in batches if best[("bfloat16", b)] == 0})
     header = (f"{'batch':>5} | {'Rosetta':>9} {'ORT':>9} {'PyTorch':>9} | {'R/ORT':>6} {'R/PT':>6} | "
-              f"{'GFLOP/s':>7} {'%peak':>6} | {'per CPU-s: Rosetta':>18} {'ORT':>7} {'R/ORT':>6}")
+              f"{'GFLOP/s':>7} {'%peak':>6} | {'per CPU-s: Rosetta':>18} {'ORT':>7} {'R/ORT':>6} | "
+              f"{'bfloat16':>9} {'bf/ORT':>6}")
     print(header + "\n" + "-" * len(header))
     for b in batches:
         r, o, t = best[("rosetta", b)], best[("ort", b)], best[("torch", b)]
         rc, oc = per_cpu[("rosetta", b)], per_cpu[("ort", b)]
+        bf = best[("bfloat16", b)]
         print(f"{b:>5} | {r:>9.1f} {o:>9.1f} {t:>9.1f} | {r / o:>6.2f} {r / t:>6.2f} | "
-              f"{gflops[b]:>7.1f} {100 * gflops[b] / sgemm['gflops']:>5.0f}% | {rc:>18.1f} {oc:>7.1f} {rc / oc:>6.2f}")
+              f"{gflops[b]:>7.1f} {100 * gflops[b] / sgemm['gflops']:>5.0f}% | {rc:>18.1f} {oc:>7.1f} {rc / oc:>6.2f} | "
+              f"{bf:>9.1f} {bf / o:>6.2f}")
     print("per CPU-s: images per CPU-second used by the runtime's process in its best round (robust to other load "
           "taking the cores, not to its effect on the shared caches)")
     print(f"\nRosetta decode+resize(256)+crop(224) of a 320x213 JPEG: {decode:.0f}/s")
     write_markdown(args, [(b, best[("rosetta", b)], best[("ort", b)], best[("torch", b)], gflops[b],
-                           per_cpu[("rosetta", b)], per_cpu[("ort", b)]) for b in batches], sgemm, decode)
+                           per_cpu[("rosetta", b)], per_cpu[("ort", b)], best[("bfloat16", b)]) for b in batches],
+                   sgemm, decode)
 
 
 def write_markdown(args, rows, sgemm, decode):
@@ -162,17 +172,19 @@ def write_markdown(args, rows, sgemm, decode):
     import sgemm_peak
     table = markdown.table(
         ["batch", "Rosetta", "ORT", "PyTorch", "Rosetta / ORT", "Rosetta / PyTorch", "GFLOP/s", "% SGEMM peak",
-         "per CPU-s: Rosetta", "ORT", "Rosetta / ORT"],
+         "per CPU-s: Rosetta", "ORT", "Rosetta / ORT", "Rosetta bfloat16", "bfloat16 / ORT"],
         [[b, f"{r:.1f}", f"{o:.1f}", f"{t:.1f}", f"{r / o:.2f}", f"{r / t:.2f}", f"{g:.1f}",
-          f"{100 * g / sgemm['gflops']:.0f}%", f"{rc:.1f}", f"{oc:.1f}", f"{rc / oc:.2f}"]
-         for b, r, o, t, g, rc, oc in rows])
+          f"{100 * g / sgemm['gflops']:.0f}%", f"{rc:.1f}", f"{oc:.1f}", f"{rc / oc:.2f}", f"{bf:.1f}", f"{bf / o:.2f}"]
+         for b, r, o, t, g, rc, oc, bf in rows])
     targets = [markdown.target(f"image encoder >= 1.2x ONNX Runtime (batch {b})", r / o >= 1.2,
                                f"{r:.1f} vs {o:.1f} images/s = {r / o:.2f}x; per CPU-second {rc / oc:.2f}x")
-               for b, r, o, _, _, rc, oc in rows]
+               for b, r, o, _, _, rc, oc, _ in rows]
     markdown.append(args.markdown, "Image encoder: Rosetta vs ONNX Runtime and PyTorch (bench/vision)",
                     f"EfficientNet-Lite0 forward, 224x224, images/s, {args.threads} threads, best of {args.rounds} "
                     f"rounds; {sgemm_peak.describe(sgemm)}; Rosetta decode+resize+crop of a 320x213 "
-                    f"JPEG: {decode:.0f}/s; load average: {os.getloadavg()[0]:.1f}.\n\n"
+                    f"JPEG: {decode:.0f}/s; load average: {os.getloadavg()[0]:.1f}. Rosetta float32 (the default; "
+                    "the target lines) and with `--precision bfloat16` (AVX512-BF16 dense layers; logits' cosine to "
+                    "PyTorch >= 0.9997; nan: the CPU has no AVX512-BF16).\n\n"
                     + table + "\n\n" + "\n".join(targets))
 
 

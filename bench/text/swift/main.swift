@@ -1,7 +1,8 @@
 // rosetta-bench-text: throughput of the Swift BERT encoder (see bench/text/README.md).
 //
 // Prints one JSON object per line: {"kind":"sgemm", ...} with the measured SGEMM peak, then
-// {"kind":"rosetta","batch":B,"tokens":L,"sentences_per_s":..,"gflops":..} per configuration.
+// {"kind":"rosetta","batch":B,"tokens":L,"sentences_per_s":..,"gflops":..,"precision":..} per configuration
+// (precision: what the model runs in, float32 when bfloat16 was asked of a CPU without AVX512-BF16).
 // Usage: rosetta-bench-text <model-dir> [--threads N] [--batches 1,8,32] [--lengths 16,128] [--seconds S]
 //        [--skip-sgemm | --sgemm-only] [--blas-threading] [--serve] [--precision float32|bfloat16]
 import BenchSupport
@@ -54,7 +55,7 @@ do {
         let perSecond = try Bench.rate(seconds: seconds) { _ = try model.forward(batch: ids) } * Double(batch)
         let (d, dFF, L) = (Double(config.hiddenSize), Double(config.intermediateSize), Double(length))
         let flops = Double(config.numHiddenLayers) * (2 * L * d * (4 * d + 2 * dFF) + 4 * L * L * d)
-        return #"{"kind":"rosetta","batch":\#(batch),"tokens":\#(length),"sentences_per_s":\#(perSecond),"gflops":\#(perSecond * flops / 1e9)}"#
+        return #"{"kind":"rosetta","batch":\#(batch),"tokens":\#(length),"sentences_per_s":\#(perSecond),"gflops":\#(perSecond * flops / 1e9),"precision":"\#(precision.effective.rawValue)"}"#
     }
     if args.contains("--serve") {
         // One request per stdin line, "<batch> <tokens> <seconds>"; one JSON line back (bench.py interleaves

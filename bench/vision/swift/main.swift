@@ -1,7 +1,8 @@
 // rosetta-bench-vision <model-dir> [--batches 1,16] [--seconds 2] [--threads 2] [--image photo.jpg]
 //                      [--sgemm-only] [--precision float32|bfloat16]
 // Prints one JSON line per batch size: images/s and GFLOP/s of EfficientNetLite.forward (preprocessed input,
-// logits out), plus the decode + resize + crop rate of one photo (--image). --sgemm-only: the SGEMM peak line
+// logits out; "precision": what it ran in, float32 when bfloat16 was asked of a CPU without AVX512-BF16), plus
+// the decode + resize + crop rate of one photo (--image). --sgemm-only: the SGEMM peak line
 // only (BenchSupport, as bench/text). Driven by bench/vision/bench.py.
 import BenchSupport
 import Encoders
@@ -49,5 +50,5 @@ for batch in batches {
     let r = try Bench.rate(seconds: seconds) { _ = try model.forward(input) } * Double(batch)
     // CPU share: CPU seconds per wall second over `threads` (1 = the cores were ours throughout).
     let share = (Bench.cpuTime() - cpu) / (Bench.now() - wall) / Double(threads)
-    print("{\"batch\": \(batch), \"images_per_s\": \(r), \"gflops\": \(r * Double(model.flopsPerImage) / 1e9), \"cpu_share\": \(share)}")
+    print("{\"batch\": \(batch), \"images_per_s\": \(r), \"gflops\": \(r * Double(model.flopsPerImage) / 1e9), \"cpu_share\": \(share), \"precision\": \"\(precision.effective.rawValue)\"}")
 }

@@ -39,6 +39,7 @@ def test_precedence_flags_over_environment_over_file(tmp_path, monkeypatch):
     ({"max-batch-itemz": 7}, "unknown key 'max-batch-itemz'"),
     ({"max-batch-items": "seven"}, "'max-batch-items' must be a whole number, got \"seven\""),
     ({"max-batch-items": -1}, "--max-batch-items must be positive, got -1"),
+    ({"precision": "float8"}, "--precision 'float8' is not one of float32, bfloat16"),
     ("{not json", "is not a JSON object"),
 ])
 def test_bad_config_file_stops_the_start(tmp_path, content, message):

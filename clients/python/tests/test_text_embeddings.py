@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 import rosetta
-from conftest import golden_path
+from conftest import ServerProcess, golden_path, startup_timeout
 
 pytestmark = pytest.mark.model
 
@@ -87,6 +87,37 @@ def test_golden_vectors_one_by_one_match_batched(client, minilm, golden):
     for it in golden["items"][::9]:
         [v] = client.embed_text([sentences[it["index"]]], model=minilm.id)
         assert rosetta.cosine(v, it["embedding"]) >= COSINE_MIN, it["index"]
+
+
+def _cpu_has_bfloat16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and "avx512_bf16" in line.split() for line in f)
+    except OSError:
+        return False
+
+
+def test_bfloat16_server_stays_within_cosine_0999(minilm, golden):
+    """--precision bfloat16: the dense layers in bfloat16 where the CPU has AVX512-BF16 (float32 elsewhere, with a
+    warning); every golden vector within cosine 0.999 of sentence-transformers' float32 one."""
+    s = ServerProcess("bfloat16", ["--in-memory", "--precision", "bfloat16"]).start(startup_timeout())
+    try:
+        sentences, worst = golden["sentences"], 1.0
+        with s.client() as c:
+            for chunk in _in_batches(golden["items"], 16):
+                res = c.embed([sentences[it["index"]] for it in chunk], model=minilm.id)
+                for it, e in zip(chunk, res.embeddings):
+                    assert e.ok, e.message
+                    worst = min(worst, rosetta.cosine(e.float32, it["embedding"]))
+        assert worst >= 0.999, worst
+        log = s.log_text()
+        if _cpu_has_bfloat16():
+            assert "precision bfloat16" in log, s.log_tail()
+        else:
+            assert "precision bfloat16 needs AVX512-BF16, which this CPU lacks" in log, s.log_tail()
+    finally:
+        s.stop()
+        s.remove_data()
 
 
 def test_golden_instructed(client, minilm, golden):
