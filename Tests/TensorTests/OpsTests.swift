@@ -285,8 +285,9 @@ import Testing
     }
 
     /// headDim 32 takes the direct kernel up to `directMaxLength` tokens: every remainder of its four-row groups
-    /// (lengths 1–9), a score row wider than one vector (17, 33), and two SGEMMs per head beyond (70).
-    @Test(arguments: [[1, 2, 3, 4], [5, 6, 7, 8, 9], [17, 33, Ops.directMaxLength + 6]])
+    /// (lengths 1–9), a score row wider than one vector (17, 33) up to the longest (255), and two SGEMMs per head
+    /// beyond (262).
+    @Test(arguments: [[1, 2, 3, 4], [5, 6, 7, 8, 9], [17, 33, Ops.directMaxLength - 1, Ops.directMaxLength + 6]])
     func attentionMatchesReferenceForEveryLength(lengths: [Int]) throws {
         var rng = SeededRandom(seed: 11)
         let (nHeads, dModel) = (3, 96)
