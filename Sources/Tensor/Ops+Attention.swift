@@ -50,11 +50,14 @@ extension Ops {
             for (segment, h) in tasks[shares[worker]] {
                 let len = segment.count, col = h * headDim
                 if len <= directMaxLength && headDim % vecWidth == 0 {
-                    attendDirect(q: q.pointer + segment.lowerBound * ldq + col, ldq: ldq,
-                                 k: k.pointer + segment.lowerBound * ldk + col, ldk: ldk,
-                                 v: v.pointer + segment.lowerBound * ldv + col, ldv: ldv,
-                                 out: out.pointer + segment.lowerBound * ldo + col, ldo: ldo,
-                                 length: len, headDim: headDim, scale: scale)
+                    func direct<G: RowGroup>(_ group: G.Type) {
+                        attendDirect(G.self, q: q.pointer + segment.lowerBound * ldq + col, ldq: ldq,
+                                     k: k.pointer + segment.lowerBound * ldk + col, ldk: ldk,
+                                     v: v.pointer + segment.lowerBound * ldv + col, ldv: ldv,
+                                     out: out.pointer + segment.lowerBound * ldo + col, ldo: ldo,
+                                     length: len, headDim: headDim, scale: scale)
+                    }
+                    if PackedGEMM.wide { direct(EightRows.self) } else { direct(FourRows.self) }
                     continue
                 }
                 // S [len, len] = Q_h Kᵀ_h · scale
@@ -76,69 +79,100 @@ extension Ops {
     /// (in-process A/B against 64, AVX-512 machine): 128 tokens +2-7%, 256 tokens +4-6%, 512 tokens ±1%.
     static let directMaxLength = 256
 
+    /// How many query rows `attendDirect` takes together: 4 with 256-bit registers (eight accumulators of two
+    /// registers each and the row of Kᵀ or V fill the sixteen), 8 with AVX-512's thirty-two — eight independent
+    /// multiply-add chains, as many as two FMA units with a latency of four cycles keep busy (perf, MiniLM at 128
+    /// tokens: four rows left this kernel at 16% of a forward pass for 5% of its FLOPs).
+    protocol RowGroup { static var rows: Int { get } }
+    enum FourRows: RowGroup { static var rows: Int { 4 } }
+    enum EightRows: RowGroup { static var rows: Int { 8 } }
+
     /// One head of one sequence without BLAS: for short sequences the two SGEMM calls per head cost more in call
     /// and packing overhead than in arithmetic. Kᵀ is copied once into a [headDim, L rounded up to 16] block on
     /// the stack, so the scores are 16-wide fused multiply-adds (a broadcast of q[i, c] times a row of Kᵀ) with no
-    /// horizontal sums; then softmax, then out[i] = Σⱼ p[j]·V[j], headDim/16 vectors per row. Four query rows go
-    /// together, each row of Kᵀ or V loaded once for all four: one row alone is a chain of dependent multiply-adds
-    /// that waits on each one's latency (perf, 16 tokens at batch 32: 9% of a forward pass for 0.7% of its FLOPs).
-    private static func attendDirect(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
-                                     v: UnsafePointer<Float>, ldv: Int, out: UnsafeMutablePointer<Float>, ldo: Int,
-                                     length len: Int, headDim: Int, scale: Float) {
+    /// horizontal sums; then softmax, then out[i] = Σⱼ p[j]·V[j], headDim/16 vectors per row. A group of query
+    /// rows (`RowGroup`) goes together, each row of Kᵀ or V loaded once for all of them: one row alone is a chain
+    /// of dependent multiply-adds that waits on each one's latency (perf, 16 tokens at batch 32: 9% of a forward
+    /// pass for 0.7% of its FLOPs).
+    private static func attendDirect<G: RowGroup>(_ group: G.Type, q: UnsafePointer<Float>, ldq: Int,
+                                                  k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
+                                                  out: UnsafeMutablePointer<Float>, ldo: Int, length len: Int,
+                                                  headDim: Int, scale: Float) {
         let width = (len + vecWidth - 1) & ~(vecWidth - 1)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim * width + 4 * width) { buffer in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim * width + G.rows * width) { buffer in
             let kT = buffer.baseAddress!, p = kT + headDim * width
             kT.update(repeating: 0, count: headDim * width)
-            for j in 0..<len {
-                // A row of K in whole vectors (headDim is a multiple of 16), each lane to its row of Kᵀ.
-                var c = 0
-                while c < headDim {
-                    let x = load16(k + j * ldk + c) * scale
-                    for lane in 0..<vecWidth { kT[(c &+ lane) &* width &+ j] = x[lane] }
-                    c += vecWidth
-                }
+            // Kᵀ row by row: plain copies (the scale goes to the scores, 16 at a time).
+            for c in 0..<headDim {
+                let row = kT + c * width
+                for j in 0..<len { row[j] = k[j * ldk + c] }
             }
-            for i in stride(from: 0, to: len, by: 4) {
+            let scale16 = Vec16(repeating: scale)
+            for i in stride(from: 0, to: len, by: G.rows) {
                 // Rows past the end repeat the last row; their results are not stored.
-                let rows = min(4, len - i)
-                let q0 = q + i * ldq, q1 = q0 + min(1, rows - 1) * ldq
-                let q2 = q0 + min(2, rows - 1) * ldq, q3 = q0 + min(3, rows - 1) * ldq
-                let (p0, p1, p2, p3) = (p, p + width, p + 2 * width, p + 3 * width)
+                let rows = min(G.rows, len - i)
+                let qRows = eight { q + (i + min($0, rows - 1)) * ldq }
+                let pRows = eight { UnsafePointer(p + min($0, G.rows - 1) * width) }
                 var j0 = 0
                 while j0 < width {
-                    let (s0, s1, s2, s3) = fourRows((q0, q1, q2, q3), times: kT + j0, ldb: width, depth: headDim)
-                    store16(s0, p0 + j0); store16(s1, p1 + j0); store16(s2, p2 + j0); store16(s3, p3 + j0)
+                    let s = groupRows(G.self, qRows, times: kT + j0, ldb: width, depth: headDim)
+                    store(G.self, (s.0 * scale16, s.1 * scale16, s.2 * scale16, s.3 * scale16, s.4 * scale16,
+                                   s.5 * scale16, s.6 * scale16, s.7 * scale16), rows: G.rows, to: p + j0, stride: width)
                     j0 += vecWidth
                 }
                 for r in 0..<rows { softmaxInPlace(p + r * width, count: len) }
                 var c0 = 0
                 while c0 < headDim {
-                    let (o0, o1, o2, o3) = fourRows((UnsafePointer(p0), UnsafePointer(p1), UnsafePointer(p2), UnsafePointer(p3)),
-                                                    times: v + c0, ldb: ldv, depth: len)
-                    let o = out + i * ldo + c0
-                    store16(o0, o)
-                    if rows > 1 { store16(o1, o + ldo) }
-                    if rows > 2 { store16(o2, o + 2 * ldo) }
-                    if rows > 3 { store16(o3, o + 3 * ldo) }
+                    let o = groupRows(G.self, pRows, times: v + c0, ldb: ldv, depth: len)
+                    store(G.self, o, rows: rows, to: out + i * ldo + c0, stride: ldo)
                     c0 += vecWidth
                 }
             }
         }
     }
 
-    /// Four rows of a product with one right-hand side: Σₜ aᵣ[t] · b[t·ldb ..< t·ldb + 16] over t < depth, for
-    /// r = 0 ..< 4, each row of b loaded once for the four. `attendDirect`'s Q·Kᵀ and P·V.
+    typealias Rows8<T> = (T, T, T, T, T, T, T, T)
+
     @inline(__always)
-    private static func fourRows(_ a: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
-                                 times b: UnsafePointer<Float>, ldb: Int, depth: Int) -> (Vec16, Vec16, Vec16, Vec16) {
-        var (s0, s1, s2, s3) = (Vec16(), Vec16(), Vec16(), Vec16())
+    private static func eight<T>(_ row: (Int) -> T) -> Rows8<T> {
+        (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+    }
+
+    /// A group of rows of a product with one right-hand side: Σₜ aᵣ[t] · b[t·ldb ..< t·ldb + 16] over t < depth,
+    /// for r < G.rows, each row of b loaded once for the group. `attendDirect`'s Q·Kᵀ and P·V.
+    @inline(__always)
+    private static func groupRows<G: RowGroup>(_ group: G.Type, _ a: Rows8<UnsafePointer<Float>>, times b: UnsafePointer<Float>,
+                                               ldb: Int, depth: Int) -> Rows8<Vec16> {
+        var (s0, s1, s2, s3, s4, s5, s6, s7) = (Vec16(), Vec16(), Vec16(), Vec16(), Vec16(), Vec16(), Vec16(), Vec16())
         for t in 0..<depth {
             let bt = load16(b + t * ldb)
             s0 = s0.addingProduct(Vec16(repeating: a.0[t]), bt)
             s1 = s1.addingProduct(Vec16(repeating: a.1[t]), bt)
             s2 = s2.addingProduct(Vec16(repeating: a.2[t]), bt)
             s3 = s3.addingProduct(Vec16(repeating: a.3[t]), bt)
+            if G.rows == 8 {
+                s4 = s4.addingProduct(Vec16(repeating: a.4[t]), bt)
+                s5 = s5.addingProduct(Vec16(repeating: a.5[t]), bt)
+                s6 = s6.addingProduct(Vec16(repeating: a.6[t]), bt)
+                s7 = s7.addingProduct(Vec16(repeating: a.7[t]), bt)
+            }
         }
-        return (s0, s1, s2, s3)
+        return (s0, s1, s2, s3, s4, s5, s6, s7)
+    }
+
+    /// The first `rows` of a group's results to rows `stride` apart.
+    @inline(__always)
+    private static func store<G: RowGroup>(_ group: G.Type, _ s: Rows8<Vec16>, rows: Int, to out: UnsafeMutablePointer<Float>,
+                                           stride: Int) {
+        store16(s.0, out)
+        if rows > 1 { store16(s.1, out + stride) }
+        if rows > 2 { store16(s.2, out + 2 * stride) }
+        if rows > 3 { store16(s.3, out + 3 * stride) }
+        if G.rows == 8 {
+            if rows > 4 { store16(s.4, out + 4 * stride) }
+            if rows > 5 { store16(s.5, out + 5 * stride) }
+            if rows > 6 { store16(s.6, out + 6 * stride) }
+            if rows > 7 { store16(s.7, out + 7 * stride) }
+        }
     }
 }
