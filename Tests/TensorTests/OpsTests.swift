@@ -168,25 +168,8 @@ import Testing
         for wide in PackedGEMM.wide ? [false, true] : [false] {
             for rows in Array(1...17) + [130] {
                 let x = rng.tensor([rows, depth]), residual = rng.tensor([rows, n])
-                var expected = Reference.linear(x, weight: w, bias: b).toArray()
-                for (i, r) in residual.toArray().enumerated() { expected[i] = min(max(expected[i], 0), 6) + r }
-                for columns in [0..<n, 16..<n, 16..<48] {
-                    let y = Tensor(zeros: [rows, n])
-                    y.pointer.update(repeating: .nan, count: y.count)
-                    PackedGEMM.run(m: rows, columns: columns, a: x.pointer, lda: depth, weights: packed,
-                                   activation: .relu6, residual: residual.pointer + columns.lowerBound, ldr: n,
-                                   c: y.pointer + columns.lowerBound, ldc: n, wide: wide)
-                    for i in 0..<rows {
-                        for j in 0..<n {
-                            let value = y.pointer[i * n + j]
-                            if columns.contains(j) {
-                                #expect(abs(value - expected[i * n + j]) < tolerance, "wide \(wide), rows \(rows), [\(i), \(j)]")
-                            } else {
-                                #expect(value.isNaN, "wide \(wide): column \(j) outside \(columns) written")
-                            }
-                        }
-                    }
-                }
+                expectPackedGEMM(packed, x: x, product: Reference.linear(x, weight: w, bias: b).toArray(), residual: residual,
+                                 columnRanges: [0..<n, 16..<n, 16..<48], tolerance: tolerance, wide: wide, "wide \(wide)")
             }
         }
     }
