@@ -1,4 +1,3 @@
-import CBFloat16
 import CCPU
 
 /// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
@@ -24,6 +23,7 @@ import CCPU
 /// at the same rate, and the 6 × 16 tile had left half of it unused (MiniLM forward, in-process A/B: 1.7–1.8×
 /// the sentences/s at 16 and 128 tokens, batch 1 and 32). Needs the Tensor target compiled for the host CPU
 /// (Package.swift `-target-cpu native`): without FMA/AVX2 the SIMD operations here fall back to scalar code.
+/// Weights packed in bfloat16 (`Precision`) run their own 8 × 32 tile (PackedGEMM+BFloat16.swift).
 enum PackedGEMM {
     static let panelWidth = 16
     /// 512-bit vectors (AVX-512F, asked of the CPU at start): thirty-two 16-float registers, so a register tile
@@ -386,6 +386,7 @@ enum PackedGEMM {
 /// row, zero-padded — and the bias (or zeros) padded to whole panels. A float16 checkpoint's weights stay float16
 /// in their panels (half the memory of widening them at load, and half the bytes a single-row product reads);
 /// `PackedGEMM.run` widens each panel as it comes to it, so the products are the same as with widened weights.
+/// Weights asked for in `Precision.bfloat16` are rounded to bfloat16 and packed in pairs of rows (see `Panels`).
 public struct PackedWeights: Sendable {
     private let panels: Panels
     let bias: Tensor

@@ -29,7 +29,7 @@ func halfBits(_ raw: UnsafeRawPointer, _ i: Int) -> UInt16 {
     UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
 }
 
-/// Owned float16 bit patterns (written only while the table or weight holding them is built).
+/// Owned float16 or bfloat16 bit patterns (written only while the table or weight holding them is built).
 final class HalfBuffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt16>
 
