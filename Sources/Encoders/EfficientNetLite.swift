@@ -147,8 +147,8 @@ public final class EfficientNetLite: Sendable {
         numClasses = fcShape[0]
         let fcWeight = try vb.pp("_fc").tensor("weight", shape: [numClasses, featureSize])
         let fcBias = try vb.pp("_fc").tensor("bias", shape: [numClasses])
-        classifier = try vb.convolution(weight: try Self.tensorOp { () throws(TensorError) in try fcWeight.reshaped(fcShape + [1, 1]) },
-                                        bias: fcBias)
+        let fcKernel = try Self.tensorOp { () throws(TensorError) in try fcWeight.reshaped(fcShape + [1, 1]) }
+        classifier = try vb.convolution(weight: fcKernel, bias: fcBias)
         try vb.finish()
         let extents = Self.extents(imageSize: imageSize, blocks: blocks)
         var sizes = (blockIO: 0, expanded: (extents.last?.output ?? 0) * (extents.last?.output ?? 0) * featureSize, depthwise: 0)

@@ -487,7 +487,9 @@ public struct PackedWeights: Sendable {
         switch panels {
         case .float32(let t): return t.pointer[i]
         case .float16(let half): return Float(Float16(bitPattern: half.pointer[i]))
-        case .bfloat16: return Float(bitPattern: UInt32(bfloat16Panel(panel)[(row / 2) * 2 * PackedGEMM.panelWidth + column * 2 + row % 2]) << 16)
+        case .bfloat16:
+            let pair = bfloat16Panel(panel) + (row / 2) * 2 * PackedGEMM.panelWidth + column * 2
+            return Float(bitPattern: UInt32(pair[row % 2]) << 16)
         }
     }
 
