@@ -45,7 +45,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/System/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CJPEG", path: "Sources/System/CJPEG", pkgConfig: "libjpeg"),
         .systemLibrary(name: "CSndFile", path: "Sources/System/CSndFile", pkgConfig: "sndfile"),
-        // Header only: the compiler's prefetch builtin for Tensor's kernels (no library).
+        // Header only: the prefetch builtin and the CPU feature checks behind Tensor's kernels (no library).
         .systemLibrary(name: "CCPU", path: "Sources/System/CCPU"),
 
         // MARK: Transport

@@ -1,20 +1,9 @@
 #include "bfloat16.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 
 #define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-
-int rosetta_has_avx512_bf16(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0;  // OSXSAVE
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 16)) || !(b & (1u << 30))) return 0;  // F, BW
-    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) return 0;  // AVX512_BF16
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return (lo & 0xE6) == 0xE6;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state
-}
 
 BF16 void rosetta_bf16_round(const float *src, long count, uint16_t *dst) {
     long i = 0;
@@ -71,7 +60,6 @@ BF16 void rosetta_bf16_tile(int rows, int panels, long pairs, const uint16_t *a,
 }
 
 #else
-int rosetta_has_avx512_bf16(void) { return 0; }
 void rosetta_bf16_round(const float *src, long count, uint16_t *dst) { (void)src; (void)count; (void)dst; }
 void rosetta_bf16_tile(int rows, int panels, long pairs, const uint16_t *a, long lda, const uint16_t *b0,
                        const uint16_t *b1, long prefetch, float *acc) {

@@ -101,11 +101,11 @@ extension Ops {
         let width = (len + vecWidth - 1) & ~(vecWidth - 1)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim * width + G.rows * width) { buffer in
             let kT = buffer.baseAddress!, p = kT + headDim * width
-            kT.update(repeating: 0, count: headDim * width)
-            // Kᵀ row by row: plain copies (the scale goes to the scores, 16 at a time).
+            // Kᵀ row by row: plain copies (the scale goes to the scores, 16 at a time), zeros past the last key.
             for c in 0..<headDim {
                 let row = kT + c * width
                 for j in 0..<len { row[j] = k[j * ldk + c] }
+                (row + len).update(repeating: 0, count: width - len)
             }
             let scale16 = Vec16(repeating: scale)
             for i in stride(from: 0, to: len, by: G.rows) {

@@ -405,11 +405,11 @@ public struct PackedWeights: Sendable {
     /// (`Precision.bfloat16Supported`), else packs float32.
     init(_ w: UnsafePointer<Float>, n: Int, k: Int, bias: Tensor?, precision: Precision = .float32) {
         if precision == .bfloat16 && Precision.bfloat16Supported {
-            let pairs = (k + 1) / 2, width = PackedGEMM.panelWidth
-            let panels = HalfBuffer(count: Self.panelCount(n) * pairs * 2 * width)
-            panels.pointer.initialize(repeating: 0, count: Self.panelCount(n) * pairs * 2 * width)
+            let width = PackedGEMM.panelWidth, panelSize = Self.pairs(k) * 2 * width
+            let panels = HalfBuffer(count: Self.panelCount(n) * panelSize)
+            panels.pointer.initialize(repeating: 0, count: Self.panelCount(n) * panelSize)
             for o in 0..<n {
-                let dst = panels.pointer + (o / width) * pairs * 2 * width + (o % width) * 2
+                let dst = panels.pointer + (o / width) * panelSize + (o % width) * 2
                 for i in 0..<k { dst[(i / 2) * 2 * width + i % 2] = bfloat16Bits(w[o * k + i]) }
             }
             self.init(.bfloat16(panels), n: n, k: k, bias: bias)
@@ -443,13 +443,13 @@ public struct PackedWeights: Sendable {
 
     /// Pairs of rows per panel (k / 2 rounded up) when the panels hold bfloat16 pairs, else nil.
     var bfloat16Pairs: Int? {
-        if case .bfloat16 = panels { (k + 1) / 2 } else { nil }
+        if case .bfloat16 = panels { Self.pairs(k) } else { nil }
     }
 
     /// Where bfloat16 panel `p` starts (its pairs follow each other, 16 × 2 values each).
     func bfloat16Panel(_ p: Int) -> UnsafePointer<UInt16> {
         guard case .bfloat16(let pairs) = panels else { preconditionFailure("PackedWeights: not bfloat16 panels") }
-        return UnsafePointer(pairs.pointer + p * ((k + 1) / 2) * 2 * PackedGEMM.panelWidth)
+        return UnsafePointer(pairs.pointer + p * Self.pairs(k) * 2 * PackedGEMM.panelWidth)
     }
 
     /// Rows `depth` of panel `p` [k, 16] as float32: in place, or widened into `scratch` (depth.count × 16
@@ -494,6 +494,9 @@ public struct PackedWeights: Sendable {
     }
 
     private static func panelCount(_ n: Int) -> Int { (n + PackedGEMM.panelWidth - 1) / PackedGEMM.panelWidth }
+
+    /// Pairs of rows a bfloat16 panel holds for depth k (the last one zero-padded when k is odd).
+    private static func pairs(_ k: Int) -> Int { (k + 1) / 2 }
 
     /// Writes W's element [o, i] (`value(o * k + i)`) to panel o / 16, row i, column o % 16.
     private static func pack<T>(n: Int, k: Int, into panels: UnsafeMutablePointer<T>, value: (Int) -> T) {

@@ -3,9 +3,7 @@
 // intrinsics). bfloat16 is the upper half of a float32: 8 exponent bits, 8 significand bits.
 #include <stdint.h>
 
-// 1 when the CPU has AVX512-BF16 (vdpbf16ps, vcvtne2ps2bf16) and the operating system saves the 512-bit
-// registers, else 0.
-int rosetta_has_avx512_bf16(void);
+// Call only where CCPU's rosetta_has_avx512_bf16() is 1.
 
 // dst[i] = src[i] rounded to the nearest bfloat16 (ties to even), i < count. AVX512-BF16 only.
 void rosetta_bf16_round(const float *src, long count, uint16_t *dst);

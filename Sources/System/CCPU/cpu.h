@@ -1,5 +1,6 @@
 #pragma once
-// What Swift cannot express about the CPU: a software prefetch and whether 512-bit vectors can be used.
+// What Swift cannot express about the CPU: a software prefetch, whether 512-bit vectors can be used and whether
+// the CPU multiplies bfloat16.
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -21,6 +22,19 @@ static inline int rosetta_has_avx512(void) {
     unsigned lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     return (lo & 0xE6) == 0xE6;  // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state
+#else
+    return 0;
+#endif
+}
+
+// 1 when the 512-bit registers can be used (rosetta_has_avx512) and the CPU has AVX512-BW and AVX512-BF16
+// (vdpbf16ps, vcvtne2ps2bf16: the kernels of CBFloat16), else 0.
+static inline int rosetta_has_avx512_bf16(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!rosetta_has_avx512()) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 30))) return 0;  // AVX512BW
+    return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5));  // AVX512_BF16
 #else
     return 0;
 #endif
