@@ -67,16 +67,23 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["COpenBLAS", "CCPU", "CBFloat16"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
         // bfloat16 products (AVX512-BF16 intrinsics, chosen at run time): Swift has no bfloat16 dot product.
         .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Tokenizers"),
+        // The words every layer shares (Modality, Pooling, Truncation) and the small functions they agree on.
+        .target(name: "Domain"),
+        .target(name: "Tokenizers", dependencies: ["Domain"]),
         .target(name: "Media", dependencies: ["CPNG", "CJPEG", "CSndFile"]),
-        .target(name: "Encoders", dependencies: ["Tensor", "Tokenizers"]),
+        .target(name: "Encoders", dependencies: ["Domain", "Tensor", "Tokenizers"]),
+        // Media bytes + options -> vectors in a space: the bridges, the speech pipeline, instruction pooling.
+        .target(
+            name: "Spaces",
+            dependencies: ["Domain", "Encoders", "Media", "Tensor", "Tokenizers", .product(name: "Logging", package: "swift-log")]
+        ),
         // Compiled for the build machine's CPU like Tensor: the Hamming pre-filter needs the POPCNT instruction.
-        .target(name: "Index", dependencies: ["Tensor"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
+        .target(name: "Index", dependencies: ["Domain", "Tensor"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
         // The same VectorIndex on PostgreSQL + pgvector (several servers can share one database).
         .target(
             name: "PostgresIndex",
             dependencies: [
-                "Index",
+                "Domain", "Index",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -86,7 +93,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: [
-                "RPC", "RosettaAPI", "Encoders", "Tokenizers", "Tensor", "Media", "Index",
+                "Domain", "Spaces", "Index", "RPC", "RosettaAPI", "Tensor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -94,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "rosetta-server",
             dependencies: [
-                "Service", "RPC", "Encoders", "Index", "PostgresIndex", "Tensor",
+                "Domain", "Service", "Spaces", "RPC", "Index", "PostgresIndex", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,15 +133,16 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Tensor"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Domain"]),
+        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Domain", "Tensor"]),
+        .testTarget(name: "SpacesTests", dependencies: ["Spaces", "Domain"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers"]),
-        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "Service", "RosettaAPI"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC", "Index"]),
-        .testTarget(name: "IndexTests", dependencies: ["Index", "Tensor"]),
-        .testTarget(name: "PostgresIndexTests", dependencies: ["PostgresIndex", "Index"]),
+        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Spaces", "Domain", "RosettaAPI", "RPC", "Index"]),
+        .testTarget(name: "IndexTests", dependencies: ["Index", "Domain", "Tensor"]),
+        .testTarget(name: "PostgresIndexTests", dependencies: ["PostgresIndex", "Index", "Domain"]),
     ],
     cxxLanguageStandard: .cxx17
 )
@@ -148,12 +156,12 @@ if ProcessInfo.processInfo.environment["ROSETTA_FUZZ"] == "1" {
         ("fuzz-jpeg", ["Media"]),
         ("fuzz-audio", ["Media"]),
         ("fuzz-safetensors", ["Tensor"]),
-        ("fuzz-wordpiece", ["Tokenizers"]),
+        ("fuzz-wordpiece", ["Tokenizers", "Domain"]),
         ("fuzz-clip-bpe", ["Tokenizers"]),
         ("fuzz-wal", ["Index"]),
         ("fuzz-snapshot", ["Index"]),
         ("fuzz-requests", [
-            "Service", "Index", "RPC", "RosettaAPI", .product(name: "Logging", package: "swift-log"),
+            "Service", "Spaces", "Domain", "Index", "RPC", "RosettaAPI", .product(name: "Logging", package: "swift-log"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
     ]

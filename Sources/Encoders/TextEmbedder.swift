@@ -1,3 +1,4 @@
+import Domain
 import Tensor
 import Tokenizers
 
@@ -26,7 +27,8 @@ public struct TextEmbedding: Sendable {
 public final class TextEmbedder: Sendable {
     public let tokenizer: any TextTokenizer
     public let model: BERT
-    /// The model's own pooling (sentence-transformers `1_Pooling`), used when a call passes none.
+    /// The model's own pooling (sentence-transformers `1_Pooling`: mean or cls), used when a call passes none
+    /// or `instruction` (a text's instruction is its prefix).
     public let defaultPooling: Pooling
     /// Whether vectors are L2-normalised (sentence-transformers `Normalize` module present).
     public let normalize: Bool
@@ -70,7 +72,7 @@ public final class TextEmbedder: Sendable {
         // Sort by length so each chunk holds similar lengths: the packed forward spends no FLOP on padding, but
         // the per-chunk scratch (maxLen² attention scores, Σ tokens rows) stays tight and chunks stay balanced.
         encoded.sort { $0.text.ids.count < $1.text.ids.count }
-        let pool = pooling ?? defaultPooling
+        let pool = pooling.flatMap { $0 == .instruction ? nil : $0 } ?? defaultPooling
         for start in stride(from: 0, to: encoded.count, by: maxBatch) {
             let chunk = encoded[start..<min(start + maxBatch, encoded.count)]
             do {

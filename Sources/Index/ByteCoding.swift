@@ -1,3 +1,4 @@
+import Domain
 /// The little-endian binary encoding shared by the write-ahead log and snapshots: fixed-width integers,
 /// length-prefixed UTF-8 strings, and arrays of plain values copied as their bytes. Writers and readers over
 /// memory (log records) and over files (snapshots, streamed) share the encoders below.

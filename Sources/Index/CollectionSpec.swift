@@ -1,3 +1,4 @@
+import Tensor
 /// What a collection is: its name, the space its vectors live in, and how they are compared and stored.
 /// Fixed at creation; the index refuses vectors that do not fit it.
 ///
@@ -73,9 +74,8 @@ public struct CollectionSpec: Sendable, Equatable {
         }
         guard values.allSatisfy(\.isFinite) else { throw .invalidVector("the vector has a NaN or infinite value") }
         if metric == .cosine || truncated {
-            let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-            guard norm > 0 else { throw .invalidVector("the vector is all zeros, so it has no direction to compare") }
-            for i in values.indices { values[i] /= norm }
+            guard Ops.l2Norm(values) > 0 else { throw .invalidVector("the vector is all zeros, so it has no direction to compare") }
+            values = Ops.l2Normalized(values)
         }
         return values
     }

@@ -1,3 +1,4 @@
+import Domain
 /// One collection in memory: its vectors (a dense `RowStore`), and per row the item's id, metadata and
 /// modality, with an id -> row map. A reader/writer lock lets searches run concurrently with each other;
 /// a write waits for them and is seen by a search entirely or not at all.

@@ -1,9 +1,4 @@
-/// What an item was made from.
-public enum Modality: UInt8, Sendable, Equatable, Hashable, CaseIterable {
-    case text = 1, image = 2, audio = 3
-    /// A vector the client supplied.
-    case vector = 4
-}
+import Domain
 
 /// A metadata value: a string or a number (numbers are doubles, as in JSON).
 public enum MetadataValue: Sendable, Equatable, Hashable {

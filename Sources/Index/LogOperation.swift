@@ -1,3 +1,4 @@
+import Domain
 /// One change to the index, as the write-ahead log records it. Replaying the operations in log order over the
 /// snapshot they follow rebuilds the index exactly: each was validated before it was logged, so applying it
 /// cannot fail, and a delete by filter is logged as the ids it resolved to.

@@ -131,21 +131,14 @@ final class Int8Rows: RowStore, @unchecked Sendable {
     var count: Int { scales.count }
     var bytesPerVector: Int { dimensions + 4 }
 
-    static func quantize(_ vector: [Float]) -> (codes: [Int8], scale: Float) {
-        let maxMagnitude = vector.reduce(Float(0)) { max($0, abs($1)) }
-        guard maxMagnitude > 0 else { return (Array(repeating: 0, count: vector.count), 0) }
-        let scale = maxMagnitude / 127
-        return (vector.map { Int8(max(-127, min(127, ($0 / scale).rounded()))) }, scale)
-    }
-
     func append(_ vector: [Float]) {
-        let (c, s) = Self.quantize(vector)
+        let (c, s) = Ops.int8Quantized(vector)
         codes.append(contentsOf: c)
         scales.append(s)
     }
 
     func replace(_ row: Int, with vector: [Float]) {
-        let (c, s) = Self.quantize(vector)
+        let (c, s) = Ops.int8Quantized(vector)
         codes.replaceSubrange(row * dimensions ..< (row + 1) * dimensions, with: c)
         scales[row] = s
     }

@@ -1,3 +1,4 @@
+import Domain
 import Index
 
 /// A piece of SQL with its bind values. Values are never written into `sql`: each is a `$n` placeholder, numbered

@@ -1,3 +1,4 @@
+import Spaces
 /// The inputs waiting for a forward pass, and the rules that pick the next forward from them. Plain
 /// bookkeeping with no thread and no clock of its own: `BatchScheduler` keeps it under its lock and passes the
 /// time in; tests drive it directly.
@@ -29,7 +30,7 @@ struct BatchQueue {
         let space: String
         let options: EmbeddingOptions
 
-        init(model: ModelDescription, options: EmbeddingOptions) {
+        init(model: SpaceDescription, options: EmbeddingOptions) {
             self.model = model.id
             self.space = model.space
             self.options = options

@@ -1,5 +1,5 @@
 import Foundation
-import RPC
+import Spaces
 import Synchronization
 
 /// Runs the model work of every handler (Embed, EmbedStream, and Search and Upsert with raw inputs) and
@@ -11,8 +11,9 @@ import Synchronization
 /// uses every core itself (OpenBLAS, the encoders' own threads), so two at once only make both slower, and
 /// blocking the cooperative pool would stall every other call (health checks and Info included). The one
 /// exception is a lone request: when nothing waits or runs and its model shows no concurrent load, a request
-/// on a grpc++ receiving thread (`ReceivingThread`) runs its forward right there, which saves the two thread
-/// wake-ups of the hand-off to the worker and back (BatchQueue rule 6).
+/// on a thread where `mayRunInline` is true (the server passes RPC's `ReceivingThread.isCurrent`: a grpc++
+/// thread, not one of the cooperative pool) runs its forward right there, which saves the two thread wake-ups
+/// of the hand-off to the worker and back (BatchQueue rule 6).
 ///
 /// A request whose task is cancelled (the client went away, its deadline passed) leaves the queue at once and
 /// throws `ServiceError.cancelled`; if some of its inputs are already in a running forward, their outcomes
@@ -28,11 +29,15 @@ public final class BatchScheduler: Sendable {
     }
 
     public let settings: BatchSettings
+    private let mayRunInline: @Sendable () -> Bool
     private let worker: Worker
     private let ids = Atomic<Int>(0)
 
-    public init(settings: BatchSettings = BatchSettings()) {
+    /// `mayRunInline`: whether the calling thread may run a lone request's forward itself (never the cooperative
+    /// pool's threads); false by default.
+    public init(settings: BatchSettings = BatchSettings(), mayRunInline: @escaping @Sendable () -> Bool = { false }) {
         self.settings = settings
+        self.mayRunInline = mayRunInline
         worker = Worker(queue: BatchQueue(settings: settings))
         let thread = Thread { [worker] in worker.run() }
         thread.name = "rosetta-inference"
@@ -49,11 +54,11 @@ public final class BatchScheduler: Sendable {
 
     /// Embeds `inputs` with `model`, merged with other requests' inputs of the same model and options.
     /// Throws `ServiceError.overloaded` (queue full) or `ServiceError.cancelled` (task cancelled).
-    public func embed(_ inputs: [ModelInput], model: any EmbeddingModel, options: EmbeddingOptions) async throws -> Run {
+    public func embed(_ inputs: [SpaceInput], model: any EmbeddingSpace, options: EmbeddingOptions) async throws -> Run {
         guard !inputs.isEmpty else { return Run(outcomes: [], waited: .zero, ran: .zero) }
         let key = BatchQueue.Key(model: model.description, options: options)
         let costs = inputs.map { $0.estimatedTokens(maxTokens: model.description.maxTokens, options: options) }
-        if ReceivingThread.isCurrent,
+        if mayRunInline(),
             let run = worker.runAlone(model: model, options: options, inputs: inputs, key: key, costs: costs)
         {
             return run
@@ -70,7 +75,7 @@ public final class BatchScheduler: Sendable {
     }
 }
 
-/// A model broke `EmbeddingModel.embed`'s contract (one outcome per input): a server fault (INTERNAL).
+/// A model broke `EmbeddingSpace.embed`'s contract (one outcome per input): a server fault (INTERNAL).
 struct MissingOutcome: Error, CustomStringConvertible {
     let model: String
     var description: String { "model '\(model)' returned fewer outcomes than inputs" }
@@ -78,16 +83,16 @@ struct MissingOutcome: Error, CustomStringConvertible {
 
 /// A request in the scheduler: its inputs, the outcomes so far, and who waits for them.
 private struct Job {
-    let model: any EmbeddingModel
+    let model: any EmbeddingSpace
     let options: EmbeddingOptions
-    let inputs: [ModelInput]
+    let inputs: [SpaceInput]
     let continuation: CheckedContinuation<BatchScheduler.Run, any Error>
     var outcomes: [Result<EmbeddedVector, any Error>?]
     var remaining: Int
     var enqueued = ContinuousClock.now
     var ran: Duration = .zero
 
-    init(model: any EmbeddingModel, options: EmbeddingOptions, inputs: [ModelInput],
+    init(model: any EmbeddingSpace, options: EmbeddingOptions, inputs: [SpaceInput],
          continuation: CheckedContinuation<BatchScheduler.Run, any Error>) {
         self.model = model
         self.options = options
@@ -212,7 +217,7 @@ private final class Worker: @unchecked Sendable {
 
     /// Runs one request's inputs as a forward on the calling thread, at once, if the queue allows it (BatchQueue
     /// rule 6) and no forward is running; nil when the request has to queue.
-    func runAlone(model: any EmbeddingModel, options: EmbeddingOptions, inputs: [ModelInput], key: BatchQueue.Key,
+    func runAlone(model: any EmbeddingSpace, options: EmbeddingOptions, inputs: [SpaceInput], key: BatchQueue.Key,
                   costs: [Int]) -> BatchScheduler.Run? {
         let arrived = ContinuousClock.now
         condition.lock()
@@ -236,7 +241,7 @@ private final class Worker: @unchecked Sendable {
     /// One forward: `model.embed` timed and counted, one outcome per input (`MissingOutcome` for those the
     /// model left out).
     private static func compute(
-        _ inputs: [ModelInput], model: any EmbeddingModel, options: EmbeddingOptions, requests: Int
+        _ inputs: [SpaceInput], model: any EmbeddingSpace, options: EmbeddingOptions, requests: Int
     ) -> (outcomes: [Result<EmbeddedVector, any Error>], ran: Duration) {
         let started = ContinuousClock.now
         let outcomes = model.embed(inputs, options: options)

@@ -8,7 +8,7 @@ public struct BatchSettings: Sendable, Equatable {
     public var maxDelay: Duration = .milliseconds(2)
     /// Most inputs in one forward (the text encoder splits larger calls anyway: its chunks are 64 sequences).
     public var maxItems: Int = 64
-    /// Most estimated tokens in one forward (`ModelInput.estimatedTokens`): bounds the forward's activations
+    /// Most estimated tokens in one forward (`SpaceInput.estimatedTokens`): bounds the forward's activations
     /// and its latency. An input costing more than this still runs, alone.
     public var maxTokens: Int = 8_192
     /// Most requests merged into one forward; 0: no limit but `maxItems`. 1 turns merging off (one request

@@ -1,15 +1,16 @@
 import Foundation
 import RosettaAPI
+import Spaces
 
 /// An EmbedRequest checked against the limits and the loaded models: the inputs to run, the inputs already
 /// refused (each with its status), and how to shape and encode the vectors.
 struct EmbedPlan {
     struct Item {
         var index: UInt32
-        var input: ModelInput
+        var input: SpaceInput
     }
 
-    let model: any EmbeddingModel
+    let model: any EmbeddingSpace
     let options: EmbeddingOptions
     let dimensions: Int
     let normalize: Bool
@@ -46,7 +47,7 @@ struct EmbedPlan {
             do {
                 let item = try Self.modelInput(input, index: index, limits: limits)
                 guard description.modalities.contains(item.modality) else {
-                    throw ServiceError.modalityNotSupported(model: description.id, modality: "\(item.modality)")
+                    throw SpaceError.modalityNotSupported(model: description.id, modality: "\(item.modality)")
                 }
                 items.append(Item(index: index, input: item))
             } catch {
@@ -56,7 +57,7 @@ struct EmbedPlan {
     }
 
     /// The input as the model takes it, or why it cannot be embedded at all.
-    private static func modelInput(_ input: Rosetta_V1_Input, index: UInt32, limits: ServiceLimits) throws(ServiceError) -> ModelInput {
+    private static func modelInput(_ input: Rosetta_V1_Input, index: UInt32, limits: ServiceLimits) throws(ServiceError) -> SpaceInput {
         switch input.kind {
         case .text(let text):
             if let problem = problem(with: text, limits: limits) { throw problem }
@@ -122,7 +123,8 @@ struct EmbedPlan {
 }
 
 extension EmbeddingOptions {
-    init(_ request: Rosetta_V1_EmbedRequest, model: ModelDescription) throws(ServiceError) {
+    init(_ request: Rosetta_V1_EmbedRequest, model: SpaceDescription) throws(ServiceError) {
+        self.init()
         switch (request.instruction.isEmpty, request.promptName.isEmpty) {
         case (false, false):
             throw .invalidArgument("give either instruction or prompt_name, not both")

@@ -1,9 +1,7 @@
-import Encoders
-import Logging
 import Index
-import Media
+import Logging
 import RPC
-import Tokenizers
+import Spaces
 
 /// The one place where errors become gRPC statuses. Messages are written for the person reading the
 /// client's error: what was wrong, with the values involved, and what is allowed.
@@ -38,10 +36,6 @@ extension RPCStatus {
             return RPCStatus(.notFound, "model '\(requested)' is not loaded on this server (loaded: \(list))")
         case let .noModel(modality):
             return RPCStatus(.failedPrecondition, "no \(modality) model is loaded on this server")
-        case let .modalityNotSupported(model, modality):
-            return RPCStatus(
-                .failedPrecondition, "model '\(model)' cannot embed \(modality) inputs: no \(modality) encoder is loaded for its space"
-            )
         case let .unknownPrompt(name, model, known):
             let list = known.isEmpty ? "it has none" : "known: " + known.joined(separator: ", ")
             return RPCStatus(.invalidArgument, "model '\(model)' has no prompt named '\(name)' (\(list))")
@@ -69,29 +63,26 @@ extension RPCStatus {
     /// Errors of the modules below Service that a request can cause. Anything else is a server fault.
     fileprivate static func statusFromLowerModules(_ error: any Error) -> RPCStatus? {
         switch error {
-        case TokenizerError.tooLong(let tokens, let limit):
-            return RPCStatus(
-                .invalidArgument,
-                "text is \(tokens) tokens, over the model's limit of \(limit); set truncate to END or START to cut it"
-            )
-        case EncoderError.tokenizer(_, let message):
-            return RPCStatus(.invalidArgument, message)
-        case EncoderError.invalidSequence, EncoderError.tokenOutOfRange:
-            return RPCStatus(.invalidArgument, "\(error)")
-        case ImageError.tooManyPixels:
-            return RPCStatus(.resourceExhausted, "\(error)")
-        case let error as ImageError:
-            return RPCStatus(.invalidArgument, "\(error)")
+        case let error as SpaceError:
+            return status(for: error)
         case let error as IndexError:
             return status(for: error)
-        case AudioError.tooLong:
-            return RPCStatus(.resourceExhausted, "\(error)")
-        case let error as AudioError:
-            return RPCStatus(.invalidArgument, "\(error)")
-        case let error as SpeechError:
-            return RPCStatus(.failedPrecondition, "\(error)")
         default:
-            return nil
+            return InputFault(error).map { fault in
+                switch fault {
+                case .overLimit(let message): RPCStatus(.resourceExhausted, message)
+                case .invalid(let message): RPCStatus(.invalidArgument, message)
+                }
+            }
+        }
+    }
+
+    fileprivate static func status(for error: SpaceError) -> RPCStatus {
+        switch error {
+        case .modalityNotSupported, .noSpeech:
+            return RPCStatus(.failedPrecondition, "\(error)")
+        case .invalidInput:
+            return RPCStatus(.invalidArgument, "\(error)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Index
 import RosettaAPI
+import Domain
 
 // Conversions between the rosetta.v1 Index messages and the Index module's types. Conversions of requests
 // validate (INVALID_ARGUMENT with the field named); conversions of results cannot fail.
@@ -27,14 +28,6 @@ extension Storage {
 }
 
 extension Modality {
-    init(_ modality: ModelDescription.Modality) {
-        switch modality {
-        case .text: self = .text
-        case .image: self = .image
-        case .audio: self = .audio
-        }
-    }
-
     /// A modality to filter a search by.
     init(_ modality: Rosetta_V1_Modality) throws(ServiceError) {
         switch modality {

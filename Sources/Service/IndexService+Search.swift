@@ -1,5 +1,7 @@
 import Index
 import RosettaAPI
+import Domain
+import Spaces
 
 extension IndexService {
     /// Search: the query vector (given, or embedded from the raw input with the collection's model) is shaped
@@ -24,7 +26,7 @@ extension IndexService {
             let model = try model(for: spec, modality: Rosetta_V1_Modality(modelInput.modality))
             let description = model.description
             guard description.modalities.contains(modelInput.modality) else {
-                throw ServiceError.modalityNotSupported(model: description.id, modality: "\(modelInput.modality)")
+                throw SpaceError.modalityNotSupported(model: description.id, modality: "\(modelInput.modality)")
             }
             let options = try Self.options(instruction: request.instruction, promptName: request.promptName,
                                            pooling: request.pooling, model: description)

@@ -1,6 +1,8 @@
 import Foundation
 import Index
 import RosettaAPI
+import Domain
+import Spaces
 
 extension IndexService {
     /// Upsert: items with vectors are shaped for the collection; items with raw inputs are embedded (one model
@@ -19,7 +21,7 @@ extension IndexService {
 
         var results = [Rosetta_V1_ItemResult?](repeating: nil, count: request.items.count)
         var ready: [(position: Int, item: IndexItem)] = []
-        var toEmbed: [(position: Int, item: IndexItem, input: ModelInput)] = []
+        var toEmbed: [(position: Int, item: IndexItem, input: SpaceInput)] = []
         for (position, item) in request.items.enumerated() {
             do {
                 let metadata = try checkedMetadata(item, position: position)
@@ -29,7 +31,7 @@ extension IndexService {
                     ready.append((position, IndexItem(id: item.id, vector: values, metadata: metadata, modality: .vector)))
                 case .input(let input):
                     let modelInput = try Self.modelInput(input, position: position, limits: limits)
-                    toEmbed.append((position, IndexItem(id: item.id, vector: [], metadata: metadata, modality: Modality(modelInput.modality)), modelInput))
+                    toEmbed.append((position, IndexItem(id: item.id, vector: [], metadata: metadata, modality: modelInput.modality), modelInput))
                 case nil:
                     throw ServiceError.invalidArgument("item \(position) ('\(item.id)') has neither an input nor a vector")
                 }
@@ -64,10 +66,10 @@ extension IndexService {
 
     /// Embeds the raw inputs with the collection's model and shapes each vector; one outcome per input.
     private func embed(
-        _ pending: [(position: Int, item: IndexItem, input: ModelInput)], spec: CollectionSpec,
+        _ pending: [(position: Int, item: IndexItem, input: SpaceInput)], spec: CollectionSpec,
         request: Rosetta_V1_UpsertRequest, usage: inout Rosetta_V1_Usage
     ) async throws -> [(Int, Result<IndexItem, any Error>)] {
-        let model: any EmbeddingModel
+        let model: any EmbeddingSpace
         do {
             model = try self.model(for: spec, modality: Rosetta_V1_Modality(pending[0].input.modality))
         } catch {
@@ -78,12 +80,12 @@ extension IndexService {
         let options = try Self.options(instruction: request.instruction, promptName: request.promptName,
                                        pooling: request.pooling, model: description)
         var outcomes: [(Int, Result<IndexItem, any Error>)] = []
-        var runnable: [(position: Int, item: IndexItem, input: ModelInput)] = []
+        var runnable: [(position: Int, item: IndexItem, input: SpaceInput)] = []
         for entry in pending {
             if description.modalities.contains(entry.input.modality) {
                 runnable.append(entry)
             } else {
-                outcomes.append((entry.position, .failure(ServiceError.modalityNotSupported(model: description.id, modality: "\(entry.input.modality)"))))
+                outcomes.append((entry.position, .failure(SpaceError.modalityNotSupported(model: description.id, modality: "\(entry.input.modality)"))))
             }
         }
         guard !runnable.isEmpty else { return outcomes }
@@ -122,7 +124,7 @@ extension IndexService {
     }
 
     /// A raw input as the model takes it, or why it cannot be embedded (as Embed checks its inputs).
-    static func modelInput(_ input: Rosetta_V1_Input, position: Int, limits: ServiceLimits) throws -> ModelInput {
+    static func modelInput(_ input: Rosetta_V1_Input, position: Int, limits: ServiceLimits) throws -> SpaceInput {
         switch input.kind {
         case .text(let text):
             guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {

@@ -4,11 +4,12 @@ import Logging
 import RPC
 import RosettaAPI
 import SwiftProtobuf
+import Spaces
 
 /// rosetta.v1.Index: collections of items (text, images, audio or raw vectors) and search across them.
 ///
 /// The handlers validate, embed raw inputs with the collection's model (on the same `BatchScheduler` and
-/// `EmbeddingModel` seam as Embed), shape vectors for the collection (`CollectionSpec.prepare`: dimension and
+/// `EmbeddingSpace` seam as Embed), shape vectors for the collection (`CollectionSpec.prepare`: dimension and
 /// space checks, Matryoshka truncation, normalisation) and hand them to a `VectorIndex`. An upsert answers
 /// only after the index has made its items durable; per-item problems get per-item statuses.
 public struct IndexService: Sendable {
@@ -147,7 +148,7 @@ public struct IndexService: Sendable {
     // MARK: Embedding for a collection
 
     /// The loaded model that embeds raw inputs for `spec`, checked to still produce vectors of its space.
-    func model(for spec: CollectionSpec, modality: Rosetta_V1_Modality) throws -> any EmbeddingModel {
+    func model(for spec: CollectionSpec, modality: Rosetta_V1_Modality) throws -> any EmbeddingSpace {
         guard !spec.holdsRawVectors else {
             throw ServiceError.rawVectorCollection(collection: spec.name, space: spec.space, modality: "\(modality)")
         }
@@ -160,7 +161,7 @@ public struct IndexService: Sendable {
 
     /// Embedding options from the instruction, prompt and pooling fields an Upsert or Search carries (the
     /// same rules as Embed's).
-    static func options(instruction: String, promptName: String, pooling: Rosetta_V1_Pooling, model: ModelDescription) throws -> EmbeddingOptions {
+    static func options(instruction: String, promptName: String, pooling: Rosetta_V1_Pooling, model: SpaceDescription) throws -> EmbeddingOptions {
         var request = Rosetta_V1_EmbedRequest()
         request.instruction = instruction
         request.promptName = promptName

@@ -1,5 +1,7 @@
+import Domain
 import RPC
 import RosettaAPI
+import Spaces
 
 extension Rosetta_V1_ItemStatus {
     init(_ error: any Error) {
@@ -7,16 +9,6 @@ extension Rosetta_V1_ItemStatus {
         self.init()
         code = status.code.rawValue
         message = status.message
-    }
-}
-
-extension Rosetta_V1_Modality {
-    init(_ modality: ModelDescription.Modality) {
-        switch modality {
-        case .text: self = .text
-        case .image: self = .image
-        case .audio: self = .audio
-        }
     }
 }
 
@@ -32,7 +24,7 @@ extension Rosetta_V1_Modality {
 }
 
 extension Rosetta_V1_Pooling {
-    init(_ pooling: ModelDescription.Pooling) {
+    init(_ pooling: Pooling) {
         switch pooling {
         case .mean: self = .mean
         case .cls: self = .cls
@@ -42,7 +34,7 @@ extension Rosetta_V1_Pooling {
 }
 
 extension Rosetta_V1_ModelInfo {
-    init(_ model: ModelDescription) {
+    init(_ model: SpaceDescription) {
         self.init()
         id = model.id
         architecture = model.architecture

@@ -1,17 +1,18 @@
 import Synchronization
+import Spaces
 
 /// The embedding models (spaces) this server has loaded, by id, with the default one.
 public struct ModelCatalog: Sendable {
-    public let models: [any EmbeddingModel]
+    public let models: [any EmbeddingSpace]
 
-    public init(models: [any EmbeddingModel]) {
+    public init(models: [any EmbeddingSpace]) {
         self.models = models
     }
 
-    public var descriptions: [ModelDescription] { models.map(\.description) }
+    public var descriptions: [SpaceDescription] { models.map(\.description) }
 
     /// The model named `id`, or the default model when `id` is empty.
-    public func model(_ id: String) throws(ServiceError) -> any EmbeddingModel {
+    public func model(_ id: String) throws(ServiceError) -> any EmbeddingSpace {
         if id.isEmpty {
             guard let model = models.first(where: \.description.isDefault) ?? models.first else {
                 throw .noModel(modality: "embedding")

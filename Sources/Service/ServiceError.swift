@@ -9,8 +9,6 @@ public enum ServiceError: Error, Sendable, Equatable {
     case limitExceeded(limit: String, value: Int, maximum: Int)
     case modelNotFound(requested: String, loaded: [String])
     case noModel(modality: String)
-    /// The model's space has no encoder for this kind of input.
-    case modalityNotSupported(model: String, modality: String)
     case unknownPrompt(name: String, model: String, known: [String])
     /// A raw input sent to a collection of raw vectors, which has no model to embed it.
     case rawVectorCollection(collection: String, space: String, modality: String)

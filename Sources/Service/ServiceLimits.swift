@@ -1,3 +1,5 @@
+import Spaces
+
 /// Limits on what one request may ask of the server. Reported by `Info`; each violation is refused with
 /// RESOURCE_EXHAUSTED or INVALID_ARGUMENT and a message naming the limit. Tokens per text are limited by each
 /// model's own maximum (Info.models[].max_tokens): longer texts are refused unless the request asks to truncate.
@@ -26,4 +28,9 @@ public struct ServiceLimits: Sendable, Equatable {
     public var maxConcurrentStreams: Int = 256
 
     public init() {}
+
+    /// What the spaces enforce while decoding media.
+    public var media: MediaLimits {
+        MediaLimits(maxImagePixels: maxImagePixels, maxAudioSeconds: maxAudioSeconds, maxAudioSampleRate: maxAudioSampleRate)
+    }
 }

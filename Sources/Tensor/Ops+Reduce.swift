@@ -20,12 +20,18 @@ extension Ops {
         return out
     }
 
-    /// v / ‖v‖₂ (v unchanged when its norm is 0).
-    public static func l2Normalized(_ v: [Float]) -> [Float] {
+    /// ‖v‖₂.
+    public static func l2Norm(_ v: [Float]) -> Float {
         var sum: Float = 0
         for x in v { sum += x * x }
-        guard sum > 0 else { return v }
-        let inv = 1 / sum.squareRoot()
+        return sum.squareRoot()
+    }
+
+    /// v / ‖v‖₂ (v unchanged when its norm is 0): the one L2 normalisation of every layer.
+    public static func l2Normalized(_ v: [Float]) -> [Float] {
+        let norm = l2Norm(v)
+        guard norm > 0 else { return v }
+        let inv = 1 / norm
         return v.map { $0 * inv }
     }
 }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation  // memcmp
 
 /// Vocabulary lookup keyed by exact UTF-8 bytes: an open-addressing hash table (linear probing, FNV-1a) whose
@@ -66,11 +67,7 @@ struct PieceTable: Sendable {
 
     @inline(__always)
     private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
-        }
+        let h = FNV1a.hash(bytes)
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
 }

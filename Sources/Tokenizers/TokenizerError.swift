@@ -1,14 +1,5 @@
+import Domain
 import Foundation
-
-/// How `encode` shortens a text whose tokens (special tokens included) exceed the limit.
-public enum Truncation: Sendable, Equatable {
-    /// Keep the beginning, drop the tail (HF `truncation_side="right"`; what sentence-transformers does).
-    case end
-    /// Keep the tail, drop the beginning (HF `truncation_side="left"`).
-    case start
-    /// Never truncate: an over-long text throws `TokenizerError.tooLong`.
-    case none
-}
 
 /// The token ids of one text, ready for the encoder: `[CLS] pieces… [SEP]`.
 public struct TokenizedText: Sendable, Equatable {

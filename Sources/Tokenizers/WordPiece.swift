@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// WordPiece tokenizer for BERT-family models (BERT, MiniLM, bge, e5, gte), matching Hugging Face

@@ -1,5 +1,5 @@
 import Foundation
-import Index
+import Domain
 import Logging
 import Synchronization
 

@@ -6,6 +6,7 @@ import Prometheus
 import PostgresIndex
 import RPC
 import Service
+import Spaces
 import ServiceLifecycle
 import Tensor
 import Synchronization
@@ -49,7 +50,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
     func run() async throws {
         let models = ModelSlot()
-        let scheduler = BatchScheduler(settings: batching)
+        let scheduler = BatchScheduler(settings: batching, mayRunInline: { ReceivingThread.isCurrent })
         var router = Router()
         router.mapErrors(logger: logger)
         if let tokens { router.requireBearerToken(tokens) }
@@ -92,8 +93,9 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         try await withGracefulShutdownHandler {
             do {
                 let loadStarted = ContinuousClock.now
-                let catalog = try await ModelLoader(directory: modelsDirectory, threads: threads, precision: precision, logger: logger,
-                                                limits: limits).load()
+                let spaces = try SpaceLoader(directory: modelsDirectory, threads: threads, precision: precision, logger: logger,
+                                             limits: limits.media).load()
+                let catalog = ModelCatalog(models: spaces)
                 let loadTime = ContinuousClock.now - loadStarted
                 Gauge(label: "rosetta_model_load_seconds").record(
                     Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) / 1e18)

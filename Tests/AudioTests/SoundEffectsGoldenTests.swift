@@ -45,7 +45,7 @@ import Tensor
     /// Every block vector of every golden clip against aisfx's: (cosine, max relative error).
     static func blockAgreement(precision: Precision) throws -> [(clip: String, block: Int, cosine: Double, relative: Float)] {
         let entry = ModelManifest.Entry(id: "aisfx", architecture: .aisfx)
-        let model = try LoadedSoundEffectsModel.load(entry, folder: Self.folder, threads: 2, precision: precision)
+        let model = try LoadedSoundEffectsModel.load(entry, folder: Self.folder, options: LoadOptions(threads: 2, precision: precision))
         let features = SoundEffectFeatures()
         var results: [(clip: String, block: Int, cosine: Double, relative: Float)] = []
         for (name, clip) in try Self.golden() {

@@ -12,7 +12,7 @@ import Tensor
     static let available = FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.bin").path)
     static let loaded = Result { () throws -> LoadedSpeechModel in
         let entry = ModelManifest.Entry(id: "whisper-tiny-en", architecture: .whisper)
-        return try LoadedSpeechModel.load(entry, folder: folder, threads: 2)
+        return try LoadedSpeechModel.load(entry, folder: folder, options: LoadOptions(threads: 2))
     }
     static var model: LoadedSpeechModel? { try? loaded.get() }
 

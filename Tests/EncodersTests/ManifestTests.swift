@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Testing
 @testable import Encoders
@@ -30,7 +31,6 @@ import Tokenizers
         let e = manifest.models[0]
         #expect(e.source == nil && e.files.isEmpty && e.dimensions == nil && e.pooling == nil && e.normalize == nil)
         #expect(e.prompts == nil && !e.isDefault && e.instructionTemplate == "{instruction}: {text}")
-        #expect(e.applyInstruction("Find", to: "cats") == "Find: cats")
     }
 
     @Test func fieldErrorsNameModelAndField() {
@@ -121,7 +121,7 @@ import Tokenizers
     @Test func resolvesAHandCopiedFolderFromItsConfigs() throws {
         let folder = try Self.sentenceModelFolder()
         defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
-        let spec = try ModelRegistry.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert), folder: folder)
+        let spec = try BERTSpec.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert), folder: folder)
         #expect(spec.dimensions == 32 && spec.maxTokens == 16)
         #expect(spec.pooling == .cls && spec.normalize)
         #expect(spec.prompts == ["query": "query: "] && spec.promptNames == ["query"])
@@ -129,11 +129,11 @@ import Tokenizers
         #expect(spec.instructed("cats", instruction: "Find") == "Find: cats")
         #expect(spec.version == "local" && spec.weightsSHA256 == nil && spec.fingerprint.hasPrefix("tiny:"))
         // Same files, same fingerprint.
-        #expect(try ModelRegistry.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert), folder: folder).fingerprint
+        #expect(try BERTSpec.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert), folder: folder).fingerprint
                 == spec.fingerprint)
 
         // The manifest overrides the folder.
-        let overridden = try ModelRegistry.resolve(
+        let overridden = try BERTSpec.resolve(
             ModelManifest.Entry(id: "tiny", architecture: .bert, maxTokens: 32, pooling: .mean, normalize: false, prompts: [:]),
             folder: folder)
         #expect(overridden.maxTokens == 32 && overridden.pooling == .mean && !overridden.normalize && overridden.prompts.isEmpty)
@@ -143,23 +143,23 @@ import Tokenizers
         let folder = try Self.sentenceModelFolder(modules: ["Transformer", "Pooling", "Dense", "Normalize"])
         defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
         let bert = ModelManifest.Entry(id: "tiny", architecture: .bert)
-        #expect { try ModelRegistry.resolve(bert, folder: folder) } throws: { error in
+        #expect { try BERTSpec.resolve(bert, folder: folder) } throws: { error in
             guard case .inconsistent(field: "modules.json", _)? = error as? ModelRegistry.SkipReason else { return false }
             return true
         }
         let missing = folder.deletingLastPathComponent().appendingPathComponent("absent")
         #expect(throws: ModelRegistry.SkipReason.folderMissing(path: missing.path)) {
-            try ModelRegistry.resolve(bert, folder: missing)
+            try BERTSpec.resolve(bert, folder: missing)
         }
         let good = try Self.sentenceModelFolder(pooling: ["pooling_mode_cls_token": true, "pooling_mode_mean_tokens": true])
         defer { try? FileManager.default.removeItem(at: good.deletingLastPathComponent()) }
-        #expect(throws: ModelRegistry.SkipReason.self) { try ModelRegistry.resolve(bert, folder: good) }
-        #expect { try ModelRegistry.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert, dimensions: 384, pooling: .mean), folder: good) } throws: { error in
+        #expect(throws: ModelRegistry.SkipReason.self) { try BERTSpec.resolve(bert, folder: good) }
+        #expect { try BERTSpec.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert, dimensions: 384, pooling: .mean), folder: good) } throws: { error in
             guard case .inconsistent(field: "dimensions", _)? = error as? ModelRegistry.SkipReason else { return false }
             return true
         }
         #expect(throws: ModelRegistry.SkipReason.fileMissing(path: good.appendingPathComponent("extra.bin").path)) {
-            try ModelRegistry.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert, files: [.init(path: "extra.bin")],
+            try BERTSpec.resolve(ModelManifest.Entry(id: "tiny", architecture: .bert, files: [.init(path: "extra.bin")],
                                                           pooling: .mean), folder: good)
         }
         let roberta = try Self.sentenceModelFolder()
@@ -167,12 +167,12 @@ import Tokenizers
         var config = try Fixtures.json(roberta.appendingPathComponent("config.json")) as! [String: Any]
         config["model_type"] = "xlm-roberta"
         try JSONSerialization.data(withJSONObject: config).write(to: roberta.appendingPathComponent("config.json"))
-        #expect { try ModelRegistry.resolve(bert, folder: roberta) } throws: { error in
+        #expect { try BERTSpec.resolve(bert, folder: roberta) } throws: { error in
             guard case .inconsistent(field: "config.json", let detail)? = error as? ModelRegistry.SkipReason else { return false }
             return detail.contains("xlm-roberta")
         }
         #expect(throws: ModelRegistry.SkipReason.architectureNotSupported("clip")) {
-            try ModelRegistry.resolve(ModelManifest.Entry(id: "tiny", architecture: .clip), folder: good)
+            try BERTSpec.resolve(ModelManifest.Entry(id: "tiny", architecture: .clip), folder: good)
         }
     }
 
@@ -189,12 +189,12 @@ import Tokenizers
         ]}
         """#.utf8).write(to: models.appendingPathComponent("manifest.json"))
         let registry = try ModelRegistry.load(modelsDirectory: models)
-        #expect(registry.loaded.map(\.spec.id) == ["tiny"])
+        #expect(registry.loaded(LoadedBERT.self).map(\.spec.id) == ["tiny"])
         #expect(registry.skipped == [.init(id: "absent", reason: .folderMissing(path: models.appendingPathComponent("absent").path))])
-        #expect(registry.defaultModel(for: .text)?.spec.id == "tiny")
+        #expect(registry.defaultModel(LoadedBERT.self)?.spec.id == "tiny")
         #expect(registry.summary.count == 2)
 
-        let tiny = registry.loaded[0]
+        let tiny = registry.loaded(LoadedBERT.self)[0]
         let out = try tiny.embedder.embed(["w5 w6 w7", "w9"])
         #expect(out.map(\.vector.count) == [32, 32])
         #expect(out.map(\.tokenCount) == [5, 3])
@@ -207,7 +207,7 @@ import Tokenizers
     @Test(.enabled(if: FileManager.default.fileExists(atPath: fetchedMiniLM.path)))
     func registryLoadsFetchedMiniLM() throws {
         let registry = try ModelRegistry.load(modelsDirectory: Fixtures.root.appendingPathComponent("models"))
-        let minilm = try #require(registry.loaded.first { $0.spec.id == "all-minilm-l6-v2" })
+        let minilm = try #require(registry.loaded(LoadedBERT.self).first { $0.spec.id == "all-minilm-l6-v2" })
         #expect(minilm.spec.dimensions == 384 && minilm.spec.maxTokens == 256)
         #expect(minilm.spec.pooling == .mean && minilm.spec.normalize && minilm.spec.isDefault)
         #expect(minilm.spec.fingerprint == ModelRegistry.fingerprint(

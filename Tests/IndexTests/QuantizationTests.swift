@@ -1,5 +1,6 @@
 import Testing
 @testable import Index
+import Tensor
 
 /// int8 and binary storage against exact float32 search, on clustered unit vectors (closer to real embeddings
 /// than uniform noise). The thresholds sit below the measured recall with a margin; bench/search reports it
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func int8CodesRoundTrip() {
-        let (codes, scale) = Int8Rows.quantize([0.5, -1, 0.25, 0])
+        let (codes, scale) = Ops.int8Quantized([0.5, -1, 0.25, 0])
         #expect(codes == [64, -127, 32, 0])
         #expect(abs(scale - 1 / 127) < 1e-7)
         let rows = Int8Rows(dimensions: 4)

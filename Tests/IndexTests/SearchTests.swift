@@ -1,4 +1,5 @@
 import Testing
+import Domain
 @testable import Index
 
 @Suite struct SearchTests {

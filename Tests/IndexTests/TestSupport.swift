@@ -1,4 +1,5 @@
 import Foundation
+import Domain
 @testable import Index
 
 /// Deterministic pseudo-random numbers (SplitMix64), so failures reproduce.

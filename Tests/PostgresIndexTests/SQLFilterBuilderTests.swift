@@ -1,3 +1,4 @@
+import Domain
 import Index
 import Testing
 @testable import PostgresIndex

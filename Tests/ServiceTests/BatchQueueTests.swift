@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Service
+import Spaces
 
 /// The rules of `BatchQueue.next`, on a clock the test moves by hand.
 @Suite struct BatchQueueTests {
@@ -165,10 +166,10 @@ import Testing
     }
 
     @Test func textCostIsEstimatedFromBytesAndCappedByTheModel() {
-        #expect(ModelInput.text("abcdef").estimatedTokens(maxTokens: 128, options: EmbeddingOptions()) == 2 + 2)
+        #expect(SpaceInput.text("abcdef").estimatedTokens(maxTokens: 128, options: EmbeddingOptions()) == 2 + 2)
         let instructed = EmbeddingOptions(instruction: .text("abc"))
-        #expect(ModelInput.text("abcdef").estimatedTokens(maxTokens: 128, options: instructed) == 2 + 3)
-        #expect(ModelInput.text(String(repeating: "x", count: 10_000)).estimatedTokens(maxTokens: 128, options: EmbeddingOptions()) == 128)
-        #expect(ModelInput.image(MediaBytes(data: Data([1, 2, 3]))).estimatedTokens(maxTokens: 128, options: EmbeddingOptions()) == 128)
+        #expect(SpaceInput.text("abcdef").estimatedTokens(maxTokens: 128, options: instructed) == 2 + 3)
+        #expect(SpaceInput.text(String(repeating: "x", count: 10_000)).estimatedTokens(maxTokens: 128, options: EmbeddingOptions()) == 128)
+        #expect(SpaceInput.image(MediaBytes(data: Data([1, 2, 3]))).estimatedTokens(maxTokens: 128, options: EmbeddingOptions()) == 128)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import RPC
 @testable import Service
+import Spaces
 
 /// The batch scheduler with an in-process model: merging, splitting back, budgets, back-pressure,
 /// cancellation and the latency budget. Most tests hold the model inside a first forward so that the
@@ -10,15 +11,15 @@ import Testing
     func scheduler(_ configure: (inout BatchSettings) -> Void = { _ in }) -> BatchScheduler {
         var settings = BatchSettings()
         configure(&settings)
-        return BatchScheduler(settings: settings)
+        return BatchScheduler(settings: settings, mayRunInline: { ReceivingThread.isCurrent })
     }
 
     func strings(_ request: Int, count: Int) -> [String] {
         (0..<count).map { "request \(request) input \($0)" }
     }
 
-    func texts(_ request: Int, count: Int) -> [ModelInput] {
-        strings(request, count: count).map(ModelInput.text)
+    func texts(_ request: Int, count: Int) -> [SpaceInput] {
+        strings(request, count: count).map(SpaceInput.text)
     }
 
     func texts(of run: BatchScheduler.Run) throws -> [String] {
@@ -204,7 +205,7 @@ import Testing
         }
         _ = try await first.value
         for call in model.recorded.dropFirst() {
-            let tokens = call.texts.reduce(0) { $0 + ModelInput.text($1).estimatedTokens(maxTokens: 64, options: EmbeddingOptions()) }
+            let tokens = call.texts.reduce(0) { $0 + SpaceInput.text($1).estimatedTokens(maxTokens: 64, options: EmbeddingOptions()) }
             #expect(call.texts.count <= 5 && tokens <= 30)
         }
         #expect(model.recorded.dropFirst().reduce(0) { $0 + $1.texts.count } == 12)
@@ -224,7 +225,7 @@ import Testing
     }
 
     /// Starts `embed` the way a unary call's handler starts on the grpc++ thread that read its request.
-    func embedOnReceivingThread(_ scheduler: BatchScheduler, _ model: RecordingModel, _ inputs: [ModelInput])
+    func embedOnReceivingThread(_ scheduler: BatchScheduler, _ model: RecordingModel, _ inputs: [SpaceInput])
         -> (task: Task<BatchScheduler.Run, any Error>, thread: pthread_t)
     {
         let task = ReceivingThread.run {

@@ -1,16 +1,17 @@
 @testable import Service
+import Spaces
 
 /// An in-process stand-in for a text encoder: a deterministic vector per text (letter counts), and a
 /// per-item failure for texts that start with "FAIL", so handlers can be tested with no model files.
-struct FakeTextModel: EmbeddingModel {
+struct FakeTextModel: EmbeddingSpace {
     struct Failure: Error {}
 
-    var description = ModelDescription(
+    var description = SpaceDescription(
         id: "fake-text", architecture: "fake", modalities: [.text], dimensions: 8, maxTokens: 16,
         space: "fake-space-1", defaultPooling: .mean, promptNames: ["query"], isDefault: true
     )
 
-    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
         inputs.map { input in
             guard case .text(let text) = input, !text.hasPrefix("FAIL") else { return .failure(Failure()) }
             var values = [Float](repeating: 0, count: description.dimensions)

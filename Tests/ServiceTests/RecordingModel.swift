@@ -1,12 +1,13 @@
 import Foundation
 import Synchronization
 @testable import Service
+import Spaces
 
 /// An in-process model for the batch scheduler's tests: records every `embed` call (its inputs and options),
 /// can be slowed (`delay` per call) or held (`hold()` blocks calls until `release()`), and returns a vector
 /// that spells out its text (its UTF-8 bytes), so a test can tell exactly which input a vector came from.
 /// Texts starting with "FAIL" fail alone.
-final class RecordingModel: EmbeddingModel {
+final class RecordingModel: EmbeddingSpace {
     struct Call: Sendable {
         var texts: [String]
         var options: EmbeddingOptions
@@ -14,13 +15,13 @@ final class RecordingModel: EmbeddingModel {
     }
     struct Failure: Error {}
 
-    let description: ModelDescription
+    let description: SpaceDescription
     private let delay: Duration
     private let calls = Mutex<[Call]>([])
     private let gate = Gate()
 
     init(id: String = "recording", maxTokens: Int = 128, delay: Duration = .zero) {
-        description = ModelDescription(
+        description = SpaceDescription(
             id: id, architecture: "fake", modalities: [.text, .image], dimensions: 0, maxTokens: maxTokens,
             space: "\(id)-space", defaultPooling: .mean, promptNames: ["query"], isDefault: true)
         self.delay = delay
@@ -33,7 +34,7 @@ final class RecordingModel: EmbeddingModel {
     func hold() { gate.close() }
     func release() { gate.open() }
 
-    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
         let texts = inputs.map { input -> String in
             if case .text(let text) = input { return text }
             return "<media>"

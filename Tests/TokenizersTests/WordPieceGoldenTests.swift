@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Domain
 @testable import Tokenizers
 
 /// Token ids against HF BertTokenizerFast (fixtures written by models/tokenizer_fixtures.py).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Domain
 @testable import Tokenizers
 
 /// Behaviour that is ours rather than the reference's: limits, errors, loading failures.

@@ -5,6 +5,7 @@ import Logging
 import RPC
 import RosettaAPI
 import Service
+import Spaces
 
 /// Request decoding and validation, as the server runs them, with a stand-in model (no inference): the
 /// first byte picks the method, the rest is the request message's protobuf bytes. The call goes through the
@@ -17,12 +18,12 @@ let methods = [
 ]
 
 /// A deterministic 8-d vector per input, for every modality (no decoding, no model).
-struct StandInModel: EmbeddingModel {
-    let description = ModelDescription(
+struct StandInModel: EmbeddingSpace {
+    let description = SpaceDescription(
         id: "stand-in", architecture: "stand-in", modalities: [.text, .image, .audio], dimensions: 8, maxTokens: 16,
         space: "stand-in-space", defaultPooling: .mean, promptNames: ["query"], isDefault: true)
 
-    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
         inputs.map { input in
             var values = [Float](repeating: 0.125, count: description.dimensions)
             switch input {

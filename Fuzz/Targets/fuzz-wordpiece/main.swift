@@ -1,5 +1,6 @@
 import FuzzSupport
 import Foundation
+import Domain
 import Tokenizers
 
 /// The BERT normaliser (cleaning, accents, CJK spacing, lowercasing) and WordPiece over all-MiniLM-L6-v2's

@@ -16,7 +16,7 @@ BLAS.setThreadCount(1)
 let folder = URL(fileURLWithPath: args[1])
 let model: LoadedSpeechModel
 do {
-    model = try LoadedSpeechModel.load(ModelManifest.Entry(id: "whisper", architecture: .whisper), folder: folder, threads: threads)
+    model = try LoadedSpeechModel.load(ModelManifest.Entry(id: "whisper", architecture: .whisper), folder: folder, options: LoadOptions(threads: threads))
 } catch {
     FileHandle.standardError.write("cannot load \(folder.path): \(error)\n".data(using: .utf8)!)
     exit(1)

@@ -1,4 +1,4 @@
-"""Instruction-conditioned pooling (DESIGN.md section 4) through the real server, on committed real data.
+"""Instruction-conditioned pooling (docs/ARCHITECTURE.md, "Instruction pooling") through the real server, on committed real data.
 
 Evidence for issue 7, item 5, printed (pytest -s) with the measured margins:
 - images: each two-object photo of Tests/Fixtures/images/two-objects (two public-domain/CC0 photos side by side,

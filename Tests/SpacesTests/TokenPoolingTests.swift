@@ -1,5 +1,5 @@
 import Testing
-@testable import Service
+@testable import Spaces
 
 @Suite struct TokenPoolingTests {
     @Test func anInstructionConditionsImagesAndAudioUnlessAnotherPoolingIsAsked() {

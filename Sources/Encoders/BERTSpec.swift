@@ -1,8 +1,9 @@
+import Domain
 import Foundation
 
-/// One manifest entry resolved against its folder: every setting decided, every file located.
-/// Built by `ModelRegistry.resolve`; what an encoder needs to load, and what Info reports.
-public struct ModelSpec: Sendable, Equatable {
+/// A BERT-family manifest entry resolved against its folder: every setting decided, every file located.
+/// Built by `BERTSpec.resolve`; what `LoadedBERT` needs to load, and what Info reports.
+public struct BERTSpec: Sendable, Equatable {
     public var id: String
     public var architecture: ModelManifest.Architecture
     public var folder: URL
@@ -15,7 +16,7 @@ public struct ModelSpec: Sendable, Equatable {
     public var dimensions: Int
     /// Longest input in tokens, special tokens included.
     public var maxTokens: Int
-    public var pooling: ModelManifest.Pooling
+    public var pooling: Pooling
     public var normalize: Bool
     /// Named prompt prefixes ("query" -> "query: ").
     public var prompts: [String: String]
@@ -28,7 +29,7 @@ public struct ModelSpec: Sendable, Equatable {
     public var version: String
     /// sha256 of the weights from the manifest, nil for a hand-copied folder without one.
     public var weightsSHA256: String?
-    /// Names the embedding space: a stable hash of id, weights identity and version (see `ModelRegistry`).
+    /// Names the embedding space: a stable hash of id, weights identity and version (`ModelRegistry.fingerprint`).
     public var fingerprint: String
 
     public var promptNames: [String] { prompts.keys.sorted() }

@@ -1,27 +1,28 @@
+import Domain
 import Foundation
 
-/// The seam between the RPC handlers and the encoders: one embedding space, entered from every modality it
-/// accepts (text through its text encoder; images and audio through their bridges into the same space).
-/// The server adapts the loaded encoders to it; tests use in-process stand-ins.
-public protocol EmbeddingModel: Sendable {
-    var description: ModelDescription { get }
+/// One embedding space, entered from every modality it accepts: the seam between Service and the models
+/// (text through its text encoder; images and audio through their bridges into the same space). `SpaceLoader`
+/// builds the spaces of a models folder; Service's tests use in-process stand-ins.
+public protocol EmbeddingSpace: Sendable {
+    var description: SpaceDescription { get }
 
     /// Embeds `inputs`, one outcome per input and in order, so that one bad input fails alone. Only inputs of
     /// `description.modalities` are passed in. CPU-bound and synchronous: it runs on the batch scheduler's
     /// worker thread, never on the cooperative pool, and one call may carry the inputs of several requests
-    /// with equal options (`BatchScheduler`), so an outcome must depend on its own input only. Vectors are
-    /// returned as the model's own pipeline produces them (normalised when the model has a Normalize step, as
-    /// sentence-transformers models do); the handlers then shape them as asked.
-    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
+    /// with equal options (Service's `BatchScheduler`), so an outcome must depend on its own input only.
+    /// Vectors are returned as the model's own pipeline produces them (normalised when the model has a
+    /// Normalize step, as sentence-transformers models do); the caller then shapes them as asked.
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
 }
 
 /// One thing to embed, decoded from the request but not yet from its file format.
-public enum ModelInput: Sendable, Equatable {
+public enum SpaceInput: Sendable, Equatable {
     case text(String)
     case image(MediaBytes)
     case audio(MediaBytes)
 
-    public var modality: ModelDescription.Modality {
+    public var modality: Modality {
         switch self {
         case .text: .text
         case .image: .image
@@ -41,11 +42,8 @@ public struct MediaBytes: Sendable, Equatable {
     }
 }
 
-/// What a loaded model is, as Info reports it.
-public struct ModelDescription: Sendable, Equatable {
-    public enum Modality: Sendable, Equatable { case text, image, audio }
-    public enum Pooling: Sendable, Hashable { case mean, cls, instruction }
-
+/// What a space is, as Info reports it (a space is named by its model id).
+public struct SpaceDescription: Sendable, Equatable {
     public var id: String
     public var architecture: String
     public var modalities: [Modality]
@@ -74,7 +72,7 @@ public struct ModelDescription: Sendable, Equatable {
     }
 }
 
-/// Hashable: the batch scheduler merges only requests whose options are equal (`BatchKey`).
+/// How to embed. Hashable: the batch scheduler merges only requests whose options are equal.
 public struct EmbeddingOptions: Sendable, Hashable {
     public enum Instruction: Sendable, Hashable {
         /// A prompt named in the model's manifest ("query", "passage").
@@ -82,14 +80,13 @@ public struct EmbeddingOptions: Sendable, Hashable {
         /// Free text, applied through the model's instruction template.
         case text(String)
     }
-    public enum Truncation: Sendable, Hashable { case end, start, none }
 
     public var instruction: Instruction?
     /// nil: the model's default pooling.
-    public var pooling: ModelDescription.Pooling?
+    public var pooling: Pooling?
     public var truncation: Truncation
 
-    public init(instruction: Instruction? = nil, pooling: ModelDescription.Pooling? = nil, truncation: Truncation = .end) {
+    public init(instruction: Instruction? = nil, pooling: Pooling? = nil, truncation: Truncation = .end) {
         self.instruction = instruction
         self.pooling = pooling
         self.truncation = truncation

@@ -1,18 +1,26 @@
+import Domain
 import Foundation
 
-/// Resolution of a manifest entry against its folder (see `ModelRegistry` for the rules). Reads only small
-/// JSON files and the safetensors header, never the weights.
-extension ModelRegistry {
-    public static func resolve(_ entry: ModelManifest.Entry, folder: URL) throws(SkipReason) -> ModelSpec {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .folderMissing(path: folder.path)
-        }
-        func file(_ path: String) -> URL { folder.appendingPathComponent(path) }
-        func exists(_ path: String) -> Bool { fm.fileExists(atPath: file(path).path) }
-        for listed in entry.files where !exists(listed.path) { throw .fileMissing(path: file(listed.path).path) }
+/// Resolution of a BERT-family entry against its folder (the layout of a Hugging Face sentence-transformers
+/// folder). Reads only small JSON files and the safetensors header, never the weights.
+/// - required: config.json, model.safetensors, tokenizer.json or vocab.txt; every file the manifest lists;
+/// - dimensions: config.json `hidden_size` (the manifest value, if given, must agree);
+/// - max tokens: manifest, else sentence_bert_config.json `max_seq_length`, else tokenizer_config.json
+///   `model_max_length`, else config.json `max_position_embeddings` (never above the position table);
+/// - pooling: manifest, else the pooling config of the Pooling module in modules.json (default 1_Pooling/),
+///   else mean; normalize: manifest, else whether modules.json lists a Normalize module;
+/// - prompts: manifest, else config_sentence_transformers.json `prompts`;
+/// - modules that change the vector (Dense, ...) are refused by name, and so is a config.json `model_type`
+///   other than `bert` (RoBERTa, XLM-R, DistilBERT need other code);
+/// - fingerprint: `ModelRegistry.fingerprint` over model.safetensors.
+extension BERTSpec {
+    public typealias SkipReason = ModelRegistry.SkipReason
+
+    public static func resolve(_ entry: ModelManifest.Entry, folder: URL) throws(SkipReason) -> BERTSpec {
+        try ModelRegistry.requireFiles(entry.files.map(\.path), in: folder)
         guard entry.architecture == .bert else { throw .architectureNotSupported(entry.architecture.rawValue) }
+        func file(_ path: String) -> URL { folder.appendingPathComponent(path) }
+        func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: file(path).path) }
 
         // config.json: the checkpoint's own shape.
         guard exists("config.json") else { throw .fileMissing(path: file("config.json").path) }
@@ -50,7 +58,7 @@ extension ModelRegistry {
                 }
             }
         }
-        var folderPooling: ModelManifest.Pooling?
+        var folderPooling: Pooling?
         let poolingConfig = "\(poolingFolder)/config.json"
         if entry.pooling == nil, exists(poolingConfig) {
             folderPooling = try pooling(from: json(file(poolingConfig)), file: poolingConfig)
@@ -82,80 +90,29 @@ extension ModelRegistry {
         }
 
         let version = entry.source?.version ?? "local"
-        let weightsSHA = entry.sha256(of: "model.safetensors")
-        var identity = weightsSHA ?? ""
-        if weightsSHA == nil { identity = try headerIdentity(file("model.safetensors")) }
-        return ModelSpec(
+        return BERTSpec(
             id: entry.id, architecture: entry.architecture, folder: folder, config: file("config.json"),
             weights: file("model.safetensors"), tokenizerDirectory: folder, dimensions: hiddenSize,
             maxTokens: limit, pooling: pooling, normalize: entry.normalize ?? hasNormalize, prompts: prompts ?? [:],
             instructionTemplate: entry.instructionTemplate, isDefault: entry.isDefault, lowercasesInput: lowercasesInput,
-            version: version,
-            weightsSHA256: weightsSHA, fingerprint: fingerprint(id: entry.id, weights: identity, version: version))
+            version: version, weightsSHA256: entry.sha256(of: "model.safetensors"),
+            fingerprint: try ModelRegistry.fingerprint(entry, weights: "model.safetensors", folder: folder))
     }
 
-    /// "<id>:<FNV-1a 64 hex>" over a versioned domain string, the id, weights identity and version.
-    public static func fingerprint(id: String, weights: String, version: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "rosetta-space-v1\0\(id)\0\(weights)\0\(version)".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
+    /// sentence-transformers Pooling config -> one mode. Modes this build does not implement, and several modes
+    /// at once (concatenated), are refused by name.
+    static func pooling(from config: [String: Any], file: String) throws(SkipReason) -> Pooling {
+        let unsupported = ["pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_lasttoken",
+                           "pooling_mode_weightedmean_tokens"]
+        if let mode = unsupported.first(where: { config[$0] as? Bool == true }) {
+            throw .inconsistent(field: file, detail: "\(mode) is not supported (mean or CLS pooling only)")
         }
-        let hex = String(hash, radix: 16)
-        return "\(id):" + String(repeating: "0", count: 16 - hex.count) + hex
-    }
-
-    /// sentence-transformers Pooling config -> one mode; several modes at once (concatenated) are refused.
-    static func pooling(from config: [String: Any], file: String) throws(SkipReason) -> ModelManifest.Pooling {
-        let modes: [(String, ModelManifest.Pooling)] = [
-            ("pooling_mode_cls_token", .cls), ("pooling_mode_mean_tokens", .mean), ("pooling_mode_max_tokens", .max),
-            ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLen), ("pooling_mode_lasttoken", .lastToken),
-        ]
-        let on = modes.filter { config[$0.0] as? Bool == true }.map(\.1)
-        if config["pooling_mode_weightedmean_tokens"] as? Bool == true {
-            throw .inconsistent(field: file, detail: "weighted-mean pooling is not supported")
-        }
+        let on = [("pooling_mode_cls_token", Pooling.cls), ("pooling_mode_mean_tokens", .mean)]
+            .filter { config[$0.0] as? Bool == true }.map(\.1)
         guard on.count <= 1 else {
             throw .inconsistent(field: file, detail: "several pooling modes at once (\(on.map(\.rawValue))) are not supported")
         }
         return on.first ?? .mean
-    }
-
-    /// Throws `folderMissing` for an absent model folder, else `fileMissing` for the first of `names` (relative
-    /// to the folder) that is absent.
-    static func requireFiles(_ names: [String], in folder: URL) throws(SkipReason) {
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: folder.path) else { throw .folderMissing(path: folder.path) }
-        for name in names where !fm.fileExists(atPath: folder.appendingPathComponent(name).path) {
-            throw .fileMissing(path: folder.appendingPathComponent(name).path)
-        }
-    }
-
-    /// Size plus safetensors header: "size:<n>:header:<FNV-1a 64 of the header JSON>".
-    static func headerIdentity(_ url: URL) throws(SkipReason) -> String {
-        do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            let size = try handle.seekToEnd()
-            try handle.seek(toOffset: 0)
-            let lengthBytes = try handle.read(upToCount: 8) ?? Data()
-            guard lengthBytes.count == 8 else { throw SkipReason.loadFailed("\(url.path): shorter than a safetensors header") }
-            let length = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            guard length <= 100_000_000, length + 8 <= size else {
-                throw SkipReason.loadFailed("\(url.path): safetensors header length \(length) is invalid")
-            }
-            let header = try handle.read(upToCount: Int(length)) ?? Data()
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in header {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x0000_0100_0000_01b3
-            }
-            return "size:\(size):header:\(String(hash, radix: 16))"
-        } catch let error as SkipReason {
-            throw error
-        } catch {
-            throw .loadFailed("\(url.path): \(error.localizedDescription)")
-        }
     }
 
     private static func jsonValue(_ url: URL) throws(SkipReason) -> Any {

@@ -1,10 +1,11 @@
+import Domain
 import Encoders
 import Foundation
 import Media
 
-/// Brings speech into a text space (DESIGN §3): Whisper transcribes, the space's own text encoder embeds the
+/// Brings speech into a text space (docs/ARCHITECTURE.md, "Spaces"): Whisper transcribes, the space's own text encoder embeds the
 /// transcript — so a spoken query lands exactly where its words would, in whatever text space (MiniLM, CLIP's
-/// text tower). Audio without trustworthy words gets no vector: its item fails with `SpeechError.noSpeech`, which
+/// text tower). Audio without trustworthy words gets no vector: its item fails with `SpaceError.noSpeech`, which
 /// says what Whisper heard and why it was not trusted, and points to the audio-to-audio space.
 struct SpeechBridge: ModalityBridge {
     let recognizer: SpeechRecognizer
@@ -12,13 +13,13 @@ struct SpeechBridge: ModalityBridge {
     let audioSpace: String?
     let instructionPooling: InstructionPooling
 
-    init(model: LoadedSpeechModel, limits: ServiceLimits, audioSpace: String?) {
+    init(model: LoadedSpeechModel, limits: MediaLimits, audioSpace: String?) {
         recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(limits: limits))
         self.audioSpace = audioSpace
         instructionPooling = model.instructionPooling
     }
 
-    var modality: ModelDescription.Modality { .audio }
+    var modality: Modality { .audio }
     var name: String { "speech (\(recognizer.model.id) -> transcript -> text encoder)" }
 
     func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>] {
@@ -28,12 +29,12 @@ struct SpeechBridge: ModalityBridge {
                 let words = transcript.text
                 guard !words.isEmpty else {
                     let heard = transcript.segments.map { "'\($0.text.trimmingCharacters(in: .whitespaces))' (\($0.rejected ?? ""))" }
-                    throw SpeechError.noSpeech(noSpeechProbability: transcript.noSpeechProbability,
+                    throw SpaceError.noSpeech(noSpeechProbability: transcript.noSpeechProbability,
                                                heard: heard.joined(separator: ", "), audioSpace: audioSpace)
                 }
                 // The transcript is text of the space: a prompt or instruction prefixes it as any text.
                 var vector = try text.embed(texts: [words], options: options)[0].get()
-                // Its sentences are the item's token set (DESIGN.md §4): an instruction picks out the part it names.
+                // Its sentences are the item's token set (docs/ARCHITECTURE.md, "Instruction pooling"): an instruction picks out the part it names.
                 let pooling = TokenPooling(options)
                 if pooling != .native {
                     let sentences = transcript.sentences
@@ -48,21 +49,6 @@ struct SpeechBridge: ModalityBridge {
                 vector.noSpeechProbability = transcript.noSpeechProbability
                 return vector
             }
-        }
-    }
-}
-
-/// Per-item outcomes of the speech bridge that are not decoding errors (those are `Media.AudioError`).
-enum SpeechError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The audio holds no words the recogniser can vouch for: it has no place in a text space.
-    case noSpeech(noSpeechProbability: Float, heard: String, audioSpace: String?)
-
-    var description: String {
-        switch self {
-        case let .noSpeech(p, heard, audioSpace):
-            let alternative = audioSpace.map { "; embed it with model '\($0)' for audio-to-audio similarity" } ?? ""
-            return "audio has no trustworthy words (no-speech probability \(String(format: "%.2f", p)); Whisper heard \(heard)): "
-                + "it is audio-only and gets no vector in a text space\(alternative)"
         }
     }
 }

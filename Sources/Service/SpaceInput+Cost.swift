@@ -1,4 +1,5 @@
-extension ModelInput {
+import Spaces
+extension SpaceInput {
     /// What this input costs a forward pass, in text tokens, estimated before tokenizing (the tokenizer runs
     /// inside the model, on the worker thread; the scheduler must decide before). It sizes batches against
     /// `BatchSettings.maxTokens` and groups inputs of similar length (`BatchQueue`).

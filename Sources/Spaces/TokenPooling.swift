@@ -1,6 +1,6 @@
-import Encoders
+import Domain
 
-/// How an image or audio item becomes one vector (DESIGN.md §4), from the request's pooling and instruction.
+/// How an image or audio item becomes one vector (docs/ARCHITECTURE.md, "Instruction pooling"), from the request's pooling and instruction.
 /// Text does not come here: its instruction is a prefix template, whatever the pooling.
 enum TokenPooling: Equatable {
     /// The encoder's own vector: DEFAULT pooling without an instruction, and CLS.

@@ -1,3 +1,5 @@
+import Domain
+
 /// What a bridge may ask of the text encoder of the space it brings inputs into.
 public protocol TextEncoding: Sendable {
     func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
@@ -6,21 +8,21 @@ public protocol TextEncoding: Sendable {
 /// Brings inputs of one non-text modality into a text space: an image classifier through its label names
 /// (ConSE), speech through its transcript. Generic over the text encoder, so any text space can take it.
 public protocol ModalityBridge: Sendable {
-    var modality: ModelDescription.Modality { get }
+    var modality: Modality { get }
     /// Names the bridge's own models, for logs and Info.
     var name: String { get }
     /// One outcome per item, in order; vectors live in `text`'s space.
     func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>]
 }
 
-/// A text space (DESIGN.md section 3: text is the pivot) and the bridges that bring other modalities into it.
+/// A text space (docs/ARCHITECTURE.md, "Spaces": text is the pivot) and the bridges that bring other modalities into it.
 /// Its fingerprint is the text model's: bridged vectors are mixtures of that model's text embeddings.
-struct TextSpace: EmbeddingModel {
+struct TextSpace: EmbeddingSpace {
     let text: any TextEncoding
     let bridges: [any ModalityBridge]
-    let description: ModelDescription
+    let description: SpaceDescription
 
-    init(text: any TextEncoding, description: ModelDescription, bridges: [any ModalityBridge]) {
+    init(text: any TextEncoding, description: SpaceDescription, bridges: [any ModalityBridge]) {
         self.text = text
         self.bridges = bridges
         var description = description
@@ -28,7 +30,7 @@ struct TextSpace: EmbeddingModel {
         self.description = description
     }
 
-    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
         var outcomes = [Result<EmbeddedVector, any Error>?](repeating: nil, count: inputs.count)
         let texts = inputs.indices.compactMap { i -> (Int, String)? in
             if case .text(let text) = inputs[i] { return (i, text) } else { return nil }
@@ -52,7 +54,7 @@ struct TextSpace: EmbeddingModel {
             }
         }
         return outcomes.enumerated().map { i, outcome in
-            outcome ?? .failure(ServiceError.modalityNotSupported(model: description.id, modality: "\(inputs[i].modality)"))
+            outcome ?? .failure(SpaceError.modalityNotSupported(model: description.id, modality: "\(inputs[i].modality)"))
         }
     }
 }

@@ -1,35 +1,36 @@
+import Domain
 import Encoders
 import Foundation
 import Media
 
-/// An audio-to-audio space (DESIGN.md §3): the aiSFX sound-effects network, for "sounds like this" search over
+/// An audio-to-audio space (docs/ARCHITECTURE.md, "Spaces"): the aiSFX sound-effects network, for "sounds like this" search over
 /// sound libraries, where speech recognition has no words to offer. Its own space, apart from the text spaces:
 /// audio only, compared with audio only. A clip's vector is the L2-normalised mean of its 2.3 s block vectors
 /// (aisfx embeds blocks with a hop of 1.15 s). Its token set is those block vectors: MEAN pooling is the
 /// default; an instruction has no text encoder to be embedded by here and is refused.
-struct SoundEffectsSpace: EmbeddingModel {
+struct SoundEffectsSpace: EmbeddingSpace {
     let model: LoadedSoundEffectsModel
     let audio: AudioDecoder
     let features = SoundEffectFeatures()
-    let description: ModelDescription
+    let description: SpaceDescription
 
-    init(model: LoadedSoundEffectsModel, limits: ServiceLimits) {
+    init(model: LoadedSoundEffectsModel, limits: MediaLimits) {
         self.model = model
         audio = AudioDecoder(limits: limits)
-        description = ModelDescription(
-            id: model.id, architecture: ModelManifest.Architecture.aisfx.rawValue, modalities: [.audio],
+        description = SpaceDescription(
+            id: model.id, architecture: ModelManifest.Architecture.aisfx.rawValue, modalities: LoadedSoundEffectsModel.modalities,
             dimensions: model.cnn.dimensions, maxTokens: 0, space: model.fingerprint, defaultPooling: .mean,
             promptNames: [], isDefault: false)
     }
 
-    func embed(_ inputs: [ModelInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
         inputs.map { input in
             Result { () throws -> EmbeddedVector in
                 guard case .audio(let media) = input else {
-                    throw ServiceError.modalityNotSupported(model: model.id, modality: "\(input.modality)")
+                    throw SpaceError.modalityNotSupported(model: model.id, modality: "\(input.modality)")
                 }
                 if options.instruction != nil || options.pooling == .instruction {
-                    throw ServiceError.invalidArgument(
+                    throw SpaceError.invalidInput(
                         "model '\(model.id)' is an audio-to-audio space without text: it takes no instruction or prompt")
                 }
                 let samples = try audio.decode(media.data, rate: SoundEffectFeatures.sampleRate)

@@ -1,0 +1,32 @@
+import Domain
+import Encoders
+
+/// A loaded BERT-family model as the text encoder of a text space: a named prompt's prefix or a free
+/// instruction through the model's template, then `TextEmbedder` (tokenize, forward, pool, normalise).
+struct BERTTextEncoder: TextEncoding {
+    let model: LoadedBERT
+
+    /// The space as Info reports it, before bridges add their modalities.
+    func description(isDefault: Bool) -> SpaceDescription {
+        let spec = model.spec
+        return SpaceDescription(
+            id: spec.id, architecture: spec.architecture.rawValue, modalities: LoadedBERT.modalities,
+            dimensions: spec.dimensions, maxTokens: spec.maxTokens, space: spec.fingerprint,
+            defaultPooling: model.embedder.defaultPooling, promptNames: spec.promptNames, isDefault: isDefault
+        )
+    }
+
+    func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        let spec = model.spec
+        let prompted: [String]
+        switch options.instruction {
+        case nil: prompted = texts
+        case .prompt(let name): prompted = texts.map { spec.prompted($0, promptName: name) ?? $0 }
+        case .text(let instruction): prompted = texts.map { spec.instructed($0, instruction: instruction) }
+        }
+        return model.embedder.embedEach(prompted, pooling: options.pooling, truncation: options.truncation).map { outcome in
+            outcome.map { EmbeddedVector(values: $0.vector, tokens: $0.tokenCount, truncated: $0.truncated) }
+                .mapError { $0 }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// Per-input failures of a space that are not its lower modules' (those are `Media.ImageError`,
+/// `Media.AudioError`, `Encoders.EncoderError`, `Tokenizers.TokenizerError`). Service turns each into a gRPC
+/// status in one place (ErrorMapping.swift).
+public enum SpaceError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The space has no encoder for this kind of input.
+    case modalityNotSupported(model: String, modality: String)
+    /// The input or its options cannot be embedded as asked (the message says what to change).
+    case invalidInput(String)
+    /// The audio holds no words the recogniser can vouch for: it has no place in a text space.
+    case noSpeech(noSpeechProbability: Float, heard: String, audioSpace: String?)
+
+    public var description: String {
+        switch self {
+        case let .modalityNotSupported(model, modality):
+            return "model '\(model)' cannot embed \(modality) inputs: no \(modality) encoder is loaded for its space"
+        case let .invalidInput(message):
+            return message
+        case let .noSpeech(p, heard, audioSpace):
+            let alternative = audioSpace.map { "; embed it with model '\($0)' for audio-to-audio similarity" } ?? ""
+            return "audio has no trustworthy words (no-speech probability \(String(format: "%.2f", p)); Whisper heard \(heard)): "
+                + "it is audio-only and gets no vector in a text space\(alternative)"
+        }
+    }
+}
