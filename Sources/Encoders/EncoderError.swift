@@ -21,6 +21,8 @@ public enum EncoderError: Error, Equatable, CustomStringConvertible {
     case tensor(TensorError)
     /// The tokenizer refused a text.
     case tokenizer(index: Int, message: String)
+    /// The caller asked the work to stop (its request was cancelled or passed its deadline) between two steps.
+    case stopped
     /// A pooling that has no single-sequence form (`instruction`: resolve it to the model's own first).
     case poolingNotApplicable(String)
 
@@ -39,6 +41,7 @@ public enum EncoderError: Error, Equatable, CustomStringConvertible {
             return "sequence \(index): token id \(token) outside vocabulary 0..<\(vocabSize)"
         case let .tensor(error): return error.description
         case let .tokenizer(index, message): return "text \(index): \(message)"
+        case .stopped: return "stopped: the caller no longer wants the result"
         case let .poolingNotApplicable(pooling): return "\(pooling) pooling has no single-sequence form"
         }
     }

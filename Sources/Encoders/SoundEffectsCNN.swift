@@ -52,20 +52,24 @@ public final class SoundEffectsCNN: Sendable {
         return (0..<max(1, count)).map { $0 * blockHop }
     }
 
-    /// One 512-d vector per block of `features` [frames, 96] (time-major), in order.
-    public func forward(_ features: [Float], frames: Int) throws(EncoderError) -> [[Float]] {
+    /// One 512-d vector per block of `features` [frames, 96] (time-major), in order. `stop` is asked before
+    /// every block; when it says yes the forward ends with `EncoderError.stopped`.
+    public func forward(_ features: [Float], frames: Int, stop: () -> Bool = { false }) throws(EncoderError) -> [[Float]] {
         guard features.count == frames * Self.melBins, frames > 0 else {
             throw .tensor(.shapeMismatch(op: "SoundEffectsCNN.forward", expected: [frames, Self.melBins], actual: [features.count]))
         }
-        return try Self.op { () throws(TensorError) in
-            try Self.blockStarts(frames: frames).map { start throws(TensorError) in
-                var block = [Float](repeating: 0, count: Self.blockFrames * Self.melBins)
-                let available = max(0, min(Self.blockFrames, frames - start))
-                block.replaceSubrange(0..<(available * Self.melBins),
-                                      with: features[(start * Self.melBins)..<((start + available) * Self.melBins)])
-                return try embedBlock(try Tensor(shape: [1, Self.blockFrames, Self.melBins, 1], values: block))
-            }
+        var vectors: [[Float]] = []
+        for start in Self.blockStarts(frames: frames) {
+            guard !stop() else { throw .stopped }
+            var block = [Float](repeating: 0, count: Self.blockFrames * Self.melBins)
+            let available = max(0, min(Self.blockFrames, frames - start))
+            block.replaceSubrange(0..<(available * Self.melBins),
+                                  with: features[(start * Self.melBins)..<((start + available) * Self.melBins)])
+            vectors.append(try Self.op { () throws(TensorError) in
+                try embedBlock(try Tensor(shape: [1, Self.blockFrames, Self.melBins, 1], values: block))
+            })
         }
+        return vectors
     }
 
     /// x [1, time, freq, 1] -> 512: the conv blocks, then mean over frequency and max over time.

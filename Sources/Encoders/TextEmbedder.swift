@@ -56,9 +56,10 @@ public final class TextEmbedder: Sendable {
     }
 
     /// One outcome per text, in order: a text the tokenizer refuses (too long with `.none` truncation) fails
-    /// alone, and the others are embedded together.
+    /// alone, and the others are embedded together. `stop(i)` is asked for every text of a chunk before the
+    /// chunk's forward: a text whose caller is gone ends with `EncoderError.stopped` instead.
     public func embedEach(_ texts: [String], prefix: String? = nil, pooling: Pooling? = nil, truncation: Truncation = .end,
-                          includeTokenVectors: Bool = false) -> [Result<TextEmbedding, EncoderError>] {
+                          includeTokenVectors: Bool = false, stop: (Int) -> Bool = { _ in false }) -> [Result<TextEmbedding, EncoderError>] {
         var results = [Result<TextEmbedding, EncoderError>?](repeating: nil, count: texts.count)
         var encoded: [(index: Int, text: TokenizedText)] = []
         encoded.reserveCapacity(texts.count)
@@ -74,7 +75,10 @@ public final class TextEmbedder: Sendable {
         encoded.sort { $0.text.ids.count < $1.text.ids.count }
         let pool = pooling.flatMap { $0 == .instruction ? nil : $0 } ?? defaultPooling
         for start in stride(from: 0, to: encoded.count, by: maxBatch) {
-            let chunk = encoded[start..<min(start + maxBatch, encoded.count)]
+            var chunk = encoded[start..<min(start + maxBatch, encoded.count)]
+            for item in chunk where stop(item.index) { results[item.index] = .failure(.stopped) }
+            chunk.removeAll { results[$0.index] != nil }
+            guard !chunk.isEmpty else { continue }
             do {
                 let hidden = try model.forward(batch: chunk.map(\.text.ids))
                 for ((index, text), tokens) in zip(chunk, hidden) {

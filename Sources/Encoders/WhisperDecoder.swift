@@ -90,9 +90,11 @@ public struct WhisperDecoder: Sendable {
 
     /// Greedy transcription of one window's encoder states [audioContext, d]; `timestamps` for long audio, with
     /// `contentFrames` the window's frames that hold audio.
-    public func decode(_ encoderStates: Tensor, timestamps: Bool = false, contentFrames: Int = 3_000) throws(EncoderError) -> Result {
+    /// `stop` is asked before every decoding step; when it says yes, decoding ends with `EncoderError.stopped`.
+    public func decode(_ encoderStates: Tensor, timestamps: Bool = false, contentFrames: Int = 3_000,
+                       stop: () -> Bool = { false }) throws(EncoderError) -> Result {
         do {
-            var result = try greedy(encoderStates, timestamps: timestamps)
+            var result = try greedy(encoderStates, timestamps: timestamps, stop: stop)
             if timestamps { split(&result, contentFrames: contentFrames) }
             return result
         } catch let error as EncoderError { throw error } catch let error as TensorError {
@@ -100,7 +102,7 @@ public struct WhisperDecoder: Sendable {
         } catch { throw .tensor(.invalidArgument(op: "whisper.decode", detail: "\(error)")) }
     }
 
-    private func greedy(_ encoderStates: Tensor, timestamps: Bool) throws -> Result {
+    private func greedy(_ encoderStates: Tensor, timestamps: Bool, stop: () -> Bool) throws -> Result {
         var state = try State(model: model, encoderStates: encoderStates)
         let prompt = timestamps ? [tokens.startOfTranscript] : [tokens.startOfTranscript, tokens.noTimestamps]
         let promptLogits = try state.step(prompt, rows: [0, prompt.count - 1])
@@ -112,6 +114,7 @@ public struct WhisperDecoder: Sendable {
         var looped = false, capped = true
         let room = min(maxTokens, model.config.textContext - prompt.count)
         for step in 0..<room {
+            if stop() { throw EncoderError.stopped }
             for t in tokens.suppress where t < logits.count { logits[t] = -.infinity }
             if step == 0 { for t in tokens.suppressAtBegin where t < logits.count { logits[t] = -.infinity } }
             if timestamps { applyTimestampRules(&logits, generated: out) } else {

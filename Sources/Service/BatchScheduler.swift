@@ -16,8 +16,9 @@ import Synchronization
 /// of the hand-off to the worker and back (BatchQueue rule 6).
 ///
 /// A request whose task is cancelled (the client went away, its deadline passed) leaves the queue at once and
-/// throws `ServiceError.cancelled`; if some of its inputs are already in a running forward, their outcomes
-/// are dropped. A request that would take the queue past `maxQueuedItems` throws `ServiceError.overloaded` at
+/// throws `ServiceError.cancelled`; if some of its inputs are already in a running forward, the space stops
+/// their work at its next step (`Abandonment`: between audio windows and decoding steps, image batches, text
+/// chunks) and their outcomes are dropped. A request that would take the queue past `maxQueuedItems` throws `ServiceError.overloaded` at
 /// once, without queueing anything.
 public final class BatchScheduler: Sendable {
     /// One request's outcomes and where its time went: `waited` is everything but its forwards (from enqueue to
@@ -193,8 +194,13 @@ private final class Worker: @unchecked Sendable {
 
         forwarding = true
         condition.unlock()
+        let abandoned = Abandonment { [self] offset in
+            condition.lock()
+            defer { condition.unlock() }
+            return jobs[items[offset].request] == nil
+        }
         let (outcomes, ran) = Self.compute(
-            inputs, model: job.model, options: job.options, requests: Set(items.map(\.request)).count)
+            inputs, model: job.model, options: job.options, abandoned: abandoned, requests: Set(items.map(\.request)).count)
         condition.lock()
         forwarding = false
 
@@ -228,7 +234,9 @@ private final class Worker: @unchecked Sendable {
         forwarding = true
         condition.unlock()
         let waited = ContinuousClock.now - arrived
-        let (outcomes, ran) = Self.compute(inputs, model: model, options: options, requests: 1)
+        // The forward runs in the request's own task: its cancellation is the task's.
+        let (outcomes, ran) = Self.compute(inputs, model: model, options: options, abandoned: Abandonment { _ in Task.isCancelled },
+                                           requests: 1)
         condition.lock()
         forwarding = false
         condition.signal()  // requests that came meanwhile wait for the worker
@@ -241,10 +249,10 @@ private final class Worker: @unchecked Sendable {
     /// One forward: `model.embed` timed and counted, one outcome per input (`MissingOutcome` for those the
     /// model left out).
     private static func compute(
-        _ inputs: [SpaceInput], model: any EmbeddingSpace, options: EmbeddingOptions, requests: Int
+        _ inputs: [SpaceInput], model: any EmbeddingSpace, options: EmbeddingOptions, abandoned: Abandonment, requests: Int
     ) -> (outcomes: [Result<EmbeddedVector, any Error>], ran: Duration) {
         let started = ContinuousClock.now
-        let outcomes = model.embed(inputs, options: options)
+        let outcomes = model.embed(inputs, options: options, abandoned: abandoned)
         let ran = ContinuousClock.now - started
         ServiceMetrics.forwardItems.record(inputs.count)
         ServiceMetrics.forwardRequests.record(requests)

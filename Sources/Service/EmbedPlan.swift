@@ -45,7 +45,7 @@ struct EmbedPlan {
         for (position, input) in request.inputs.enumerated() {
             let index = UInt32(position)
             do {
-                let item = try Self.modelInput(input, index: index, limits: limits)
+                let item = try SpaceInput(input, position: position, limits: limits)
                 guard description.modalities.contains(item.modality) else {
                     throw SpaceError.modalityNotSupported(model: description.id, modality: "\(item.modality)")
                 }
@@ -54,34 +54,6 @@ struct EmbedPlan {
                 rejected.append(.failure(index: index, modality: Rosetta_V1_Modality(input.kind), error))
             }
         }
-    }
-
-    /// The input as the model takes it, or why it cannot be embedded at all.
-    private static func modelInput(_ input: Rosetta_V1_Input, index: UInt32, limits: ServiceLimits) throws(ServiceError) -> SpaceInput {
-        switch input.kind {
-        case .text(let text):
-            if let problem = problem(with: text, limits: limits) { throw problem }
-            return .text(text)
-        case .image(let media):
-            guard !media.data.isEmpty else { throw .invalidArgument("image \(index) has no data") }
-            return .image(MediaBytes(data: media.data, mimeType: media.mimeType))
-        case .audio(let media):
-            guard !media.data.isEmpty else { throw .invalidArgument("audio \(index) has no data") }
-            return .audio(MediaBytes(data: media.data, mimeType: media.mimeType))
-        case nil:
-            throw .invalidArgument("input \(index) is empty: set one of text, image or audio")
-        }
-    }
-
-    private static func problem(with text: String, limits: ServiceLimits) -> ServiceError? {
-        if text.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
-            return .invalidArgument("text is empty or only whitespace")
-        }
-        let length = text.unicodeScalars.count
-        if length > limits.maxTextCharacters {
-            return .limitExceeded(limit: "text length in characters", value: length, maximum: limits.maxTextCharacters)
-        }
-        return nil
     }
 
     /// The result for one input: its vector shaped and encoded as asked, or its error as a status.

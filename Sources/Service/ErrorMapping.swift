@@ -83,6 +83,8 @@ extension RPCStatus {
             return RPCStatus(.failedPrecondition, "\(error)")
         case .invalidInput:
             return RPCStatus(.invalidArgument, "\(error)")
+        case .abandoned:
+            return RPCStatus(.cancelled, "\(error)")
         }
     }
 }

@@ -22,7 +22,7 @@ extension IndexService {
         case .vector(let given):
             vector = try spec.prepare(given.values, space: request.vectorSpace)
         case .input(let input):
-            let modelInput = try Self.modelInput(input, position: 0, limits: limits)
+            let modelInput = try SpaceInput(input, position: 0, limits: limits)
             let model = try model(for: spec, modality: Rosetta_V1_Modality(modelInput.modality))
             let description = model.description
             guard description.modalities.contains(modelInput.modality) else {

@@ -30,7 +30,7 @@ extension IndexService {
                     let values = try spec.prepare(vector.values, space: item.vectorSpace)
                     ready.append((position, IndexItem(id: item.id, vector: values, metadata: metadata, modality: .vector)))
                 case .input(let input):
-                    let modelInput = try Self.modelInput(input, position: position, limits: limits)
+                    let modelInput = try SpaceInput(input, position: position, limits: limits)
                     toEmbed.append((position, IndexItem(id: item.id, vector: [], metadata: metadata, modality: modelInput.modality), modelInput))
                 case nil:
                     throw ServiceError.invalidArgument("item \(position) ('\(item.id)') has neither an input nor a vector")
@@ -121,29 +121,6 @@ extension IndexService {
             throw ServiceError.limitExceeded(limit: "item \(position)'s metadata size in bytes", value: bytes, maximum: limits.maxMetadataBytes)
         }
         return metadata
-    }
-
-    /// A raw input as the model takes it, or why it cannot be embedded (as Embed checks its inputs).
-    static func modelInput(_ input: Rosetta_V1_Input, position: Int, limits: ServiceLimits) throws -> SpaceInput {
-        switch input.kind {
-        case .text(let text):
-            guard !text.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
-                throw ServiceError.invalidArgument("item \(position)'s text is empty or only whitespace")
-            }
-            let length = text.unicodeScalars.count
-            guard length <= limits.maxTextCharacters else {
-                throw ServiceError.limitExceeded(limit: "text length in characters", value: length, maximum: limits.maxTextCharacters)
-            }
-            return .text(text)
-        case .image(let media):
-            guard !media.data.isEmpty else { throw ServiceError.invalidArgument("image \(position) has no data") }
-            return .image(MediaBytes(data: media.data, mimeType: media.mimeType))
-        case .audio(let media):
-            guard !media.data.isEmpty else { throw ServiceError.invalidArgument("audio \(position) has no data") }
-            return .audio(MediaBytes(data: media.data, mimeType: media.mimeType))
-        case nil:
-            throw ServiceError.invalidArgument("input \(position) is empty: set one of text, image or audio")
-        }
     }
 }
 

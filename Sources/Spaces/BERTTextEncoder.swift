@@ -16,7 +16,7 @@ struct BERTTextEncoder: TextEncoding {
         )
     }
 
-    func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(texts: [String], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         let spec = model.spec
         let prompted: [String]
         switch options.instruction {
@@ -24,9 +24,11 @@ struct BERTTextEncoder: TextEncoding {
         case .prompt(let name): prompted = texts.map { spec.prompted($0, promptName: name) ?? $0 }
         case .text(let instruction): prompted = texts.map { spec.instructed($0, instruction: instruction) }
         }
-        return model.embedder.embedEach(prompted, pooling: options.pooling, truncation: options.truncation).map { outcome in
+        let outcomes = model.embedder.embedEach(prompted, pooling: options.pooling, truncation: options.truncation,
+                                                stop: { abandoned($0) })
+        return outcomes.map { outcome in
             outcome.map { EmbeddedVector(values: $0.vector, tokens: $0.tokenCount, truncated: $0.truncated) }
-                .mapError { $0 }
+                .mapError { (error: EncoderError) -> any Error in error == .stopped ? SpaceError.abandoned : error }
         }
     }
 }

@@ -25,9 +25,10 @@ struct CLIPSpace: EmbeddingSpace {
             isDefault: false)
     }
 
-    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
-        inputs.map { input in
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
+        inputs.enumerated().map { i, input in
             Result { () throws -> EmbeddedVector in
+                guard !abandoned(i) else { throw SpaceError.abandoned }
                 switch input {
                 case .text(let text):
                     let prompted = if case .text(let instruction) = options.instruction { "\(instruction): \(text)" } else { text }

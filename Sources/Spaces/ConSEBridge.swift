@@ -32,9 +32,10 @@ struct ConSEBridge: ModalityBridge {
         classNames = ClassNameTable(classifier: classifier)
     }
 
-    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding,
+               abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         let pooling = TokenPooling(options)
-        let classified = classify(media, regions: pooling != .native)
+        let classified = classify(media, regions: pooling != .native, abandoned: abandoned)
         guard classified.contains(where: { (try? $0.get()) != nil }) else { return classified.map { $0.map { _ in EmbeddedVector(values: []) } } }
         let table: [[Float]]
         let query: [Float]?
@@ -59,35 +60,49 @@ struct ConSEBridge: ModalityBridge {
     }
 
     /// Logits of each image, or why it could not be decoded: of the whole image, then (with `regions`) of its
-    /// four corner regions, the views whose classes make the image's token set.
-    func classify(_ media: [MediaBytes], regions: Bool = false) -> [Result<[[Float]], any Error>] {
-        let size = classifier.crop
+    /// four corner regions, the views whose classes make the image's token set. Images are decoded as the
+    /// forwards of `maxBatch` views need them, so at most a forward's views (and one image's) are held at once;
+    /// an image whose caller is gone is dropped before its decoding and before each forward.
+    func classify(_ media: [MediaBytes], regions: Bool = false, abandoned: Abandonment = .never) -> [Result<[[Float]], any Error>] {
         var outcomes = [Result<[[Float]], any Error>](repeating: .success([]), count: media.count)
-        var ready: [(item: Int, pixels: [Float])] = []
+        var pending: [(item: Int, pixels: [Float])] = []
         for (i, item) in media.enumerated() {
+            guard !abandoned(i) else {
+                outcomes[i] = .failure(SpaceError.abandoned)
+                continue
+            }
             do {
                 let image = try ImageDecoder.decode(item.data, maxPixels: maxImagePixels)
                 let views = regions ? [image] + image.cornerRegions(fraction: regionFraction) : [image]
-                ready += views.map { (i, preprocessing($0)) }
+                pending += views.map { (i, preprocessing($0)) }
             } catch {
                 outcomes[i] = .failure(error)
             }
-        }
-        var start = 0
-        while start < ready.count {
-            let chunk = ready[start..<min(start + maxBatch, ready.count)]
-            do {
-                let input = try Tensor(shape: [chunk.count, size, size, 3], values: chunk.flatMap(\.pixels))
-                let logits = try classifier.model.forward(input).logits.toArray()
-                let classes = classifier.model.numClasses
-                for (row, view) in chunk.enumerated() {
-                    outcomes[view.item] = outcomes[view.item].map { $0 + [Array(logits[(row * classes)..<((row + 1) * classes)])] }
-                }
-            } catch {
-                for view in chunk { outcomes[view.item] = .failure(error) }
+            while pending.count >= maxBatch || (i == media.count - 1 && !pending.isEmpty) {
+                let chunk = pending.prefix(maxBatch)
+                pending.removeFirst(chunk.count)
+                forward(chunk, into: &outcomes, abandoned: abandoned)
             }
-            start += maxBatch
         }
         return outcomes
+    }
+
+    /// Classifies one batch of views and appends each view's logits to its image's outcome.
+    private func forward(_ views: ArraySlice<(item: Int, pixels: [Float])>, into outcomes: inout [Result<[[Float]], any Error>],
+                         abandoned: Abandonment) {
+        for view in views where abandoned(view.item) { outcomes[view.item] = .failure(SpaceError.abandoned) }
+        let views = views.filter { (try? outcomes[$0.item].get()) != nil }
+        guard !views.isEmpty else { return }
+        let size = classifier.crop
+        do {
+            let input = try Tensor(shape: [views.count, size, size, 3], values: views.flatMap(\.pixels))
+            let logits = try classifier.model.forward(input).logits.toArray()
+            let classes = classifier.model.numClasses
+            for (row, view) in views.enumerated() {
+                outcomes[view.item] = outcomes[view.item].map { $0 + [Array(logits[(row * classes)..<((row + 1) * classes)])] }
+            }
+        } catch {
+            for view in views { outcomes[view.item] = .failure(error) }
+        }
     }
 }

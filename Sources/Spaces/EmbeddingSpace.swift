@@ -13,7 +13,37 @@ public protocol EmbeddingSpace: Sendable {
     /// with equal options (Service's `BatchScheduler`), so an outcome must depend on its own input only.
     /// Vectors are returned as the model's own pipeline produces them (normalised when the model has a
     /// Normalize step, as sentence-transformers models do); the caller then shapes them as asked.
-    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
+    ///
+    /// Long work asks `abandoned` between its steps (audio windows and decoding steps, image batches, text
+    /// chunks) and ends an input whose caller is gone with `SpaceError.abandoned`, so that a cancelled call or
+    /// one past its deadline frees the worker within one step.
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>]
+}
+
+extension EmbeddingSpace {
+    /// Embeds `inputs` that are wanted to the end.
+    public func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        embed(inputs, options: options, abandoned: .never)
+    }
+}
+
+/// Whether the caller of input `i` of a call is gone (its request was cancelled or passed its deadline). Asked
+/// on the thread that computes, between steps; it must be cheap (a lock and a lookup).
+public struct Abandonment: Sendable {
+    private let isAbandoned: @Sendable (Int) -> Bool
+
+    public init(_ isAbandoned: @escaping @Sendable (Int) -> Bool) {
+        self.isAbandoned = isAbandoned
+    }
+
+    public static let never = Abandonment { _ in false }
+
+    public func callAsFunction(_ input: Int) -> Bool { isAbandoned(input) }
+
+    /// The same question for a subset of the inputs: input `i` of the subset is input `positions[i]` here.
+    public func subset(_ positions: [Int]) -> Abandonment {
+        Abandonment { [isAbandoned] in isAbandoned(positions[$0]) }
+    }
 }
 
 /// One thing to embed, decoded from the request but not yet from its file format.

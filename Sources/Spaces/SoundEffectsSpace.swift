@@ -23,9 +23,10 @@ struct SoundEffectsSpace: EmbeddingSpace {
             promptNames: [], isDefault: false)
     }
 
-    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
-        inputs.map { input in
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
+        inputs.enumerated().map { i, input in
             Result { () throws -> EmbeddedVector in
+                guard !abandoned(i) else { throw SpaceError.abandoned }
                 guard case .audio(let media) = input else {
                     throw SpaceError.modalityNotSupported(model: model.id, modality: "\(input.modality)")
                 }
@@ -35,7 +36,10 @@ struct SoundEffectsSpace: EmbeddingSpace {
                 }
                 let samples = try audio.decode(media.data, rate: SoundEffectFeatures.sampleRate)
                 let (values, frames) = features(samples)
-                let blocks = try model.cnn.forward(values, frames: frames)
+                let blocks: [[Float]]
+                do { blocks = try model.cnn.forward(values, frames: frames, stop: { abandoned(i) }) } catch EncoderError.stopped {
+                    throw SpaceError.abandoned
+                }
                 return EmbeddedVector(values: InstructionPooling.mean(blocks))
             }
         }

@@ -8,6 +8,8 @@ public enum SpaceError: Error, Sendable, Equatable, CustomStringConvertible {
     case modalityNotSupported(model: String, modality: String)
     /// The input or its options cannot be embedded as asked (the message says what to change).
     case invalidInput(String)
+    /// The input's caller went away (cancelled, or past its deadline) and its work was stopped between steps.
+    case abandoned
     /// The audio holds no words the recogniser can vouch for: it has no place in a text space.
     case noSpeech(noSpeechProbability: Float, heard: String, audioSpace: String?)
 
@@ -17,6 +19,8 @@ public enum SpaceError: Error, Sendable, Equatable, CustomStringConvertible {
             return "model '\(model)' cannot embed \(modality) inputs: no \(modality) encoder is loaded for its space"
         case let .invalidInput(message):
             return message
+        case .abandoned:
+            return "the call was cancelled or passed its deadline, so its work was stopped"
         case let .noSpeech(p, heard, audioSpace):
             let alternative = audioSpace.map { "; embed it with model '\($0)' for audio-to-audio similarity" } ?? ""
             return "audio has no trustworthy words (no-speech probability \(String(format: "%.2f", p)); Whisper heard \(heard)): "

@@ -22,10 +22,11 @@ struct SpeechBridge: ModalityBridge {
     var modality: Modality { .audio }
     var name: String { "speech (\(recognizer.model.id) -> transcript -> text encoder)" }
 
-    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>] {
-        media.map { item in
+    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding,
+               abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
+        media.enumerated().map { i, item in
             Result { () throws -> EmbeddedVector in
-                let transcript = try recognizer.transcribe(item.data)
+                let transcript = try recognizer.transcribe(item.data, stop: { abandoned(i) })
                 let words = transcript.text
                 guard !words.isEmpty else {
                     let heard = transcript.segments.map { "'\($0.text.trimmingCharacters(in: .whitespaces))' (\($0.rejected ?? ""))" }

@@ -66,14 +66,26 @@ struct SpeechRecognizer: Sendable {
         "you", "thank you", "thanks for watching", "thank you for watching", "bye", "so", "okay", "oh", "ah", "hmm", "um",
     ]
 
-    func transcribe(_ data: Data) throws -> Transcript {
+    /// `stop` is asked before decoding and before every window and decoding step; when it says yes the
+    /// transcription ends with `SpaceError.abandoned`, so the longest stretch of work a gone caller still costs
+    /// is one window's encoder pass or one decoding step.
+    func transcribe(_ data: Data, stop: () -> Bool = { false }) throws -> Transcript {
+        do {
+            return try transcribe(data, stoppingWhen: stop)
+        } catch EncoderError.stopped {
+            throw SpaceError.abandoned
+        }
+    }
+
+    private func transcribe(_ data: Data, stoppingWhen stop: () -> Bool) throws -> Transcript {
+        guard !stop() else { throw SpaceError.abandoned }
         let samples = try audio.decode(data, rate: WhisperFeatures.sampleRate)
         let (values, _, content) = features(samples)
         let seconds = Double(samples.count) / Double(WhisperFeatures.sampleRate)
         guard content > WhisperFeatures.windowFrames else {
             // One window: no timestamps, as the reference settings (and the goldens).
             let states = try model.whisper.encode(features.window(values, contentFrames: content, index: 0))
-            let result = try model.decoder.decode(states)
+            let result = try model.decoder.decode(states, stop: stop)
             return Transcript(segments: [segment(result, start: 0, end: seconds, text: result.text)], seconds: seconds)
         }
         // Long audio: windows from wherever the previous one's last complete segment ended (timestamps on), so
@@ -81,9 +93,10 @@ struct SpeechRecognizer: Sendable {
         var segments: [Segment] = []
         var seek = 0
         while seek < content {
+            guard !stop() else { throw SpaceError.abandoned }
             let frames = min(WhisperFeatures.windowFrames, content - seek)
             let states = try model.whisper.encode(features.window(values, contentFrames: content, from: seek))
-            let result = try model.decoder.decode(states, timestamps: true, contentFrames: frames)
+            let result = try model.decoder.decode(states, timestamps: true, contentFrames: frames, stop: stop)
             let offset = Double(seek) / 100
             segments += result.segments.map { segment(result, start: offset + $0.start, end: min(seconds, offset + $0.end), text: $0.text) }
             seek += max(1, result.consumedFrames ?? frames)

@@ -1,21 +1,29 @@
 import Domain
 
 /// What a bridge may ask of the text encoder of the space it brings inputs into.
-public protocol TextEncoding: Sendable {
-    func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>]
+protocol TextEncoding: Sendable {
+    func embed(texts: [String], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>]
+}
+
+extension TextEncoding {
+    func embed(texts: [String], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+        embed(texts: texts, options: options, abandoned: .never)
+    }
 }
 
 /// Brings inputs of one non-text modality into a text space: an image classifier through its label names
 /// (ConSE), speech through its transcript. Generic over the text encoder, so any text space can take it.
-public protocol ModalityBridge: Sendable {
+protocol ModalityBridge: Sendable {
     var modality: Modality { get }
     /// Names the bridge's own models, for logs and Info.
     var name: String { get }
     /// One outcome per item, in order; vectors live in `text`'s space.
-    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding) -> [Result<EmbeddedVector, any Error>]
+    func embed(_ media: [MediaBytes], options: EmbeddingOptions, text: any TextEncoding,
+               abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>]
 }
 
-/// A text space (docs/ARCHITECTURE.md, "Spaces": text is the pivot) and the bridges that bring other modalities into it.
+/// A text space (docs/ARCHITECTURE.md, "Spaces": text is the pivot) and the bridges that bring other modalities
+/// into it.
 /// Its fingerprint is the text model's: bridged vectors are mixtures of that model's text embeddings.
 struct TextSpace: EmbeddingSpace {
     let text: any TextEncoding
@@ -30,13 +38,14 @@ struct TextSpace: EmbeddingSpace {
         self.description = description
     }
 
-    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         var outcomes = [Result<EmbeddedVector, any Error>?](repeating: nil, count: inputs.count)
         let texts = inputs.indices.compactMap { i -> (Int, String)? in
             if case .text(let text) = inputs[i] { return (i, text) } else { return nil }
         }
         if !texts.isEmpty {
-            for ((i, _), outcome) in zip(texts, text.embed(texts: texts.map(\.1), options: options)) {
+            let embedded = text.embed(texts: texts.map(\.1), options: options, abandoned: abandoned.subset(texts.map(\.0)))
+            for ((i, _), outcome) in zip(texts, embedded) {
                 outcomes[i] = outcome
             }
         }
@@ -49,7 +58,8 @@ struct TextSpace: EmbeddingSpace {
                 }
             }
             guard !media.isEmpty else { continue }
-            for ((i, _), outcome) in zip(media, bridge.embed(media.map(\.1), options: options, text: text)) {
+            let embedded = bridge.embed(media.map(\.1), options: options, text: text, abandoned: abandoned.subset(media.map(\.0)))
+            for ((i, _), outcome) in zip(media, embedded) {
                 outcomes[i] = outcome
             }
         }

@@ -11,7 +11,7 @@ struct FakeTextModel: EmbeddingSpace {
         space: "fake-space-1", defaultPooling: .mean, promptNames: ["query"], isDefault: true
     )
 
-    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         inputs.map { input in
             guard case .text(let text) = input, !text.hasPrefix("FAIL") else { return .failure(Failure()) }
             var values = [Float](repeating: 0, count: description.dimensions)

@@ -34,7 +34,7 @@ final class RecordingModel: EmbeddingSpace {
     func hold() { gate.close() }
     func release() { gate.open() }
 
-    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         let texts = inputs.map { input -> String in
             if case .text(let text) = input { return text }
             return "<media>"

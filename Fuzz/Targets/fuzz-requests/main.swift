@@ -23,7 +23,7 @@ struct StandInModel: EmbeddingSpace {
         id: "stand-in", architecture: "stand-in", modalities: [.text, .image, .audio], dimensions: 8, maxTokens: 16,
         space: "stand-in-space", defaultPooling: .mean, promptNames: ["query"], isDefault: true)
 
-    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions) -> [Result<EmbeddedVector, any Error>] {
+    func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         inputs.map { input in
             var values = [Float](repeating: 0.125, count: description.dimensions)
             switch input {
