@@ -168,4 +168,3 @@ class Client(ClientBase):
                timeout: Optional[float] = None) -> int:
         """Deletes by ids or by filter; returns how many items were deleted."""
         return self._call(self.index.Delete, delete_request(collection, ids, filter), timeout).deleted
-
