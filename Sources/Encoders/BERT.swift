@@ -28,8 +28,8 @@ import Tensor
 /// Threads (default: all cores): a batch is split into `threads` groups of sequences (balanced by tokens) run
 /// concurrently, each with its own scratch; a single sequence is split inside each op instead (GEMM column blocks,
 /// attention heads). OpenBLAS then runs single-threaded inside each worker (`init` calls `BLAS.setThreadCount(1)`
-/// when threads > 1): measured 1.3–2.8× the throughput of one worker with OpenBLAS threading (2 cores, under load;
-/// `rosetta-bench-text --blas-threading` runs the alternative).
+/// when threads > 1), the faster of the two here (bench/text/README.md; `rosetta-bench-text --blas-threading`
+/// runs the alternative).
 public final class BERT: Sendable {
     public let config: BERTConfig
     /// Concurrent workers per forward pass.

@@ -22,16 +22,15 @@ import Tensor
 /// - Contract: input [batch, S, S, 3] channels-last, S = the variant's resolution (224 for lite0; the
 ///   reference pads statically for that size), pixels scaled as (x/255 − 127/255) / (128/255) (TF Lite's
 ///   (x − 127) / 128). Output: logits [batch, classes] (no softmax), and the pooled features [batch, 1280].
+/// - Tolerance: on the golden photos, logits within 1e-3 of the reference's (max |Δlogit| / max |logit|) and at
+///   cosine ≥ 0.9999; with `Precision.bfloat16`, cosine ≥ 0.999 and the same top-1
+///   (Tests/VisionTests/EfficientNetGoldenTests.swift).
 ///
-/// Batch normalisation is folded into the preceding convolution at load (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε)), so a
-/// forward pass is convolutions (ReLU6 and the residual add fused into their stores) only. The convolutions'
-/// weights are packed at load for `Ops.conv2d`'s kernel; 1x1 convolutions multiply the NHWC image in place and
-/// depthwise ones run a direct SIMD loop (Ops+Convolution.swift). A block's expansion (for block 0, the stem)
-/// and depthwise convolution run in bands of output rows, each band's expanded rows computed just before the
-/// depthwise reads them, so the largest activation (112×112×96 floats, 4.8 MB, in lite0's second block) never
-/// leaves the core's L2 cache (`expandThenDepthwise`). Activations live in per-forward buffers (`Scratch`, pooled
-/// across requests): no allocation per layer. Threads: a batch is split into whole images per worker (no
-/// synchronisation between layers); a single image splits each layer's pixels over the workers.
+/// Layout at load: batch normalisation is folded into the preceding convolution (w·γ/√(σ²+ε), β − μ·γ/√(σ²+ε))
+/// and the convolutions' weights are packed for `Ops.conv2d` (1x1 convolutions multiply the NHWC image in place,
+/// depthwise ones run a direct SIMD loop: Ops+Convolution.swift), so a forward pass is convolutions only, ReLU6
+/// and the residual add fused into their stores. Activations live in per-forward buffers (`Scratch`, pooled
+/// across requests): no allocation per layer.
 public final class EfficientNetLite: Sendable {
     /// EfficientNet's seven stages: stride of each stage's first block (efficientnet_lite_builder.py).
     static let stageStrides = [1, 2, 2, 2, 1, 2, 1]
@@ -187,6 +186,8 @@ public final class EfficientNetLite: Sendable {
     }
 
     /// Logits [batch, classes] and pooled features [batch, featureSize] of preprocessed images [batch, S, S, 3].
+    /// Threads: a batch is split into whole images per worker (no synchronisation between layers); a single image
+    /// splits each layer's pixels over the workers.
     public func forward(_ images: Tensor) throws(EncoderError) -> (logits: Tensor, features: Tensor) {
         let batch = images.shape.first ?? 0
         guard images.shape == [batch, imageSize, imageSize, 3], images.isContiguous, batch > 0 else {
@@ -270,7 +271,8 @@ public final class EfficientNetLite: Sendable {
     /// A block's expansion and depthwise convolution into `mid`, band by band of output rows: a band's expanded
     /// rows ([1, rows, width, channels]) are computed by `expansion(rows, into:)` into `buffer` (the rows the
     /// previous band also read are moved to its start, not recomputed), then the depthwise convolution reads them
-    /// there.
+    /// there. So the largest activation (112×112×96 floats, 4.8 MB, in lite0's second block) never leaves the
+    /// core's L2 cache. For block 0 the expansion is the stem.
     private func expandThenDepthwise(_ block: Block, width w: Int, height h: Int, rowsPerBand: Int, padding: Padding2D,
                                      buffer: Tensor, workers: Int, into mid: Tensor,
                                      expansion: (Range<Int>, Tensor) throws(TensorError) -> Void) throws(TensorError) {

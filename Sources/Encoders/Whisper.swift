@@ -9,7 +9,7 @@ import Tensor
 ///   the second with stride 2, GELU, sinusoidal positions) and a pre-LayerNorm decoder with learned positions,
 ///   causal self-attention, cross-attention to the encoder states, and output logits tied to the token embedding.
 /// - Reference implementation matched: CTranslate2's `models.Whisper` (compute_type float32) on the same model.bin,
-///   with faster-whisper's feature extractor; golden tests in Tests/EncodersTests/WhisperGoldenTests.swift
+///   with faster-whisper's feature extractor; golden tests in Tests/AudioTests/WhisperGoldenTests.swift
 ///   (models/reference_whisper.py): encoder states by cosine, greedy tokens exactly, no-speech probability.
 /// - Checkpoint: CTranslate2 `WhisperSpec` model.bin (see `CTranslate2Model`), read directly; float16 linear
 ///   weights and token embedding stay float16 (widened as the kernels read them), the rest is widened at load.

@@ -1,6 +1,6 @@
-/// The operations the Index service needs from a store of collections. `LocalIndex` keeps everything in
-/// memory (with an optional write-ahead log and snapshots); a PostgreSQL + pgvector backend can implement
-/// the same protocol (DESIGN.md section 6).
+/// The operations the Index service needs from a store of collections. Two implement it: `LocalIndex` keeps
+/// everything in memory (with an optional write-ahead log and snapshots), and `PostgresIndex` (module
+/// PostgresIndex) keeps it in PostgreSQL + pgvector, which several servers can share (DESIGN.md section 6).
 ///
 /// Contract for every implementation:
 /// - a write that returns has been applied and is durable (when the backend is durable); one that throws has

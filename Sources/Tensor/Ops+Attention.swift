@@ -75,14 +75,13 @@ extension Ops {
         }
     }
 
-    /// Sequences up to this length take `attendDirect`; longer ones two SGEMMs per head. Measured with MiniLM
-    /// (in-process A/B against 64, AVX-512 machine): 128 tokens +2-7%, 256 tokens +4-6%, 512 tokens ±1%.
+    /// Sequences up to this length take `attendDirect`; longer ones two SGEMMs per head (the crossover measured
+    /// with MiniLM: bench/text/README.md).
     static let directMaxLength = 256
 
     /// How many query rows `attendDirect` takes together: 4 with 256-bit registers (eight accumulators of two
     /// registers each and the row of Kᵀ or V fill the sixteen), 8 with AVX-512's thirty-two — eight independent
-    /// multiply-add chains, as many as two FMA units with a latency of four cycles keep busy (perf, MiniLM at 128
-    /// tokens: four rows left this kernel at 16% of a forward pass for 5% of its FLOPs).
+    /// multiply-add chains, as many as two FMA units with a latency of four cycles keep busy.
     protocol RowGroup { static var rows: Int { get } }
     enum FourRows: RowGroup { static var rows: Int { 4 } }
     enum EightRows: RowGroup { static var rows: Int { 8 } }
@@ -92,8 +91,7 @@ extension Ops {
     /// the stack, so the scores are 16-wide fused multiply-adds (a broadcast of q[i, c] times a row of Kᵀ) with no
     /// horizontal sums; then softmax, then out[i] = Σⱼ p[j]·V[j], headDim/16 vectors per row. A group of query
     /// rows (`RowGroup`) goes together, each row of Kᵀ or V loaded once for all of them: one row alone is a chain
-    /// of dependent multiply-adds that waits on each one's latency (perf, 16 tokens at batch 32: 9% of a forward
-    /// pass for 0.7% of its FLOPs).
+    /// of dependent multiply-adds that waits on each one's latency.
     private static func attendDirect<G: RowGroup>(_ group: G.Type, q: UnsafePointer<Float>, ldq: Int,
                                                   k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int,
                                                   out: UnsafeMutablePointer<Float>, ldo: Int, length len: Int,

@@ -422,10 +422,9 @@ typealias Eight = (Accumulator, Accumulator, Accumulator, Accumulator, Accumulat
 
 /// Output pixels of a depthwise convolution whose taps all fall inside the image, in registers: `run` takes
 /// 4 pixels × 16 channels in eight 8-float accumulators, each pair of weight vectors serving 8 multiply-adds;
-/// the `slide` kernels take 8 pixels × 8 channels, each input vector serving every tap it falls under (a third
-/// less time than `run` on lite0's stride-1 layers, measured). Written as plain 8-float loads and fused
-/// multiply-adds with every stride a stored constant (the shape the compiler keeps in registers; the same loop
-/// over 16-float vectors with per-pixel conditions ran at half the speed, measured).
+/// the `slide` kernels take 8 pixels × 8 channels, each input vector serving every tap it falls under. Written
+/// as plain 8-float loads and fused multiply-adds with every stride a stored constant, the shape the compiler
+/// keeps in registers (measurements of both choices: bench/vision/README.md).
 struct DepthwiseQuad {
     let c: Int, rowStride: Int, step: Int, kw: Int
     let weights: UnsafePointer<Float>, bias: UnsafePointer<Float>

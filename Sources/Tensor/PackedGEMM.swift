@@ -1,29 +1,26 @@
 import CCPU
 
 /// C[m, n] = act(A[m, k] · B[k, n] + bias[n]) (+ R[m, n]) with B — a layer's weight — packed once at load: the
-/// product behind linear layers (`Ops.linear`) and convolutions (`Ops.conv2d`).
+/// product behind linear layers (`Ops.linear`) and convolutions (`Ops.conv2d`). Tolerance: every element within
+/// 1e-6·k of `Reference.linear` (Double sums) for inputs in [-1, 1], with either register tile
+/// (TensorTests `bothRegisterTilesMatchReference`).
 ///
-/// Why not SGEMM: OpenBLAS packs both operands on every call and runs bias, activation and residual as separate
-/// passes over C. For a sentence encoder's weight used by only ~16 rows the packing costs about as much as the
-/// arithmetic (perf at 16 tokens: `sgemm_itcopy` 44%, `sgemm_kernel` 39%); the 1x1 convolutions of mobile
-/// networks are long and thin (EfficientNet-Lite0: 12544 × 16 × 32 up to 49 × 1280 × 320), where the copies and
-/// extra passes cost as much again. Here B is packed at load in panels of 16 columns ([k, 16] each, contiguous,
-/// zero-padded), A is read in place, and a 6 × 16 register tile — the Haswell SGEMM microkernel: twelve 8-float
-/// accumulators, 12 fused multiply-adds per 2 panel loads and 6 broadcasts, 15 of the 16 AVX2 registers — starts
-/// from the bias and ends with the activation and the residual add before its only store. Rows are processed in
-/// tiles that stay in L1/L2 while every panel passes. Contiguous panels matter: the same columns read from a
-/// plain [k, n] matrix stride by a whole row per step, which the hardware prefetchers do not follow. The register
-/// budget matters as much: an earlier 8 × 32 tile of 16-float vectors needed 32 registers and, on these AVX2
-/// machines, spilled an accumulator on every multiply-add (perf annotate: 80% of a forward pass in that kernel,
-/// at a third of the SGEMM peak). While the tiles of one block of B run, they prefetch the block that follows:
-/// with few rows (a sentence of 16 tokens, the 7×7 stages of an image) every block of B comes from memory, and a
-/// single core's stream of demand misses (~9 GB/s here) took as long as the arithmetic instead of running beside
-/// it. Where the CPU has AVX-512 (thirty-two 512-bit registers) the tile is 8 × 32 over two panels
-/// (`wideTile`): on the Zen 5 cores of these machines a 512-bit multiply-add does twice the work of a 256-bit one
-/// at the same rate, and the 6 × 16 tile had left half of it unused (MiniLM forward, in-process A/B: 1.7–1.8×
-/// the sentences/s at 16 and 128 tokens, batch 1 and 32). Needs the Tensor target compiled for the host CPU
-/// (Package.swift `-target-cpu native`): without FMA/AVX2 the SIMD operations here fall back to scalar code.
-/// Weights packed in bfloat16 (`Precision`) run their own 8 × 32 tile (PackedGEMM+BFloat16.swift).
+/// Layout: B is packed at load in panels of 16 columns ([k, 16] each, contiguous, zero-padded: `PackedWeights`);
+/// A is read in place (row stride lda). Rows run in cache tiles (`rowTile`) that stay in L1/L2 while every panel
+/// passes, the depth in blocks of at most `depthBlock`, and the tiles of one block of B prefetch the block that
+/// follows. A register tile starts from the bias (or, for a later block of depth, from C) and ends with the
+/// activation and the residual add before its only store: 6 × 16 with AVX2 (`tile`, the Haswell SGEMM
+/// microkernel: twelve 8-float accumulators, 12 fused multiply-adds per 2 panel loads and 6 broadcasts, 15 of
+/// the 16 registers), 8 × 32 over two panels where the CPU has AVX-512 (`wideTile`). Weights packed in bfloat16
+/// (`Precision`) run their own 8 × 32 tile (PackedGEMM+BFloat16.swift).
+///
+/// Why not OpenBLAS's SGEMM: it packs both operands on every call and runs bias, activation and residual as
+/// separate passes over C, which costs as much as the arithmetic on a sentence encoder's few rows and on the long,
+/// thin 1x1 convolutions of mobile networks. The measurements behind that and behind each choice above (panels,
+/// tile shapes, prefetching, `depthBlock`) are in bench/text/README.md, "Why the kernels look as they do".
+///
+/// Needs the Tensor target compiled for the host CPU (Package.swift `-target-cpu native`): without FMA/AVX2 the
+/// SIMD operations here fall back to scalar code.
 enum PackedGEMM {
     static let panelWidth = 16
     /// 512-bit vectors (AVX-512F, asked of the CPU at start): thirty-two 16-float registers, so a register tile
@@ -34,10 +31,8 @@ enum PackedGEMM {
     static let tileRows = tileRows(wide: wide)
     /// Deepest block of a product run in one pass over a panel (k × 16 floats: 96 KiB, in L2 while a row tile
     /// runs down it). Deeper products (3×3 over 512 channels, CLIP's 32×32 patches, wide FFNs) run in blocks of
-    /// this depth — OpenBLAS's cache blocking over k, in the same kernel. Measured at 2 workers (rows × k × n):
-    /// 144 × 4608 × 512 115–128 GFLOP/s with OpenBLAS, 178–191 in blocks; 600 × 2304 × 256 110–120 → 183–192;
-    /// 800 × 3072 × 768 154–176 → 180–186; 4096 × 3072 × 768 177–181 → 179–189; 50 × 3072 × 768 (packed in one
-    /// pass before) 164–182 → 170–173.
+    /// this depth — OpenBLAS's cache blocking over k, in the same kernel (measured against OpenBLAS:
+    /// bench/text/README.md).
     static let depthBlock = 1536
 
     /// Rows of A per cache tile for depth k (a block of it, when deeper): ≤ ~256 KB, so the tile stays in L2
@@ -359,9 +354,8 @@ enum PackedGEMM {
     }
 
     /// Clamps one row of the tile to [lo, hi] (the activation), adds the residual row, stores `cols` columns.
-    /// `@_transparent`, not `@inline(__always)`: with the latter the compiler kept an out-of-line call per tile
-    /// row, its vectors passed through memory (perf: EfficientNet's stem product, 12544 × 27 × 32, 560 → 310 µs
-    /// once inlined).
+    /// `@_transparent`, not `@inline(__always)`: with the latter the compiler keeps an out-of-line call per tile
+    /// row, its vectors passed through memory (bench/vision/README.md).
     @_transparent
     static func storeRow(_ a: Vec8, _ b: Vec8, _ lo: Vec8, _ hi: Vec8, cols: Int,
                          residual: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
@@ -516,8 +510,8 @@ func load8(_ p: UnsafePointer<Float>) -> Vec8 { UnsafeRawPointer(p).loadUnaligne
 @inline(__always)
 func store8(_ v: Vec8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec8.self) }
 
-/// Lane-wise max(lo, min(x, hi)) (compare + blend, see `vclamp`). Concrete, as `vclamp` is: one generic
-/// version over `SIMD` compiled to an out-of-line call per use (perf: 25% of an EfficientNet forward, 9x slower).
+/// Lane-wise max(lo, min(x, hi)) (compare + blend, see `vclamp`). Concrete, as `vclamp` is: a generic version
+/// over `SIMD` compiles to an out-of-line call per use (bench/vision/README.md).
 @inline(__always)
 func clamp8(_ v: Vec8, _ lo: Vec8, _ hi: Vec8) -> Vec8 {
     v.replacing(with: lo, where: v .< lo).replacing(with: hi, where: v .> hi)

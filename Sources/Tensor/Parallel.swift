@@ -41,16 +41,14 @@ public enum Parallel {
 /// `spinDuration`, then sleep on a semaphore until the next job. Every wait — an idle thread's polling, the
 /// caller's wait for the iterations others claimed — yields the core between checks (`sched_yield`: immediate
 /// when nothing else is runnable): on 2 cores shared with gRPC's threads and a client, a pure spin could hold the
-/// core a preempted worker needed for a whole scheduler slice (bench/rpc, 1 client: p99 latency 2.5–2.7 ms ->
-/// 1.5 ms; 8 clients without batching: p99 overhead 5.4 -> 0.6 ms, +17% requests/s; encoder throughput unchanged).
+/// core a preempted worker needed for a whole scheduler slice (measured: bench/rpc/README.md).
 final class SpinningPool: Sendable {
     static let shared = SpinningPool(threads: ProcessInfo.processInfo.activeProcessorCount - 1)
 
     /// Polling time after the last job before a thread sleeps: longer than most gaps between the fork-joins of
     /// one forward pass (a thread that sleeps through one only leaves its iterations to the others), short
-    /// enough that a server's pool does not hold a core while gRPC sends the answer and the client takes it.
-    /// 200 µs -> 20 µs: bench/rpc 1 client, Embed overhead p50 213 -> 194 µs (grpc++ with equal work: 171-173);
-    /// MiniLM and EfficientNet-Lite0 throughput unchanged (in-process A/B, batch 1 to 32: medians within ±1.5%).
+    /// enough that a server's pool does not hold a core while gRPC sends the answer and the client takes it
+    /// (measured: bench/rpc/README.md).
     static let spinDuration: Duration = .microseconds(20)
 
     // state = generation << 40 | count << 20 | next; count and next < 2^20.

@@ -16,8 +16,7 @@ struct CollectionsCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let response: Rosetta_V1_ListCollectionsResponse = try await connection.call(
-                "/rosetta.v1.Index/ListCollections", Rosetta_V1_ListCollectionsRequest())
+            let response = try await connection.call(.listCollections, Rosetta_V1_ListCollectionsRequest())
             let collections = response.collections.sorted { $0.name < $1.name }
             if json {
                 try printJSON(["collections": collections.map(JSONCollection.init)])
@@ -80,7 +79,7 @@ struct CollectionsCommand: AsyncParsableCommand {
                 if let model { request.model = model } else { request.model = try await defaultModel() }
                 request.dimensions = dimensions
             }
-            let collection: Rosetta_V1_Collection = try await connection.call("/rosetta.v1.Index/CreateCollection", request)
+            let collection = try await connection.call(.createCollection, request)
             if json {
                 try printJSON(JSONCollection(collection))
                 return
@@ -90,7 +89,7 @@ struct CollectionsCommand: AsyncParsableCommand {
         }
 
         private func defaultModel() async throws -> String {
-            let info: Rosetta_V1_InfoResponse = try await connection.call("/rosetta.v1.Embeddings/Info", Rosetta_V1_InfoRequest())
+            let info = try await connection.call(.info, Rosetta_V1_InfoRequest())
             guard let model = info.models.first(where: \.isDefault) ?? info.models.first else {
                 throw CLIError("the server at \(connection.address) has no model; give --dimension for a raw-vector collection")
             }
@@ -109,7 +108,7 @@ struct CollectionsCommand: AsyncParsableCommand {
         func run() async throws {
             var request = Rosetta_V1_DeleteCollectionRequest()
             request.name = name
-            let _: Rosetta_V1_DeleteCollectionResponse = try await connection.call("/rosetta.v1.Index/DeleteCollection", request)
+            _ = try await connection.call(.deleteCollection, request)
             print("deleted \(name)")
         }
     }

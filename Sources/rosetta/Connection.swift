@@ -54,9 +54,7 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// Connects, makes one call and closes.
-    func call<Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: some SwiftProtobuf.Message, as: Response.Type = Response.self
-    ) async throws -> Response {
+    func call<Request, Response>(_ method: Method<Request, Response>, _ request: Request) async throws -> Response {
         try await connect().call(method, request)
     }
 }
@@ -69,20 +67,19 @@ struct Connection: Sendable {
     let metadata: Metadata
 
     /// Calls `method` with `request` and decodes the response; failures become `CLIError`s a person can act on.
-    func call<Response: SwiftProtobuf.Message>(
-        _ method: String, _ request: some SwiftProtobuf.Message, as: Response.Type = Response.self
-    ) async throws -> Response {
+    func call<Request, Response>(_ method: Method<Request, Response>, _ request: Request) async throws -> Response {
         let bytes: [UInt8]
         do {
             bytes = try await client.unary(
-                method, try request.serializedBytes(), metadata: metadata, timeout: .milliseconds(Int(timeout * 1000)))
+                method.path, try request.serializedBytes(), metadata: metadata,
+                timeout: .milliseconds(Int(timeout * 1000)))
         } catch let status as RPCStatus {
-            throw CLIError(status, calling: method, at: address, timeout: timeout)
+            throw CLIError(status, calling: method.path, at: address, timeout: timeout)
         }
         do {
             return try Response(serializedBytes: bytes)
         } catch {
-            throw CLIError("\(method): the answer could not be decoded (\(error)); is \(address) a rosetta-server?")
+            throw CLIError("\(method.path): the answer could not be decoded (\(error)); is \(address) a rosetta-server?")
         }
     }
 }

@@ -50,7 +50,7 @@ struct EmbedCommand: AsyncParsableCommand {
         request.promptName = instructions.promptName
         request.dimensions = dimensions
         request.encoding = encoding.proto
-        let response: Rosetta_V1_EmbedResponse = try await connection.call("/rosetta.v1.Embeddings/Embed", request)
+        let response = try await connection.call(.embed, request)
         let output = EmbedOutput(response: response, labels: text + image + audio, encoding: encoding)
         if json {
             try printJSON(output.document)

@@ -47,7 +47,7 @@ struct IndexCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try connection.connect()
-        let info: Rosetta_V1_InfoResponse = try await connection.call("/rosetta.v1.Embeddings/Info", Rosetta_V1_InfoRequest())
+        let info = try await connection.call(.info, Rosetta_V1_InfoRequest())
         let limits = info.limits
         let scan = try FolderScan(root: folder)
         try await ensureCollection(connection, info: info)
@@ -84,8 +84,7 @@ struct IndexCommand: AsyncParsableCommand {
 
     /// Creates the collection when --create is given and it is missing; otherwise a missing one is an error.
     private func ensureCollection(_ connection: Connection, info: Rosetta_V1_InfoResponse) async throws {
-        let list: Rosetta_V1_ListCollectionsResponse = try await connection.call(
-            "/rosetta.v1.Index/ListCollections", Rosetta_V1_ListCollectionsRequest())
+        let list = try await connection.call(.listCollections, Rosetta_V1_ListCollectionsRequest())
         if list.collections.contains(where: { $0.name == collection }) { return }
         guard create else {
             throw CLIError("collection '\(collection)' does not exist at \(connection.address): "
@@ -97,7 +96,7 @@ struct IndexCommand: AsyncParsableCommand {
             throw CLIError("the server at \(connection.address) has no model to embed files with")
         }
         request.model = chosen
-        let _: Rosetta_V1_Collection = try await connection.call("/rosetta.v1.Index/CreateCollection", request)
+        _ = try await connection.call(.createCollection, request)
         FileHandle.standardError.write(Data("created collection \(collection) (model \(chosen))\n".utf8))
     }
 
@@ -109,7 +108,7 @@ struct IndexCommand: AsyncParsableCommand {
             var request = Rosetta_V1_GetRequest()
             request.collection = collection
             request.ids = items[start..<min(start + size, items.count)].map(\.id)
-            let response: Rosetta_V1_GetResponse = try await connection.call("/rosetta.v1.Index/Get", request)
+            let response = try await connection.call(.get, request)
             found.formUnion(response.items.map(\.id))
         }
         return found

@@ -76,7 +76,7 @@ struct IndexUploader: Sendable {
             }
         }
         do {
-            let response: Rosetta_V1_UpsertResponse = try await connection.call("/rosetta.v1.Index/Upsert", request)
+            let response = try await connection.call(.upsert, request)
             for result in response.results where result.status.code != 0 && sent.indices.contains(Int(result.index)) {
                 failures.append(Failure(path: sent[Int(result.index)].path, code: RPCStatus.Code(rawValue: result.status.code) ?? .unknown,
                                         message: result.status.message))

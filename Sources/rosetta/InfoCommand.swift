@@ -10,8 +10,7 @@ struct InfoCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let info: Rosetta_V1_InfoResponse = try await connection.call(
-            "/rosetta.v1.Embeddings/Info", Rosetta_V1_InfoRequest())
+        let info = try await connection.call(.info, Rosetta_V1_InfoRequest())
         if json {
             print(try info.jsonString())
             return

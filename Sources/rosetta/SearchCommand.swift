@@ -54,7 +54,7 @@ struct SearchCommand: AsyncParsableCommand {
         if let filter = FilterArgument.all(filter) { request.filter = filter }
         request.modalities = modality.map(\.modality)
         if let minScore { request.minScore = minScore }
-        let response: Rosetta_V1_SearchResponse = try await connection.call("/rosetta.v1.Index/Search", request)
+        let response = try await connection.call(.search, request)
         if json {
             try printJSON(SearchDocument(collection: collection, hits: response.hits.enumerated().map { SearchDocument.Hit(rank: $0.offset + 1, hit: $0.element) },
                                          usage: JSONUsage(response.usage)))

@@ -2,6 +2,7 @@
 import asyncio
 import json
 import time
+import uuid
 
 import grpc
 import pytest
@@ -211,6 +212,32 @@ def test_async_embed_and_stream(server, text_model):
                 [rosetta.embed_request(["a cat"], request_id="x"), rosetta.embed_request(["b"], request_id="y")])]
             assert [r.request_id for r in out] == ["x", "y"]
             assert rosetta.cosine(out[0].vectors[0], v) >= 0.99999
+
+    asyncio.run(go())
+
+
+def test_async_upsert_stream_and_vector_space_search(server):
+    name = f"async-stream-{uuid.uuid4().hex[:8]}"
+    vectors = {f"v{i}": [1.0 if j == i else 0.0 for j in range(4)] for i in range(4)}
+
+    async def requests():
+        for i, (item_id, vector) in enumerate(vectors.items()):
+            yield rosetta.types.upsert_request(name, [rosetta.Item(id=item_id, vector=vector)], request_id=f"r{i}")
+
+    async def go():
+        async with server.client_async() as c:
+            collection = await c.create_collection(name, dimensions=4)
+            try:
+                acknowledged = [r.request_id async for r in c.upsert_stream(requests())]
+                assert acknowledged == ["r0", "r1", "r2", "r3"]
+                [hit] = await c.search(name, vector=vectors["v2"], vector_space=collection.space, top_k=1)
+                assert hit.id == "v2"
+                with pytest.raises(rosetta.RosettaError) as ei:
+                    await c.search(name, vector=vectors["v2"], vector_space="another-space")
+                assert ei.value.code == grpc.StatusCode.FAILED_PRECONDITION
+                assert collection.space in ei.value.message and "another-space" in ei.value.message
+            finally:
+                await c.delete_collection(name)
 
     asyncio.run(go())
 

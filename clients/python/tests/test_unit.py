@@ -79,7 +79,7 @@ def test_health_wire_format():
     assert decode_health_response(b"") == "UNKNOWN"
 
 
-def test_filters_and_items():
+def test_filters_and_items(tmp_path):
     f = F.all_({"lang": "en"}, F.range_("year", gte=2000), F.not_(F.in_("tag", ["a", 1])))
     assert f.WhichOneof("kind") == "all" and len(f.all.filters) == 3
     assert f.all.filters[1].condition.range.HasField("gte") and not f.all.filters[1].condition.range.HasField("lt")
@@ -89,9 +89,20 @@ def test_filters_and_items():
     assert rosetta.Item(id="v", vector=[1, 2]).to_proto().vector.values == [1.0, 2.0]
     with pytest.raises(ValueError):
         rosetta.Item(id="x").to_proto()
-    from rosetta.types import search_request, delete_request
+    from rosetta.types import get_request, search_request, delete_request
     req = search_request("c", text="q", top_k=3, min_score=0.5, modalities=["image"], filter={"k": "v"})
     assert req.input.text == "q" and req.HasField("min_score") and req.modalities == [common_pb2.MODALITY_IMAGE]
+    # Images and audio clips as objects, raw bytes or paths; a vector with the space it comes from.
+    assert search_request("c", image=rosetta.Image(b"\x89PNG", "image/png")).input.image.mime_type == "image/png"
+    assert search_request("c", audio=b"RIFF").input.audio.data == b"RIFF"
+    (tmp_path / "q.png").write_bytes(b"\x89PNG")
+    assert search_request("c", image=tmp_path / "q.png").input.image.mime_type == "image/png"
+    req = search_request("c", vector=[1, 0], vector_space="s1")
+    assert list(req.vector.values) == [1.0, 0.0] and req.vector_space == "s1"
+    with pytest.raises(ValueError):
+        search_request("c", text="q", vector=[1.0])
+    req = get_request("c", iter(["a", "b"]), include_vectors=True)
+    assert req.collection == "c" and req.ids == ["a", "b"] and req.include_vectors
     with pytest.raises(ValueError):
         delete_request("c")
     assert isinstance(index_pb2.DeleteRequest(), type(delete_request("c", ["a"])))

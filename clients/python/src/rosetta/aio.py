@@ -1,50 +1,31 @@
-"""asyncio client (grpc.aio) with the same methods as rosetta.Client, as coroutines."""
+"""asyncio client (grpc.aio) with the same methods as rosetta.Client, as coroutines (the streams as async
+generators); tests/test_unit.py checks that the two keep the same methods and parameters."""
 from __future__ import annotations
 
-import os
+import asyncio
 from typing import AsyncIterable, AsyncIterator, Iterable, List, Optional, Sequence, Tuple, Union
 
 import grpc
 import grpc.aio
 
-from . import _channel
+from ._channel import ClientBase
 from ._errors import RosettaError
-from .client import PathOrMedia, _media
 from .filters import FilterLike
-from .types import (HEALTH_CHECK_METHOD, Audio, EmbedResult, Hit, Image, InputLike, ItemLike, StoredItem,
-                    _identity, check_upsert, create_collection_request, decode_health_response, delete_request,
-                    embed_request, embed_result, encode_health_request, hits, search_request, stored_items,
+from .types import (Audio, EmbedResult, Hit, Image, InputLike, ItemLike, PathOrMedia, StoredItem, check_upsert,
+                    create_collection_request, decode_health_response, delete_request, embed_request, embed_result,
+                    encode_health_request, get_request, hits, search_request, stored_items, text_list, to_media,
                     upsert_request)
-from .v1 import embeddings_pb2, embeddings_pb2_grpc, index_pb2, index_pb2_grpc
+from .v1 import embeddings_pb2, index_pb2
 
 
-class AsyncClient:
-    """asyncio variant of rosetta.Client:
+class AsyncClient(ClientBase):
+    """asyncio variant of rosetta.Client (same arguments, documented there):
 
         async with rosetta.AsyncClient("127.0.0.1:50051") as c:
             vectors = await c.embed_text(["a cat"])
     """
 
-    def __init__(self, address: str, *, tls_root_cert: Union[str, bytes, "os.PathLike[str]", bool, None] = None,
-                 tls_client_cert: Union[str, bytes, "os.PathLike[str]", None] = None,
-                 tls_client_key: Union[str, bytes, "os.PathLike[str]", None] = None,
-                 token: Optional[str] = None, timeout: Optional[float] = None,
-                 tls_server_name: Optional[str] = None, max_receive_message_bytes: Optional[int] = None,
-                 max_send_message_bytes: Optional[int] = None,
-                 options: Optional[Sequence[Tuple[str, object]]] = None) -> None:
-        self.address = address
-        self.timeout = timeout
-        self._token = token
-        opts = _channel.channel_options(max_receive_message_bytes, max_send_message_bytes, tls_server_name, options)
-        if _channel.uses_tls(tls_root_cert, tls_client_cert):
-            creds = _channel.credentials(tls_root_cert, tls_client_cert, tls_client_key)
-            self.channel = grpc.aio.secure_channel(address, creds, options=opts)
-        else:
-            self.channel = grpc.aio.insecure_channel(address, options=opts)
-        self.embeddings = embeddings_pb2_grpc.EmbeddingsStub(self.channel)
-        self.index = index_pb2_grpc.IndexStub(self.channel)
-        self._health = self.channel.unary_unary(HEALTH_CHECK_METHOD, request_serializer=_identity,
-                                                response_deserializer=_identity)
+    _grpc = grpc.aio
 
     async def close(self) -> None:
         await self.channel.close()
@@ -55,10 +36,6 @@ class AsyncClient:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
-    def _kw(self, timeout: Optional[float]):
-        return {"timeout": self.timeout if timeout is None else timeout,
-                "metadata": _channel.call_metadata(self._token)}
-
     async def _call(self, method, request, timeout: Optional[float]):
         try:
             return await method(request, **self._kw(timeout))
@@ -66,7 +43,6 @@ class AsyncClient:
             raise RosettaError.from_rpc_error(e) from None
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
-        import asyncio
         try:
             await asyncio.wait_for(self.channel.channel_ready(), timeout)
         except asyncio.TimeoutError:
@@ -86,20 +62,18 @@ class AsyncClient:
                          dimensions: Optional[int] = None, normalize: bool = True, encoding: str = "float32",
                          pooling: Optional[str] = None, truncate: Optional[str] = None,
                          timeout: Optional[float] = None) -> List[List[float]]:
-        if isinstance(texts, str):
-            raise TypeError("texts is a list of strings; wrap a single text in [ ]")
-        result = await self.embed(list(texts), model=model, instruction=instruction, prompt_name=prompt_name,
+        result = await self.embed(text_list(texts), model=model, instruction=instruction, prompt_name=prompt_name,
                                   dimensions=dimensions, normalize=normalize, encoding=encoding, pooling=pooling,
                                   truncate=truncate, timeout=timeout)
         return result.vectors
 
     async def embed_image(self, image: Union[PathOrMedia, Image], *, mime_type: Optional[str] = None,
                           timeout: Optional[float] = None, **options) -> List[float]:
-        return (await self.embed([_media(Image, image, mime_type)], timeout=timeout, **options)).vectors[0]
+        return (await self.embed([to_media(Image, image, mime_type)], timeout=timeout, **options)).vectors[0]
 
     async def embed_audio(self, audio: Union[PathOrMedia, Audio], *, mime_type: Optional[str] = None,
                           timeout: Optional[float] = None, **options) -> List[float]:
-        return (await self.embed([_media(Audio, audio, mime_type)], timeout=timeout, **options)).vectors[0]
+        return (await self.embed([to_media(Audio, audio, mime_type)], timeout=timeout, **options)).vectors[0]
 
     async def embed_stream(self, requests: Union[Iterable[embeddings_pb2.EmbedRequest],
                                                  AsyncIterable[embeddings_pb2.EmbedRequest]], *,
@@ -132,24 +106,35 @@ class AsyncClient:
                                                                   prompt_name=prompt_name, pooling=pooling), timeout)
         return check_upsert(resp) if check else resp
 
+    async def upsert_stream(self, requests: Union[Iterable[index_pb2.UpsertRequest],
+                                                  AsyncIterable[index_pb2.UpsertRequest]], *,
+                            timeout: Optional[float] = None) -> AsyncIterator[index_pb2.UpsertResponse]:
+        """Bulk load over one bidi stream: yields one UpsertResponse per request, in order (build requests with
+        rosetta.types.upsert_request). A response means its items are durable on the server."""
+        call = self.index.UpsertStream(requests, **self._kw(timeout))
+        try:
+            async for resp in call:
+                yield resp
+        except grpc.RpcError as e:
+            raise RosettaError.from_rpc_error(e) from None
+
     async def search(self, collection: str, *, text: Optional[str] = None,
                      image: Optional[Union[PathOrMedia, Image]] = None,
                      audio: Optional[Union[PathOrMedia, Audio]] = None, vector: Optional[Sequence[float]] = None,
                      top_k: int = 10, filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
                      modalities: Optional[Iterable[str]] = None, instruction: Optional[str] = None,
                      prompt_name: Optional[str] = None, pooling: Optional[str] = None, include_vectors: bool = False,
-                     timeout: Optional[float] = None) -> List[Hit]:
-        req = search_request(collection, text=text, image=_media(Image, image) if image is not None else None,
-                             audio=_media(Audio, audio) if audio is not None else None, vector=vector,
-                             top_k=top_k, filter=filter, min_score=min_score, modalities=modalities,
-                             instruction=instruction, prompt_name=prompt_name, pooling=pooling,
-                             include_vectors=include_vectors)
+                     vector_space: Optional[str] = None, timeout: Optional[float] = None) -> List[Hit]:
+        req = search_request(collection, text=text, image=image, audio=audio, vector=vector, top_k=top_k,
+                             filter=filter, min_score=min_score, modalities=modalities, instruction=instruction,
+                             prompt_name=prompt_name, pooling=pooling, include_vectors=include_vectors,
+                             vector_space=vector_space)
         return hits(await self._call(self.index.Search, req, timeout))
 
     async def get(self, collection: str, ids: Iterable[str], *, include_vectors: bool = False,
                   timeout: Optional[float] = None) -> Tuple[List[StoredItem], List[str]]:
-        resp = await self._call(self.index.Get, index_pb2.GetRequest(collection=collection, ids=list(ids),
-                                                                     include_vectors=include_vectors), timeout)
+        resp = await self._call(self.index.Get, get_request(collection, ids, include_vectors=include_vectors),
+                                timeout)
         return stored_items(resp), list(resp.missing_ids)
 
     async def delete(self, collection: str, ids: Optional[Iterable[str]] = None, *,

@@ -1,24 +1,21 @@
 """Blocking client for the rosetta.v1 Embeddings and Index services."""
 from __future__ import annotations
 
-import os
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import grpc
 
-from . import _channel
+from ._channel import ClientBase
 from ._errors import RosettaError
 from .filters import FilterLike
-from .types import (HEALTH_CHECK_METHOD, Audio, EmbedResult, Hit, Image, InputLike, ItemLike, StoredItem,
-                    _identity, check_upsert, create_collection_request, decode_health_response, delete_request,
-                    embed_request, embed_result, encode_health_request, hits, search_request, stored_items,
+from .types import (Audio, EmbedResult, Hit, Image, InputLike, ItemLike, PathOrMedia, StoredItem, check_upsert,
+                    create_collection_request, decode_health_response, delete_request, embed_request, embed_result,
+                    encode_health_request, get_request, hits, search_request, stored_items, text_list, to_media,
                     upsert_request)
-from .v1 import embeddings_pb2, embeddings_pb2_grpc, index_pb2, index_pb2_grpc
-
-PathOrMedia = Union[str, "os.PathLike[str]", bytes]
+from .v1 import embeddings_pb2, index_pb2
 
 
-class Client:
+class Client(ClientBase):
     """A connection to a Rosetta server.
 
         with rosetta.Client("127.0.0.1:50051") as c:
@@ -34,31 +31,13 @@ class Client:
         timeout: default deadline of each call, in seconds (None: no deadline).
         tls_server_name: overrides the name checked against the server certificate.
         max_receive_message_bytes: client receive limit (default 64 MiB).
+        max_send_message_bytes: client send limit (default: none).
         options: extra gRPC channel options.
 
     Every failed call raises RosettaError (with .code, a grpc.StatusCode, and .message).
     """
 
-    def __init__(self, address: str, *, tls_root_cert: Union[str, bytes, "os.PathLike[str]", bool, None] = None,
-                 tls_client_cert: Union[str, bytes, "os.PathLike[str]", None] = None,
-                 tls_client_key: Union[str, bytes, "os.PathLike[str]", None] = None,
-                 token: Optional[str] = None, timeout: Optional[float] = None,
-                 tls_server_name: Optional[str] = None, max_receive_message_bytes: Optional[int] = None,
-                 max_send_message_bytes: Optional[int] = None,
-                 options: Optional[Sequence[Tuple[str, object]]] = None) -> None:
-        self.address = address
-        self.timeout = timeout
-        self._token = token
-        opts = _channel.channel_options(max_receive_message_bytes, max_send_message_bytes, tls_server_name, options)
-        if _channel.uses_tls(tls_root_cert, tls_client_cert):
-            creds = _channel.credentials(tls_root_cert, tls_client_cert, tls_client_key)
-            self.channel = grpc.secure_channel(address, creds, options=opts)
-        else:
-            self.channel = grpc.insecure_channel(address, options=opts)
-        self.embeddings = embeddings_pb2_grpc.EmbeddingsStub(self.channel)
-        self.index = index_pb2_grpc.IndexStub(self.channel)
-        self._health = self.channel.unary_unary(HEALTH_CHECK_METHOD, request_serializer=_identity,
-                                                response_deserializer=_identity)
+    _grpc = grpc
 
     # -- plumbing
 
@@ -70,10 +49,6 @@ class Client:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    def _kw(self, timeout: Optional[float]):
-        return {"timeout": self.timeout if timeout is None else timeout,
-                "metadata": _channel.call_metadata(self._token)}
 
     def _call(self, method, request, timeout: Optional[float]):
         try:
@@ -110,21 +85,19 @@ class Client:
                    timeout: Optional[float] = None) -> List[List[float]]:
         """One vector (list of floats) per text. int8 results are dequantised, binary ones given as +1/-1
         signs (use embed() for the raw codes). Raises RosettaError if any text fails."""
-        if isinstance(texts, str):
-            raise TypeError("texts is a list of strings; wrap a single text in [ ]")
-        return self.embed(list(texts), model=model, instruction=instruction, prompt_name=prompt_name,
+        return self.embed(text_list(texts), model=model, instruction=instruction, prompt_name=prompt_name,
                           dimensions=dimensions, normalize=normalize, encoding=encoding, pooling=pooling,
                           truncate=truncate, timeout=timeout).vectors
 
     def embed_image(self, image: Union[PathOrMedia, Image], *, mime_type: Optional[str] = None,
                     timeout: Optional[float] = None, **options) -> List[float]:
         """The vector of one image (a path, raw bytes or rosetta.Image)."""
-        return self.embed([_media(Image, image, mime_type)], timeout=timeout, **options).vectors[0]
+        return self.embed([to_media(Image, image, mime_type)], timeout=timeout, **options).vectors[0]
 
     def embed_audio(self, audio: Union[PathOrMedia, Audio], *, mime_type: Optional[str] = None,
                     timeout: Optional[float] = None, **options) -> List[float]:
         """The vector of one audio clip (a path, raw bytes or rosetta.Audio)."""
-        return self.embed([_media(Audio, audio, mime_type)], timeout=timeout, **options).vectors[0]
+        return self.embed([to_media(Audio, audio, mime_type)], timeout=timeout, **options).vectors[0]
 
     def embed_stream(self, requests: Iterable[embeddings_pb2.EmbedRequest], *,
                      timeout: Optional[float] = None) -> Iterator[EmbedResult]:
@@ -176,29 +149,22 @@ class Client:
                modalities: Optional[Iterable[str]] = None, instruction: Optional[str] = None,
                prompt_name: Optional[str] = None, pooling: Optional[str] = None, include_vectors: bool = False,
                vector_space: Optional[str] = None, timeout: Optional[float] = None) -> List[Hit]:
-        req = search_request(collection, text=text, image=_media(Image, image) if image is not None else None,
-                             audio=_media(Audio, audio) if audio is not None else None, vector=vector,
-                             top_k=top_k, filter=filter, min_score=min_score, modalities=modalities,
-                             instruction=instruction, prompt_name=prompt_name, pooling=pooling,
-                             include_vectors=include_vectors, vector_space=vector_space)
+        """The top_k nearest items to one query: text, image or audio (a path, raw bytes, rosetta.Image or
+        rosetta.Audio), embedded by the collection's model, or a vector. vector_space names the space the vector
+        comes from; when given it must be the collection's (else FAILED_PRECONDITION)."""
+        req = search_request(collection, text=text, image=image, audio=audio, vector=vector, top_k=top_k,
+                             filter=filter, min_score=min_score, modalities=modalities, instruction=instruction,
+                             prompt_name=prompt_name, pooling=pooling, include_vectors=include_vectors,
+                             vector_space=vector_space)
         return hits(self._call(self.index.Search, req, timeout))
 
     def get(self, collection: str, ids: Iterable[str], *, include_vectors: bool = False,
             timeout: Optional[float] = None) -> Tuple[List[StoredItem], List[str]]:
         """Returns (items found, ids missing)."""
-        resp = self._call(self.index.Get, index_pb2.GetRequest(collection=collection, ids=list(ids),
-                                                               include_vectors=include_vectors), timeout)
+        resp = self._call(self.index.Get, get_request(collection, ids, include_vectors=include_vectors), timeout)
         return stored_items(resp), list(resp.missing_ids)
 
     def delete(self, collection: str, ids: Optional[Iterable[str]] = None, *, filter: Optional[FilterLike] = None,
                timeout: Optional[float] = None) -> int:
         """Deletes by ids or by filter; returns how many items were deleted."""
         return self._call(self.index.Delete, delete_request(collection, ids, filter), timeout).deleted
-
-
-def _media(cls, x, mime_type: Optional[str] = None):
-    if isinstance(x, cls):
-        return x
-    if isinstance(x, (bytes, bytearray)):
-        return cls(bytes(x), mime_type or "")
-    return cls.from_path(x, mime_type)

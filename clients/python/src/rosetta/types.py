@@ -48,6 +48,8 @@ class Audio:
 
 
 InputLike = Union[str, Image, Audio, common_pb2.Input]
+# An image or audio clip given as a path or as its raw bytes.
+PathOrMedia = Union[str, "os.PathLike[str]", bytes]
 
 
 def _guess_mime(path: PathLike) -> str:
@@ -55,6 +57,16 @@ def _guess_mime(path: PathLike) -> str:
     if mime == "audio/x-wav":
         mime = "audio/wav"
     return mime or ""
+
+
+def to_media(cls, x, mime_type: Optional[str] = None):
+    """x as a `cls` (Image or Audio): x itself when it is one, else raw bytes (typed by mime_type, or sniffed by the
+    server) or a path (typed by mime_type, or guessed from the file name)."""
+    if isinstance(x, cls):
+        return x
+    if isinstance(x, (bytes, bytearray)):
+        return cls(bytes(x), mime_type or "")
+    return cls.from_path(x, mime_type)
 
 
 def to_input(x: InputLike) -> common_pb2.Input:
@@ -231,6 +243,13 @@ def embed_result(resp: embeddings_pb2.EmbedResponse) -> EmbedResult:
     return EmbedResult(resp.model, resp.space, items, resp.usage, resp.request_id, resp)
 
 
+def text_list(texts: Iterable[str]) -> List[str]:
+    """The texts of an embed_text call as a list (a lone str is refused: it is one text, not a list of letters)."""
+    if isinstance(texts, str):
+        raise TypeError("texts is a list of strings; wrap a single text in [ ]")
+    return list(texts)
+
+
 def embed_request(inputs: Iterable[InputLike], *, model: Optional[str] = None, instruction: Optional[str] = None,
                   prompt_name: Optional[str] = None, pooling: Union[str, int, None] = None,
                   dimensions: Optional[int] = None, normalize: Optional[bool] = True,
@@ -324,9 +343,9 @@ class StoredItem:
     vector: List[float]
 
 
-def search_request(collection: str, *, text: Optional[str] = None, image: Optional[Image] = None,
-                   audio: Optional[Audio] = None, vector: Optional[Sequence[float]] = None, top_k: int = 10,
-                   filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
+def search_request(collection: str, *, text: Optional[str] = None, image: Union[Image, PathOrMedia, None] = None,
+                   audio: Union[Audio, PathOrMedia, None] = None, vector: Optional[Sequence[float]] = None,
+                   top_k: int = 10, filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
                    modalities: Optional[Iterable[Union[str, int]]] = None, instruction: Optional[str] = None,
                    prompt_name: Optional[str] = None, pooling: Union[str, int, None] = None,
                    include_vectors: bool = False, vector_space: Optional[str] = None) -> index_pb2.SearchRequest:
@@ -341,8 +360,12 @@ def search_request(collection: str, *, text: Optional[str] = None, image: Option
     if vector is not None:
         req.vector.values.extend(float(x) for x in vector)
         req.vector_space = vector_space or ""
+    elif text is not None:
+        req.input.CopyFrom(to_input(text))
+    elif image is not None:
+        req.input.CopyFrom(to_input(to_media(Image, image)))
     else:
-        req.input.CopyFrom(to_input(text if text is not None else (image or audio)))
+        req.input.CopyFrom(to_input(to_media(Audio, audio)))
     if filter is not None:
         req.filter.CopyFrom(to_filter(filter))
     if min_score is not None:
@@ -358,6 +381,10 @@ def hits(resp: index_pb2.SearchResponse) -> List[Hit]:
 def stored_items(resp: index_pb2.GetResponse) -> List[StoredItem]:
     return [StoredItem(i.id, metadata_dict(i.metadata), modality_name(i.modality), list(i.vector.values))
             for i in resp.items]
+
+
+def get_request(collection: str, ids: Iterable[str], *, include_vectors: bool = False) -> index_pb2.GetRequest:
+    return index_pb2.GetRequest(collection=collection, ids=list(ids), include_vectors=include_vectors)
 
 
 def create_collection_request(name: str, *, model: Optional[str] = None, dimensions: Optional[int] = None,
