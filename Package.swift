@@ -125,15 +125,17 @@ let package = Package(
         .executableTarget(name: "rosetta-bench-search", dependencies: ["Index", "Tensor"], path: "bench/search/swift"),
 
         // MARK: Tests
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Tensor"]),
+        // Helpers more than one test target uses (seeded random numbers, cosine, fixture paths); depends on nothing.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Tensor", "TestSupport"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media"]),
-        .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers"]),
-        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "Service", "RosettaAPI"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "Service", "RosettaAPI", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "RosettaAPI", "RPC", "Index"]),
-        .testTarget(name: "IndexTests", dependencies: ["Index", "Tensor"]),
+        .testTarget(name: "IndexTests", dependencies: ["Index", "Tensor", "TestSupport"]),
         .testTarget(name: "PostgresIndexTests", dependencies: ["PostgresIndex", "Index"]),
     ],
     cxxLanguageStandard: .cxx17
