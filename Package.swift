@@ -132,16 +132,18 @@ let package = Package(
         .executableTarget(name: "rosetta-bench-search", dependencies: ["Index", "Tensor"], path: "bench/search/swift"),
 
         // MARK: Tests
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBFloat16"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Domain"]),
-        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Domain", "Tensor", "Tokenizers"]),
+        // Helpers more than one test target uses (seeded random numbers, cosine, fixture paths); depends on nothing.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBFloat16", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Domain", "TestSupport"]),
+        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Domain", "Tensor", "Tokenizers", "TestSupport"]),
         .testTarget(name: "SpacesTests", dependencies: ["Spaces", "Domain"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "CGRPCBridge"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media"]),
-        .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers"]),
-        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Spaces", "RosettaAPI", "RPC", "Index"]),
-        .testTarget(name: "IndexTests", dependencies: ["Index", "Domain", "Tensor"]),
+        .testTarget(name: "IndexTests", dependencies: ["Index", "Domain", "Tensor", "TestSupport"]),
         .testTarget(name: "PostgresIndexTests", dependencies: ["PostgresIndex", "Index", "Domain"]),
     ],
     cxxLanguageStandard: .cxx17

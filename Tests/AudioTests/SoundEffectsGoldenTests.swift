@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Encoders
 import Media
 import Tensor
@@ -8,9 +9,9 @@ import Tensor
 /// the normalised log-mel spectrogram to 1e-4, and every 2.3 s block vector by cosine (≥ 0.9999) and relative
 /// error. Needs models/aisfx (models/fetch); skipped when absent.
 @Suite(.serialized) struct SoundEffectsGoldenTests {
-    static let folder = AudioTestFixtures.root.appendingPathComponent("models/aisfx")
+    static let folder = RepositoryPaths.models.appendingPathComponent("aisfx")
     static let available = FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path)
-    static let fixtures = AudioTestFixtures.root.appendingPathComponent("Tests/Fixtures/aisfx")
+    static let fixtures = RepositoryPaths.fixtures.appendingPathComponent("aisfx")
 
     static func golden() throws -> [String: [String: Any]] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("golden.json"))) as! [String: [String: Any]]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Encoders
 import Media
 import Tensor
@@ -8,7 +9,7 @@ import Tensor
 /// encoder states by cosine, greedy tokens and text exactly, no-speech probability to 1e-3.
 /// Needs models/whisper-tiny-en (models/fetch); skipped when absent.
 @Suite(.serialized) struct WhisperGoldenTests {
-    static let folder = AudioTestFixtures.root.appendingPathComponent("models/whisper-tiny-en")
+    static let folder = RepositoryPaths.models.appendingPathComponent("whisper-tiny-en")
     static let available = FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.bin").path)
     static let loaded = Result { () throws -> LoadedSpeechModel in
         let entry = ModelManifest.Entry(id: "whisper-tiny-en", architecture: .whisper)
@@ -25,12 +26,12 @@ import Tensor
 
     @Test(.enabled(if: available)) func matchesCTranslate2() throws {
         let model = try #require(Self.model)
-        let golden = try AudioTestFixtures.goldenJSON()
+        let golden = try AudioFixtures.goldenJSON()
         let features = WhisperFeatures()
         let decoder = AudioDecoder(maxSeconds: 60)
         for clip in golden["clips"] as! [[String: Any]] {
             let file = clip["file"] as! String
-            let samples = try decoder.decode(AudioTestFixtures.data(file), rate: 16_000)
+            let samples = try decoder.decode(AudioFixtures.data(file), rate: 16_000)
             let (values, _, content) = features(samples)
             let states = try model.whisper.encode(features.window(values, contentFrames: content, index: 0))
             let encoder = clip["encoder"] as! [String: Any]
@@ -49,10 +50,4 @@ import Tensor
             #expect(abs(result.noSpeechProbability - p) < 2e-3, "\(file) no-speech \(result.noSpeechProbability) vs \(p)")
         }
     }
-}
-
-func cosine(_ a: [Float], _ b: [Float]) -> Double {
-    var dot = 0.0, na = 0.0, nb = 0.0
-    for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x * x); nb += Double(y * y) }
-    return dot / (na.squareRoot() * nb.squareRoot())
 }

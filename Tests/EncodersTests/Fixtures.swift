@@ -1,12 +1,10 @@
 import Foundation
 import Tensor
+import TestSupport
 
 /// Paths and helpers shared by the encoder tests.
 enum Fixtures {
-    /// The repository root (Tests/EncodersTests/<file> → ../../).
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let fixtures = root.appendingPathComponent("Tests/Fixtures")
+    static let fixtures = RepositoryPaths.fixtures
     static let tinyBERT = fixtures.appendingPathComponent("tiny-bert")
 
     static func json(_ url: URL) throws -> Any {
@@ -35,14 +33,6 @@ enum Fixtures {
     static func readAll(_ file: SafeTensors) throws -> [(name: String, shape: [Int], values: [Float])] {
         try file.names.map { ($0, try file.entry($0).shape, try file.tensor($0).toArray()) }
     }
-}
-
-func cosine(_ a: [Float], _ b: [Float]) -> Double {
-    var (dot, na, nb) = (0.0, 0.0, 0.0)
-    for (x, y) in zip(a, b) {
-        dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y)
-    }
-    return dot / (na.squareRoot() * nb.squareRoot())
 }
 
 func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {

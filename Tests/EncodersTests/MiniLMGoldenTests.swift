@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Testing
+import TestSupport
 @testable import Encoders
 import Tensor
 import Tokenizers
@@ -9,7 +10,7 @@ import Tokenizers
 /// models/reference) with the real weights in models/all-minilm-l6-v2/ (written by models/fetch).
 /// Without the model folder these tests FAIL, unless ROSETTA_SKIP_MODEL_TESTS=1.
 @Suite struct MiniLMGoldenTests {
-    static let modelDir = Fixtures.root.appendingPathComponent("models/all-minilm-l6-v2")
+    static let modelDir = RepositoryPaths.models.appendingPathComponent("all-minilm-l6-v2")
     static let goldenFile = Fixtures.fixtures.appendingPathComponent("all-minilm-l6-v2/golden.json")
     static let minCosine = 0.9999
 

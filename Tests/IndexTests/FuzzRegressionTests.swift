@@ -1,12 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Index
 
 /// Inputs `make fuzz` found (Fuzz/README.md), kept as the files the index opened: each must be refused as
 /// corrupt, with a message, and never crash or exhaust memory.
 @Suite struct FuzzRegressionTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/fuzz")
+    static let fixtures = RepositoryPaths.fixtures.appendingPathComponent("fuzz")
 
     /// Opens a data directory holding `fixture` under `name`; returns why it was refused.
     func refusal(_ fixture: String, as name: String) throws -> IndexError? {

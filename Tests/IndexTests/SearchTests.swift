@@ -1,5 +1,6 @@
 import Testing
 import Domain
+import TestSupport
 @testable import Index
 
 @Suite struct SearchTests {

@@ -1,30 +1,7 @@
 import Foundation
 import Domain
+import TestSupport
 @testable import Index
-
-/// Deterministic pseudo-random numbers (SplitMix64), so failures reproduce.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-
-    /// Approximately normal (sum of uniforms).
-    mutating func gaussian() -> Float { (0..<4).reduce(Float(0)) { s, _ in s + float() } * 0.87 }
-
-    mutating func vector(_ d: Int) -> [Float] { (0..<d).map { _ in gaussian() } }
-
-    mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-}
 
 func normalized(_ v: [Float]) -> [Float] {
     let norm = v.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()

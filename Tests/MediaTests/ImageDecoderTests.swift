@@ -1,11 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Media
 
 /// Tests/Fixtures/images (written by models/reference_vision.py).
 enum ImageFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/images")
+    static let root = RepositoryPaths.fixtures.appendingPathComponent("images")
 
     static func data(_ path: String) throws -> Data { try Data(contentsOf: root.appendingPathComponent(path)) }
     static func rgb(_ path: String) throws -> [UInt8] { [UInt8](try data(path)) }

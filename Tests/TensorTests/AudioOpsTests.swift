@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// The ops the Whisper encoder/decoder add: each against its naive reference.

@@ -1,5 +1,6 @@
 import CBFloat16
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// The bfloat16 products: the same results as float32 products of the same operands rounded to bfloat16 (each

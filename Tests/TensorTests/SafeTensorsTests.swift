@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Tensor
 
 /// Files written by the tests themselves: a valid one, and each way a file can be malformed.

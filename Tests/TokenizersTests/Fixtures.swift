@@ -1,14 +1,13 @@
 import Foundation
+import TestSupport
 
-/// Paths of the committed fixtures (Tests/Fixtures) and of fetched models (models/), found from this file.
+/// Paths of the committed fixtures (Tests/Fixtures) and of fetched models (models/).
 enum Fixtures {
-    static let repoRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let root = repoRoot.appendingPathComponent("Tests/Fixtures")
+    static let root = RepositoryPaths.fixtures
     static let miniLMVocab = root.appendingPathComponent("all-minilm-l6-v2")
     static let tinyCased = root.appendingPathComponent("tokenizer/tiny-cased")
     /// Present only after `models/fetch`.
-    static let fetchedMiniLM = repoRoot.appendingPathComponent("models/all-minilm-l6-v2")
+    static let fetchedMiniLM = RepositoryPaths.models.appendingPathComponent("all-minilm-l6-v2")
 
     struct Case: Decodable { let name: String; let text: String; let ids: [Int32]; let tokens: [String] }
     struct TruncationCase: Decodable {

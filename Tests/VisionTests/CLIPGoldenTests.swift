@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Encoders
 import Media
 import Tensor
@@ -25,10 +26,8 @@ struct CLIPViTB32GoldenTests {
 }
 
 final class CLIPCheckpoint: Sendable {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
-    static let fixtures = root.appendingPathComponent("clip")
-    static let minCosine: Float = 0.9999
+    static let fixtures = RepositoryPaths.fixtures.appendingPathComponent("clip")
+    static let minCosine = 0.9999
 
     let suffix: String
     init(suffix: String) { self.suffix = suffix }
@@ -119,12 +118,6 @@ final class CLIPCheckpoint: Sendable {
         return dir
     }
 
-    static func cosine(_ a: [Float], _ b: [Float]) -> Float {
-        var (ab, aa, bb): (Float, Float, Float) = (0, 0, 0)
-        for (x, y) in zip(a, b) { ab += x * y; aa += x * x; bb += y * y }
-        return ab / (aa * bb).squareRoot()
-    }
-
     func checkTokenizer() throws {
         let tokenizer = try CLIPTokenizer.load(directory: Self.fixtures)
         for item in try golden()["tokens"] as! [[String: Any]] {
@@ -140,7 +133,7 @@ final class CLIPCheckpoint: Sendable {
             let ids = tokenizer.encode(item["text"] as! String).ids
             #expect(ids == (item["ids"] as! [Int]).map(Int32.init))
             let embedding = try model.encodeTexts([ids])[0]
-            let c = Self.cosine(embedding, (item["text_embeds"] as! [Double]).map(Float.init))
+            let c = cosine(embedding, (item["text_embeds"] as! [Double]).map(Float.init))
             print("CLIP\(suffix) text '\(item["text"]!)': cosine \(c)")
             #expect(c >= Self.minCosine, "\(item["text"]!): cosine \(c)")
         }
@@ -151,15 +144,15 @@ final class CLIPCheckpoint: Sendable {
         let pre = ImagePreprocessing(resize: 224, crop: 224, mean: mean, std: std)
         for item in try golden()["images"] as! [[String: Any]] {
             let name = item["name"] as! String
-            let raw = [UInt8](try Data(contentsOf: Self.root.appendingPathComponent("images/pipeline/\(name).rgb")))
+            let raw = [UInt8](try Data(contentsOf: RepositoryPaths.fixtures.appendingPathComponent("images/pipeline/\(name).rgb")))
             let pixels = pre.normalized(RGBImage(width: 224, height: 224, pixels: raw))
             let out = try model.encodeImages(try Tensor(shape: [1, 224, 224, 3], values: pixels))[0]
-            let c = Self.cosine(out.embedding, (item["image_embeds"] as! [Double]).map(Float.init))
+            let c = cosine(out.embedding, (item["image_embeds"] as! [Double]).map(Float.init))
             print("CLIP\(suffix) image \(name): cosine \(c)")
             #expect(c >= Self.minCosine, "\(name): cosine \(c)")
             #expect(out.patches.count == 49)
             for (p, expected) in (item["patch_embeds_head"] as! [[Double]]).enumerated() {
-                let cp = Self.cosine(out.patches[p], expected.map(Float.init))
+                let cp = cosine(out.patches[p], expected.map(Float.init))
                 #expect(cp >= Self.minCosine, "\(name) patch \(p): cosine \(cp)")
             }
         }

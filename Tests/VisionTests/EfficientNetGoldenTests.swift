@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Encoders
 import Media
 import Tensor
@@ -8,10 +9,8 @@ import Tensor
 /// written by models/reference_vision.py, with the weights converted by models/fetch into models/efficientnet-lite0/.
 /// Without the model folder these tests FAIL, unless ROSETTA_SKIP_MODEL_TESTS=1.
 @Suite struct EfficientNetGoldenTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let images = root.appendingPathComponent("Tests/Fixtures/images")
-    static let weights = root.appendingPathComponent("models/efficientnet-lite0/model.safetensors")
+    static let images = RepositoryPaths.fixtures.appendingPathComponent("images")
+    static let weights = RepositoryPaths.models.appendingPathComponent("efficientnet-lite0/model.safetensors")
     static let preprocessing = ImagePreprocessing(resize: 256, crop: 224, mean: [Float](repeating: 127.0 / 255, count: 3),
                                                   std: [Float](repeating: 128.0 / 255, count: 3))
 
@@ -29,7 +28,7 @@ import Tensor
             golden[name] = Golden(logits: (value["logits"] as! [Double]).map(Float.init),
                                   top1: (value["top5"] as! [[Any]])[0][0] as! String)
         }
-        let labels = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("models/imagenet_labels.json"))) as! [String: Any]
+        let labels = try JSONSerialization.jsonObject(with: Data(contentsOf: RepositoryPaths.models.appendingPathComponent("imagenet_labels.json"))) as! [String: Any]
         return (try EfficientNetLite(weights: try SafeTensors(path: weights.path), threads: 2, precision: precision), golden,
                 labels["classes"] as! [String])
     }
@@ -46,9 +45,7 @@ import Tensor
         let crop = RGBImage(width: 224, height: 224, pixels: [UInt8](try Data(contentsOf: Self.images.appendingPathComponent("pipeline/\(name).rgb"))))
         let input = try Tensor(shape: [1, 224, 224, 3], values: Self.preprocessing.normalized(crop))
         let logits = try model.forward(input).logits.toArray(), reference = golden.logits
-        let dot = zip(logits, reference).map { Double($0) * Double($1) }.reduce(0, +)
-        let cosine = dot / (logits.map { Double($0 * $0) }.reduce(0, +) * reference.map { Double($0 * $0) }.reduce(0, +)).squareRoot()
-        return (logits, Self.relativeError(logits, reference), cosine)
+        return (logits, Self.relativeError(logits, reference), cosine(logits, reference))
     }
 
     /// The exact PyTorch input -> logits within 1e-3 relative.

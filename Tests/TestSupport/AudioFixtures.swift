@@ -1,20 +1,22 @@
 import Foundation
 
-/// Paths and helpers shared by the audio tests.
-enum AudioFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let audio = root.appendingPathComponent("Tests/Fixtures/audio")
-    static let golden = root.appendingPathComponent("Tests/Fixtures/whisper-tiny-en/golden.json")
+/// Tests/Fixtures/audio and the Whisper golden file (written by models/reference_whisper.py), and synthetic audio.
+public enum AudioFixtures {
+    /// Tests/Fixtures/audio.
+    public static let audio = RepositoryPaths.fixtures.appendingPathComponent("audio")
+    /// Whisper tiny.en's golden values: features, encoder rows, tokens and text per clip.
+    public static let golden = RepositoryPaths.fixtures.appendingPathComponent("whisper-tiny-en/golden.json")
 
-    static func data(_ relative: String) throws -> Data { try Data(contentsOf: audio.appendingPathComponent(relative)) }
+    /// The bytes of `relative` under Tests/Fixtures/audio.
+    public static func data(_ relative: String) throws -> Data { try Data(contentsOf: audio.appendingPathComponent(relative)) }
 
-    static func goldenJSON() throws -> [String: Any] {
+    /// The Whisper golden file, parsed.
+    public static func goldenJSON() throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: try Data(contentsOf: golden)) as! [String: Any]
     }
 
     /// The chirp models/reference_whisper.py resamples: 0.5·sin(2π(100t + ½kt²)), k = 0.45·rate / 0.1 s.
-    static func chirp(rate: Int, count: Int) -> [Float] {
+    public static func chirp(rate: Int, count: Int) -> [Float] {
         let k = 0.45 * Double(rate) / 0.1
         return (0..<count).map { i in
             let t = Double(i) / Double(rate)
@@ -22,8 +24,8 @@ enum AudioFixtures {
         }
     }
 
-    /// A 16-bit PCM mono WAV file in memory.
-    static func wav(_ samples: [Float], rate: Int, channels: Int = 1) -> Data {
+    /// A 16-bit PCM WAV file in memory; `samples` interleaved when `channels` > 1, clipped to [-1, 1].
+    public static func wav(_ samples: [Float], rate: Int, channels: Int = 1) -> Data {
         var d = Data()
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
         func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }

@@ -1,0 +1,13 @@
+import Foundation
+
+/// Where the tests find the repository's files: found from this file's path at compile time, so the tests run from
+/// any working directory.
+public enum RepositoryPaths {
+    /// The repository root (Tests/TestSupport/<this file> → ../../..).
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    /// Tests/Fixtures: the small committed fixtures the reference scripts in models/ write.
+    public static let fixtures = root.appendingPathComponent("Tests/Fixtures")
+    /// models/: the weights `models/fetch` writes (never committed; absent until fetched).
+    public static let models = root.appendingPathComponent("models")
+}
