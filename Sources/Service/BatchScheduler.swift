@@ -10,10 +10,12 @@ import Synchronization
 /// Forwards run one at a time on the scheduler's own worker thread, off Swift's cooperative pool: a forward
 /// uses every core itself (OpenBLAS, the encoders' own threads), so two at once only make both slower, and
 /// blocking the cooperative pool would stall every other call (health checks and Info included). The one
-/// exception is a lone request: when nothing waits or runs and its model shows no concurrent load, a request
-/// on a thread where `mayRunInline` is true (the server passes RPC's `ReceivingThread.isCurrent`: a grpc++
-/// thread, not one of the cooperative pool) runs its forward right there, which saves the two thread wake-ups
-/// of the hand-off to the worker and back (BatchQueue rule 6).
+/// exception is a lone text request: when nothing waits or runs and its model shows no concurrent load, a
+/// request of texts only on a thread where `mayRunInline` is true (the server passes RPC's
+/// `ReceivingThread.isCurrent`: a grpc++ thread, not one of the cooperative pool) runs its forward right there,
+/// which saves the two thread wake-ups of the hand-off to the worker and back (BatchQueue rule 6). Images and
+/// audio always go to the worker: their forwards are long, and a call's cancellation cannot reach a forward
+/// that runs on that call's own receiving thread (grpc++ runs one call's events one at a time).
 ///
 /// A request whose task is cancelled (the client went away, its deadline passed) leaves the queue at once and
 /// throws `ServiceError.cancelled`; if some of its inputs are already in a running forward, the space stops
@@ -59,7 +61,7 @@ public final class BatchScheduler: Sendable {
         guard !inputs.isEmpty else { return Run(outcomes: [], waited: .zero, ran: .zero) }
         let key = BatchQueue.Key(model: model.description, options: options)
         let costs = inputs.map { $0.estimatedTokens(maxTokens: model.description.maxTokens, options: options) }
-        if mayRunInline(),
+        if mayRunInline(), inputs.allSatisfy({ $0.modality == .text }),
             let run = worker.runAlone(model: model, options: options, inputs: inputs, key: key, costs: costs)
         {
             return run

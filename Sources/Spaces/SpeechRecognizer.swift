@@ -80,6 +80,7 @@ struct SpeechRecognizer: Sendable {
     private func transcribe(_ data: Data, stoppingWhen stop: () -> Bool) throws -> Transcript {
         guard !stop() else { throw SpaceError.abandoned }
         let samples = try audio.decode(data, rate: WhisperFeatures.sampleRate)
+        guard !stop() else { throw SpaceError.abandoned }
         let (values, _, content) = features(samples)
         let seconds = Double(samples.count) / Double(WhisperFeatures.sampleRate)
         guard content > WhisperFeatures.windowFrames else {

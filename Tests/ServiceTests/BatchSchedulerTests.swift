@@ -278,6 +278,15 @@ import Synchronization
         #expect(try texts(of: try await task.value) == strings(0, count: 2))
     }
 
+    @Test func aLoneMediaRequestOnTheReceivingThreadGoesToTheWorker() async throws {
+        let model = RecordingModel()
+        let scheduler = scheduler()
+        let (task, thread) = embedOnReceivingThread(scheduler, model, [.image(MediaBytes(data: Data([1])))])
+        _ = try await task.value
+        // Its forward can be long; on the worker, the call's cancellation can reach it.
+        #expect(model.recorded.first.map { pthread_equal($0.thread, thread) == 0 } == true)
+    }
+
     @Test func aLoneRequestOverTheForwardBudgetIsSplitByTheQueue() async throws {
         let model = RecordingModel()
         let scheduler = scheduler { $0.maxItems = 2 }
