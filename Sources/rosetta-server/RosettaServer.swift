@@ -116,6 +116,9 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             (vectorIndex as? LocalIndex)?.close()
             logger.info("index closed")
             await metricsEndpoint?.stop()
+            // The last line, written here rather than by the drain task below: run() returns right after, and
+            // the process with it, so a line from another task could be lost.
+            logger.info("stopped")
         } onGracefulShutdown: { [self] in
             guard (try? advance(.shutdownRequested)) != nil else { return }
             for service in Self.healthServices { server.setServing(false, service: service) }
@@ -123,7 +126,6 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             Task {
                 await server.shutdown(drainDeadline: drain)
                 try? self.advance(.drained)
-                self.logger.info("stopped")
             }
         }
     }

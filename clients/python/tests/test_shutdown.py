@@ -77,6 +77,9 @@ def test_sigterm_drains_calls_in_flight_and_keeps_their_writes(index_server):
     assert took < 6, f"exit took {took:.1f}s"
     log = s.log_text()
     assert "draining" in log and "index closed" in log and "stopped" in log, s.log_tail()
+    # "stopped" is the server's last line, after the index is closed (it was once lost: a task logged it while
+    # the process was already exiting).
+    assert "stopped" in log.rstrip().splitlines()[-1] and log.index("index closed") < log.rindex("stopped"), s.log_tail()
     # Everything the drained call wrote is there after a restart.
     s = index_server[0] = s.restart()
     with s.client() as c:
