@@ -81,7 +81,7 @@ extension RPCStatus {
         switch error {
         case .modalityNotSupported, .noSpeech:
             return RPCStatus(.failedPrecondition, "\(error)")
-        case .invalidInput:
+        case .invalidInput, .instructionTooLong:
             return RPCStatus(.invalidArgument, "\(error)")
         case .abandoned:
             return RPCStatus(.cancelled, "\(error)")

@@ -16,13 +16,19 @@ struct BERTTextEncoder: TextEncoding {
         )
     }
 
+    /// The most word pieces a free-text instruction, in its template, may take: half of what the model reads
+    /// besides [CLS] and [SEP] (Info's `max_tokens`), so that the input always keeps at least as much room.
+    var maxInstructionTokens: Int { (model.spec.maxTokens - 2) / 2 }
+
     func embed(texts: [String], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         let spec = model.spec
         let prompted: [String]
         switch options.instruction {
         case nil: prompted = texts
         case .prompt(let name): prompted = texts.map { spec.prompted($0, promptName: name) ?? $0 }
-        case .text(let instruction): prompted = texts.map { spec.instructed($0, instruction: instruction) }
+        case .text(let instruction):
+            if let error = instructionError(instruction) { return texts.map { _ in .failure(error) } }
+            prompted = texts.map { spec.instructed($0, instruction: instruction) }
         }
         let outcomes = model.embedder.embedEach(prompted, pooling: options.pooling, truncation: options.truncation,
                                                 stop: { abandoned($0) })
@@ -30,5 +36,17 @@ struct BERTTextEncoder: TextEncoding {
             outcome.map { EmbeddedVector(values: $0.vector, tokens: $0.tokenCount, truncated: $0.truncated) }
                 .mapError { (error: EncoderError) -> any Error in error == .stopped ? SpaceError.abandoned : error }
         }
+    }
+
+    /// Why `instruction` leaves the input too little room, or nil. Counting stops just past the limit, so a
+    /// huge instruction costs no more than a short one until the message needs its full count.
+    private func instructionError(_ instruction: String) -> SpaceError? {
+        let prefix = model.spec.instructed("", instruction: instruction)
+        let limit = maxInstructionTokens
+        guard let probe = try? model.tokenizer.encode(prefix, maxTokens: limit + 2, truncation: .end), probe.truncated else {
+            return nil
+        }
+        let full = try? model.tokenizer.encode(prefix, maxTokens: Int.max / 2, truncation: .none)
+        return .instructionTooLong(model: model.spec.id, tokens: full.map { $0.ids.count - 2 }, limit: limit)
     }
 }

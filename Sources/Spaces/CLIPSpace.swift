@@ -31,7 +31,16 @@ struct CLIPSpace: EmbeddingSpace {
                 guard !abandoned(i) else { throw SpaceError.abandoned }
                 switch input {
                 case .text(let text):
-                    let prompted = if case .text(let instruction) = options.instruction { "\(instruction): \(text)" } else { text }
+                    var prompted = text
+                    if case .text(let instruction) = options.instruction {
+                        // As for text spaces: the instruction may take at most half of what the model reads.
+                        let limit = (clip.model.config.contextLength - 2) / 2
+                        let (ids, cut) = clip.tokenizer.encode("\(instruction): ")
+                        guard !cut, ids.count - 2 <= limit else {
+                            throw SpaceError.instructionTooLong(model: clip.id, tokens: cut ? nil : ids.count - 2, limit: limit)
+                        }
+                        prompted = "\(instruction): \(text)"
+                    }
                     let (ids, truncated) = clip.tokenizer.encode(prompted)
                     if truncated && options.truncation == .none {
                         throw SpaceError.invalidInput("text is over CLIP's \(clip.model.config.contextLength) tokens; set truncate to END to cut it")

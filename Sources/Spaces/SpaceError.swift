@@ -8,6 +8,9 @@ public enum SpaceError: Error, Sendable, Equatable, CustomStringConvertible {
     case modalityNotSupported(model: String, modality: String)
     /// The input or its options cannot be embedded as asked (the message says what to change).
     case invalidInput(String)
+    /// A free-text instruction would leave the input too little room: it takes `tokens` of the model's tokens
+    /// (nil: more than the model reads at all), over `limit`, half of what the model reads.
+    case instructionTooLong(model: String, tokens: Int?, limit: Int)
     /// The input's caller went away (cancelled, or past its deadline) and its work was stopped between steps.
     case abandoned
     /// The audio holds no words the recogniser can vouch for: it has no place in a text space.
@@ -19,6 +22,10 @@ public enum SpaceError: Error, Sendable, Equatable, CustomStringConvertible {
             return "model '\(model)' cannot embed \(modality) inputs: no \(modality) encoder is loaded for its space"
         case let .invalidInput(message):
             return message
+        case let .instructionTooLong(model, tokens, limit):
+            let size = tokens.map { "\($0) tokens" } ?? "more tokens than the model reads"
+            return "the instruction takes \(size); model '\(model)' allows at most \(limit) (half of its max_tokens, so "
+                + "that the input keeps room): shorten the instruction"
         case .abandoned:
             return "the call was cancelled or passed its deadline, so its work was stopped"
         case let .noSpeech(p, heard, audioSpace):

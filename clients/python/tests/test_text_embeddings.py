@@ -353,3 +353,22 @@ def test_concurrent_clients_get_their_own_vectors(server, text_model):
     with ThreadPoolExecutor(8) as ex:
         for s, v in ex.map(work, range(24)):
             assert rosetta.cosine(v, ref[s]) >= 0.9999
+
+
+def test_an_instruction_that_leaves_the_input_no_room_is_refused(client, text_model):
+    """Issue 24, item 8: with a 1 MB instruction two unrelated sentences came back OK with identical vectors (the
+    input was cut away). An instruction may take at most half of the model's max_tokens (Info), so the input
+    keeps room; past that each input is refused with the counts."""
+    limit = (text_model.max_tokens - 2) // 2
+    huge = "please represent this sentence " * 40_000
+    res = client.embed(["a cat sleeping on a sofa", "the stock market crashed today"], instruction=huge)
+    for e in res.embeddings:
+        assert e.code == grpc.StatusCode.INVALID_ARGUMENT, e
+        assert f"allows at most {limit}" in e.message and "tokens" in e.message and "shorten the instruction" in e.message, e.message
+    # At the limit it is served, and the input still changes the vector.
+    words = "word " * limit  # one word piece each, plus the template's ":" -> over by one
+    res = client.embed(["a cat sleeping on a sofa"], instruction=words)
+    assert res.embeddings[0].code == grpc.StatusCode.INVALID_ARGUMENT, res.embeddings[0]
+    fits = "word " * (limit - 1)
+    a, b = client.embed_text(["a cat sleeping on a sofa", "the stock market crashed today"], instruction=fits)
+    assert rosetta.cosine(a, b) < 0.9999
