@@ -3,11 +3,11 @@ import Encoders
 import Foundation
 import Media
 
-/// An audio-to-audio space (docs/ARCHITECTURE.md, "Spaces"): the aiSFX sound-effects network, for "sounds like this" search over
-/// sound libraries, where speech recognition has no words to offer. Its own space, apart from the text spaces:
-/// audio only, compared with audio only. A clip's vector is the L2-normalised mean of its 2.3 s block vectors
-/// (aisfx embeds blocks with a hop of 1.15 s). Its token set is those block vectors: MEAN pooling is the
-/// default; an instruction has no text encoder to be embedded by here and is refused.
+/// An audio-to-audio space (docs/ARCHITECTURE.md, "Spaces"): the aiSFX sound-effects network, for "sounds like this"
+/// search over sound libraries, where speech recognition has no words to offer. Its own space, apart from the text
+/// spaces: audio only, compared with audio only. A clip's vector is the L2-normalised mean of its 2.3 s block vectors
+/// (aisfx embeds blocks with a hop of 1.15 s). Its token set is those block vectors: MEAN pooling is the default; an
+/// instruction has no text encoder to be embedded by here and is refused.
 struct SoundEffectsSpace: EmbeddingSpace {
     let model: LoadedSoundEffectsModel
     let audio: AudioDecoder

@@ -3,9 +3,9 @@ import Encoders
 import Foundation
 import Media
 
-/// Brings speech into a text space (docs/ARCHITECTURE.md, "Spaces"): Whisper transcribes, the space's own text encoder embeds the
-/// transcript — so a spoken query lands exactly where its words would, in whatever text space (MiniLM, CLIP's
-/// text tower). Audio without trustworthy words gets no vector: its item fails with `SpaceError.noSpeech`, which
+/// Brings speech into a text space (docs/ARCHITECTURE.md, "Spaces"): Whisper transcribes, the space's own text encoder
+/// embeds the transcript — so a spoken query lands exactly where its words would, in whatever text space (MiniLM,
+/// CLIP's text tower). Audio without trustworthy words gets no vector: its item fails with `SpaceError.noSpeech`, which
 /// says what Whisper heard and why it was not trusted, and points to the audio-to-audio space.
 struct SpeechBridge: ModalityBridge {
     let recognizer: SpeechRecognizer

@@ -23,8 +23,7 @@ protocol ModalityBridge: Sendable {
 }
 
 /// A text space (docs/ARCHITECTURE.md, "Spaces": text is the pivot) and the bridges that bring other modalities
-/// into it.
-/// Its fingerprint is the text model's: bridged vectors are mixtures of that model's text embeddings.
+/// into it. Its fingerprint is the text model's: bridged vectors are mixtures of that model's text embeddings.
 struct TextSpace: EmbeddingSpace {
     let text: any TextEncoding
     let bridges: [any ModalityBridge]
