@@ -13,8 +13,9 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// The .proto files reflection describes the services and messages from: a serialized
     /// google.protobuf.FileDescriptorSet, each file after its imports (`protoc --include_imports
-    /// --descriptor_set_out`). Registered process-wide by the first `Server.start()` (see
-    /// `rg_register_descriptors`). Empty: reflection lists the services but cannot describe them.
+    /// --descriptor_set_out`). `Server.start()` registers it process-wide, which must happen before the
+    /// process's first server starts (`rg_register_descriptors`); a set already registered is accepted
+    /// again. Empty: reflection lists the services but cannot describe them.
     public var fileDescriptorSet: [UInt8]
 
     public init(

@@ -164,8 +164,9 @@ void rg_server_options_init(rg_server_options *options);
 
 // Builds and starts a server, with health (every service NOT_SERVING until rg_server_set_serving)
 // and reflection (it lists the services of method_names and describes the files rg_register_descriptors
-// registered; after this, that function adds none). Options are copied. Returns NULL on failure and writes a NUL-terminated reason
-// into error (if error_cap > 0). The caller owns the server: rg_server_destroy.
+// registered; from now on that function adds none). Options are copied. Returns NULL on failure and
+// writes a NUL-terminated reason into error (if error_cap > 0). The caller owns the server:
+// rg_server_destroy.
 rg_server *rg_server_start(const rg_server_options *options, char *error, size_t error_cap);
 
 // Adds the .proto files of `descriptor_set`, a serialized google.protobuf.FileDescriptorSet with every file
