@@ -52,8 +52,7 @@ let package = Package(
         .target(
             name: "CGRPCBridge",
             dependencies: [],
-            exclude: ["generated/README.md"],
-            cxxSettings: [.unsafeFlags(["-std=c++17"]), .headerSearchPath("generated")],
+            cxxSettings: [.unsafeFlags(["-std=c++17"])],
             linkerSettings: pkgConfigLibraries("grpc++") + [
                 .linkedLibrary("grpc++_reflection"), .linkedLibrary("protobuf"), .linkedLibrary("stdc++"),
             ]
@@ -101,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "rosetta-server",
             dependencies: [
-                "Domain", "Service", "Spaces", "RPC", "Index", "PostgresIndex", "Tensor",
+                "Domain", "Service", "Spaces", "RPC", "RosettaAPI", "Index", "PostgresIndex", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

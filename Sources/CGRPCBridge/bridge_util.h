@@ -1,4 +1,4 @@
-// Internal helpers shared by server.cpp and client.cpp (not part of the C API).
+// Internal helpers shared by the bridge's .cpp files (not part of the C API).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -68,6 +68,9 @@ inline bool ValidMetadata(const rg_metadata &m) {
     }
     return true;
 }
+
+// Implemented in descriptors.cpp: called as a server starts; rg_register_descriptors adds no file after it.
+void SealDescriptors();
 
 inline grpc::StatusCode ClampCode(int32_t code) {
     if (code < 0 || code > 16) return grpc::StatusCode::UNKNOWN;

@@ -27,8 +27,6 @@
 
 #include "bridge_util.h"
 #include "server_call.h"
-#include "rosetta/v1/embeddings.pb.h"
-#include "rosetta/v1/index.pb.h"
 
 using grpc::ByteBuffer;
 
@@ -236,10 +234,8 @@ rg_server *rg_server_start(const rg_server_options *o, char *error, size_t error
         // These process-wide switches must be set before BuildAndStart.
         grpc::EnableDefaultHealthCheckService(true);
         grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-        // Make sure the rosetta.v1 descriptors are linked in and registered in the generated pool,
-        // which reflection reads.
-        (void)rosetta::v1::EmbedRequest::descriptor();
-        (void)rosetta::v1::SearchRequest::descriptor();
+        // Reflection reads protobuf's generated pool from now on: rg_register_descriptors adds no more.
+        rg::SealDescriptors();
 
         grpc::ServerBuilder builder;
         s->ports.assign(o->listen_address_count, 0);

@@ -4,7 +4,8 @@ import Dispatch
 /// A gRPC server over grpc++ (through CGRPCBridge) that runs every call of `router` as a Task.
 ///
 /// Lifecycle: `idle` -start()-> `running` -shutdown()-> `stopping` -> `stopped`. Health reports every
-/// service NOT_SERVING until `setServing(true, service:)`; reflection lists the router's services.
+/// service NOT_SERVING until `setServing(true, service:)`; reflection lists the router's services and
+/// describes them from `ServerConfiguration.fileDescriptorSet`.
 /// Client cancellation or an expired deadline cancels the handler's Task, and the call ends with
 /// CANCELLED or DEADLINE_EXCEEDED whatever the handler does next.
 public final class Server: Sendable {
@@ -47,14 +48,18 @@ public final class Server: Sendable {
     public func start() throws(ServerError) -> [Int] {
         try locked.withLock { (s: inout Locked) throws(ServerError) -> [Int] in
             guard s.state == .idle else { throw .invalidState("start() in state \(s.state)") }
-            let context = Unmanaged.passRetained(ServerCallContext(router: router))
             var error = [CChar](repeating: 0, count: 512)
+            if !configuration.fileDescriptorSet.isEmpty {
+                guard Self.registerDescriptors(configuration.fileDescriptorSet, error: &error) else {
+                    throw .startFailed("reflection descriptors: \(Self.text(error))")
+                }
+            }
+            let context = Unmanaged.passRetained(ServerCallContext(router: router))
             let server = Self.startBridge(
                 configuration, methods: router.methods, unaryMethods: router.unaryMethods, context: context, error: &error)
             guard let server else {
                 context.release()
-                let reason = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                throw .startFailed(reason)
+                throw .startFailed(Self.text(error))
             }
             for (service, serving) in s.serving { _ = rg_server_set_serving(server, service, serving ? 1 : 0) }
             s.running = Running(server: server, context: context)
@@ -123,6 +128,21 @@ public final class Server: Sendable {
             }
             if stopped { continuation.resume() }
         }
+    }
+
+    /// Hands the descriptor set to the bridge, which skips the files an earlier start registered.
+    private static func registerDescriptors(_ set: [UInt8], error: inout [CChar]) -> Bool {
+        let result = set.withUnsafeBufferPointer { bytes in
+            error.withUnsafeMutableBufferPointer { buffer in
+                rg_register_descriptors(bytes.baseAddress, bytes.count, buffer.baseAddress, buffer.count)
+            }
+        }
+        return Int(result) == RG_OK
+    }
+
+    /// The NUL-terminated text the bridge wrote into `error`.
+    private static func text(_ error: [CChar]) -> String {
+        String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func startBridge(

@@ -11,11 +11,17 @@ public struct ServerConfiguration: Sendable {
     public var keepalive: Keepalive?
     /// nil: plaintext.
     public var tls: TLSConfiguration?
+    /// The .proto files reflection describes the services and messages from: a serialized
+    /// google.protobuf.FileDescriptorSet, each file after its imports (`protoc --include_imports
+    /// --descriptor_set_out`). `Server.start()` registers it process-wide, which must happen before the
+    /// process's first server starts (`rg_register_descriptors`); a set already registered is accepted
+    /// again. Empty: reflection lists the services but cannot describe them.
+    public var fileDescriptorSet: [UInt8]
 
     public init(
         listenAddresses: [String] = ["127.0.0.1:50051"], maxReceiveMessageBytes: Int? = nil,
         maxSendMessageBytes: Int? = nil, maxConcurrentStreams: Int? = nil, keepalive: Keepalive? = nil,
-        tls: TLSConfiguration? = nil
+        tls: TLSConfiguration? = nil, fileDescriptorSet: [UInt8] = []
     ) {
         self.listenAddresses = listenAddresses
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
@@ -23,6 +29,7 @@ public struct ServerConfiguration: Sendable {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.keepalive = keepalive
         self.tls = tls
+        self.fileDescriptorSet = fileDescriptorSet
     }
 
     public struct Keepalive: Sendable, Equatable {

@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import PostgresIndex
 import RPC
+import RosettaAPI
 import Service
 import ServiceLifecycle
 import Tensor
@@ -276,6 +277,7 @@ struct ServerCommand: AsyncParsableCommand {
 
     private func transportConfiguration(limits: ServiceLimits) -> ServerConfiguration {
         var configuration = ServerConfiguration(listenAddresses: address)
+        configuration.fileDescriptorSet = ProtoDescriptors.fileDescriptorSet
         configuration.maxReceiveMessageBytes = limits.maxMessageBytes
         configuration.maxSendMessageBytes = limits.maxMessageBytes
         configuration.maxConcurrentStreams = limits.maxConcurrentStreams

@@ -35,38 +35,43 @@ struct BridgeCAPITests {
     }
 
     /// grpcio's reflection and health clients against our server (set RPC_TEST_PYTHON to a Python
-    /// with grpcio, grpcio-reflection and grpcio-health-checking to run it).
+    /// with grpcio, grpcio-reflection and grpcio-health-checking to run it). In a process of its own, since
+    /// descriptors are registered before the process's first server starts (see ReflectionTests).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["RPC_TEST_PYTHON"] != nil))
-    func grpcioReflectionAndHealth() async throws {
-        let live = try LiveServer(router: { probe in
-            var router = testRouter(probe: probe)
-            router.unary("/rosetta.v1.Embeddings/Info") { request, _ in request }
-            return router
-        })
-        live.server.setServing(true, service: "rosetta.v1.Embeddings")
-        let script = """
-            import sys, grpc
-            from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
-            from google.protobuf.descriptor_pool import DescriptorPool
-            from grpc_health.v1 import health_pb2, health_pb2_grpc
-            ch = grpc.insecure_channel(sys.argv[1])
-            db = ProtoReflectionDescriptorDatabase(ch)
-            print(",".join(sorted(db.get_services())))
-            svc = DescriptorPool(db).FindServiceByName("rosetta.v1.Embeddings")
-            print(",".join(m.name for m in svc.methods))
-            h = health_pb2_grpc.HealthStub(ch)
-            print(",".join(str(h.Check(health_pb2.HealthCheckRequest(service=s)).status) for s in ["", "rosetta.v1.Embeddings"]))
-            """
-        let python = ProcessInfo.processInfo.environment["RPC_TEST_PYTHON"] ?? "python3"
-        let (exitStatus, text) = try await run(python, ["-c", script, live.target])
-        #expect(exitStatus == 0)
-        let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
-        #expect(lines.first?.contains("rosetta.v1.Embeddings") == true)
-        #expect(lines.first?.contains("test.Echo") == true)
-        #expect(lines.dropFirst().first == "Embed,EmbedStream,Info")
-        #expect(lines.last == "2,1")  // "" NOT_SERVING, Embeddings SERVING
-        await live.server.shutdown(drainDeadline: .seconds(1))
+    func grpcioReflectionAndHealth() async {
+        await #expect(processExitsWith: .success) {
+            let live = try LiveServer(
+                { $0.fileDescriptorSet = Proto.echoDescriptorSet(package: "test") },
+                router: { probe in
+                    var router = testRouter(probe: probe)
+                    router.unary("/rosetta.v1.Embeddings/Info") { request, _ in request }
+                    return router
+                })
+            live.server.setServing(true, service: "rosetta.v1.Embeddings")
+            let script = """
+                import sys, grpc
+                from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+                from google.protobuf.descriptor_pool import DescriptorPool
+                from grpc_health.v1 import health_pb2, health_pb2_grpc
+                ch = grpc.insecure_channel(sys.argv[1])
+                db = ProtoReflectionDescriptorDatabase(ch)
+                print(",".join(sorted(db.get_services())))
+                svc = DescriptorPool(db).FindServiceByName("test.Echo")
+                print(",".join(f"{m.name}({m.input_type.full_name})" for m in svc.methods))
+                h = health_pb2_grpc.HealthStub(ch)
+                print(",".join(str(h.Check(health_pb2.HealthCheckRequest(service=s)).status) for s in ["", "rosetta.v1.Embeddings"]))
+                """
+            let python = ProcessInfo.processInfo.environment["RPC_TEST_PYTHON"] ?? "python3"
+            let (exitStatus, text) = try await run(python, ["-c", script, live.target])
+            #expect(exitStatus == 0)
+            let lines = text.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3)
+            #expect(lines.first?.contains("rosetta.v1.Embeddings") == true)
+            #expect(lines.first?.contains("test.Echo") == true)
+            #expect(lines.dropFirst().first == "Unary(test.Blob)")  // as test/echo.proto declares it
+            #expect(lines.last == "2,1")  // "" NOT_SERVING, Embeddings SERVING
+            await live.server.shutdown(drainDeadline: .seconds(1))
+        }
     }
 }
 

@@ -217,28 +217,6 @@ struct LiveServerTests {
         await live.server.shutdown(drainDeadline: .seconds(1))
     }
 
-    @Test func reflectionListsServicesAndKnowsRosettaDescriptors() async throws {
-        let live = try LiveServer(router: { probe in
-            var router = testRouter(probe: probe)
-            router.unary("/rosetta.v1.Embeddings/Embed") { request, _ in request }
-            return router
-        })
-        let client = try live.client()
-        let stream = try client.bidiStream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
-        try await stream.send(Proto.field(7, Array("*".utf8)))  // list_services
-        let list = try #require(try await stream.receive())
-        #expect(list.contains("rosetta.v1.Embeddings"))
-        #expect(list.contains("test.Echo"))
-        #expect(list.contains("grpc.health.v1.Health"))
-        try await stream.send(Proto.field(4, Array("rosetta.v1.Embeddings".utf8)))  // file_containing_symbol
-        let file = try #require(try await stream.receive())
-        #expect(file.contains("rosetta/v1/embeddings.proto"))
-        #expect(file.contains("EmbedStream"))
-        stream.closeSend()
-        #expect(try await stream.receive() == nil)
-        await live.server.shutdown(drainDeadline: .seconds(1))
-    }
-
     @Test func secondListenerAndStartErrors() async throws {
         let live = try LiveServer()
         // The same port again fails to bind.

@@ -1,5 +1,6 @@
 // rosetta_grpc.h — the whole C API of CGRPCBridge: a gRPC transport over grpc++ that knows bytes and
-// method names only (no protobuf messages). Swift's RPC module is its one user.
+// method names only (no protobuf messages; what reflection describes, the embedder hands over as a
+// serialized descriptor set). Swift's RPC module is its one user.
 //
 // Server usage:
 //
@@ -19,13 +20,17 @@
 //         // RG_EVENT_WRITTEN: one queued response message left the queue (for back-pressure).
 //         // RG_EVENT_DONE: last event of the call; free `user` here.
 //     }
+//     // Once, before the first server: the .proto files reflection describes (protoc --include_imports
+//     // --descriptor_set_out writes such a set).
+//     char err[256];
+//     rg_register_descriptors(descriptor_set, descriptor_set_len, err, sizeof err);
 //     const char *addrs[] = {"127.0.0.1:0"};
 //     const char *methods[] = {"/rosetta.v1.Embeddings/Embed"};
 //     rg_server_options o; rg_server_options_init(&o);
 //     o.listen_addresses = addrs; o.listen_address_count = 1;
 //     o.method_names = methods; o.method_count = 1;
 //     o.on_call = on_call; o.on_event = on_event; o.context = NULL;
-//     char err[256]; rg_server *s = rg_server_start(&o, err, sizeof err);
+//     rg_server *s = rg_server_start(&o, err, sizeof err);
 //     int port = rg_server_bound_port(s, 0);
 //     rg_server_set_serving(s, "", 1);
 //     ... in the handler: rg_call_write(call, bytes, n); rg_call_finish(call, 0, ""); rg_call_release(call);
@@ -158,9 +163,24 @@ typedef struct rg_server_options {
 void rg_server_options_init(rg_server_options *options);
 
 // Builds and starts a server, with health (every service NOT_SERVING until rg_server_set_serving)
-// and reflection. Options are copied. Returns NULL on failure and writes a NUL-terminated reason
-// into error (if error_cap > 0). The caller owns the server: rg_server_destroy.
+// and reflection (it lists the services of method_names and describes the files rg_register_descriptors
+// registered; from now on that function adds none). Options are copied. Returns NULL on failure and
+// writes a NUL-terminated reason into error (if error_cap > 0). The caller owns the server:
+// rg_server_destroy.
 rg_server *rg_server_start(const rg_server_options *options, char *error, size_t error_cap);
+
+// Adds the .proto files of `descriptor_set`, a serialized google.protobuf.FileDescriptorSet with every file
+// after the files it imports (as `protoc --include_imports --descriptor_set_out` writes it), to the
+// process-wide pool grpc++ reflection describes messages and services from. The bytes are copied. Files
+// the pool already has (by name: protobuf's own google/protobuf/*.proto, or an earlier call's) are skipped.
+// All or nothing: a file that does not build from the set and the pool, or that redefines a symbol of the
+// pool, fails the call and adds no file.
+// Call it before the first rg_server_start of the process (grpc++ reads the pool without a lock this
+// function could take); after that, a call that would add a file fails, and one that adds none (the same
+// set again) succeeds. Thread-safe with itself.
+// Returns RG_OK; RG_ERR_INVALID (NULL bytes with len > 0, not a descriptor set, a file that does not
+// build or clashes, or too late) or RG_ERR_INTERNAL, with a NUL-terminated reason in error.
+int rg_register_descriptors(const uint8_t *descriptor_set, size_t len, char *error, size_t error_cap);
 
 // Port bound for listen address `index` (the real one when 0 was asked); -1 if out of range.
 // Thread-safe.
