@@ -28,7 +28,8 @@ public struct RGBImage: Sendable, Equatable {
 
 extension RGBImage {
     /// The four corner regions, each `fraction` of the width and height (overlapping when fraction > 0.5):
-    /// views in which an object off the centre fills more of the frame than in the whole image.
+    /// views in which an object off the centre fills more of the frame than in the whole image. Each is a copy,
+    /// 4·fraction² of the image's bytes together, whatever its aspect ratio.
     public func cornerRegions(fraction: Double) -> [RGBImage] {
         let w = max(1, Int((Double(width) * fraction).rounded()))
         let h = max(1, Int((Double(height) * fraction).rounded()))

@@ -16,6 +16,13 @@ public struct ImagePreprocessing: Sendable, Equatable {
     }
 
     /// Resized so the shorter side is `resize`, then centre-cropped to `crop` x `crop` (8-bit, as PIL).
+    ///
+    /// Bounded by the crop and the source, never by the resized image (a 1,000,000x1 image resizes to
+    /// 256,000,000x256): only the crop's columns and rows are resampled (`ImageResize`), so beside the decoded
+    /// source it needs O(crop² + crop·R) bytes, R being the source rows the crop reads (R ≤ crop + 4 unless the
+    /// resize shrinks the rows, and crop·R ≤ the source's pixels when it does): O(source pixels + crop²) memory
+    /// and O(source pixels + crop²·taps) time, taps = 2·⌈2·max(1, source/resize)⌉ + 1. Measured for 224 crops of
+    /// 1,000,000x1 and 1x1,000,000 images by Tests/MediaTests/ImageGeometryTests.swift.
     public func cropped(_ image: RGBImage) -> RGBImage {
         let (w, h) = (image.width, image.height)
         let (nw, nh) = w <= h ? (resize, Int(Double(resize) * Double(h) / Double(w)))

@@ -3,6 +3,13 @@
 /// averages instead of aliasing), Keys' cubic with a = -0.5, coefficients normalised per output pixel and
 /// rounded to 22-bit fixed point, the horizontal pass first (over only the rows the vertical pass reads),
 /// each pass rounded and clamped to 8 bits.
+///
+/// Cost of a window of a resize (what the centre crop asks for): coefficients are computed for the window's
+/// columns and rows only, never for the whole resized image, so a 1,000,000x1 image "resized" to
+/// 256,000,000x256 and cropped to 224x224 costs what a 224x224 output does. For a window of w x h output
+/// pixels, with `taps` = 2·⌈2·max(1, in/out)⌉ + 1 per axis and R the input rows the vertical pass reads:
+/// memory O(w·taps + h·taps + w·R + w·h) bytes beside the source (R ≤ the source's height), time
+/// O(w·R·taps + w·h·taps).
 public enum ImageResize {
     static let precisionBits = 32 - 8 - 2
 
@@ -14,22 +21,31 @@ public enum ImageResize {
         return 0
     }
 
-    /// For each output pixel: first input index, tap count, and fixed-point weights (`taps` per pixel).
+    /// For the output pixels `outputs` of one axis, the i-th of them at index i: first input index, tap count,
+    /// and fixed-point weights (`taps` per pixel).
     struct Coefficients {
+        var outputs: Range<Int>
         var first: [Int]
         var count: [Int]
         var weights: [Int32]
         var taps: Int
     }
 
-    static func coefficients(inSize: Int, outSize: Int) -> Coefficients {
+    /// Pillow's `precompute_coeffs` for an axis of `inSize` pixels resized to `outSize`, computed only for the
+    /// output pixels `outputs` (each pixel's coefficients depend on its own index alone, so they equal the
+    /// full table's rows).
+    static func coefficients(inSize: Int, outSize: Int, for outputs: Range<Int>) -> Coefficients {
+        precondition(outputs.lowerBound >= 0 && outputs.upperBound <= outSize, "outputs \(outputs) of \(outSize)")
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
         let support = 2 * filterScale
         let taps = Int(support.rounded(.up)) * 2 + 1
-        var c = Coefficients(first: [], count: [], weights: [Int32](repeating: 0, count: outSize * taps), taps: taps)
+        var c = Coefficients(outputs: outputs, first: [], count: [],
+                             weights: [Int32](repeating: 0, count: outputs.count * taps), taps: taps)
+        c.first.reserveCapacity(outputs.count)
+        c.count.reserveCapacity(outputs.count)
         var k = [Double](repeating: 0, count: taps)
-        for xx in 0..<outSize {
+        for (row, xx) in outputs.enumerated() {
             let center = (Double(xx) + 0.5) * scale
             let xmin = max(Int(center - support + 0.5), 0)  // Int() truncates toward zero, as C's cast
             let xmax = min(Int(center + support + 0.5), inSize) - xmin
@@ -41,7 +57,7 @@ public enum ImageResize {
             for x in 0..<xmax {
                 let w = total != 0 ? k[x] / total : k[x]
                 let fixed = w * Double(1 << precisionBits)
-                c.weights[xx * taps + x] = Int32(fixed < 0 ? (-0.5 + fixed).rounded(.towardZero) : (0.5 + fixed).rounded(.towardZero))
+                c.weights[row * taps + x] = Int32(fixed < 0 ? (-0.5 + fixed).rounded(.towardZero) : (0.5 + fixed).rounded(.towardZero))
             }
             c.first.append(xmin)
             c.count.append(xmax)
@@ -70,20 +86,19 @@ public enum ImageResize {
                      && window.x + window.width <= width && window.y + window.height <= height, "window \(window)")
         let columns = window.x..<(window.x + window.width), rows = window.y..<(window.y + window.height)
         let needH = width != image.width, needV = height != image.height
-        let vert = coefficients(inSize: image.height, outSize: height)
+        let vert = coefficients(inSize: image.height, outSize: height, for: needV ? rows : 0..<0)
         // Input rows the vertical pass reads (or the window's rows when there is none).
-        let inputRows = needV ? vert.first[rows.lowerBound]..<(vert.first[rows.upperBound - 1] + vert.count[rows.upperBound - 1])
-                              : rows
+        let inputRows = needV ? vert.first[0]..<(vert.first[rows.count - 1] + vert.count[rows.count - 1]) : rows
         var current = needH ? horizontal(image, columns: columns, outSize: width, rows: inputRows)
                             : image.cropped(x: columns.lowerBound, y: inputRows.lowerBound, width: columns.count,
                                             height: inputRows.count)
-        if needV { current = vertical(current, rows: rows, coefficients: vert, rowOffset: inputRows.lowerBound) }
+        if needV { current = vertical(current, coefficients: vert, rowOffset: inputRows.lowerBound) }
         return current
     }
 
     /// Output columns `columns` of the horizontal pass (to `outSize` columns) over input rows `rows`.
     static func horizontal(_ image: RGBImage, columns: Range<Int>, outSize: Int, rows: Range<Int>) -> RGBImage {
-        let c = coefficients(inSize: image.width, outSize: outSize)
+        let c = coefficients(inSize: image.width, outSize: outSize, for: columns)
         let width = columns.count
         var out = [UInt8](repeating: 0, count: width * rows.count * 3)
         image.pixels.withUnsafeBufferPointer { src in
@@ -91,11 +106,11 @@ public enum ImageResize {
                 out.withUnsafeMutableBufferPointer { dst in
                     for (yOut, y) in rows.enumerated() {
                         let row = y * image.width * 3
-                        for (xOut, x) in columns.enumerated() {
+                        for xOut in 0..<width {
                             var acc: (Int64, Int64, Int64) = (1 << (precisionBits - 1), 1 << (precisionBits - 1), 1 << (precisionBits - 1))
-                            let first = row + c.first[x] * 3
-                            for t in 0..<c.count[x] {
-                                let w = Int64(weights[x * c.taps + t])
+                            let first = row + c.first[xOut] * 3
+                            for t in 0..<c.count[xOut] {
+                                let w = Int64(weights[xOut * c.taps + t])
                                 let p = first + t * 3
                                 acc.0 += Int64(src[p]) * w
                                 acc.1 += Int64(src[p + 1]) * w
@@ -111,18 +126,19 @@ public enum ImageResize {
         return RGBImage(width: width, height: rows.count, pixels: out)
     }
 
-    /// Output rows `rows` of the vertical pass; `image` holds input rows from `rowOffset` on.
-    static func vertical(_ image: RGBImage, rows: Range<Int>, coefficients c: Coefficients, rowOffset: Int) -> RGBImage {
+    /// The output rows `c.outputs` of the vertical pass; `image` holds input rows from `rowOffset` on.
+    static func vertical(_ image: RGBImage, coefficients c: Coefficients, rowOffset: Int) -> RGBImage {
+        let rows = c.outputs
         let width = image.width
         var out = [UInt8](repeating: 0, count: width * rows.count * 3)
         image.pixels.withUnsafeBufferPointer { src in
             c.weights.withUnsafeBufferPointer { weights in
                 out.withUnsafeMutableBufferPointer { dst in
-                    for (yOut, y) in rows.enumerated() {
-                        let (first, count) = ((c.first[y] - rowOffset) * width * 3, c.count[y])
+                    for yOut in 0..<rows.count {
+                        let (first, count) = ((c.first[yOut] - rowOffset) * width * 3, c.count[yOut])
                         for i in 0..<(width * 3) {
                             var acc: Int64 = 1 << (precisionBits - 1)
-                            for t in 0..<count { acc += Int64(src[first + t * width * 3 + i]) * Int64(weights[y * c.taps + t]) }
+                            for t in 0..<count { acc += Int64(src[first + t * width * 3 + i]) * Int64(weights[yOut * c.taps + t]) }
                             dst[yOut * width * 3 + i] = clip8(acc)
                         }
                     }
