@@ -14,10 +14,17 @@ Writes Tests/Fixtures/audio/:
                                      naming each
   long/<voice>.ogg                   all 12 spoken queries of one voice in a row, 1.2 s apart (44 s: long audio,
                                      transcribed across 30 s windows; goldens by reference_whisper.py --long)
+  mp3/dog-<variant>.mp3               golden/dog-en-us.flac encoded by LAME (apt-get install lame) in the layouts
+                                     whose header's length libsndfile can only estimate (`--mp3` writes only these):
+                                     cbr (16 kHz, 32 kbps: frames too small for an Info tag, so the length is
+                                     estimated from the file size), cbr-info (40 kbps with LAME's Info tag),
+                                     vbr-xing (-V 9, Xing header), id3v2 (a title/artist tag with 2 KB of padding
+                                     before the audio), id3v1 (a 128-byte tag after it), 44k-padded (44.1 kHz at
+                                     48 kbps: frames alternate between 156 and 157 bytes, the padding bit)
 Noisy copies (for the robustness evaluation) are not committed: `--noisy DIR` writes each 16 kHz speech clip mixed
 with sox pink noise at the given SNRs (default 10 and 5 dB) into DIR.
 
-Deterministic for a given espeak-ng/sox version (espeak-ng 1.51, SoX 14.4.2 on Debian 12).
+Deterministic for a given espeak-ng/sox/lame version (espeak-ng 1.51, SoX 14.4.2, LAME 3.100 on Debian 12).
 """
 import argparse
 import json
@@ -97,6 +104,7 @@ def make(out):
         f.write("\n")
     two_topics(out)
     long_recordings(out)
+    mp3s(out)
 
 
 def two_topics(out):
@@ -139,6 +147,27 @@ def long_recordings(out):
             to16k(joined, os.path.join(out, "long", f"{voice.replace('+', '_')}.ogg"))
 
 
+# MP3 variant -> LAME options (the input is the 16 kHz golden clip; --resample changes the rate).
+MP3 = {
+    "cbr": ["-b", "32"],
+    "cbr-info": ["-b", "40"],
+    "vbr-xing": ["-V", "9"],
+    "id3v2": ["-b", "32", "--id3v2-only", "--pad-id3v2-size", "2048", "--tt", "A dog barking", "--ta", "espeak-ng"],
+    "id3v1": ["-b", "32", "--id3v1-only", "--tt", "A dog barking", "--ta", "espeak-ng"],
+    "44k-padded": ["-b", "48", "--resample", "44.1"],
+}
+
+
+def mp3s(out):
+    """The golden dog clip as MP3 in each layout of MP3 (LAME 3.100, no ReplayGain analysis)."""
+    os.makedirs(os.path.join(out, "mp3"), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = os.path.join(tmp, "dog.wav")
+        run(["sox", os.path.join(out, "golden", "dog-en-us.flac"), "-b", "16", wav])
+        for name, options in MP3.items():
+            run(["lame", "--quiet", "--noreplaygain"] + options + [wav, os.path.join(out, "mp3", f"dog-{name}.mp3")])
+
+
 def noisy(out, snrs):
     """Each clean 16 kHz clip mixed with pink noise at each SNR (dB), via sox: noise level from the clip's RMS."""
     os.makedirs(out, exist_ok=True)
@@ -168,8 +197,11 @@ if __name__ == "__main__":
     p.add_argument("--snr", type=int, nargs="*", default=[10, 5])
     p.add_argument("--two-topics", action="store_true", help="write only the two-topic recordings")
     p.add_argument("--long", action="store_true", help="write only the long recordings")
+    p.add_argument("--mp3", action="store_true", help="write only the MP3 variants")
     a = p.parse_args()
-    if a.two_topics:
+    if a.mp3:
+        mp3s(OUT)
+    elif a.two_topics:
         two_topics(OUT)
     elif a.long:
         long_recordings(OUT)

@@ -6,7 +6,9 @@ import Foundation
 ///
 /// The duration limit is checked from the header, before any sample is decoded, so an over-long upload costs
 /// nothing. A stream that ends early (truncated file) or fails mid-way is `AudioError.corrupt`, never a short
-/// buffer passed on silently.
+/// buffer passed on silently. MP3 is the exception on both counts: its header's frame count is an estimate
+/// (from the file size and the first frame's bit rate, or a Xing/Info header), too high when ID3 tags or
+/// padded frames take bytes, so an MP3's length is what decodes, bounded by the limit as it is read.
 public struct AudioDecoder: Sendable {
     /// Longest input accepted, in seconds.
     public var maxSeconds: Double
@@ -37,15 +39,17 @@ public struct AudioDecoder: Sendable {
             throw .unreadable(detail: message)
         }
         defer { sf_close(file) }
-        let rate = Int(info.samplerate), channels = Int(info.channels), frames = Int(info.frames)
+        let rate = Int(info.samplerate), channels = Int(info.channels)
         guard channels > 0 else { throw .unreadable(detail: "no channels") }
         if let (promised, present) = Self.truncatedDataChunk(file) {
             throw .corrupt(detail: "the data chunk promises \(promised) bytes, the file holds \(present)")
         }
         guard sampleRates.contains(rate) else { throw .unsupportedSampleRate(rate, range: sampleRates) }
-        // Some containers (MP3, some OGG) report no or an approximate frame count: bound the read by the limit.
+        // The frame count the header promises, when it is one (MP3's is an estimate; some OGG streams have none).
+        let isMP3 = info.format & Int32(SF_FORMAT_TYPEMASK) == Int32(SF_FORMAT_MPEG)
+        let frames = !isMP3 && info.frames > 0 && info.frames < Int64.max / 2 ? Int(info.frames) : 0
         let limitFrames = Int(maxSeconds * Double(rate))
-        if frames > 0 && frames < Int.max / 2 && Double(frames) / Double(rate) > maxSeconds {
+        if frames > 0 && Double(frames) / Double(rate) > maxSeconds {
             throw .tooLong(seconds: Double(frames) / Double(rate), limit: maxSeconds)
         }
         var mono: [Float] = []
@@ -72,7 +76,7 @@ public struct AudioDecoder: Sendable {
         }
         let error = sf_error(file)
         if error != 0 { throw .corrupt(detail: String(cString: sf_strerror(file))) }
-        if frames > 0 && frames < Int.max / 2 && mono.count < frames {
+        if frames > 0 && mono.count < frames {
             throw .corrupt(detail: "header promises \(frames) frames, the data holds \(mono.count)")
         }
         guard !mono.isEmpty else { throw .empty }

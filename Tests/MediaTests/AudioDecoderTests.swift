@@ -59,3 +59,47 @@ import TestSupport
         #expect(throws: AudioError.unsupportedSampleRate(1_000, range: 4_000...192_000)) { try decoder.decodeMono(wav) }
     }
 }
+
+/// MP3's header length is an estimate (issue 24, item 6): complete files of every layout decode, to the clip
+/// the golden FLAC holds (Tests/Fixtures/audio/mp3, made from it by models/audio_clips.py --mp3).
+@Suite struct MP3DecodingTests {
+    let decoder = AudioDecoder(maxSeconds: 600)
+    static let variants = ["cbr", "cbr-info", "vbr-xing", "id3v2", "id3v1", "44k-padded"]
+
+    @Test(arguments: variants)
+    func completeMP3sDecodeToTheClip(variant: String) throws {
+        let mp3 = try AudioFixtures.data("mp3/dog-\(variant).mp3")
+        let (native, rate) = try decoder.decodeMono(mp3)
+        #expect(rate == (variant == "44k-padded" ? 44_100 : 16_000))
+        let samples = rate == 16_000 ? native : try decoder.decode(mp3, rate: 16_000)
+        let flac = try decoder.decodeMono(AudioFixtures.data("golden/dog-en-us.flac")).samples
+        // LAME adds its encoder delay and pads the last frame (a gapless Info/Xing header removes both).
+        #expect(samples.count >= flac.count - 2 && samples.count <= flac.count + 2 * 1_152, "\(samples.count) samples")
+        // The same signal, some lag behind: the best normalised correlation over the first 1,600 lags.
+        let n = flac.count - 1_600
+        func correlation(_ lag: Int) -> Double {
+            var (xy, xx, yy) = (0.0, 0.0, 0.0)
+            for i in 0..<n {
+                let (x, y) = (Double(flac[i]), Double(samples[min(i + lag, samples.count - 1)]))
+                xy += x * y; xx += x * x; yy += y * y
+            }
+            return xy / (xx * yy).squareRoot()
+        }
+        let best = (0..<1_600).map(correlation).max()!
+        #expect(best > 0.9, "best correlation \(best)")
+    }
+
+    /// Cut after two thirds, an MP3 decodes to what it holds (MP3 has no length to check it against).
+    @Test func aTruncatedMP3DecodesWhatItHolds() throws {
+        let mp3 = try AudioFixtures.data("mp3/dog-cbr.mp3")
+        let part = try decoder.decodeMono(mp3.prefix(mp3.count * 2 / 3)).samples
+        #expect(part.count > 20_000 && part.count < 26_000)
+    }
+
+    /// The duration limit still holds while an MP3 decodes (its header length is not trusted either way).
+    @Test func theLimitHoldsWhileDecoding() throws {
+        let short = AudioDecoder(maxSeconds: 1)
+        let error = #expect(throws: AudioError.self) { try short.decodeMono(AudioFixtures.data("mp3/dog-id3v2.mp3")) }
+        guard case .tooLong? = error else { Issue.record("\(String(describing: error))"); return }
+    }
+}
