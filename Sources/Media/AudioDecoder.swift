@@ -9,6 +9,7 @@ import Foundation
 /// buffer passed on silently. MP3 is the exception on both counts: its header's frame count is an estimate
 /// (from the file size and the first frame's bit rate, or a Xing/Info header), too high when ID3 tags or
 /// padded frames take bytes, so an MP3's length is what decodes, bounded by the limit as it is read.
+/// Samples that are not finite numbers (NaN or infinity in a float file) are `AudioError.nonFinite`.
 public struct AudioDecoder: Sendable {
     /// Longest input accepted, in seconds.
     public var maxSeconds: Double
@@ -60,6 +61,9 @@ public struct AudioDecoder: Sendable {
             let got = buffer.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(chunk)) }
             if got <= 0 { break }
             let n = Int(got)
+            if let bad = buffer[0..<(n * channels)].firstIndex(where: { !$0.isFinite }) {
+                throw .nonFinite(frame: mono.count + bad / channels, rate: rate)
+            }
             if channels == 1 {
                 mono.append(contentsOf: buffer[0..<n])
             } else {
@@ -80,7 +84,6 @@ public struct AudioDecoder: Sendable {
             throw .corrupt(detail: "header promises \(frames) frames, the data holds \(mono.count)")
         }
         guard !mono.isEmpty else { throw .empty }
-        for i in mono.indices where !mono[i].isFinite { mono[i] = 0 }
         return (mono, rate)
     }
 }

@@ -11,6 +11,8 @@ public enum AudioError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedSampleRate(Int, range: ClosedRange<Int>)
     /// Longer than the configured limit (seconds, checked from the header before decoding).
     case tooLong(seconds: Double, limit: Double)
+    /// A sample is NaN or infinite (a float file can hold them): the first such frame, at the file's rate.
+    case nonFinite(frame: Int, rate: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum AudioError: Error, Sendable, Equatable, CustomStringConvertible {
             "audio sample rate \(rate) Hz is outside \(range.lowerBound)...\(range.upperBound) Hz"
         case let .tooLong(seconds, limit):
             "audio is \(String(format: "%.1f", seconds)) s long, over the limit of \(String(format: "%.0f", limit)) s"
+        case let .nonFinite(frame, rate):
+            "audio holds non-finite samples (NaN or infinity), the first at \(String(format: "%.3f", Double(frame) / Double(rate))) s (frame \(frame)): samples must be finite numbers, in -1...1 for float audio; fix the program that wrote the file"
         }
     }
 }

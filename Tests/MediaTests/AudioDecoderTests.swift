@@ -103,3 +103,30 @@ import TestSupport
         guard case .tooLong? = error else { Issue.record("\(String(describing: error))"); return }
     }
 }
+
+/// NaN and infinity in a float file are refused, never replaced (issue 24, item 7).
+@Suite struct AudioValueTests {
+    let decoder = AudioDecoder(maxSeconds: 600)
+
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteSamplesAreRefused(value: Float) {
+        var samples = [Float](repeating: 0.25, count: 16_000)
+        samples[8_000] = value
+        let error = #expect(throws: AudioError.self) { try decoder.decode(AudioFixtures.floatWAV(samples, rate: 16_000), rate: 16_000) }
+        #expect(error == .nonFinite(frame: 8_000, rate: 16_000))
+        #expect(error?.description.hasPrefix("audio holds non-finite samples (NaN or infinity), the first at 0.500 s (frame 8000)") == true)
+    }
+
+    @Test func nonFiniteSamplesOfAStereoFileNameTheirFrame() {
+        var samples = [Float](repeating: 0.25, count: 2 * 4_000)
+        samples[2 * 3_000 + 1] = .nan
+        #expect(throws: AudioError.nonFinite(frame: 3_000, rate: 8_000)) {
+            try decoder.decodeMono(AudioFixtures.floatWAV(samples, rate: 8_000, channels: 2))
+        }
+    }
+
+    @Test func finiteFloatSamplesDecodeAsTheyAre() throws {
+        let samples: [Float] = (0..<1_000).map { Float($0 % 50) / 100 - 0.25 }
+        #expect(try decoder.decodeMono(AudioFixtures.floatWAV(samples, rate: 16_000)).samples == samples)
+    }
+}

@@ -1,13 +1,15 @@
-"""Media that once cost the server memory or got a wrong answer (issue 24, items 1 and 6), through the real
+"""Media that once cost the server memory or got a wrong answer (issue 24, items 1, 6 and 7), through the real
 server:
 
 - an image of extreme aspect ratio (1,000,000x1, under the pixel limit) costs what an image of as many pixels
   in a normal shape costs: the server's peak resident set (VmHWM, reset through /proc/<pid>/clear_refs) grows
   by at most 64 MiB more for three such images than for three 1000x1000 ones (one 1,000,000x1 PNG took it
   from 233 MiB to 9 GiB before);
-- complete MP3s of every layout decode (Tests/Fixtures/audio/mp3, made by models/audio_clips.py --mp3).
+- complete MP3s of every layout decode (Tests/Fixtures/audio/mp3, made by models/audio_clips.py --mp3);
+- float WAVs of NaN or infinity are INVALID_ARGUMENT naming non-finite samples, for both audio models;
 Needs the models (models/fetch); fails without them unless ROSETTA_SKIP_MODEL_TESTS=1.
 """
+import math
 import struct
 import zlib
 
@@ -35,6 +37,17 @@ def png(width, height):
     raw = b"".join(b"\x00" + row.translate(shifts[y & 0xFF]) for y in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
             chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def wav(samples, rate, float32=True):
+    """A mono WAV in memory: 32-bit IEEE float samples as given (NaN, infinity), or 16-bit PCM."""
+    fmt, bits = (3, 32) if float32 else (1, 16)
+    data = struct.pack(f"<{len(samples)}{'f' if float32 else 'h'}",
+                       *(samples if float32 else [int(max(-1, min(1, s)) * 32767) for s in samples]))
+    block = bits // 8
+    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE" +
+            b"fmt " + struct.pack("<IHHIIHH", 16, fmt, 1, rate, rate * block, block, bits) +
+            b"data" + struct.pack("<I", len(data)) + data)
 
 
 def memory(pid):
@@ -115,3 +128,14 @@ def test_complete_mp3s_decode(client, audio_models):
                 assert cosine > 0.9, f"{path.name}: cosine {cosine:.3f} to the FLAC's vector"
             else:
                 assert "yard" in raw.transcript.lower(), f"{path.name}: transcript {raw.transcript!r}"
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_non_finite_audio_is_refused(client, audio_models, value):
+    samples = [0.25 * math.sin(i / 10) for i in range(16_000)]
+    samples[4_000] = value
+    for model in audio_models:
+        e = client.embed([rosetta.Audio(wav(samples, 16_000))], model=model.id).embeddings[0]
+        assert e.code == grpc.StatusCode.INVALID_ARGUMENT, (model.id, e.code, e.message)
+        assert e.message.startswith("audio holds non-finite samples (NaN or infinity), the first at 0.250 s"), \
+            (model.id, e.message)
