@@ -32,16 +32,16 @@ public struct AudioDecoder: Sendable {
         let source = MemorySource(data)
         var info = SF_INFO()
         var io = MemorySource.virtualIO
-        let file = withUnsafeMutablePointer(to: &io) { io in
-            sf_open_virtual(io, Int32(SFM_READ), &info, Unmanaged.passUnretained(source).toOpaque())
+        let opened: Result<OpaquePointer, AudioError> = Self.openLock.withLock {
+            let file = withUnsafeMutablePointer(to: &io) { io in
+                sf_open_virtual(io, Int32(SFM_READ), &info, Unmanaged.passUnretained(source).toOpaque())
+            }
+            return file.map { .success($0) } ?? .failure(openFailure())
         }
-        guard let file else {
-            let message = String(cString: sf_strerror(nil))
-            throw .unreadable(detail: message)
-        }
+        let file = try opened.get()
         defer { sf_close(file) }
         let rate = Int(info.samplerate), channels = Int(info.channels)
-        guard channels > 0 else { throw .unreadable(detail: "no channels") }
+        guard channels > 0 else { throw .unreadable(detail: Self.noChannels) }
         if let (promised, present) = Self.truncatedDataChunk(file) {
             throw .corrupt(detail: "the data chunk promises \(promised) bytes, the file holds \(present)")
         }
@@ -86,6 +86,34 @@ public struct AudioDecoder: Sendable {
         guard !mono.isEmpty else { throw .empty }
         return (mono, rate)
     }
+}
+
+extension AudioDecoder {
+    /// libsndfile keeps a failed open's error and parse log in globals: opens take turns, so that the words
+    /// of a failure describe its own bytes.
+    static let openLock = NSLock()
+
+    /// Why libsndfile could not open the bytes, in words (call under `openLock`). Its "SF_INFO struct
+    /// incomplete" means the header parsed but declares an impossible format (sample rate 0, no channels): the
+    /// values are in its parse log's summary, which it keeps after a failed open.
+    func openFailure() -> AudioError {
+        let message = String(cString: sf_strerror(nil))
+        var log = [CChar](repeating: 0, count: 4096)
+        _ = log.withUnsafeMutableBufferPointer { sf_command(nil, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count)) }
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if message.contains("Channel count is zero") { return .unreadable(detail: Self.noChannels) }
+        guard message.contains("SF_INFO") else { return .unreadable(detail: message) }
+        // The summary ("Sample rate : 0", "Channels : 1") is the log's last mention of each field.
+        func declared(_ field: String) -> Int? {
+            text.split(separator: "\n").last { $0.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix(field) }
+                .flatMap { $0.split(separator: ":").last }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        if let rate = declared("sample rate"), rate < 1 { return .unsupportedSampleRate(rate, range: sampleRates) }
+        if let channels = declared("channels"), channels < 1 { return .unreadable(detail: Self.noChannels) }
+        return .unreadable(detail: "the header declares an incomplete format (sample rate, channels or encoding missing); write the file again with a complete header")
+    }
+
+    static let noChannels = "the header declares 0 channels (a broken header); write the file again with its real channel count"
 }
 
 extension AudioDecoder {

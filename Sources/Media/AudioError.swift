@@ -19,8 +19,10 @@ public enum AudioError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .unreadable(detail): "audio could not be decoded (WAV, FLAC, OGG/Vorbis, MP3 are read): \(detail)"
         case let .corrupt(detail): "audio data is corrupt or truncated: \(detail)"
         case .empty: "audio holds no samples"
+        case let .unsupportedSampleRate(rate, range) where rate < 1:
+            "audio header declares a sample rate of \(rate) Hz, which no audio has (a broken header): write the file again with its real sample rate, within \(range.lowerBound)...\(range.upperBound) Hz"
         case let .unsupportedSampleRate(rate, range):
-            "audio sample rate \(rate) Hz is outside \(range.lowerBound)...\(range.upperBound) Hz"
+            "audio sample rate \(rate) Hz is outside \(range.lowerBound)...\(range.upperBound) Hz: resample it into that range"
         case let .tooLong(seconds, limit):
             "audio is \(String(format: "%.1f", seconds)) s long, over the limit of \(String(format: "%.0f", limit)) s"
         case let .nonFinite(frame, rate):

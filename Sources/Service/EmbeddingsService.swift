@@ -91,7 +91,31 @@ func decode<M: SwiftProtobuf.Message>(_ bytes: [UInt8]) throws -> M {
     do {
         return try M(serializedBytes: bytes)
     } catch {
-        throw ServiceError.malformedRequest(message: M.protoMessageName, reason: "\(error)")
+        throw ServiceError.malformedRequest(message: M.protoMessageName, reason: decodingFailure(error))
+    }
+}
+
+/// Why the bytes are not the message, in words a client can act on (SwiftProtobuf's errors are enum cases).
+func decodingFailure(_ error: any Error) -> String {
+    switch error {
+    case BinaryDecodingError.truncated:
+        return "the bytes end inside a field (a truncated message); send the whole serialized message"
+    case BinaryDecodingError.malformedProtobuf:
+        return "the bytes are not protobuf wire format (an invalid field tag, wire type or length); send a message serialized by a protobuf library"
+    case BinaryDecodingError.invalidUTF8:
+        return "a string field holds bytes that are not valid UTF-8; send text as UTF-8 (images and audio go in their bytes fields)"
+    case BinaryDecodingError.trailingGarbage:
+        return "bytes follow the end of the message; send exactly one serialized message"
+    case BinaryDecodingError.missingRequiredFields:
+        return "required fields are missing; set every required field"
+    case BinaryDecodingError.messageDepthLimit:
+        return "messages are nested more than \(BinaryDecodingOptions().messageDepthLimit) deep; send a flatter message"
+    case BinaryDecodingError.internalExtensionError:
+        return "an extension field could not be decoded; send the message without extensions"
+    case let error as SwiftProtobufError where error.code == .binaryDecodingError:
+        return "a bytes or string field is over protobuf's limit of 2 GB; send smaller inputs"
+    default:
+        return "the protobuf decoder failed: \(error)"
     }
 }
 

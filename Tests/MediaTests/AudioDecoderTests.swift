@@ -104,7 +104,8 @@ import TestSupport
     }
 }
 
-/// NaN and infinity in a float file are refused, never replaced (issue 24, item 7).
+/// NaN and infinity in a float file are refused, never replaced (issue 24, item 7); a header's impossible
+/// sample rate is said in words (item 10).
 @Suite struct AudioValueTests {
     let decoder = AudioDecoder(maxSeconds: 600)
 
@@ -128,5 +129,18 @@ import TestSupport
     @Test func finiteFloatSamplesDecodeAsTheyAre() throws {
         let samples: [Float] = (0..<1_000).map { Float($0 % 50) / 100 - 0.25 }
         #expect(try decoder.decodeMono(AudioFixtures.floatWAV(samples, rate: 16_000)).samples == samples)
+    }
+
+    @Test func sampleRateZeroIsSaidInWords() {
+        let error = #expect(throws: AudioError.self) { try decoder.decodeMono(AudioFixtures.wav([0.1, 0.2], rate: 0)) }
+        #expect(error == .unsupportedSampleRate(0, range: 4_000...192_000))
+        #expect(error?.description == "audio header declares a sample rate of 0 Hz, which no audio has (a broken header): write the file again with its real sample rate, within 4000...192000 Hz")
+    }
+
+    @Test func zeroChannelsAreSaidInWords() {
+        let header = AudioFixtures.header(format: 1, bits: 16, frames: 0, rate: 16_000, channels: 0)
+        #expect(throws: AudioError.unreadable(detail: "the header declares 0 channels (a broken header); write the file again with its real channel count")) {
+            try decoder.decodeMono(header + Data(count: 64))
+        }
     }
 }

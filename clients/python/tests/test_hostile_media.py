@@ -1,4 +1,4 @@
-"""Media that once cost the server memory or got a wrong answer (issue 24, items 1, 6 and 7), through the real
+"""Media that once cost the server memory or got a wrong answer (issue 24, items 1, 6, 7 and 10), through the real
 server:
 
 - an image of extreme aspect ratio (1,000,000x1, under the pixel limit) costs what an image of as many pixels
@@ -7,6 +7,7 @@ server:
   from 233 MiB to 9 GiB before);
 - complete MP3s of every layout decode (Tests/Fixtures/audio/mp3, made by models/audio_clips.py --mp3);
 - float WAVs of NaN or infinity are INVALID_ARGUMENT naming non-finite samples, for both audio models;
+- a WAV whose header says 0 Hz is refused in words, not with libsndfile's "SF_INFO struct incomplete".
 Needs the models (models/fetch); fails without them unless ROSETTA_SKIP_MODEL_TESTS=1.
 """
 import math
@@ -139,3 +140,11 @@ def test_non_finite_audio_is_refused(client, audio_models, value):
         assert e.code == grpc.StatusCode.INVALID_ARGUMENT, (model.id, e.code, e.message)
         assert e.message.startswith("audio holds non-finite samples (NaN or infinity), the first at 0.250 s"), \
             (model.id, e.message)
+
+
+def test_sample_rate_zero_is_said_in_words(client, audio_models):
+    for model in audio_models:
+        e = client.embed([rosetta.Audio(wav([0.1] * 100, 0, float32=False))], model=model.id).embeddings[0]
+        assert e.code == grpc.StatusCode.INVALID_ARGUMENT, (model.id, e.code, e.message)
+        assert e.message == ("audio header declares a sample rate of 0 Hz, which no audio has (a broken header): "
+                             "write the file again with its real sample rate, within 4000...192000 Hz"), e.message

@@ -101,6 +101,21 @@ def test_malformed_request_is_invalid_argument(client):
     assert ei.value.details()
 
 
+@pytest.mark.parametrize("body,reason", [
+    (b"\x0a\x05ab", "the bytes end inside a field (a truncated message); send the whole serialized message"),
+    (b"\x07", "the bytes are not protobuf wire format (an invalid field tag, wire type or length); "
+              "send a message serialized by a protobuf library"),
+    (b"\x12\x02\xff\xfe", "a string field holds bytes that are not valid UTF-8; send text as UTF-8 "
+                          "(images and audio go in their bytes fields)"),
+])
+def test_malformed_request_says_why_in_words(client, body, reason):
+    """Not SwiftProtobuf's enum case names ("malformedProtobuf"): what was wrong and what to send instead."""
+    with pytest.raises(grpc.RpcError) as ei:
+        _raw_unary(client.channel, "/rosetta.v1.Embeddings/Embed")(body, timeout=10)
+    assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT, ei.value
+    assert ei.value.details() == f"request is not a valid rosetta.v1.EmbedRequest: {reason}"
+
+
 @pytest.mark.model
 def test_errors_carry_grpc_code(client, text_model):
     with pytest.raises(rosetta.RosettaError) as ei:
