@@ -230,6 +230,30 @@ def test_limits_and_validation(index_client, info):
         c.delete_collection(name)
 
 
+def test_extreme_vectors_are_stored_at_unit_length(index_client):
+    """A cosine collection once stored [1e20]*4 as [0, 0, 0, 0] with OK, and a query [1e30, 0, 0, 0] scored every
+    hit 0; [1e-45, 0, 0, 0] was refused as all zeros. Scaled first, each is stored as its direction."""
+    c = index_client
+    for storage in ("float32", "int8"):
+        name = _name()
+        c.create_collection(name, dimensions=4, storage=storage)
+        try:
+            c.upsert(name, [rosetta.Item(id="huge", vector=[1e20] * 4), rosetta.Item(id="axis", vector=[1e30, 0, 0, 0]),
+                            rosetta.Item(id="tiny", vector=[0, 0, 1e-45, 0])])
+            items, _ = c.get(name, ["huge", "axis", "tiny"], include_vectors=True)
+            tolerance = 1e-6 if storage == "float32" else 1e-2
+            assert [i.vector for i in items] == [pytest.approx(v, abs=tolerance) for v in
+                                                 ([0.5] * 4, [1, 0, 0, 0], [0, 0, 1, 0])]
+            hits = {h.id: h.score for h in c.search(name, vector=[1e30, 0, 0, 0], top_k=3)}
+            assert hits == {"axis": pytest.approx(1, abs=tolerance), "huge": pytest.approx(0.5, abs=tolerance),
+                            "tiny": pytest.approx(0, abs=tolerance)}
+            with pytest.raises(rosetta.RosettaError) as zeros:
+                c.upsert(name, [rosetta.Item(id="zero", vector=[0, 0, 0, 0])])
+            assert zeros.value.code == grpc.StatusCode.INVALID_ARGUMENT and "all zeros" in zeros.value.message
+        finally:
+            c.delete_collection(name)
+
+
 def test_concurrent_upserts_and_searches(index_client):
     """8 writers upsert disjoint ids (and re-upsert some) while 4 readers search; afterwards every id is there
     exactly once and no search ever saw a duplicate id."""
