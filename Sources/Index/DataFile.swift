@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// A file descriptor with the few POSIX calls durability needs (write all, fsync, truncate, rename, fsync of
-/// a directory), each failure an `IndexError.storage` naming the operation, the path and errno's text.
+/// a directory), each failure an `IndexError.storage` (or `.outOfSpace`) naming the operation, the path and
+/// errno's text.
 final class DataFile: @unchecked Sendable {
     let path: String
     private(set) var fd: Int32
@@ -27,8 +28,15 @@ final class DataFile: @unchecked Sendable {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The error for errno after `operation` on `path` failed: out of space (a full file system, a quota, a
+    /// file-size limit), which retrying will not cure until room is made, or any other storage failure.
     static func failure(_ operation: String, _ path: String) -> IndexError {
-        .storage(operation: operation, path: path, reason: String(cString: strerror(errno)))
+        let code = errno
+        let reason = String(cString: strerror(code))
+        switch code {
+        case ENOSPC, EDQUOT, EFBIG: return .outOfSpace(operation: operation, path: path, reason: reason)
+        default: return .storage(operation: operation, path: path, reason: reason)
+        }
     }
 
     func size() throws(IndexError) -> Int {

@@ -12,6 +12,9 @@ public enum IndexError: Error, Sendable, Equatable {
     case invalidVector(String)
     /// Writing or syncing the log or a snapshot failed: nothing of the write was acknowledged.
     case storage(operation: String, path: String, reason: String)
+    /// Writing failed for want of space (ENOSPC: the file system is full; EDQUOT: a quota; EFBIG: a file-size
+    /// limit): nothing of the write was acknowledged, and it can succeed once room is made.
+    case outOfSpace(operation: String, path: String, reason: String)
     /// An earlier write failed in a way that leaves the log's state on disk unknown; the index refuses writes
     /// until the server restarts and replays it.
     case logFailed(reason: String)
@@ -38,6 +41,7 @@ extension IndexError: CustomStringConvertible {
             "collection '\(collection)' holds vectors of space '\(collectionSpace)'; this one is from space '\(otherSpace)'"
         case .invalidVector(let reason): reason
         case let .storage(operation, path, reason): "could not \(operation) \(path): \(reason)"
+        case let .outOfSpace(operation, path, reason): "could not \(operation) \(path): \(reason)"
         case .logFailed(let reason): "the write-ahead log failed earlier (\(reason)); restart the server to replay it"
         case let .corrupt(path, reason): "\(path) is corrupt: \(reason)"
         case .invalidItem(let reason): reason

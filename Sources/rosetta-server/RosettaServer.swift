@@ -135,7 +135,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         configuration.maxCollections = limits.maxCollections
         configuration.searchThreads = threads
         // Over a file-size limit (ulimit -f) a write must fail with EFBIG, which the index reports to the
-        // client as UNAVAILABLE, rather than the default SIGXFSZ killing the process.
+        // client as RESOURCE_EXHAUSTED (out of space), rather than the default SIGXFSZ killing the process.
         signal(SIGXFSZ, SIG_IGN)
         let started = ContinuousClock.now
         let opened = try LocalIndex(configuration)

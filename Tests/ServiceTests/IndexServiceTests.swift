@@ -231,6 +231,17 @@ import Testing
         #expect(try await service.delete(.with { $0.collection = "raw"; $0.filter = everyN }).deleted == 3)
     }
 
+    /// A full disk is not a transient condition to retry blindly: RESOURCE_EXHAUSTED (once UNAVAILABLE), saying
+    /// the disk is full and nothing was applied. Other storage failures stay UNAVAILABLE.
+    @Test func outOfSpaceIsResourceExhausted() {
+        let full = RPCStatus(mapping: IndexError.outOfSpace(operation: "write", path: "/data/index.wal", reason: "No space left on device"))
+        #expect(full.code == .resourceExhausted)
+        #expect(full.message.contains("the disk is full") && full.message.contains("nothing of it was stored"))
+        #expect(full.message.contains("could not write /data/index.wal: No space left on device"))
+        let other = RPCStatus(mapping: IndexError.storage(operation: "fsync", path: "/data/index.wal", reason: "Input/output error"))
+        #expect(other.code == .unavailable && other.message.contains("the write was not applied"))
+    }
+
     @Test func routerMapsStatusesAndStreamsOneResponsePerRequest() async throws {
         var router = Router()
         router.mapErrors(logger: Logger(label: "test"))
