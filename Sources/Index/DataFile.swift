@@ -11,7 +11,7 @@ final class DataFile: @unchecked Sendable {
     let path: String
     private(set) var fd: Int32
 
-    enum Mode { case read, readWrite, createTruncate }
+    enum Mode { case read, readWrite, createTruncate, createNew }
 
     init(path: String, mode: Mode) throws(IndexError) {
         self.path = path
@@ -19,6 +19,7 @@ final class DataFile: @unchecked Sendable {
         case .read: O_RDONLY
         case .readWrite: O_RDWR | O_CREAT
         case .createTruncate: O_RDWR | O_CREAT | O_TRUNC
+        case .createNew: O_RDWR | O_CREAT | O_EXCL
         }
         fd = open(path, flags | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.failure("open", path) }
@@ -37,6 +38,12 @@ final class DataFile: @unchecked Sendable {
         case ENOSPC, EDQUOT, EFBIG: return .outOfSpace(operation: operation, path: path, reason: reason)
         default: return .storage(operation: operation, path: path, reason: reason)
         }
+    }
+
+    /// The directory holding `path` ("." for a bare file name).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     func size() throws(IndexError) -> Int {

@@ -108,7 +108,7 @@ extension RPCStatus {
             return RPCStatus(.unavailable, "the write was not applied: \(error)")
         case .unavailable:
             return RPCStatus(.unavailable, "\(error); retry shortly")
-        case .corrupt, .backend:
+        case .corrupt, .damagedLog, .backend:
             return RPCStatus(.internal, "\(error)")
         }
     }
