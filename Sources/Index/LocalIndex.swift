@@ -109,6 +109,11 @@ public final class LocalIndex: VectorIndex {
             recovery.replayedRecords += 1
             lastLSN = max(lastLSN, record.lsn)
         }
+        guard lastLSN < UInt64.max else {
+            // A CRC-valid record (or snapshot) with the largest LSN: no write could follow it.
+            throw .corrupt(path: lastLSN == recovery.snapshotLSN ? snapshotPath : log.path,
+                           reason: "it claims log sequence number \(lastLSN), the largest there is, so no write could follow")
+        }
         let infos = collections.withLock { $0.values.map(\.info) }
         recovery.collections = infos.count
         recovery.items = infos.reduce(0) { $0 + $1.count }
