@@ -74,10 +74,23 @@ public struct CollectionSpec: Sendable, Equatable {
         }
         guard values.allSatisfy(\.isFinite) else { throw .invalidVector("the vector has a NaN or infinite value") }
         if metric == .cosine || truncated {
-            guard Ops.l2Norm(values) > 0 else { throw .invalidVector("the vector is all zeros, so it has no direction to compare") }
+            guard values.contains(where: { $0 != 0 }) else {
+                throw .invalidVector("the vector is all zeros, so it has no direction to compare")
+            }
             values = Ops.l2Normalized(values)
+            try Self.checkUnitLength(values)
         }
         return values
+    }
+
+    /// `Ops.l2Normalized` scales by the largest component first, so every finite vector that is not all zeros
+    /// reaches unit length, however large or small its components; this check keeps the promise that an
+    /// acknowledged vector is stored as the direction it was sent, never as something else.
+    private static func checkUnitLength(_ values: [Float]) throws(IndexError) {
+        let norm = Ops.l2Norm(values)
+        guard values.allSatisfy(\.isFinite), abs(norm - 1) <= 1e-3 else {
+            throw .invalidVector("the vector could not be scaled to unit length (its length came out as \(norm)), so it cannot be stored for cosine search")
+        }
     }
 
     private var acceptedLengths: [Int] {

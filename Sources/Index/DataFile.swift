@@ -5,12 +5,13 @@ import Darwin
 #endif
 
 /// A file descriptor with the few POSIX calls durability needs (write all, fsync, truncate, rename, fsync of
-/// a directory), each failure an `IndexError.storage` naming the operation, the path and errno's text.
+/// a directory), each failure an `IndexError.storage` (or `.outOfSpace`) naming the operation, the path and
+/// errno's text.
 final class DataFile: @unchecked Sendable {
     let path: String
     private(set) var fd: Int32
 
-    enum Mode { case read, readWrite, createTruncate }
+    enum Mode { case read, readWrite, createTruncate, createNew }
 
     init(path: String, mode: Mode) throws(IndexError) {
         self.path = path
@@ -18,6 +19,7 @@ final class DataFile: @unchecked Sendable {
         case .read: O_RDONLY
         case .readWrite: O_RDWR | O_CREAT
         case .createTruncate: O_RDWR | O_CREAT | O_TRUNC
+        case .createNew: O_RDWR | O_CREAT | O_EXCL
         }
         fd = open(path, flags | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Self.failure("open", path) }
@@ -27,8 +29,21 @@ final class DataFile: @unchecked Sendable {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The error for errno after `operation` on `path` failed: out of space (a full file system, a quota, a
+    /// file-size limit), which retrying will not cure until room is made, or any other storage failure.
     static func failure(_ operation: String, _ path: String) -> IndexError {
-        .storage(operation: operation, path: path, reason: String(cString: strerror(errno)))
+        let code = errno
+        let reason = String(cString: strerror(code))
+        switch code {
+        case ENOSPC, EDQUOT, EFBIG: return .outOfSpace(operation: operation, path: path, reason: reason)
+        default: return .storage(operation: operation, path: path, reason: reason)
+        }
+    }
+
+    /// The directory holding `path` ("." for a bare file name).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     func size() throws(IndexError) -> Int {

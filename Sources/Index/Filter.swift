@@ -31,6 +31,34 @@ public indirect enum Filter: Sendable, Equatable {
         }
     }
 
+    /// True when the filter matches every item by its structure alone, whatever the items' metadata: it
+    /// constrains nothing. That is an empty `all`; an `all` of only such filters; an `any` holding one; and
+    /// `not` of a filter that matches nothing by its structure (an empty `any`, an `all` holding such a
+    /// filter, an empty `oneOf`). Delete refuses such a filter, as it refuses a request with no filter. A
+    /// filter that conditions on keys is taken at its word, even when its conditions cover every case
+    /// (`x = 1` or not `x = 1`).
+    public var matchesEverything: Bool { fixedOutcome == true }
+
+    /// The outcome when the filter's structure fixes it (no condition on a key can change it), else nil.
+    var fixedOutcome: Bool? {
+        switch self {
+        case .oneOf(_, let values) where values.isEmpty:
+            return false
+        case .equals, .oneOf, .range:
+            return nil
+        case .all(let filters):
+            let outcomes = filters.map(\.fixedOutcome)
+            if outcomes.contains(false) { return false }
+            return outcomes.allSatisfy { $0 == true } ? true : nil
+        case .any(let filters):
+            let outcomes = filters.map(\.fixedOutcome)
+            if outcomes.contains(true) { return true }
+            return outcomes.allSatisfy { $0 == false } ? false : nil
+        case .not(let filter):
+            return filter.fixedOutcome.map { !$0 }
+        }
+    }
+
     /// Nesting depth (a condition is 1).
     public var depth: Int {
         switch self {

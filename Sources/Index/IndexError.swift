@@ -12,6 +12,13 @@ public enum IndexError: Error, Sendable, Equatable {
     case invalidVector(String)
     /// Writing or syncing the log or a snapshot failed: nothing of the write was acknowledged.
     case storage(operation: String, path: String, reason: String)
+    /// Writing failed for want of space (ENOSPC: the file system is full; EDQUOT: a quota; EFBIG: a file-size
+    /// limit): nothing of the write was acknowledged, and it can succeed once room is made.
+    case outOfSpace(operation: String, path: String, reason: String)
+    /// A write-ahead log damaged before its end: the record at `offset` is short or fails its CRC, and valid
+    /// records (`lsns`) follow it, so it is not a torn last write. Cutting the log there would drop them, so
+    /// the index refuses to open (found when the server starts; `LogRecovery.truncate` accepts the loss).
+    case damagedLog(path: String, offset: Int, reason: String, validRecordsAfter: Int, lsns: ClosedRange<UInt64>)
     /// An earlier write failed in a way that leaves the log's state on disk unknown; the index refuses writes
     /// until the server restarts and replays it.
     case logFailed(reason: String)
@@ -38,6 +45,9 @@ extension IndexError: CustomStringConvertible {
             "collection '\(collection)' holds vectors of space '\(collectionSpace)'; this one is from space '\(otherSpace)'"
         case .invalidVector(let reason): reason
         case let .storage(operation, path, reason): "could not \(operation) \(path): \(reason)"
+        case let .outOfSpace(operation, path, reason): "could not \(operation) \(path): \(reason)"
+        case let .damagedLog(path, offset, reason, count, lsns):
+            "\(path) is damaged at byte \(offset) (\(reason)), and \(count) valid record\(count == 1 ? "" : "s") (log sequence numbers \(lsns.lowerBound)-\(lsns.upperBound)) follow it: this is not a torn last write, and cutting the log there would lose acknowledged writes; the log was left as it is"
         case .logFailed(let reason): "the write-ahead log failed earlier (\(reason)); restart the server to replay it"
         case let .corrupt(path, reason): "\(path) is corrupt: \(reason)"
         case .invalidItem(let reason): reason

@@ -24,6 +24,8 @@ public final class LocalIndex: VectorIndex {
         /// Binary storage re-ranks max(k * binaryRerankFactor, binaryMinCandidates) Hamming candidates.
         public var binaryRerankFactor: Int = 10
         public var binaryMinCandidates: Int = 100
+        /// What to do with a write-ahead log damaged before its end (valid records after the damage).
+        public var logRecovery: LogRecovery = .refuse
 
         public init(dataDirectory: String?) {
             self.dataDirectory = dataDirectory
@@ -36,9 +38,14 @@ public final class LocalIndex: VectorIndex {
         public var items = 0
         public var snapshotLSN: UInt64 = 0
         public var replayedRecords = 0
-        /// Bytes cut from the end of the log (a torn or corrupt last record) and why.
+        /// Bytes cut from the end of the log (a torn last record; with `LogRecovery.truncate`, everything from
+        /// the damage on) and why.
         public var truncatedBytes = 0
         public var truncationReason: String?
+        /// With `LogRecovery.truncate`: the valid records after the damage that were cut (their writes are
+        /// lost), and the copy of the log as it was.
+        public var droppedRecords = 0
+        public var keptCopy: String?
     }
 
     private struct Writer: @unchecked Sendable {
@@ -59,7 +66,9 @@ public final class LocalIndex: VectorIndex {
     static let lockName = "LOCK"
 
     /// Opens the index: in memory, or from `dataDirectory` (created when missing) by loading the snapshot and
-    /// replaying the log after it. Only one server may open a directory at a time.
+    /// replaying the log after it. Only one server may open a directory at a time. A torn last log record is
+    /// cut off; a log damaged before its end is refused (`damagedLog`) unless `configuration.logRecovery` is
+    /// `.truncate`.
     public init(_ configuration: Configuration) throws(IndexError) {
         self.configuration = configuration
         var tuning = CollectionStore.SearchTuning()
@@ -83,9 +92,12 @@ public final class LocalIndex: VectorIndex {
             collections.withLock { map in for store in stores { map[store.spec.name] = store } }
             recovery.snapshotLSN = lsn
         }
-        let (log, found) = try WriteAheadLog.open(path: directory + "/" + Self.logName)
+        let (log, found) = try WriteAheadLog.open(
+            path: directory + "/" + Self.logName, policy: configuration.logRecovery, snapshotLSN: recovery.snapshotLSN)
         recovery.truncatedBytes = found.truncatedBytes
         recovery.truncationReason = found.truncationReason
+        recovery.droppedRecords = found.droppedRecords
+        recovery.keptCopy = found.keptCopy
         var lastLSN = recovery.snapshotLSN
         for record in found.records where record.lsn > recovery.snapshotLSN {
             do {
@@ -96,6 +108,11 @@ public final class LocalIndex: VectorIndex {
             apply(record.operation)
             recovery.replayedRecords += 1
             lastLSN = max(lastLSN, record.lsn)
+        }
+        guard lastLSN < UInt64.max else {
+            // A CRC-valid record (or snapshot) with the largest LSN: no write could follow it.
+            throw .corrupt(path: lastLSN == recovery.snapshotLSN ? snapshotPath : log.path,
+                           reason: "it claims log sequence number \(lastLSN), the largest there is, so no write could follow")
         }
         let infos = collections.withLock { $0.values.map(\.info) }
         recovery.collections = infos.count

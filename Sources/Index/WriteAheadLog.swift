@@ -4,16 +4,20 @@
 ///
 ///     u32 length | u32 crc32(payload) | payload = u64 lsn, LogOperation
 ///
-/// all little-endian. A crash can leave the last record torn (short) or with a checksum that does not match;
-/// opening the log reads records until the first such one and truncates the file there, returning what was
-/// cut so the server can log it. Records before it were fsynced before their writes were acknowledged, so
-/// nothing acknowledged is lost; the cut record was never acknowledged.
+/// all little-endian; the LSNs of consecutive records are consecutive. A crash can leave the last record torn
+/// (short, or with a checksum that does not match): opening the log cuts it off, and returns what was cut so
+/// the server can log it. That record was never acknowledged (each append is fsynced before its write is), so
+/// nothing acknowledged is lost. Damage with valid records after it is something else (a bad sector, a
+/// flipped bit) and cutting there would drop acknowledged writes: opening then refuses, leaving the file as it
+/// is, unless the operator chose `LogRecovery.truncate` (WriteAheadLog+Damage.swift).
 ///
 /// Not thread-safe: `LocalIndex` appends under its writer lock.
 final class WriteAheadLog: @unchecked Sendable {
     static let magic: [UInt8] = Array("RWAL".utf8) + [1, 0, 0, 0]
     /// A record larger than this is taken for a corrupt length field.
     static let maxRecordBytes = 1 << 30
+    /// The smallest payload: an LSN and an operation code.
+    static let minPayloadBytes = 9
 
     let path: String
     private let file: DataFile
@@ -30,9 +34,14 @@ final class WriteAheadLog: @unchecked Sendable {
     /// What opening the log found.
     struct Recovery {
         var records: [Record]
-        /// Bytes cut from the end (a torn or corrupt last record), and why.
-        var truncatedBytes: Int
+        /// Bytes cut from the end (a torn last record, or with `.truncate` everything from the damage on), and
+        /// why.
+        var truncatedBytes = 0
         var truncationReason: String?
+        /// With `.truncate`: the valid records after the damage that were cut, and where the log as it was is
+        /// kept.
+        var droppedRecords = 0
+        var keptCopy: String?
     }
 
     private init(path: String, file: DataFile, end: Int) {
@@ -41,8 +50,11 @@ final class WriteAheadLog: @unchecked Sendable {
         self.end = end
     }
 
-    /// Opens (creating it when missing) the log at `path` and reads its records, truncating a torn tail.
-    static func open(path: String) throws(IndexError) -> (WriteAheadLog, Recovery) {
+    /// Opens (creating it when missing) the log at `path` and reads its records. A torn tail is cut off; damage
+    /// with valid records after it throws `damagedLog` and leaves the file untouched, unless `policy` is
+    /// `.truncate`. `snapshotLSN` is the LSN the snapshot holds the index up to (0 without one): the log's first
+    /// record follows it.
+    static func open(path: String, policy: LogRecovery = .refuse, snapshotLSN: UInt64 = 0) throws(IndexError) -> (WriteAheadLog, Recovery) {
         let file = try DataFile(path: path, mode: .readWrite)
         let size = try file.size()
         if size < magic.count {
@@ -51,7 +63,7 @@ final class WriteAheadLog: @unchecked Sendable {
             try magic.withBytes { (bytes) throws(IndexError) in try file.write(bytes, at: 0) }
             try file.sync()
             // A new log's directory entry must be durable too, or a crash could lose the whole file.
-            try DataFile.syncDirectory(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]).nonEmpty ?? ".")
+            try DataFile.syncDirectory(DataFile.directory(of: path))
             let recovery = Recovery(records: [], truncatedBytes: size, truncationReason: size > 0 ? "a torn header" : nil)
             return (WriteAheadLog(path: path, file: file, end: magic.count), recovery)
         }
@@ -61,38 +73,66 @@ final class WriteAheadLog: @unchecked Sendable {
             throw .corrupt(path: path, reason: "it does not start with the write-ahead log header (RWAL, version 1)")
         }
 
-        var records: [Record] = []
+        var recovery = Recovery(records: [])
         var offset = magic.count
-        var reason: String?
-        while offset < size {
-            var prefix = [UInt32](repeating: 0, count: 2)
-            let got = try prefix.withMutableBytes { (bytes) throws(IndexError) in try file.read(into: bytes, at: offset) }
-            guard got == 8 else { reason = "a torn record header at byte \(offset)"; break }
-            let length = Int(UInt32(littleEndian: prefix[0]))
-            let checksum = UInt32(littleEndian: prefix[1])
-            guard length >= 9, length <= maxRecordBytes, length <= size - offset - 8 else {
-                reason = "a record at byte \(offset) claims \(length) bytes, \(size - offset - 8) remain"
-                break
+        var damage: String?
+        while offset < size, damage == nil {
+            switch try readRecord(file, at: offset, size: size, path: path) {
+            case let .record(record, bytes):
+                recovery.records.append(record)
+                offset += bytes
+            case .damaged(let reason):
+                damage = reason
             }
-            var payload = [UInt8](repeating: 0, count: length)
-            _ = try payload.withMutableBytes { (bytes) throws(IndexError) in try file.read(into: bytes, at: offset + 8) }
-            guard CRC32.checksum(payload) == checksum else {
-                reason = "the record at byte \(offset) fails its CRC32 check"
-                break
-            }
-            var reader = ByteReader(payload, origin: "\(path) (record at byte \(offset))")
-            let lsn = try reader.read(UInt64.self)
-            let operation = try LogOperation.decode(from: &reader)
-            guard reader.isAtEnd else { throw .corrupt(path: path, reason: "the record at byte \(offset) has trailing bytes") }
-            records.append(Record(lsn: lsn, operation: operation))
-            offset += 8 + length
         }
-        if reason != nil {
+        if let damage {
+            let lastLSN = recovery.records.last?.lsn ?? snapshotLSN
+            let after = try validRecords(after: offset, in: file, size: size, lastLSN: lastLSN, path: path)
+            if let first = after.first, let last = after.last {
+                guard policy == .truncate else {
+                    throw .damagedLog(path: path, offset: offset, reason: damage, validRecordsAfter: after.count, lsns: first.lsn...last.lsn)
+                }
+                recovery.keptCopy = try keepCopy(of: file, size: size, path: path)
+                recovery.droppedRecords = after.count
+            }
             try file.truncate(to: offset)
             try file.sync()
+            recovery.truncatedBytes = size - offset
+            recovery.truncationReason = damage
         }
-        let recovery = Recovery(records: records, truncatedBytes: size - offset, truncationReason: reason)
         return (WriteAheadLog(path: path, file: file, end: offset), recovery)
+    }
+
+    private enum Read {
+        case record(Record, bytes: Int)
+        case damaged(String)
+    }
+
+    /// The record at `offset`, or why it is damaged (short, or failing its CRC). A record whose CRC matches but
+    /// that does not decode is not damage a crash can make: that throws `corrupt`.
+    private static func readRecord(_ file: DataFile, at offset: Int, size: Int, path: String) throws(IndexError) -> Read {
+        var prefix = [UInt32](repeating: 0, count: 2)
+        let got = try prefix.withMutableBytes { (bytes) throws(IndexError) in try file.read(into: bytes, at: offset) }
+        guard got == 8 else { return .damaged("a torn record header at byte \(offset)") }
+        let length = Int(UInt32(littleEndian: prefix[0]))
+        guard length >= minPayloadBytes, length <= maxRecordBytes, length <= size - offset - 8 else {
+            return .damaged("a record at byte \(offset) claims \(length) bytes, \(size - offset - 8) remain")
+        }
+        var payload = [UInt8](repeating: 0, count: length)
+        _ = try payload.withMutableBytes { (bytes) throws(IndexError) in try file.read(into: bytes, at: offset + 8) }
+        guard CRC32.checksum(payload) == UInt32(littleEndian: prefix[1]) else {
+            return .damaged("the record at byte \(offset) fails its CRC32 check")
+        }
+        return .record(try decode(payload, at: offset, path: path), bytes: 8 + length)
+    }
+
+    /// A payload whose CRC matched: the LSN, the operation, and nothing after it.
+    static func decode(_ payload: [UInt8], at offset: Int, path: String) throws(IndexError) -> Record {
+        var reader = ByteReader(payload, origin: "\(path) (record at byte \(offset))")
+        let lsn = try reader.read(UInt64.self)
+        let operation = try LogOperation.decode(from: &reader)
+        guard reader.isAtEnd else { throw .corrupt(path: path, reason: "the record at byte \(offset) has trailing bytes") }
+        return Record(lsn: lsn, operation: operation)
     }
 
     /// Appends one record and fsyncs it. When this throws the record is not in the log: a failed write is cut
@@ -141,8 +181,4 @@ final class WriteAheadLog: @unchecked Sendable {
     func close() {
         if failure == nil { failure = "the index was closed" }
     }
-}
-
-extension String {
-    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

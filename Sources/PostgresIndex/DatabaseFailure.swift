@@ -44,6 +44,10 @@ enum DatabaseFailure: Error, Equatable {
         case .server:
             if state == "42P01" { return .undefinedTable }
             if state.hasPrefix("08") || transientStates.contains(state) { return .transient("\(message) (SQLSTATE \(state))") }
+            if state == "53100" {
+                // disk_full: not transient; nothing of the transaction was committed.
+                return .index(.outOfSpace(operation: "write to", path: "the PostgreSQL database", reason: message))
+            }
             if state == "22P05" || state == "22021" {
                 return .index(.invalidItem("PostgreSQL cannot store this text: \(message)"))
             }

@@ -102,12 +102,15 @@ extension RPCStatus {
             return RPCStatus(.resourceExhausted, "\(error); delete one first")
         case .spaceMismatch:
             return RPCStatus(.failedPrecondition, "\(error); vectors of different spaces cannot be compared")
+        case .outOfSpace:
+            // Not transient: a blind retry fails the same way until the operator makes room.
+            return RPCStatus(.resourceExhausted, "the disk is full (or the index is at a quota or file-size limit): the write was not applied, nothing of it was stored (\(error)); retry once room is made")
         case .storage, .logFailed:
             // Nothing of the write was acknowledged; the client may retry (after the operator fixes the disk).
             return RPCStatus(.unavailable, "the write was not applied: \(error)")
         case .unavailable:
             return RPCStatus(.unavailable, "\(error); retry shortly")
-        case .corrupt, .backend:
+        case .corrupt, .damagedLog, .backend:
             return RPCStatus(.internal, "\(error)")
         }
     }

@@ -120,6 +120,7 @@ public struct IndexService: Sendable {
             response.deleted = UInt64(try await index.delete(ids: request.ids, from: request.collection))
         case (true, true):
             let filter = try Filter(request.filter)
+            guard !filter.matchesEverything else { throw ServiceError.invalidArgument(Self.filterMatchesEverything) }
             response.deleted = UInt64(try await index.delete(matching: filter, from: request.collection))
         case (false, true):
             throw ServiceError.invalidArgument("give ids or a filter to delete by, not both")
@@ -128,6 +129,11 @@ public struct IndexService: Sendable {
         }
         return response
     }
+
+    /// Why Delete refuses a filter with no condition (`Filter.matchesEverything`: all{}, not{any{}}, ...); the
+    /// Python client refuses it before sending, in the same words.
+    static let filterMatchesEverything =
+        "the filter constrains nothing: it matches every item whatever its metadata (an empty 'all', an 'any' holding one, 'not' of an empty 'any'); give the ids to delete, or a filter with a condition (to delete everything, delete the collection)"
 
     public func get(_ request: Rosetta_V1_GetRequest) async throws -> Rosetta_V1_GetResponse {
         try checkIDCount(request.ids.count)

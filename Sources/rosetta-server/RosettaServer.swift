@@ -131,19 +131,33 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     }
 
     /// Opens the index before the transport starts: loads the snapshot and replays the log (a torn last
-    /// record is cut off and logged), so that no call ever sees a half-recovered index.
+    /// record is cut off and logged), so that no call ever sees a half-recovered index. A log damaged before
+    /// its end stops the server, unless --wal-recovery truncate accepts the loss.
     private func openIndex() throws -> LocalIndex {
         var configuration = LocalIndex.Configuration(dataDirectory: index.dataDirectory)
         configuration.maxCollections = limits.maxCollections
         configuration.searchThreads = threads
+        configuration.logRecovery = index.logRecovery
         // Over a file-size limit (ulimit -f) a write must fail with EFBIG, which the index reports to the
-        // client as UNAVAILABLE, rather than the default SIGXFSZ killing the process.
+        // client as RESOURCE_EXHAUSTED (out of space), rather than the default SIGXFSZ killing the process.
         signal(SIGXFSZ, SIG_IGN)
         let started = ContinuousClock.now
-        let opened = try LocalIndex(configuration)
+        let opened: LocalIndex
+        do {
+            opened = try LocalIndex(configuration)
+        } catch {
+            guard case .damagedLog(_, _, _, let count, _) = error else { throw error }
+            logger.critical("index log damaged; not starting", metadata: ["error": "\(error)"])
+            throw DamagedLogRefusal(message: "\(error). To start anyway and lose those \(count) records' writes, restart with --wal-recovery truncate (ROSETTA_WAL_RECOVERY=truncate), which first keeps a copy of the log beside it.")
+        }
         let recovery = opened.recovery
-        if let reason = recovery.truncationReason {
-            logger.warning("index log: cut a torn or corrupt last record", metadata: [
+        if let copy = recovery.keptCopy {
+            logger.error("index log: damaged before its end; cut at the damage as --wal-recovery truncate asks, losing the writes of the valid records after it", metadata: [
+                "reason": "\(recovery.truncationReason ?? "")", "bytes": "\(recovery.truncatedBytes)",
+                "dropped-records": "\(recovery.droppedRecords)", "copy": "\(copy)",
+            ])
+        } else if let reason = recovery.truncationReason {
+            logger.warning("index log: cut a torn last record (never acknowledged)", metadata: [
                 "reason": "\(reason)", "bytes": "\(recovery.truncatedBytes)",
             ])
         }
@@ -206,12 +220,21 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     }
 }
 
+/// Why the server did not start: the index's log is damaged before its end (the message says where, and how
+/// to start anyway).
+struct DamagedLogRefusal: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
 /// Where and how the index keeps its data (flags --index, --data-dir, --in-memory, --snapshot-*).
 struct IndexSettings: Sendable {
     /// nil: in memory only.
     var dataDirectory: String?
     var snapshotInterval: Duration
     var snapshotLogBytes: Int
+    /// --wal-recovery: what opening does with a log damaged before its end.
+    var logRecovery: LogRecovery
     /// A PostgreSQL database instead of the local index (--index postgres://...); the other settings then do
     /// not apply.
     var database: PostgresIndex.Configuration?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Index
 import Logging
 import Metrics
 import Prometheus
@@ -45,6 +46,11 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Snapshot sooner once the write-ahead log holds this many bytes. [ROSETTA_SNAPSHOT_LOG_BYTES]")
     var snapshotLogBytes: Int = settings.int("snapshot-log-bytes", default: 256 << 20)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "When the index's write-ahead log is damaged before its end (valid records after the damage, so not a torn last write, which is always cut off): refuse (do not start; every file stays as it is) or truncate (keep a copy of the log beside it, index.wal.corrupt-<UTC time>, cut the log at the damage and start: the writes in the records after it are lost). [ROSETTA_WAL_RECOVERY]",
+        valueName: "refuse|truncate"))
+    var walRecovery: String = settings.string("wal-recovery", default: LogRecovery.refuse.rawValue)
 
     @Option(name: .long, help: "Most collections the index holds. [ROSETTA_MAX_COLLECTIONS]")
     var maxCollections: Int = settings.int("max-collections", default: ServiceLimits().maxCollections)
@@ -154,6 +160,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard snapshotInterval > 0 else { throw ValidationError("--snapshot-interval must be positive, got \(snapshotInterval)") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir is empty; give a directory or --in-memory") }
+        guard LogRecovery(rawValue: walRecovery) != nil else {
+            throw ValidationError("--wal-recovery '\(walRecovery)' is not one of \(LogRecovery.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard maxAudioSampleRate >= 4_000 else {
             throw ValidationError("--max-audio-sample-rate must be at least 4000 Hz, got \(maxAudioSampleRate)")
         }
@@ -241,7 +250,8 @@ struct ServerCommand: AsyncParsableCommand {
             modelsDirectory: URL(fileURLWithPath: modelsDir),
             index: IndexSettings(
                 dataDirectory: inMemory ? nil : dataDir, snapshotInterval: .milliseconds(Int(snapshotInterval * 1000)),
-                snapshotLogBytes: snapshotLogBytes, database: try databaseConfiguration()),
+                snapshotLogBytes: snapshotLogBytes, logRecovery: LogRecovery(rawValue: walRecovery) ?? .refuse,
+                database: try databaseConfiguration()),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
             precision: Precision(rawValue: precision) ?? .float32,
             drain: .milliseconds(Int(drainSeconds * 1000)),

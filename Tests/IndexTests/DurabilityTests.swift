@@ -191,6 +191,16 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
+    /// A write the file system has no room for is `outOfSpace` (Service answers RESOURCE_EXHAUSTED), not a
+    /// storage failure like any other: /dev/full fails every write with ENOSPC.
+    @Test func writeToAFullDeviceIsOutOfSpace() throws {
+        let file = try DataFile(path: "/dev/full", mode: .readWrite)
+        let error = #expect(throws: IndexError.self) {
+            try [UInt8](repeating: 1, count: 64).withBytes { (bytes) throws(IndexError) in try file.write(bytes, at: 0) }
+        }
+        #expect(error == .outOfSpace(operation: "write", path: "/dev/full", reason: "No space left on device"))
+    }
+
     @Test func crcMatchesKnownValues() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum([]) == 0)

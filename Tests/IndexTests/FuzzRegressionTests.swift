@@ -33,6 +33,16 @@ import TestSupport
         #expect(reason.contains("metadata entries claimed"))
     }
 
+    /// fuzz-wal: a record (with a correct CRC) whose LSN is 2^64 - 1; the next LSN, one more, trapped on
+    /// overflow when the index opened.
+    @Test func logRecordWithTheLargestLSNIsCorrupt() throws {
+        guard case .corrupt(_, let reason) = try refusal("largest-lsn.wal", as: LocalIndex.logName) else {
+            Issue.record("the log was not refused as corrupt")
+            return
+        }
+        #expect(reason.contains("log sequence number 18446744073709551615, the largest there is"))
+    }
+
     /// fuzz-snapshot: a collection claiming 12,884,902,283 rows in a 629-byte file; reading it reserved a
     /// metadata dictionary of 160 GB (and a row count past Int.max or rows x dimensions past it trapped).
     @Test func snapshotClaimingHugeMetadataIsCorrupt() throws {

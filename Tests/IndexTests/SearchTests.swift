@@ -172,6 +172,45 @@ import TestSupport
         #expect(try raw.prepare([3, 4]) == [3, 4])
     }
 
+    /// Components whose squares overflow or underflow float32 still give unit vectors in their direction
+    /// (once they stored [0, 0, 0, 0] with OK, or were refused as all zeros); stored and queried alike.
+    @Test(arguments: [Storage.float32, .int8, .binary])
+    func extremeVectorsAreStoredAndFoundAtUnitLength(storage: Storage) async throws {
+        let collection = spec(dimensions: 4, storage: storage)
+        let smallest = Float.leastNonzeroMagnitude  // 1e-45 as float32
+        let sent: [(id: String, vector: [Float], unit: [Float])] = [
+            ("huge", [1e20, 1e20, 1e20, 1e20], [0.5, 0.5, 0.5, 0.5]),
+            ("axis", [1e30, 0, 0, 0], [1, 0, 0, 0]),
+            ("tiny", [0, 1e-30, 0, 0], [0, 1, 0, 0]),
+            ("subnormal", [0, 0, smallest, 0], [0, 0, 1, 0]),
+            ("mixed", [1e25, 0, 0, -1e25], [0.70710677, 0, 0, -0.70710677]),
+        ]
+        let index = try LocalIndex(LocalIndex.Configuration(dataDirectory: nil))
+        _ = try await index.createCollection(collection)
+        let items = try sent.map { IndexItem(id: $0.id, vector: try collection.prepare($0.vector), metadata: [:], modality: .vector) }
+        for (item, expected) in zip(items, sent) {
+            #expect(item.vector == expected.unit || zip(item.vector, expected.unit).allSatisfy { abs($0 - $1) < 1e-6 }, "\(expected.id)")
+        }
+        try await index.upsert(items, into: "c")
+
+        let tolerance: Float = storage == .float32 ? 1e-6 : 1e-2
+        let (stored, _) = try await index.get(ids: sent.map(\.id), from: "c", includeVectors: true)
+        for (got, expected) in zip(stored, sent) {
+            #expect(zip(got.vector ?? [], expected.unit).allSatisfy { abs($0 - $1) <= tolerance }, "\(expected.id) stored as \(got.vector ?? [])")
+        }
+        for expected in sent {
+            let query = try collection.prepare(expected.vector)
+            let hits = try await index.search([SearchQuery(vector: query, topK: 5)], in: "c")[0]
+            #expect(hits.first?.id == expected.id)
+            #expect(abs((hits.first?.score ?? 0) - 1) <= tolerance, "\(expected.id): \(hits)")
+        }
+        // The probe's query: every hit once scored 0.
+        let hits = try await index.search([SearchQuery(vector: try collection.prepare([1e30, 0, 0, 0]), topK: 5)], in: "c")[0]
+        let scores = Dictionary(uniqueKeysWithValues: hits.map { ($0.id, $0.score) })
+        #expect(abs((scores["axis"] ?? 0) - 1) <= tolerance && abs((scores["huge"] ?? 0) - 0.5) <= tolerance)
+        #expect(abs((scores["mixed"] ?? 0) - 0.70710677) <= tolerance && abs(scores["tiny"] ?? 1) <= tolerance)
+    }
+
     @Test func collectionNamesAndLimits() async throws {
         var configuration = LocalIndex.Configuration(dataDirectory: nil)
         configuration.maxCollections = 2

@@ -196,6 +196,52 @@ import Testing
         #expect(try await service.listCollections(.init()).collections[0].count == 2)
     }
 
+    /// A Delete filter that constrains nothing (it matches every item by its structure) is refused like a
+    /// Delete with neither ids nor filter; once, `all{}` deleted every item.
+    @Test func deleteRefusesAFilterThatConstrainsNothing() async throws {
+        _ = try await create("raw", dimensions: 2)
+        _ = try await upsert("raw", (0..<5).map { i in
+            var item = vectorItem("\(i)", [1, Float(i)])
+            item.metadata = ["n": .with { $0.numberValue = Double(i) }]
+            return item
+        })
+        let condition = Rosetta_V1_Filter.with { $0.condition = .with { $0.key = "n"; $0.range = .with { $0.gte = 3 } } }
+        let emptyAll = Rosetta_V1_Filter.with { $0.all = .init() }
+        let emptyAny = Rosetta_V1_Filter.with { $0.any = .init() }
+        let matchEverything: [Rosetta_V1_Filter] = [
+            emptyAll,
+            .with { $0.all.filters = [emptyAll, .with { $0.all.filters = [emptyAll] }] },
+            .with { $0.any.filters = [condition, emptyAll] },
+            .with { $0.not = emptyAny },
+            .with { $0.not = .with { $0.all.filters = [condition, emptyAny] } },
+            .with { $0.not = .with { $0.not = emptyAll } },
+        ]
+        let neither = await code { _ = try await service.delete(.with { $0.collection = "raw" }) }
+        #expect(neither?.code == .invalidArgument && neither?.message.contains("to delete everything, delete the collection") == true)
+        for filter in matchEverything {
+            let status = await code { _ = try await service.delete(.with { $0.collection = "raw"; $0.filter = filter }) }
+            #expect(status?.code == .invalidArgument, "\(filter)")
+            #expect(status?.message.contains("constrains nothing") == true && status?.message.contains("to delete everything, delete the collection") == true)
+        }
+        #expect(try await service.listCollections(.init()).collections[0].count == 5)
+        // Filters whose structure matches nothing, or that condition on a key, are taken at their word.
+        #expect(try await service.delete(.with { $0.collection = "raw"; $0.filter = emptyAny }).deleted == 0)
+        #expect(try await service.delete(.with { $0.collection = "raw"; $0.filter = .with { $0.all.filters = [emptyAll, condition] } }).deleted == 2)
+        let everyN = Rosetta_V1_Filter.with { $0.any.filters = [condition, .with { $0.not = condition }] }
+        #expect(try await service.delete(.with { $0.collection = "raw"; $0.filter = everyN }).deleted == 3)
+    }
+
+    /// A full disk is not a transient condition to retry blindly: RESOURCE_EXHAUSTED (once UNAVAILABLE), saying
+    /// the disk is full and nothing was applied. Other storage failures stay UNAVAILABLE.
+    @Test func outOfSpaceIsResourceExhausted() {
+        let full = RPCStatus(mapping: IndexError.outOfSpace(operation: "write", path: "/data/index.wal", reason: "No space left on device"))
+        #expect(full.code == .resourceExhausted)
+        #expect(full.message.contains("the disk is full") && full.message.contains("nothing of it was stored"))
+        #expect(full.message.contains("could not write /data/index.wal: No space left on device"))
+        let other = RPCStatus(mapping: IndexError.storage(operation: "fsync", path: "/data/index.wal", reason: "Input/output error"))
+        #expect(other.code == .unavailable && other.message.contains("the write was not applied"))
+    }
+
     @Test func routerMapsStatusesAndStreamsOneResponsePerRequest() async throws {
         var router = Router()
         router.mapErrors(logger: Logger(label: "test"))

@@ -3,13 +3,15 @@ import FuzzSupport
 @testable import Index
 
 /// The write-ahead log reader and replay, as a restarting server runs them: `LocalIndex` opens a data
-/// directory holding the fuzzed log, reads and CRC-checks its records, cuts a torn tail, decodes each
-/// operation, validates it and applies it; then every collection is searched and read.
+/// directory holding the fuzzed log, reads and CRC-checks its records, cuts a torn tail or searches past
+/// damage for valid records, decodes each operation, validates it and applies it; then every collection is
+/// searched and read. A log refused as damaged must be left byte for byte as it was.
 ///
 /// Input: a mode byte, then
-/// - mode even: the log file's bytes as they are (framing, header and CRC checks);
-/// - mode odd: records as `u16 length, payload`, which the harness frames with a correct length and CRC32,
-///   so the operation decoder and replay see payloads the CRC would otherwise almost always stop.
+/// - mode bit 0 clear: the log file's bytes as they are (framing, header and CRC checks);
+/// - mode bit 0 set: records as `u16 length, payload`, which the harness frames with a correct length and
+///   CRC32, so the operation decoder and replay see payloads the CRC would otherwise almost always stop;
+/// - mode bit 1 set: opened with `LogRecovery.truncate` (a copy kept, the log cut at the damage).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWAL(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
@@ -17,8 +19,22 @@ public func fuzzWAL(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let directory = FuzzSupport.scratch + "/wal"
     try? FileManager.default.removeItem(atPath: directory)
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    FuzzSupport.write(data[0] & 1 == 0 ? input : framed(input), to: directory + "/" + LocalIndex.logName)
-    guard let index = try? LocalIndex(LocalIndex.Configuration(dataDirectory: directory)) else { return 0 }
+    let log = data[0] & 1 == 0 ? input : framed(input)
+    let logPath = directory + "/" + LocalIndex.logName
+    FuzzSupport.write(log, to: logPath)
+    var configuration = LocalIndex.Configuration(dataDirectory: directory)
+    configuration.logRecovery = data[0] & 2 == 0 ? .refuse : .truncate
+    let index: LocalIndex
+    do {
+        index = try LocalIndex(configuration)
+    } catch IndexError.damagedLog {
+        guard FileManager.default.contents(atPath: logPath).map(Array.init) == log else {
+            fatalError("fuzz-wal: a log refused as damaged was changed on disk")
+        }
+        return 0
+    } catch {
+        return 0
+    }
     IndexFuzzing.exercise(index)
     index.close()
     return 0

@@ -230,6 +230,61 @@ def test_limits_and_validation(index_client, info):
         c.delete_collection(name)
 
 
+def test_delete_refuses_a_filter_that_constrains_nothing(index_client):
+    """Delete with all{} once deleted every item (and the client's delete(coll, filter={}) too): the server refuses
+    a filter that matches every item by its structure as it refuses a Delete with neither ids nor filter, and the
+    client refuses it before sending."""
+    from rosetta.v1 import index_pb2
+
+    c = index_client
+    name = _name()
+    c.create_collection(name, dimensions=2)
+    try:
+        c.upsert(name, [rosetta.Item(id=str(i), vector=[1, i], metadata={"n": i}) for i in range(5)])
+        with pytest.raises(rosetta.RosettaError) as neither:
+            c._call(c.index.Delete, index_pb2.DeleteRequest(collection=name), None)
+        assert neither.value.code == grpc.StatusCode.INVALID_ARGUMENT
+        for f in [F.all_(), F.all_(F.all_(), F.all_(F.all_())), F.any_(F.range_("n", gte=3), F.all_()),
+                  F.not_(F.any_())]:
+            # Past the client's own check, straight to the server.
+            with pytest.raises(rosetta.RosettaError) as refused:
+                c._call(c.index.Delete, index_pb2.DeleteRequest(collection=name, filter=f), None)
+            assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT, f
+            assert "constrains nothing" in refused.value.message
+            assert "to delete everything, delete the collection" in refused.value.message
+        with pytest.raises(ValueError, match="to delete everything, delete the collection"):
+            c.delete(name, filter={})
+        assert c.list_collections() and [x.count for x in c.list_collections() if x.name == name] == [5]
+        assert c.delete(name, filter=F.any_()) == 0
+        assert c.delete(name, filter=F.all_({}, F.range_("n", gte=3))) == 2
+    finally:
+        c.delete_collection(name)
+
+
+def test_extreme_vectors_are_stored_at_unit_length(index_client):
+    """A cosine collection once stored [1e20]*4 as [0, 0, 0, 0] with OK, and a query [1e30, 0, 0, 0] scored every
+    hit 0; [1e-45, 0, 0, 0] was refused as all zeros. Scaled first, each is stored as its direction."""
+    c = index_client
+    for storage in ("float32", "int8"):
+        name = _name()
+        c.create_collection(name, dimensions=4, storage=storage)
+        try:
+            c.upsert(name, [rosetta.Item(id="huge", vector=[1e20] * 4), rosetta.Item(id="axis", vector=[1e30, 0, 0, 0]),
+                            rosetta.Item(id="tiny", vector=[0, 0, 1e-45, 0])])
+            items, _ = c.get(name, ["huge", "axis", "tiny"], include_vectors=True)
+            tolerance = 1e-6 if storage == "float32" else 1e-2
+            assert [i.vector for i in items] == [pytest.approx(v, abs=tolerance) for v in
+                                                 ([0.5] * 4, [1, 0, 0, 0], [0, 0, 1, 0])]
+            hits = {h.id: h.score for h in c.search(name, vector=[1e30, 0, 0, 0], top_k=3)}
+            assert hits == {"axis": pytest.approx(1, abs=tolerance), "huge": pytest.approx(0.5, abs=tolerance),
+                            "tiny": pytest.approx(0, abs=tolerance)}
+            with pytest.raises(rosetta.RosettaError) as zeros:
+                c.upsert(name, [rosetta.Item(id="zero", vector=[0, 0, 0, 0])])
+            assert zeros.value.code == grpc.StatusCode.INVALID_ARGUMENT and "all zeros" in zeros.value.message
+        finally:
+            c.delete_collection(name)
+
+
 def test_concurrent_upserts_and_searches(index_client):
     """8 writers upsert disjoint ids (and re-upsert some) while 4 readers search; afterwards every id is there
     exactly once and no search ever saw a duplicate id."""

@@ -1,10 +1,14 @@
 """A full disk under the real server: the write-ahead log's writes fail with a real OS error (EFBIG, from a
 file-size limit put on the running server with prlimit(2), as `ulimit -f` would; the server ignores
-SIGXFSZ). The failing write must not be acknowledged (UNAVAILABLE, saying what failed), must leave no trace
-in memory or on disk, reads must go on, writes must work again once there is room, and nothing acknowledged
-may be lost across a SIGKILL."""
+SIGXFSZ; and, where the tests run as root, ENOSPC from a small tmpfs filled up). The failing write must not
+be acknowledged (RESOURCE_EXHAUSTED, not UNAVAILABLE: it is not a transient condition to retry blindly,
+saying that the disk is full and nothing was applied), must leave no trace in memory or on disk, reads must
+go on, writes must work again once there is room, and nothing acknowledged may be lost across a SIGKILL."""
+import errno
+import os
 import random
 import resource
+import subprocess
 import sys
 
 import grpc
@@ -38,6 +42,12 @@ def _assert_vectors(stored, sent):
         assert got.vector == pytest.approx(item.vector, rel=1e-6), item.id
 
 
+def _assert_out_of_space(error, reason):
+    assert error.code == grpc.StatusCode.RESOURCE_EXHAUSTED, error
+    assert "the disk is full" in error.message and "the write was not applied, nothing of it was stored" in error.message
+    assert reason in error.message, error.message
+
+
 def _set_file_size_limit(pid, soft):
     _, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
@@ -61,11 +71,10 @@ def test_full_disk_refuses_the_write_keeps_reads_and_recovers(local_server):
     for attempt in range(3):
         with pytest.raises(rosetta.RosettaError) as failure:
             c.upsert("disk", refused)
-        assert failure.value.code == grpc.StatusCode.UNAVAILABLE
-        assert "the write was not applied" in failure.value.message and "File too large" in failure.value.message
+        _assert_out_of_space(failure.value, "File too large")
     with pytest.raises(rosetta.RosettaError) as failure:
         c.create_collection("more", dimensions=DIMENSIONS)
-    assert failure.value.code == grpc.StatusCode.UNAVAILABLE
+    _assert_out_of_space(failure.value, "File too large")
     # The partial record was cut off again: the log is exactly as long as the acknowledged writes.
     assert wal.stat().st_size == size
 
@@ -97,3 +106,63 @@ def test_full_disk_refuses_the_write_keeps_reads_and_recovers(local_server):
     assert col.count == len(acknowledged)
     assert "cut a torn" not in s.log_text()
     c.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MiB tmpfs of its own (root only: mount(8)), unmounted at the end."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(path):
+    """Writes `path` until the file system has no whole page left (ENOSPC)."""
+    with open(path, "wb", buffering=0) as f:
+        for size in (1 << 16, 1 << 12):
+            while True:
+                try:
+                    f.write(b"\0" * size)
+                except OSError as e:
+                    assert e.errno == errno.ENOSPC
+                    break
+
+
+def test_no_space_left_on_device_is_resource_exhausted_and_recovers(small_disk):
+    """ENOSPC from a real full file system: RESOURCE_EXHAUSTED saying the disk is full and nothing was applied;
+    the same write succeeds once room is made, and nothing acknowledged is lost across a SIGKILL."""
+    s = ServerProcess("no-space", [], data_dir=small_disk / "data").start(startup_timeout())
+    try:
+        c = s.client()
+        c.create_collection("disk", dimensions=DIMENSIONS, metric="dot")
+        acknowledged = _items("a-", 10, seed=1)
+        c.upsert("disk", acknowledged)
+        size = (s.data_dir / "index.wal").stat().st_size
+        _fill(small_disk / "filler")
+        refused = _items("refused-", 200, seed=2)  # a record of several pages: it needs a page the disk lacks
+        with pytest.raises(rosetta.RosettaError) as failure:
+            c.upsert("disk", refused)
+        _assert_out_of_space(failure.value, "No space left on device")
+        assert (s.data_dir / "index.wal").stat().st_size == size
+        items, missing = c.get("disk", [i.id for i in acknowledged + refused])
+        assert [i.id for i in items] == [i.id for i in acknowledged] and len(missing) == len(refused)
+
+        (small_disk / "filler").unlink()
+        c.upsert("disk", refused)
+        acknowledged += refused
+        c.close()
+        s.kill()
+        s = s.restart()
+        c = s.client()
+        items, missing = c.get("disk", [i.id for i in acknowledged], include_vectors=True)
+        assert missing == []
+        _assert_vectors(items, acknowledged)
+        c.close()
+    finally:
+        s.stop()

@@ -1,4 +1,5 @@
 """Offline tests of the client package: no server needed."""
+import asyncio
 import os
 import subprocess
 import sys
@@ -106,3 +107,43 @@ def test_filters_and_items(tmp_path):
     with pytest.raises(ValueError):
         delete_request("c")
     assert isinstance(index_pb2.DeleteRequest(), type(delete_request("c", ["a"])))
+
+
+def test_delete_refuses_a_filter_that_constrains_nothing():
+    """delete(coll, filter={}) once deleted every item: a filter that matches everything by its structure is
+    refused before sending (by the helper Client and AsyncClient share), in the server's words."""
+    from rosetta.types import delete_request
+
+    class Unreachable:
+        def Delete(self, *args, **kwargs):
+            raise AssertionError("nothing may be sent")
+
+    cond = F.eq("lang", "en")
+    for f in [{}, F.all_(), F.all_({}, F.all_(F.all_())), F.any_(cond, {}), F.not_(F.any_()),
+              F.not_(F.all_(cond, F.any_())), F.not_(F.not_({}))]:
+        with pytest.raises(ValueError, match="to delete everything, delete the collection"):
+            delete_request("c", filter=f)
+        assert F.matches_everything(f), f
+    client = rosetta.Client("127.0.0.1:1")
+    client.index = Unreachable()
+    try:
+        with pytest.raises(ValueError, match="constrains nothing"):
+            client.delete("c", filter={})
+    finally:
+        client.close()
+
+    async def async_delete():
+        async_client = rosetta.AsyncClient("127.0.0.1:1")
+        async_client.index = Unreachable()
+        try:
+            await async_client.delete("c", filter=F.all_())
+        finally:
+            await async_client.close()
+
+    with pytest.raises(ValueError, match="constrains nothing"):
+        asyncio.run(async_delete())
+    # Structure that matches nothing, or conditions (even ones that cover every case), go to the server.
+    for f in [F.any_(), F.all_({}, cond), {"lang": "en"}, F.any_(cond, F.not_(cond)), index_pb2.Filter()]:
+        assert not F.matches_everything(f), f
+        delete_request("c", filter=f)
+

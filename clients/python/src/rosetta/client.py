@@ -166,5 +166,6 @@ class Client(ClientBase):
 
     def delete(self, collection: str, ids: Optional[Iterable[str]] = None, *, filter: Optional[FilterLike] = None,
                timeout: Optional[float] = None) -> int:
-        """Deletes by ids or by filter; returns how many items were deleted."""
+        """Deletes by ids or by filter; returns how many items were deleted. A filter that constrains nothing
+        ({}, F.all_()) raises ValueError before anything is sent: to delete everything, delete the collection."""
         return self._call(self.index.Delete, delete_request(collection, ids, filter), timeout).deleted

@@ -61,6 +61,29 @@ def not_(f: FilterLike) -> index_pb2.Filter:
     return index_pb2.Filter(**{"not": to_filter(f)})
 
 
+def fixed_outcome(f: FilterLike) -> Optional[bool]:
+    """The filter's outcome when its structure fixes it whatever the items' metadata (an empty all is true, an
+    empty any false, not flips), else None: the server's Filter.fixedOutcome."""
+    f = to_filter(f)
+    kind = f.WhichOneof("kind")
+    if kind in ("all", "any"):
+        outcomes = [fixed_outcome(g) for g in getattr(f, kind).filters]
+        decisive = kind == "any"  # one true decides an any, one false an all
+        if decisive in outcomes:
+            return decisive
+        return (not decisive) if all(o is (not decisive) for o in outcomes) else None
+    if kind == "not":
+        inner = fixed_outcome(getattr(f, "not"))
+        return None if inner is None else not inner
+    return None  # a condition, or no kind at all (which the server refuses)
+
+
+def matches_everything(f: FilterLike) -> bool:
+    """True for a filter that constrains nothing: it matches every item by its structure alone ({}, all_(),
+    any_(all_()), not_(any_())). Delete refuses it; a filter with conditions is taken at its word."""
+    return fixed_outcome(f) is True
+
+
 def to_filter(f: FilterLike) -> index_pb2.Filter:
     """A Filter message from a Filter or a {key: value} dict (all equal)."""
     if isinstance(f, index_pb2.Filter):

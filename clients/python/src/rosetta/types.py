@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 import grpc
 
 from ._errors import RosettaError, status_code_from_number
-from .filters import FilterLike, metadata_value, to_filter
+from .filters import FilterLike, matches_everything, metadata_value, to_filter
 from .v1 import common_pb2, embeddings_pb2, index_pb2
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -417,7 +417,17 @@ def delete_request(collection: str, ids: Optional[Iterable[str]] = None,
     req = index_pb2.DeleteRequest(collection=collection, ids=list(ids or []))
     if filter is not None:
         req.filter.CopyFrom(to_filter(filter))
+        if matches_everything(req.filter):
+            raise ValueError(DELETE_FILTER_MATCHES_EVERYTHING)
     return req
+
+
+# The server's words (IndexService.filterMatchesEverything) for a Delete filter with no condition; the client
+# refuses it before sending, for Client and AsyncClient alike.
+DELETE_FILTER_MATCHES_EVERYTHING = (
+    "the filter constrains nothing: it matches every item whatever its metadata (an empty 'all', an 'any' holding "
+    "one, 'not' of an empty 'any'); give the ids to delete, or a filter with a condition (to delete everything, "
+    "delete the collection)")
 
 
 # ------------------------------------------------------------------------------------------- health
