@@ -1,5 +1,6 @@
 import Testing
 @testable import Tensor
+import TestSupport
 
 /// `Ops.l2Norm` and `Ops.l2Normalized` over the whole float32 range: huge and tiny components are scaled by
 /// max|vᵢ| first, so no square overflows to infinity or underflows to zero.
