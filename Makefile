@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 ADDRESS ?= 127.0.0.1:50051
+# The HTTP/JSON API (OpenAI-compatible /v1/embeddings, the Index over REST) that `make serve` also serves.
+HTTP_ADDRESS ?= 127.0.0.1:8080
 MODELS_DIR ?= models
 # One set of build flags for the server, the CLI and the tests, so they share one release build.
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
@@ -33,13 +35,13 @@ export OPENBLAS_CORETYPE ?= Haswell
 export OPENBLAS_L2_SIZE ?= 1048576
 
 .PHONY: help deps models build serve test test-swift test-python fuzz soak bench bench-text bench-vision bench-audio bench-search \
-	bench-int8 bench-rpc bench-startup bench-tools clean
+	bench-int8 bench-rpc bench-startup bench-http bench-tools clean
 
 help:
-	@echo "make serve   set up everything and start rosetta-server on $(ADDRESS)"
+	@echo "make serve   set up everything and start rosetta-server: gRPC on $(ADDRESS), HTTP on $(HTTP_ADDRESS)"
 	@echo "make test    set up everything and run all tests (Swift + Python client against the real server)"
 	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS (default 60) each; make soak: SOAK_SECONDS (default 600) load test"
-	@echo "make bench   every benchmark (bench-text, -vision, -int8, -audio, -search, -rpc, -startup) into $(RESULTS)"
+	@echo "make bench   every benchmark (bench-text, -vision, -int8, -audio, -search, -rpc, -startup, -http) into $(RESULTS)"
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -57,7 +59,8 @@ build: deps
 	swift build $(SWIFT_FLAGS) --product rosetta
 
 serve: models build
-	$(BIN)/rosetta-server --address $(ADDRESS) --models-dir $(MODELS_DIR)
+	@echo "gRPC on $(ADDRESS), HTTP/JSON on http://$(HTTP_ADDRESS) (POST /v1/embeddings, GET /openapi.json)"
+	$(BIN)/rosetta-server --address $(ADDRESS) --http-address $(HTTP_ADDRESS) --models-dir $(MODELS_DIR)
 
 test: models build test-swift test-python
 
@@ -142,9 +145,17 @@ bench-startup: models bench-tools
 	swift build $(SWIFT_FLAGS) --product rosetta-server
 	python3 bench/startup/bench.py --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) $(MARKDOWN_FLAG)
 
+# Sentences/s and latency p50/p99 over HTTP/JSON vs gRPC (the same server) vs infinity (PyPI infinity-emb, torch
+# engine, the same model folder) at 1 and 16 clients and in batches (bench/http/README.md). The first run creates
+# bench/http/.venv.
+bench-http: models
+	bench/http/setup-venv
+	swift build $(SWIFT_FLAGS) --product rosetta-server
+	bench/http/.venv/bin/python bench/http/bench.py --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) $(MARKDOWN_FLAG)
+
 # Every bench, one after the other, into $(RESULTS): the machine, then each bench's table and targets; a failing
 # bench is noted there and the others still run.
-BENCHES := bench-text bench-vision bench-int8 bench-audio bench-search bench-rpc bench-startup
+BENCHES := bench-text bench-vision bench-int8 bench-audio bench-search bench-rpc bench-startup bench-http
 bench: deps
 	python3 bench/report.py begin $(RESULTS)
 	@for b in $(BENCHES); do \

@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Already resolved for postgres-nio; the HTTP API's TLS.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages; see Makefile `deps`)
@@ -97,10 +99,23 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // The OpenAI-compatible HTTP/JSON API beside gRPC: plain SwiftNIO HTTP/1.1 over the same services.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "Domain", "Service", "Index", "RPC", "RosettaAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(
             name: "rosetta-server",
             dependencies: [
-                "Domain", "Service", "Spaces", "RPC", "RosettaAPI", "Index", "PostgresIndex", "Tensor",
+                "Domain", "Service", "HTTPAPI", "Spaces", "RPC", "RosettaAPI", "Index", "PostgresIndex", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,6 +156,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "TestSupport"]),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Service", "Index", "RPC", "RosettaAPI"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Spaces", "RosettaAPI", "RPC", "Index"]),
         .testTarget(name: "IndexTests", dependencies: ["Index", "Domain", "Tensor", "TestSupport"]),
         .testTarget(name: "PostgresIndexTests", dependencies: ["PostgresIndex", "Index", "Domain"]),

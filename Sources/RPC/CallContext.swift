@@ -12,15 +12,19 @@ public struct CallContext: Sendable {
     /// The client's "x-request-id" metadata when it sent a usable one (1 to 128 printable ASCII characters),
     /// else an id made up for this call: logs carry it so that a client's report can be matched to them.
     public let requestID: String
+    /// How the call arrived: "grpc", or "http" for the HTTP/JSON API (HTTPAPI), which runs the same services
+    /// with a context of its own. Request logs and metrics carry it as a label.
+    public let transport: String
 
     public init(
         method: String, metadata: Metadata = [], deadline: ContinuousClock.Instant? = nil,
-        peer: String = "in-process"
+        peer: String = "in-process", transport: String = "grpc"
     ) {
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
         self.peer = peer
+        self.transport = transport
         self.requestID = metadata["x-request-id"].flatMap(Self.usableRequestID) ?? Self.newRequestID()
     }
 

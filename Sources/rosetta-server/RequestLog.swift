@@ -18,6 +18,7 @@ struct RequestLog: Sendable {
             "code": "\(status.code.name)",
             "duration_ms": "\(Self.milliseconds(duration))",
             "peer": "\(context.peer)",
+            "transport": "\(context.transport)",
         ]
         if status.code != .ok { metadata["error"] = "\(status.message)" }
         logger.log(level: level, "request", metadata: metadata)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPAPI
 import Index
 import Logging
 import Metrics
@@ -25,6 +26,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let drain: Duration
     private let tokens: BearerTokens?
     private let metrics: (address: String, registry: PrometheusCollectorRegistry)?
+    private let http: HTTPSettings?
     private let logger: Logger
     private let state = Mutex(ServerState.starting)
 
@@ -33,8 +35,9 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     init(
         transport: ServerConfiguration, limits: ServiceLimits, batching: BatchSettings, modelsDirectory: URL, index: IndexSettings, threads: Int,
         precision: Precision, drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
-        logger: Logger
+        http: HTTPSettings?, logger: Logger
     ) {
+        self.http = http
         self.tokens = tokens
         self.metrics = metrics
         self.transport = transport
@@ -57,9 +60,10 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         let requestLog = RequestLog(logger: logger)
         let reloads = Task { await reloadTokensOnHangup() }
         defer { reloads.cancel() }
-        EmbeddingsService(
+        let embeddings = EmbeddingsService(
             models: models, limits: limits, scheduler: scheduler, computeThreads: threads, logger: logger
-        ).register(in: &router)
+        )
+        embeddings.register(in: &router)
         let vectorIndex: any VectorIndex
         let snapshots: Task<Void, Never>
         if let database = index.database {
@@ -71,13 +75,14 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             vectorIndex = opened
             snapshots = Task { await takeSnapshots(of: opened) }
         }
-        IndexService(models: models, index: vectorIndex, limits: limits, scheduler: scheduler, logger: logger)
-            .register(in: &router)
-        let requestMetrics = RequestMetrics(methods: Set(router.methods))
-        router.onCallFinished = { context, status, duration in
+        let indexService = IndexService(models: models, index: vectorIndex, limits: limits, scheduler: scheduler, logger: logger)
+        indexService.register(in: &router)
+        let requestMetrics = RequestMetrics(methods: Set(router.methods + HTTPAPI.methods))
+        let onCallFinished: @Sendable (CallContext, RPCStatus, Duration) -> Void = { context, status, duration in
             requestLog.record(context, status, duration)
             requestMetrics.record(context, status, duration)
         }
+        router.onCallFinished = onCallFinished
 
         let server = Server(configuration: transport, router: router)
         let ports = try server.start()
@@ -88,6 +93,11 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             // A plain line on stdout for scripts and tests that wait for the server.
             FileHandle.standardOutput.write(Data("rosetta-server listening on \(address)\n".utf8))
         }
+        var authenticate: (@Sendable (RPC.Metadata) throws -> Void)?
+        if let tokens { authenticate = { @Sendable metadata in try tokens.authenticate(metadata) } }
+        let httpServer = try await startHTTP(HTTPAPI(
+            embeddings: embeddings, index: indexService, authenticate: authenticate,
+            state: { [self] in self.state.withLock { $0 } }, onRequestFinished: onCallFinished, logger: logger))
         let metricsEndpoint = try await startMetrics(index: vectorIndex)
 
         try await withGracefulShutdownHandler {
@@ -105,10 +115,13 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
                 logger.info("serving", metadata: ["models": "\(catalog.descriptions.map(\.id))"])
             } catch {
                 logger.critical("could not load models", metadata: ["error": "\(error)"])
+                await httpServer?.shutdown(drainDeadline: .zero)
                 await server.shutdown(drainDeadline: .zero)
                 throw error
             }
             await server.wait()
+            // Requests over HTTP still in flight finish (or meet the drain deadline) before the index closes.
+            await httpServer?.shutdown(drainDeadline: drain)
             snapshots.cancel()
             await snapshots.value
             (vectorIndex as? PostgresIndex)?.close()
@@ -124,7 +137,9 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             for service in Self.healthServices { server.setServing(false, service: service) }
             logger.info("draining", metadata: ["deadline": "\(drain)"])
             Task {
-                await server.shutdown(drainDeadline: drain)
+                async let grpc: Void = server.shutdown(drainDeadline: drain)
+                await httpServer?.shutdown(drainDeadline: drain)
+                await grpc
                 try? self.advance(.drained)
             }
         }
@@ -190,6 +205,20 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         }
     }
 
+    /// The HTTP API on --http-address (nil without it), with gRPC's TLS files and message size limit.
+    private func startHTTP(_ api: HTTPAPI) async throws -> HTTPServer? {
+        guard let http else { return nil }
+        let tls = transport.tls.map { tls in
+            HTTPServer.TLS(certificateChainPath: tls.certificateChainPath, privateKeyPath: tls.privateKeyPath, clientCAPath: tls.clientCAPath)
+        }
+        let server = try await HTTPServer(address: http.address, tls: tls, maxBodyBytes: limits.maxMessageBytes, api: api)
+        let host = http.address.prefix(upTo: http.address.lastIndex(of: ":") ?? http.address.endIndex)
+        let scheme = tls == nil ? "http" : "https"
+        logger.info("http listening", metadata: ["address": "\(host):\(server.port)", "tls": "\(tls != nil)"])
+        FileHandle.standardOutput.write(Data("rosetta-server http on \(scheme)://\(host):\(server.port)\n".utf8))
+        return server
+    }
+
     private func startMetrics(index: any VectorIndex) async throws -> MetricsEndpoint? {
         guard let metrics else { return nil }
         let sizes = IndexMetrics(index: index)
@@ -225,6 +254,11 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 struct DamagedLogRefusal: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+/// The HTTP/JSON API's listener (--http-address).
+struct HTTPSettings: Sendable {
+    var address: String
 }
 
 /// Where and how the index keeps its data (flags --index, --data-dir, --in-memory, --snapshot-*).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPAPI
 import Index
 import Logging
 import Metrics
@@ -26,6 +27,9 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Listen address host:port; repeat for several. Port 0 picks a free port. [ROSETTA_ADDRESS]")
     var address: [String] = settings.list("address", default: ["127.0.0.1:50051"])
+
+    @Option(name: .long, help: "Also serve the HTTP/JSON API (OpenAI-compatible POST /v1/embeddings, GET /v1/models, the Index under /v1/collections, /openapi.json, /healthz, /readyz) on this host:port, with the same tokens, limits and TLS as gRPC; off when not given. [ROSETTA_HTTP_ADDRESS]")
+    var httpAddress: String? = settings.string("http-address")
 
     @Option(name: .long, help: "Directory with manifest.json and the model folders. [ROSETTA_MODELS_DIR]")
     var modelsDir: String = settings.string("models-dir", default: "models")
@@ -146,6 +150,9 @@ struct ServerCommand: AsyncParsableCommand {
             throw ValidationError("--tls-cert and --tls-key go together: give both or neither")
         }
         if let metricsAddress { _ = try MetricsEndpoint.split(metricsAddress) }
+        if let httpAddress {
+            do { _ = try HTTPServer.split(httpAddress) } catch { throw ValidationError("--http-address: \(error)") }
+        }
         if tlsClientCa != nil && tlsCert == nil {
             throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key")
         }
@@ -257,6 +264,7 @@ struct ServerCommand: AsyncParsableCommand {
             drain: .milliseconds(Int(drainSeconds * 1000)),
             tokens: tokens,
             metrics: metrics,
+            http: httpAddress.map { HTTPSettings(address: $0) },
             logger: logger
         )
         let group = ServiceGroup(

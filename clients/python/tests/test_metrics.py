@@ -70,19 +70,19 @@ def test_counters_and_histograms_move_by_the_calls_made(metrics_server, text_mod
     def moved(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert moved("rosetta_requests_total", method=INFO, code="OK") == 3
-    assert moved("rosetta_requests_total", method=EMBED, code="OK") == 2
-    assert moved("rosetta_requests_total", method=EMBED, code="NOT_FOUND") == 1
-    assert moved("rosetta_requests_total", method=UPSERT, code="OK") == 1
-    assert moved("rosetta_requests_total", method="unknown", code="UNIMPLEMENTED") == 1
-    assert moved("rosetta_errors_total", code="NOT_FOUND") == 1
-    assert moved("rosetta_errors_total", code="UNIMPLEMENTED") == 1
-    assert moved("rosetta_errors_total", code="OK") == 0
+    assert moved("rosetta_requests_total", method=INFO, code="OK", transport="grpc") == 3
+    assert moved("rosetta_requests_total", method=EMBED, code="OK", transport="grpc") == 2
+    assert moved("rosetta_requests_total", method=EMBED, code="NOT_FOUND", transport="grpc") == 1
+    assert moved("rosetta_requests_total", method=UPSERT, code="OK", transport="grpc") == 1
+    assert moved("rosetta_requests_total", method="unknown", code="UNIMPLEMENTED", transport="grpc") == 1
+    assert moved("rosetta_errors_total", code="NOT_FOUND", transport="grpc") == 1
+    assert moved("rosetta_errors_total", code="UNIMPLEMENTED", transport="grpc") == 1
+    assert moved("rosetta_errors_total", code="OK", transport="grpc") == 0
     # Latency histograms per method: one observation per call, in the +Inf bucket and the count.
-    assert moved("rosetta_request_duration_seconds_count", method=INFO) == 3
-    assert moved("rosetta_request_duration_seconds_bucket", method=INFO, le="+Inf") == 3
-    assert moved("rosetta_request_duration_seconds_count", method=EMBED) == 3
-    assert moved("rosetta_request_duration_seconds_sum", method=EMBED) > 0
+    assert moved("rosetta_request_duration_seconds_count", method=INFO, transport="grpc") == 3
+    assert moved("rosetta_request_duration_seconds_bucket", method=INFO, le="+Inf", transport="grpc") == 3
+    assert moved("rosetta_request_duration_seconds_count", method=EMBED, transport="grpc") == 3
+    assert moved("rosetta_request_duration_seconds_sum", method=EMBED, transport="grpc") > 0
     # Batch sizes: items per Embed (3, 5 and the failed 1) and per Upsert (4).
     assert moved("rosetta_batch_items_count", method="Embed") == 3
     assert moved("rosetta_batch_items_sum", method="Embed") == 9
