@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import RPC
 
 /// One HTTP/1.1 connection: gathers a request's body (within the size limit), runs the API on a Task, writes
 /// the response. NIO's pipeline handler holds pipelined requests back until the response before them is
@@ -96,16 +97,23 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let draining = connections.setBusy(context.channel, true)
         let (api, connections, channel) = (self.api, self.connections, context.channel)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        task = Task {
-            let response = draining ? api.refuseWhileDraining(request) : await api.respond(to: request)
-            let close = !head.isKeepAlive || connections.setBusy(channel, false)
-            channel.eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.task = nil
-                handler.state = .idle
-                handler.write(response, version: head.version, close: close, context: context)
+        // Started on this event loop and run here until its first suspension, as grpc++ starts a unary call: a
+        // lone text request's forward may then run on this thread (BatchScheduler's inline path) and the
+        // response be written from it, with no thread hand-off.
+        let task = ReceivingThread.run {
+            Task.immediate {
+                let response = draining ? api.refuseWhileDraining(request) : await api.respond(to: request)
+                let close = !head.isKeepAlive || connections.setBusy(channel, false)
+                let finish = {
+                    let (handler, context) = bound.value
+                    handler.task = nil
+                    handler.state = .idle
+                    handler.write(response, version: head.version, close: close, context: context)
+                }
+                if channel.eventLoop.inEventLoop { finish() } else { channel.eventLoop.execute(finish) }
             }
         }
+        if case .responding = state { self.task = task }
     }
 
     private func write(_ response: HTTPResponse, version: HTTPVersion, close: Bool, context: ChannelHandlerContext) {
