@@ -41,21 +41,19 @@ public struct HTTPAPI: Sendable {
     /// Runs one request to its response. Never throws: every error becomes its status here.
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let started = ContinuousClock.now
-        let metadata = Metadata(request.headers.map { (key: $0.name.lowercased(), value: $0.value) })
         let matched = Result { () throws(RouteError) in try Route.match(request.method, request.path) }
-        let method = (try? matched.get())?.route.rawValue ?? "\(request.method.rawValue) \(request.path)"
-        let context = CallContext(method: method, metadata: metadata, peer: request.peer, transport: "http")
+        let context = Self.context(request.method, path: request.path, headers: request.headers, peer: request.peer)
         var response: HTTPResponse
         var status = RPCStatus.ok
         do {
             // Before the route lookup: an unauthenticated client learns nothing about the routes.
-            if (try? matched.get())?.route.isOpen != true { try authenticate?(metadata) }
+            if (try? matched.get())?.route.isOpen != true { try authenticate?(context.metadata) }
             let (route, parameter) = try matched.get()
             response = try await handle(route, parameter: parameter, request: request)
         } catch {
             let failure = HTTPFailure(error)
             if failure.status.code == .internal {
-                logger.error("handler failed", metadata: ["method": "\(method)", "error": "\(error)"])
+                logger.error("handler failed", metadata: ["method": "\(context.method)", "error": "\(error)"])
             }
             status = failure.status
             response = failure.response
@@ -78,13 +76,19 @@ public struct HTTPAPI: Sendable {
     }
 
     private func refuse(_ method: HTTPMethod, path: String, headers: HTTPHeaders, peer: String, with failure: HTTPFailure) -> HTTPResponse {
-        let metadata = Metadata(headers.map { (key: $0.name.lowercased(), value: $0.value) })
-        let route = (try? Route.match(method, path))?.route.rawValue ?? "\(method.rawValue) \(path)"
-        let context = CallContext(method: route, metadata: metadata, peer: peer, transport: "http")
+        let context = Self.context(method, path: path, headers: headers, peer: peer)
         var response = failure.response
         response.headers.replaceOrAdd(name: "x-request-id", value: context.requestID)
         onRequestFinished?(context, failure.status, .zero)
         return response
+    }
+
+    /// The request as the request log and metrics see a call: the route as its method ("POST /v1/embeddings";
+    /// the method and path when no route has them, counted as "unknown"), the headers as metadata.
+    private static func context(_ method: HTTPMethod, path: String, headers: HTTPHeaders, peer: String) -> CallContext {
+        let metadata = Metadata(headers.map { (key: $0.name.lowercased(), value: $0.value) })
+        let route = (try? Route.match(method, path))?.route.rawValue ?? "\(method.rawValue) \(path)"
+        return CallContext(method: route, metadata: metadata, peer: peer, transport: "http")
     }
 
     private func handle(_ route: Route, parameter: String?, request: HTTPRequest) async throws -> HTTPResponse {

@@ -37,7 +37,4 @@ public struct HTTPResponse: Sendable {
         self.headers = ["content-type": "application/json"]
         self.body = bytes
     }
-
-    /// The body as text (tests).
-    public var text: String { String(decoding: body, as: UTF8.self) }
 }
