@@ -59,7 +59,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Most collections the index holds. [ROSETTA_MAX_COLLECTIONS]")
     var maxCollections: Int = settings.int("max-collections", default: ServiceLimits().maxCollections)
 
-    @Option(name: .long, help: "PEM certificate chain; enables TLS together with --tls-key. [ROSETTA_TLS_CERT]")
+    @Option(name: .long, help: "PEM certificate chain; enables TLS together with --tls-key (gRPC, and HTTP with --http-address). [ROSETTA_TLS_CERT]")
     var tlsCert: String? = settings.string("tls-cert")
 
     @Option(name: .long, help: "PEM private key of the certificate. [ROSETTA_TLS_KEY]")
