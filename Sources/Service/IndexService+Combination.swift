@@ -71,6 +71,9 @@ extension IndexService {
             for d in sum.indices { sum[d] += part.weight * vector[d] }
         }
         let totalWeight = parts.reduce(Float(0)) { $0 + abs($1.weight) }
+        guard totalWeight.isFinite, sum.allSatisfy(\.isFinite) else {
+            throw ServiceError.invalidArgument("\(what): the weights are too large (their weighted sum overflows): scale them down")
+        }
         guard Ops.l2Norm(sum) > 1e-4 * totalWeight else {
             throw ServiceError.invalidArgument("\(what): the weighted parts cancel out (their sum has no length): change the weights")
         }

@@ -98,6 +98,7 @@ def _refused(call):
     ([("a cat", 1.0), ([0.0] * 384, 1.0)], "part 1 is a vector of zeros"),
     ([("a cat", 1.0), ([1.0, 2.0], 1.0)], "dimension"),
     ([("", 1.0)], "empty"),
+    ([("a cat", 3e38), ("a dog", 3e38)], "weights are too large"),
 ])
 def test_bad_combinations_are_refused_naming_the_part(client, collection, parts, words):
     error = _refused(lambda: client.search(collection, combination=parts))
