@@ -3,7 +3,7 @@ the standard cache and serves it beside the manifest's models. Against a mock Hu
 the files the architecture reads are downloaded, LFS files come through a redirect to another origin without the
 token, every file is checked against its etag, a broken-off download resumes with a Range request, the cache
 layout is huggingface_hub's (a cache made by the real huggingface_hub package is served with the network closed),
-and each failure (no network, 401, 403, 404, an unsupported architecture, corruption, a full disk) stops the
+a CLIP checkpoint from the Hub serves transformers' vectors, and each failure (no network, 401, 403, 404, an unsupported architecture, corruption, a full disk) stops the
 server with a message that says what to do."""
 import hashlib
 import json
@@ -261,6 +261,36 @@ def test_a_broken_off_download_resumes_and_a_corrupt_one_is_discarded(hub, hub_e
 def test_a_full_disk_stops_the_download_with_its_reason(hub, hub_env, models_dir):
     code, out = run_to_exit(models_dir, "acme/tiny-bert", limit_file_size=20_000)
     assert code != 0 and "cannot write" in out and "file-size limit" in out, out
+
+
+def test_a_clip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_env, models_dir):
+    """The CLIP golden checkpoint (toy size, seeded weights: models/seeded_weights.py) served from the mock Hub:
+    the server's text vectors equal transformers' CLIPModel's (Tests/Fixtures/clip/golden_small.json)."""
+    sys.path.insert(0, str(REPO_ROOT / "models"))
+    from seeded_weights import seeded_safetensors
+
+    fixtures = REPO_ROOT / "Tests" / "Fixtures" / "clip"
+    tensors = json.loads((fixtures / "tensors_small.json").read_text())
+    hub.add("acme/tiny-clip", Repo({
+        "config.json": (fixtures / "config_small.json").read_bytes(),
+        "merges.txt": (fixtures / "merges.txt").read_bytes(),
+        "model.safetensors": seeded_safetensors(tensors),
+        "flax_model.msgpack": b"\0" * 1000,
+    }, lfs={"model.safetensors", "flax_model.msgpack"}))
+    server = serve("hub-clip", models_dir, "acme/tiny-clip")
+    try:
+        with server.client() as client:
+            model = next(m for m in client.info().models if m.id == "tiny-clip")
+            assert model.architecture == "clip" and model.dimensions == 64, model
+            golden = json.loads((fixtures / "golden_small.json").read_text())
+            for item in golden["texts"]:
+                vector = client.embed([item["text"]], model="tiny-clip").vectors[0]
+                assert rosetta.cosine(vector, item["text_embeds"]) >= 0.9999, item["text"]
+            photo = rosetta.Image.from_path(REPO_ROOT / "Tests" / "Fixtures" / "images" / "photos" / "clock.jpg")
+            assert abs(rosetta.norm(client.embed([photo], model="tiny-clip").vectors[0]) - 1) < 1e-4
+    finally:
+        server.stop()
+    assert not [p for _, _, p, _ in hub.requests if "flax" in p]
 
 
 def _hf_venv_python():
