@@ -3,7 +3,7 @@ import Service
 
 /// `GET /v1/models` in OpenAI's list format (`{"object": "list", "data": [{"id", "object": "model", "created",
 /// "owned_by"}]}`), each model with Rosetta's own fields too: modalities, dimensions, space, max_tokens,
-/// default_pooling, prompt_names and is_default (what Info reports over gRPC).
+/// max_instruction_tokens, default_pooling, prompt_names and is_default (what Info reports over gRPC).
 enum ModelList {
     static func json(_ info: Rosetta_V1_InfoResponse) -> String {
         JSONValue.object([("object", .string("list")), ("data", .array(info.models.map(entry)))]).serialized
@@ -22,7 +22,8 @@ enum ModelList {
             ("owned_by", .string("rosetta")),
             ("modalities", .array(model.modalities.map { .string(name($0)) })),
             ("dimensions", .number(Double(model.dimensions))), ("space", .string(model.space)),
-            ("max_tokens", .number(Double(model.maxTokens))), ("architecture", .string(model.architecture)),
+            ("max_tokens", .number(Double(model.maxTokens))),
+            ("max_instruction_tokens", .number(Double(model.maxInstructionTokens))), ("architecture", .string(model.architecture)),
             ("default_pooling", .string(name(model.defaultPooling))),
             ("prompt_names", .array(model.promptNames.map(JSONValue.string))), ("is_default", .bool(model.isDefault)),
         ])
