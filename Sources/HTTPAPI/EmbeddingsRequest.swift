@@ -158,11 +158,8 @@ struct EmbeddingsRequest {
                 guard let bytes = Data(base64Encoded: data), !bytes.isEmpty else {
                     throw .invalidArgument("\(name).input_audio.data is not base64 (RFC 4648, with padding) of an audio file")
                 }
-                var media = Rosetta_V1_Media()
-                media.data = bytes
-                if !format.isEmpty { media.mimeType = "audio/\(format.lowercased())" }
                 var input = Rosetta_V1_Input()
-                input.audio = media
+                input.audio = Rosetta_V1_Media(bytes, mimeType: format.isEmpty ? "" : "audio/\(format.lowercased())")
                 return input
             default:
                 throw .invalidArgument("\(name) has type '\(type)'; the content parts are text, image_url and input_audio")
@@ -189,12 +186,17 @@ struct EmbeddingsRequest {
         guard let bytes = Data(base64Encoded: String(url[url.index(after: comma)...])), !bytes.isEmpty else {
             throw .invalidArgument("\(name) does not hold base64 (RFC 4648, with padding) after the comma")
         }
-        var media = Rosetta_V1_Media()
-        media.data = bytes
-        media.mimeType = String(header.dropLast(";base64".count))
         var input = Rosetta_V1_Input()
-        input.image = media
+        input.image = Rosetta_V1_Media(bytes, mimeType: String(header.dropLast(";base64".count)))
         return input
+    }
+}
+
+extension Rosetta_V1_Media {
+    init(_ data: Data, mimeType: String) {
+        self.init()
+        self.data = data
+        self.mimeType = mimeType
     }
 }
 

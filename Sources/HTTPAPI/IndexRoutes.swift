@@ -35,33 +35,26 @@ struct IndexRoutes {
             var request = Rosetta_V1_DeleteCollectionRequest()
             request.name = name
             return try Self.json(await index.deleteCollection(request))
-        case .upsert:
-            var request: Rosetta_V1_UpsertRequest = try Self.decode(body)
-            request.collection = try Self.collection(name, inBody: request.collection)
-            return try Self.json(await index.upsert(request))
-        case .get:
-            var request: Rosetta_V1_GetRequest = try Self.decode(body)
-            request.collection = try Self.collection(name, inBody: request.collection)
-            return try Self.json(await index.get(request))
-        case .delete:
-            var request: Rosetta_V1_DeleteRequest = try Self.decode(body)
-            request.collection = try Self.collection(name, inBody: request.collection)
-            return try Self.json(await index.delete(request))
-        case .search:
-            var request: Rosetta_V1_SearchRequest = try Self.decode(body)
-            request.collection = try Self.collection(name, inBody: request.collection)
-            return try Self.json(await index.search(request))
+        case .upsert: return try await Self.run(index.upsert, body: body, collection: name)
+        case .get: return try await Self.run(index.get, body: body, collection: name)
+        case .delete: return try await Self.run(index.delete, body: body, collection: name)
+        case .search: return try await Self.run(index.search, body: body, collection: name)
         case .health, .ready, .openAPI, .models, .model, .embeddings:
             throw RouteError(httpStatus: .notFound, message: "\(route.rawValue) is not an Index route")
         }
     }
 
-    /// The path names the collection; a body may repeat it, not contradict it.
-    private static func collection(_ path: String, inBody body: String) throws(ServiceError) -> String {
-        guard body.isEmpty || body == path else {
-            throw .invalidArgument("the body names collection '\(body)' but the path '\(path)': leave it out of the body")
+    /// Runs an RPC of one collection: the path names it, and the body may repeat it, not contradict it.
+    private static func run<Request: CollectionRequest, Response: SwiftProtobuf.Message>(
+        _ method: (Request) async throws -> Response, body: Data, collection: String
+    ) async throws -> HTTPResponse {
+        var request: Request = try decode(body)
+        guard request.collection.isEmpty || request.collection == collection else {
+            throw ServiceError.invalidArgument(
+                "the body names collection '\(request.collection)' but the path '\(collection)': leave it out of the body")
         }
-        return path
+        request.collection = collection
+        return try json(await method(request))
     }
 
     static func decode<M: SwiftProtobuf.Message>(_ body: Data) throws(ServiceError) -> M {
@@ -111,3 +104,13 @@ struct IndexRoutes {
         }
     }
 }
+
+/// The Index requests that name one collection (their `collection` field).
+protocol CollectionRequest: SwiftProtobuf.Message {
+    var collection: String { get set }
+}
+
+extension Rosetta_V1_UpsertRequest: CollectionRequest {}
+extension Rosetta_V1_GetRequest: CollectionRequest {}
+extension Rosetta_V1_DeleteRequest: CollectionRequest {}
+extension Rosetta_V1_SearchRequest: CollectionRequest {}

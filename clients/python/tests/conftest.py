@@ -16,6 +16,7 @@ data_dir=...), so tests never touch the repository's data/ and a test can restar
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -212,6 +213,21 @@ def postgres_server(postgres):
 def index_backend_server(request):
     """The shared server of each index backend: the Index tests that take it run once per backend."""
     return request.getfixturevalue("server" if request.param == "local" else "postgres_server")
+
+
+@contextlib.contextmanager
+def http_server(name: str, args=(), **kw):
+    """A started server that also serves the HTTP API (--http-address), with .http_address and .http_url;
+    stopped (and its data removed) on exit."""
+    port = free_port()
+    s = ServerProcess(name, ["--http-address", f"127.0.0.1:{port}", *args], **kw).start(startup_timeout())
+    s.http_address = f"127.0.0.1:{port}"
+    s.http_url = f"http://{s.http_address}"
+    try:
+        yield s
+    finally:
+        s.stop()
+        s.remove_data()
 
 
 def startup_timeout() -> float:

@@ -10,19 +10,15 @@ import pytest
 import schemathesis
 from schemathesis import checks as sc
 
-from conftest import REPO_ROOT, TEXT_MODEL_ID, ServerProcess, free_port, startup_timeout
+from conftest import REPO_ROOT, TEXT_MODEL_ID, http_server
 
 MAX_EXAMPLES = 15
 
 
 @pytest.fixture(scope="module")
 def openapi_server():
-    port = free_port()
-    s = ServerProcess("http-openapi", ["--http-address", f"127.0.0.1:{port}", "--in-memory"]).start(startup_timeout())
-    s.http_url = f"http://127.0.0.1:{port}"
-    yield s
-    s.stop()
-    s.remove_data()
+    with http_server("http-openapi", ["--in-memory"]) as s:
+        yield s
 
 
 def test_the_served_document_is_the_committed_one(openapi_server):

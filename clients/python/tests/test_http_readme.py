@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO_ROOT, ServerProcess, free_port, startup_timeout
+from conftest import REPO_ROOT, http_server
 
 README = REPO_ROOT / "README.md"
 EXAMPLE_ADDRESS = "127.0.0.1:8080"
@@ -37,12 +37,8 @@ def json_documents(text):
 
 @pytest.fixture(scope="module")
 def readme_server():
-    port = free_port()
-    s = ServerProcess("http-readme", ["--http-address", f"127.0.0.1:{port}"]).start(startup_timeout())
-    s.http_address = f"127.0.0.1:{port}"
-    yield s
-    s.stop()
-    s.remove_data()
+    with http_server("http-readme") as s:
+        yield s
 
 
 def test_the_readme_has_the_examples():
