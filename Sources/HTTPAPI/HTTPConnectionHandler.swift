@@ -3,8 +3,8 @@ import NIOCore
 import NIOHTTP1
 import RPC
 
-/// One HTTP/1.1 connection: gathers a request's body (within the size limit), runs the API on a Task, writes
-/// the response. NIO's pipeline handler holds pipelined requests back until the response before them is
+/// One HTTP/1.1 connection: gathers a request's body (within the size limit), runs the API on a Task started
+/// on the event loop, writes the response. NIO's pipeline handler holds pipelined requests back until the response before them is
 /// written, so a connection has at most one request in flight; when the connection closes, that request's Task
 /// is cancelled (its queued or running model work stops, as for a cancelled gRPC call).
 final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -38,7 +38,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if let declared, declared > maxBodyBytes {
                 refuse(context: context, head: head, bytes: declared)
             } else {
-                state = .receiving(head, context.channel.allocator.buffer(capacity: min(declared ?? 0, maxBodyBytes)))
+                // Reserved up to 1 MiB only: a declared length costs nothing until its bytes arrive.
+                state = .receiving(head, context.channel.allocator.buffer(capacity: min(declared ?? 0, 1 << 20)))
             }
         case .body(var chunk):
             guard case .receiving(let head, var body) = state else { return }
