@@ -92,7 +92,22 @@ final class CollectionStore: @unchecked Sendable {
 
     // MARK: Snapshots
 
-    /// Spec, ids, modalities, metadata, then the storage's arrays (read under the read lock, so searches go on).
+    /// A copy of this collection as it is now, for a snapshot to write while this one goes on changing: it
+    /// shares the arrays (copy-on-write, so this is O(1) and the first later write here copies them; ids are
+    /// not mapped to rows). Only `write(to:)` may be called on it.
+    func frozen() -> CollectionStore {
+        lock.withReadLock {
+            let copy = CollectionStore(spec: spec)
+            copy.rows = rows.frozen()
+            copy.ids = ids
+            copy.metadata = metadata
+            copy.modalities = modalities
+            return copy
+        }
+    }
+
+    /// Spec, ids, modalities, metadata, then the storage's arrays (read under the read lock: searches go on; for
+    /// a snapshot it runs on a `frozen()` copy, so writes go on too).
     func write(to writer: inout SnapshotWriter) throws(IndexError) {
         try lock.withReadLock { () throws(IndexError) in
             try writer.write(spec)

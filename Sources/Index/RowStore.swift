@@ -23,6 +23,10 @@ protocol RowStore: AnyObject, Sendable {
         scratch: inout [Float]
     )
     func write(to writer: inout SnapshotWriter) throws(IndexError)
+    /// A copy of what `write(to:)` writes, sharing the arrays (copy-on-write: the first later change to this
+    /// store copies them), for a snapshot to write while this store goes on changing. Only `write(to:)` may be
+    /// called on it.
+    func frozen() -> any RowStore
 }
 
 extension Storage {
@@ -109,6 +113,13 @@ final class Float32Rows: RowStore, @unchecked Sendable {
 
     func write(to writer: inout SnapshotWriter) throws(IndexError) {
         try writer.writeArray(values)
+    }
+
+    /// The values only: snapshots do not hold the sketch (reading rebuilds it).
+    func frozen() -> any RowStore {
+        let copy = Float32Rows(dimensions: dimensions)
+        copy.values = values
+        return copy
     }
 
     static func read(from reader: inout SnapshotReader, dimensions: Int, count: Int) throws(IndexError) -> Float32Rows {
@@ -340,6 +351,13 @@ final class BinaryRows: RowStore, @unchecked Sendable {
         try rerank.write(to: &writer)
     }
 
+    func frozen() -> any RowStore {
+        let copy = BinaryRows(dimensions: dimensions)
+        copy.bits = bits
+        copy.rerank.adopt(rerank)
+        return copy
+    }
+
     static func read(from reader: inout SnapshotReader, dimensions: Int, count: Int) throws(IndexError) -> BinaryRows {
         let rows = BinaryRows(dimensions: dimensions)
         rows.bits = try reader.readArray(UInt64.self, count: count * rows.words)
@@ -359,9 +377,15 @@ final class BinaryRows: RowStore, @unchecked Sendable {
 }
 
 extension Int8Rows {
-    /// Takes the codes of `other` (snapshot loading).
+    /// Takes the codes of `other` (snapshot loading, freezing), sharing its arrays until either changes.
     func adopt(_ other: Int8Rows) {
         codes = other.codes
         scales = other.scales
+    }
+
+    func frozen() -> any RowStore {
+        let copy = Int8Rows(dimensions: dimensions)
+        copy.adopt(self)
+        return copy
     }
 }
