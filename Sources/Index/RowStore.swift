@@ -27,6 +27,13 @@ protocol RowStore: AnyObject, Sendable {
     /// store copies them), for a snapshot to write while this store goes on changing. Only `write(to:)` may be
     /// called on it.
     func frozen() -> any RowStore
+    /// A copy with arrays of its own (all of the memory copied).
+    func copy() -> any RowStore
+}
+
+extension Array {
+    /// The elements in a buffer of their own (assigning an array shares its buffer until one side changes).
+    func copied() -> [Element] { withUnsafeBufferPointer { Array($0) } }
 }
 
 extension Storage {
@@ -119,6 +126,14 @@ final class Float32Rows: RowStore, @unchecked Sendable {
     func frozen() -> any RowStore {
         let copy = Float32Rows(dimensions: dimensions)
         copy.values = values
+        return copy
+    }
+
+    /// (The sketch is not shared with a frozen copy, so it is adopted, not copied.)
+    func copy() -> any RowStore {
+        let copy = Float32Rows(dimensions: dimensions)
+        copy.values = values.copied()
+        copy.sketch.adopt(sketch)
         return copy
     }
 
@@ -358,6 +373,13 @@ final class BinaryRows: RowStore, @unchecked Sendable {
         return copy
     }
 
+    func copy() -> any RowStore {
+        let copy = BinaryRows(dimensions: dimensions)
+        copy.bits = bits.copied()
+        copy.rerank.adoptCopy(of: rerank)
+        return copy
+    }
+
     static func read(from reader: inout SnapshotReader, dimensions: Int, count: Int) throws(IndexError) -> BinaryRows {
         let rows = BinaryRows(dimensions: dimensions)
         rows.bits = try reader.readArray(UInt64.self, count: count * rows.words)
@@ -387,5 +409,17 @@ extension Int8Rows {
         let copy = Int8Rows(dimensions: dimensions)
         copy.adopt(self)
         return copy
+    }
+
+    func copy() -> any RowStore {
+        let copy = Int8Rows(dimensions: dimensions)
+        copy.adoptCopy(of: self)
+        return copy
+    }
+
+    /// Takes a copy of the codes of `other`, in arrays of its own.
+    func adoptCopy(of other: Int8Rows) {
+        codes = other.codes.copied()
+        scales = other.scales.copied()
     }
 }

@@ -34,6 +34,14 @@ import TestSupport
         }
     }
 
+    /// A durable index in a fresh directory, holding an empty 8-d collection "c".
+    func indexWithCollection() async throws -> (TemporaryDirectory, LocalIndex) {
+        let directory = TemporaryDirectory()
+        let index = try open(directory)
+        _ = try await index.createCollection(spec("c", dimensions: 8))
+        return (directory, index)
+    }
+
     func expectHolds(_ index: LocalIndex, _ items: [IndexItem]) async throws {
         let found = try await index.get(ids: items.map(\.id), from: "c", includeVectors: true)
         #expect(found.missing.isEmpty, "missing \(found.missing.prefix(5))")
@@ -71,10 +79,8 @@ import TestSupport
     @Test func writesInterleavedWithExclusiveOnesKeepTheirOrder() async throws {
         // Deletes and collection changes wait for every queued upsert and hold later ones back: replaying the
         // log must give the same index as the one that acknowledged them.
-        let directory = TemporaryDirectory()
+        let (directory, index) = try await indexWithCollection()
         defer { directory.cleanup() }
-        let index = try open(directory)
-        _ = try await index.createCollection(spec("c", dimensions: 8))
         async let written = writeConcurrently(index, writers: 8, writesEach: 30)
         for round in 0..<10 {
             _ = try await index.createCollection(spec("x\(round)", dimensions: 4))
@@ -176,10 +182,8 @@ import TestSupport
     // MARK: Snapshots while writing
 
     @Test func aSnapshotTakenWhileWritersRunLosesNothing() async throws {
-        let directory = TemporaryDirectory()
+        let (directory, index) = try await indexWithCollection()
         defer { directory.cleanup() }
-        let index = try open(directory)
-        _ = try await index.createCollection(spec("c", dimensions: 8))
         async let written = writeConcurrently(index, writers: 4, writesEach: 60)
         var snapshots = 0
         for _ in 0..<20 {

@@ -7,11 +7,14 @@ One run, on a fresh data directory (bench/writes/README.md has the numbers and h
 1. fill: a raw-vector collection (--dims 384, int8 storage, cosine) is filled to --items items by 8 writer
    processes, each streaming UpsertRequests of --batch items (random unit vectors, 2 metadata fields) over one
    UpsertStream; snapshots are off (interval and log size out of reach), so the write path alone is measured.
-2. writes: 1 writer, then 8 writers, each time --measure-items upserts in all (replacing existing ids): items/s =
-   items acknowledged / (last ack - first send).
+2. writes: 1 writer, then 8 writers, each time --measure-items upserts in all (replacing existing ids) in
+   requests of --batch items, then --small-items in requests of --small-batch items (where the fsync per
+   request weighs most): items/s = items acknowledged / (last ack - first send).
 3. restart with --snapshot-interval --snapshot-every (the server writes its final snapshot on SIGTERM and loads
-   it back): --searches top-10 searches by vector with nothing else running ("idle"); then for --seconds one
-   searcher and one writer paced at --paced-rate items/s while the server snapshots every --snapshot-every s.
+   it back): --searches top-10 searches by vector, back to back, with nothing else running ("idle"); then for
+   --seconds one searcher paced at --search-rate searches/s and one writer paced at --paced-rate items/s while
+   the server snapshots every --snapshot-every s. (Both paced below what the server sustains without
+   snapshots, so that a latency measures a request's own wait, not a backlog.)
    A watcher polls for index.snapshot.tmp (the file a snapshot is written to, in every version of the index)
    every millisecond to know when a snapshot is being written. Reported: Search p50/p99 idle, during a
    snapshot and between snapshots; the paced writer's ack latency p50/p99/max during and between snapshots.
@@ -42,6 +45,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 sys.path.insert(0, BENCH)
 import markdown  # noqa: E402
+from rosetta.types import _varint as varint  # noqa: E402
 
 COLLECTION = "bench"
 UPSERT_STREAM = "/rosetta.v1.Index/UpsertStream"
@@ -57,10 +61,13 @@ def parse_args():
     p.add_argument("--batch", type=int, default=256, help="items per UpsertRequest (the server's default --max-batch-items)")
     p.add_argument("--measure-items", type=int, default=200_000, help="upserts per writer-count measurement")
     p.add_argument("--writers", default="1,8")
+    p.add_argument("--small-batch", type=int, default=8, help="items per request of the small-request measurement")
+    p.add_argument("--small-items", type=int, default=40_000, help="upserts per small-request measurement")
     p.add_argument("--searches", type=int, default=200, help="idle searches")
     p.add_argument("--seconds", type=float, default=60.0, help="length of the snapshot phase")
     p.add_argument("--snapshot-every", type=float, default=2.0, help="--snapshot-interval in the snapshot phase")
-    p.add_argument("--paced-rate", type=float, default=2000.0, help="items/s of the writer in the snapshot phase")
+    p.add_argument("--paced-rate", type=float, default=1000.0, help="items/s of the writer in the snapshot phase")
+    p.add_argument("--search-rate", type=float, default=4.0, help="searches/s in the snapshot phase")
     p.add_argument("--data-dir", default="", help="where the index lives (default: a temporary directory)")
     p.add_argument("--label", default="", help="a name for this run in the output (e.g. before/after)")
     p.add_argument("--markdown", default="", help="append a section with the tables to this file")
@@ -68,18 +75,6 @@ def parse_args():
 
 
 # ------------------------------------------------------------------------------------------- requests
-
-def varint(n):
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
 
 def field(number, payload):
     """A length-delimited protobuf field."""
@@ -152,12 +147,12 @@ def writer(address, dims, batch, ids, seed, rate, ready, out):
     out.put((items, sends[0], acks[-1], list(zip(sends, acks, sizes))))
 
 
-def run_writers(address, args, id_ranges, rate=0.0):
+def run_writers(address, args, id_ranges, rate=0.0, batch=None):
     """One spawned process per id range, started together; returns (items, seconds, per-request samples)."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     ready = context.Barrier(len(id_ranges))
-    processes = [context.Process(target=writer, args=(address, args.dims, args.batch, ids, seed, rate, ready, out))
+    processes = [context.Process(target=writer, args=(address, args.dims, batch or args.batch, ids, seed, rate, ready, out))
                  for seed, ids in enumerate(id_ranges)]
     for p in processes:
         p.start()
@@ -169,6 +164,21 @@ def run_writers(address, args, id_ranges, rate=0.0):
     items = sum(r[0] for r in results)
     seconds = max(r[2] for r in results) - min(r[1] for r in results)
     return items, seconds, [s for r in results for s in r[3]]
+
+
+def log_records(data_dir):
+    """Records in <data dir>/index.wal (each one write and one fsync): walks the u32 length of each."""
+    count = 0
+    with open(os.path.join(data_dir, "index.wal"), "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        offset = 8
+        while offset + 8 <= size:
+            f.seek(offset)
+            (length,) = struct.unpack("<I", f.read(4))
+            offset += 8 + length
+            count += 1
+    return count
 
 
 def split(ids, parts):
@@ -220,13 +230,18 @@ def search_request(dims, rng):
     return index_pb2.SearchRequest(collection=COLLECTION, vector=common_pb2.Vector(values=v), top_k=10)
 
 
-def search_latencies(server, args, count=None, until=None):
-    """Sequential top-10 searches: [(start, seconds)]."""
+def search_latencies(server, args, count=None, until=None, rate=0.0):
+    """Sequential top-10 searches, back to back or `rate` a second: [(start, seconds)]."""
     rng = random.Random(7)
     queries = [search_request(args.dims, rng) for _ in range(64)]
     samples = []
     i = 0
+    begin = time.monotonic()
     while (count is None or i < count) and (until is None or time.monotonic() < until):
+        if rate:
+            pause = begin + i / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
         started = time.monotonic()
         server.index.Search(queries[i % len(queries)], timeout=120)
         samples.append((started, time.monotonic() - started))
@@ -300,15 +315,20 @@ def main():
     server.index.CreateCollection(index_pb2.CreateCollectionRequest(
         name=COLLECTION, dimensions=args.dims, metric=index_pb2.METRIC_COSINE, storage=index_pb2.STORAGE_INT8))
     ids = [item_id(n) for n in range(args.items)]
-    items, seconds, _ = run_writers(server.address, args, split(ids, 8))
-    results["fill"] = (items, seconds)
+    records = log_records(data_dir)
+    items, seconds, samples = run_writers(server.address, args, split(ids, 8))
+    results[f"fill, 8 writers, {args.batch}-item requests"] = (items, seconds, len(samples), log_records(data_dir) - records)
     print(f"fill: {items:,} items by 8 writers in {seconds:.1f} s = {items / seconds:,.0f} items/s", flush=True)
     rng = random.Random(1)
-    for count in [int(w) for w in args.writers.split(",")]:
-        chosen = [ids[rng.randrange(len(ids))] for _ in range(args.measure_items)]
-        items, seconds, _ = run_writers(server.address, args, split(chosen, count))
-        results[f"writers-{count}"] = (items, seconds)
-        print(f"{count} writer(s): {items:,} upserts in {seconds:.1f} s = {items / seconds:,.0f} items/s", flush=True)
+    for batch, total in [(args.batch, args.measure_items), (args.small_batch, args.small_items)]:
+        for count in [int(w) for w in args.writers.split(",")]:
+            chosen = [ids[rng.randrange(len(ids))] for _ in range(total)]
+            records = log_records(data_dir)
+            items, seconds, samples = run_writers(server.address, args, split(chosen, count), batch=batch)
+            results[f"{count} writer(s), {batch}-item requests"] = (items, seconds, len(samples),
+                                                                    log_records(data_dir) - records)
+            print(f"{count} writer(s), {batch}-item requests: {items:,} upserts in {seconds:.1f} s = "
+                  f"{items / seconds:,.0f} items/s", flush=True)
     started = time.monotonic()
     server.stop()
     print(f"stopped (final snapshot of {args.items:,} items) in {time.monotonic() - started:.1f} s", flush=True)
@@ -325,7 +345,7 @@ def main():
     thread = threading.Thread(target=lambda: paced.update(
         result=run_writers(server.address, args, [paced_ids], rate=args.paced_rate)))
     thread.start()
-    searches = search_latencies(server, args, until=time.monotonic() + args.seconds)
+    searches = search_latencies(server, args, until=time.monotonic() + args.seconds, rate=args.search_rate)
     thread.join()
     windows = watcher.stop()
     server.stop()
@@ -354,9 +374,10 @@ def main():
         [f"Upsert ack ({args.batch} items, paced), between snapshots", len(ack_between), ms(percentile(ack_between, 50)),
          ms(percentile(ack_between, 99)), ms(max(ack_between, default=float("nan")))],
     ]
-    write_rows = [[name, f"{items:,}", f"{seconds:.1f}", f"{items / seconds:,.0f}"]
-                  for name, (items, seconds) in results.items()]
-    tables = (markdown.table(["phase", "items", "s", "acknowledged items/s"], write_rows) + "\n\n"
+    write_rows = [[name, f"{items:,}", f"{seconds:.1f}", f"{items / seconds:,.0f}", f"{requests:,}", f"{records:,}"]
+                  for name, (items, seconds, requests, records) in results.items()]
+    tables = (markdown.table(["phase", "items", "s", "acknowledged items/s", "requests", "log records (fsyncs)"],
+                             write_rows) + "\n\n"
               + f"Snapshots: {len(windows)} in {args.seconds:.0f} s, median "
               + f"{statistics.median(snapshot_seconds) if windows else float('nan'):.2f} s to write each.\n\n"
               + markdown.table(headers, rows))
