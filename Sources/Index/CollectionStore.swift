@@ -98,8 +98,8 @@ final class CollectionStore: @unchecked Sendable {
     // MARK: Snapshots
 
     /// A copy of this collection as it is now, for a snapshot to write while this one goes on changing: it
-    /// shares the arrays (copy-on-write, so this is O(1) and the first later write here copies them; ids are
-    /// not mapped to rows). Only `write(to:)` may be called on it.
+    /// shares the arrays (O(1); the next write here first gives this collection copies of its own, `unshare`;
+    /// ids are not mapped to rows). Only `write(to:)` may be called on it.
     func frozen() -> CollectionStore {
         lock.withReadLock {
             shared.store(true, ordering: .releasing)

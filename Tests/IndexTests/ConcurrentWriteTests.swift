@@ -179,6 +179,20 @@ import TestSupport
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(8)) == WriteAheadLog.magic)
     }
 
+    /// The fuzz-wal seed in group commit's format (Fuzz/Corpus/fuzz-wal/batch-record: the sample log's first
+    /// record, then all the others as one batch record) replays like the sample.
+    @Test func theBatchRecordFuzzSeedReplays() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let seed = try Data(contentsOf: RepositoryPaths.root.appendingPathComponent("Fuzz/Corpus/fuzz-wal/batch-record"))
+        try seed.dropFirst().write(to: URL(fileURLWithPath: directory.path + "/" + LocalIndex.logName))
+        let index = try open(directory)
+        defer { index.close() }
+        #expect(index.recovery.replayedRecords == 2 && index.recovery.truncationReason == nil)
+        #expect(await index.listCollections().map(\.spec.name) == ["b", "f", "q"])
+        #expect(try await index.collection("f").count == 2)
+    }
+
     // MARK: Snapshots while writing
 
     @Test func aSnapshotTakenWhileWritersRunLosesNothing() async throws {
