@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages; see Makefile `deps`)
@@ -71,6 +73,16 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["Domain"]),
         .target(name: "Media", dependencies: ["CPNG", "CJPEG", "CSndFile"]),
         .target(name: "Encoders", dependencies: ["Domain", "Tensor", "Tokenizers"]),
+        // Hugging Face Hub downloads into the standard cache; knows files and HTTP, nothing of models.
+        .target(
+            name: "Hub",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Media bytes + options -> vectors in a space: the bridges, the speech pipeline, instruction pooling.
         .target(
             name: "Spaces",
@@ -100,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "rosetta-server",
             dependencies: [
-                "Domain", "Service", "Spaces", "RPC", "RosettaAPI", "Index", "PostgresIndex", "Tensor",
+                "Domain", "Service", "Spaces", "Hub", "RPC", "RosettaAPI", "Index", "PostgresIndex", "Tensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,6 +149,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Domain", "TestSupport"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Domain", "Tensor", "Tokenizers", "TestSupport"]),
         .testTarget(name: "SpacesTests", dependencies: ["Spaces", "Domain"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "CGRPCBridge"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "TestSupport"]),

@@ -30,6 +30,8 @@ import os
 import numpy as np
 import torch
 
+from seeded_weights import seeded_value
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "Tests", "Fixtures", "clip")
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
@@ -59,33 +61,6 @@ TEXTS = ["a photo of a cat", "A ginger tabby cat looking to the side.", "a cup o
 TOKEN_ONLY = ["", "  multiple   spaces\tand\nnewlines ", "UPPER lower MiXeD", "emoji 🙂👍 and 中文字符",
               "a&amp;b &lt;tag&gt;", "hyphen-ated words, commas; and... dots", "it's they're we've I'm you'll he'd",
               "x" * 300, " ".join(["word"] * 100)]
-
-
-def splitmix_uniform(k, n):
-    i = np.arange(n, dtype=np.uint64)
-    z = (np.uint64(k) << np.uint64(32)) + i
-    with np.errstate(over="ignore"):
-        z = z + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return ((z >> np.uint64(40)).astype(np.float64) / float(1 << 24) * 2 - 1).astype(np.float32)
-
-
-def seeded_value(name, shape, k):
-    n = int(np.prod(shape)) if shape else 1
-    if name == "logit_scale":
-        return np.full(shape, 2.6592, dtype=np.float32)
-    u = splitmix_uniform(k, n)
-    if ("layer_norm" in name or "layernorm" in name or "layrnorm" in name) and name.endswith(".weight"):
-        v = 1 + 0.1 * u
-    elif name.endswith(".bias"):
-        v = 0.02 * u
-    elif "embedding" in name:
-        v = 0.1 * u
-    else:
-        v = u / np.float32(np.sqrt(shape[-1] if len(shape) == 2 else np.prod(shape[1:])))
-    return v.astype(np.float32).reshape(shape)
 
 
 def bpe_files(bpe_gz):

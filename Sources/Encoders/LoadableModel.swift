@@ -19,6 +19,13 @@ public protocol LoadableModel: Sendable {
     var fingerprint: String { get }
     /// One line for the server log: what was loaded and its shape.
     var summary: String { get }
+
+    /// How a Hugging Face checkpoint of this architecture looks; nil where none is served from the Hub.
+    static var checkpointLayout: CheckpointLayout? { get }
+}
+
+extension LoadableModel {
+    public static var checkpointLayout: CheckpointLayout? { nil }
 }
 
 /// How every model of a registry is loaded.

@@ -11,6 +11,11 @@ public struct LoadedBERT: LoadableModel {
     public let embedder: TextEmbedder
 
     public static let modalities: [Modality] = [.text]
+    /// A sentence-transformers (or plain BERT) folder: `BERTSpec.resolve` reads these.
+    public static let checkpointLayout: CheckpointLayout? = CheckpointLayout(
+        modelTypes: ["bert"], required: ["config.json", "model.safetensors"],
+        optional: ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "modules.json",
+                   "sentence_bert_config.json", "config_sentence_transformers.json", "*_Pooling/config.json"])
     public var id: String { spec.id }
     public var isDefault: Bool { spec.isDefault }
     public var fingerprint: String { spec.fingerprint }

@@ -25,6 +25,9 @@ public struct LoadedCLIP: LoadableModel {
     public static let clipStd: [Float] = [0.26862954, 0.26130258, 0.27577711]
 
     public static let modalities: [Modality] = [.text, .image]
+    public static let checkpointLayout: CheckpointLayout? = CheckpointLayout(
+        modelTypes: ["clip"], required: ["config.json", "model.safetensors", "merges.txt"],
+        optional: ["vocab.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json"])
     public var summary: String {
         let c = model.config
         return "\(id) (clip, ViT \(c.vision.layers)x\(c.vision.width) /\(c.patchSize) at \(c.imageSize)px, text \(c.text.layers)x\(c.text.width), \(c.projectionDim)-d joint space \(fingerprint))"

@@ -40,21 +40,66 @@ public struct ModelRegistry: Sendable {
 
     /// Reads `<modelsDirectory>/manifest.json` (or `manifest`) and loads every entry with `options`. Throws only
     /// for a bad manifest; per-model problems land in `skipped`.
-    public static func load(modelsDirectory: URL, manifest manifestURL: URL? = nil,
+    /// `checkpoints` are folders outside the manifest (Hub snapshots), served after its models; each one's
+    /// architecture is read from its config.json (`Architecture(checkpointConfig:)`).
+    public static func load(modelsDirectory: URL, manifest manifestURL: URL? = nil, checkpoints: [Checkpoint] = [],
                             options: LoadOptions = LoadOptions()) throws(ManifestError) -> ModelRegistry {
         let manifest = try ModelManifest.load(from: manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json"))
         var models: [any LoadableModel] = []
         var skipped: [Skipped] = []
-        for entry in manifest.models {
-            let folder = modelsDirectory.appendingPathComponent(entry.id)
+        func load(_ entry: @autoclosure () throws(SkipReason) -> ModelManifest.Entry, id: String, folder: URL) {
             do {
+                let entry = try entry()
                 try requireFiles(entry.files.map(\.path), in: folder)
                 models.append(try entry.architecture.loader.load(entry, folder: folder, options: options))
             } catch {
-                skipped.append(Skipped(id: entry.id, reason: error))
+                skipped.append(Skipped(id: id, reason: error))
             }
         }
+        for entry in manifest.models {
+            load(entry, id: entry.id, folder: modelsDirectory.appendingPathComponent(entry.id))
+        }
+        for checkpoint in checkpoints {
+            load(try checkpoint.entry(taken: manifest.models.map(\.id)), id: checkpoint.id, folder: checkpoint.folder)
+        }
         return ModelRegistry(manifest: manifest, models: models, skipped: skipped)
+    }
+
+    /// A Hugging Face checkpoint folder (a Hub snapshot) served beside the manifest's models, under `id`; its
+    /// architecture is read from its config.json's `model_type`.
+    public struct Checkpoint: Sendable, Equatable {
+        public var id: String
+        public var folder: URL
+        /// The weights' sha256 when known (the Hub's LFS etag): the space's fingerprint is taken over it.
+        public var weightsSHA256: String?
+
+        public init(id: String, folder: URL, weightsSHA256: String? = nil) {
+            self.id = id
+            self.folder = folder
+            self.weightsSHA256 = weightsSHA256
+        }
+
+        /// Which of a repository's files (`available`) the architecture of `config` (its config.json) reads. The
+        /// error names the unsupported model type and the supported ones, or the missing file.
+        public static func files(config: Data, available: [String]) throws(SkipReason) -> [String] {
+            let architecture = try ModelManifest.Architecture(checkpointConfig: config)
+            return try architecture.loader.checkpointLayout?.files(from: available) ?? []
+        }
+
+        func entry(taken: [String]) throws(SkipReason) -> ModelManifest.Entry {
+            guard !taken.contains(id) else {
+                throw .inconsistent(field: "id", detail: "'\(id)' is already a model of the manifest")
+            }
+            let config: Data
+            do {
+                config = try Data(contentsOf: folder.appendingPathComponent("config.json"))
+            } catch {
+                throw .fileMissing(path: folder.appendingPathComponent("config.json").path)
+            }
+            let architecture = try ModelManifest.Architecture(checkpointConfig: config)
+            return ModelManifest.Entry(id: id, architecture: architecture,
+                                       files: [ModelManifest.File(path: "model.safetensors", sha256: weightsSHA256)])
+        }
     }
 
     public init(manifest: ModelManifest, models: [any LoadableModel], skipped: [Skipped]) {

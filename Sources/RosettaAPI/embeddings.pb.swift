@@ -221,6 +221,11 @@ public nonisolated struct Rosetta_V1_ModelInfo: Sendable {
 
   public var isDefault: Bool = false
 
+  /// Most tokens a free-text instruction (EmbedRequest.instruction, in the model's template) may take: half of
+  /// max_tokens besides the two special tokens, so that the input keeps at least as much room. A longer instruction
+  /// is refused with INVALID_ARGUMENT and its token count. 0: the model takes no instruction.
+  public var maxInstructionTokens: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -572,7 +577,7 @@ nonisolated extension Rosetta_V1_InfoRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}architecture\0\u{1}modalities\0\u{1}dimensions\0\u{3}max_tokens\0\u{1}space\0\u{3}default_pooling\0\u{3}prompt_names\0\u{3}is_default\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}architecture\0\u{1}modalities\0\u{1}dimensions\0\u{3}max_tokens\0\u{1}space\0\u{3}default_pooling\0\u{3}prompt_names\0\u{3}is_default\0\u{3}max_instruction_tokens\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -589,6 +594,7 @@ nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf
       case 7: try { try decoder.decodeSingularEnumField(value: &self.defaultPooling) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.promptNames) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.isDefault) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.maxInstructionTokens) }()
       default: break
       }
     }
@@ -622,6 +628,9 @@ nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf
     if self.isDefault != false {
       try visitor.visitSingularBoolField(value: self.isDefault, fieldNumber: 9)
     }
+    if self.maxInstructionTokens != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxInstructionTokens, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -635,6 +644,7 @@ nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.defaultPooling != rhs.defaultPooling {return false}
     if lhs.promptNames != rhs.promptNames {return false}
     if lhs.isDefault != rhs.isDefault {return false}
+    if lhs.maxInstructionTokens != rhs.maxInstructionTokens {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

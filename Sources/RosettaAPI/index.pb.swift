@@ -225,6 +225,60 @@ public nonisolated struct Rosetta_V1_MetadataValue: Sendable {
   public init() {}
 }
 
+/// A weighted combination of inputs and vectors, as one query or one item (Marqo's multimodal_combination): each
+/// part's vector is L2-normalised (an input is embedded with the collection's model and the request's
+/// instruction, prompt and pooling), multiplied by its weight, and the sum is shaped like the collection's vectors
+/// (Matryoshka truncation, normalisation). A negative weight pushes away from its part ("like this photo, not
+/// 'night'"). At least one weight must be positive, every weight finite and non-zero; at most
+/// Limits.max_batch_items parts; parts that cancel out (a sum of norm ~0) are refused.
+public nonisolated struct Rosetta_V1_WeightedPart: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var part: Rosetta_V1_WeightedPart.OneOf_Part? = nil
+
+  public var input: Rosetta_V1_Input {
+    get {
+      if case .input(let v)? = part {return v}
+      return Rosetta_V1_Input()
+    }
+    set {part = .input(newValue)}
+  }
+
+  public var vector: Rosetta_V1_Vector {
+    get {
+      if case .vector(let v)? = part {return v}
+      return Rosetta_V1_Vector()
+    }
+    set {part = .vector(newValue)}
+  }
+
+  public var weight: Float = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Part: Equatable, Sendable {
+    case input(Rosetta_V1_Input)
+    case vector(Rosetta_V1_Vector)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Rosetta_V1_Combination: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var parts: [Rosetta_V1_WeightedPart] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Rosetta_V1_Item: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -254,6 +308,16 @@ public nonisolated struct Rosetta_V1_Item: Sendable {
     set {content = .vector(newValue)}
   }
 
+  /// Several inputs (and vectors) as one item, e.g. a photo and its caption. Its modality is that of the input
+  /// with the largest positive weight (VECTOR when only vectors are positive).
+  public var combination: Rosetta_V1_Combination {
+    get {
+      if case .combination(let v)? = content {return v}
+      return Rosetta_V1_Combination()
+    }
+    set {content = .combination(newValue)}
+  }
+
   /// Optional: the space `vector` comes from (EmbedResponse.space, Collection.space). When set it must be the
   /// collection's space, else the item is refused with FAILED_PRECONDITION naming both spaces.
   public var vectorSpace: String = String()
@@ -265,6 +329,9 @@ public nonisolated struct Rosetta_V1_Item: Sendable {
     case input(Rosetta_V1_Input)
     /// A vector in the collection's space.
     case vector(Rosetta_V1_Vector)
+    /// Several inputs (and vectors) as one item, e.g. a photo and its caption. Its modality is that of the input
+    /// with the largest positive weight (VECTOR when only vectors are positive).
+    case combination(Rosetta_V1_Combination)
 
   }
 
@@ -643,6 +710,15 @@ public nonisolated struct Rosetta_V1_SearchRequest: Sendable {
     set {query = .vector(newValue)}
   }
 
+  /// Several weighted inputs and vectors, mixed modalities and negative weights allowed (see Combination).
+  public var combination: Rosetta_V1_Combination {
+    get {
+      if case .combination(let v)? = query {return v}
+      return Rosetta_V1_Combination()
+    }
+    set {query = .combination(newValue)}
+  }
+
   public var instruction: String = String()
 
   public var promptName: String = String()
@@ -678,11 +754,16 @@ public nonisolated struct Rosetta_V1_SearchRequest: Sendable {
   /// (FAILED_PRECONDITION otherwise).
   public var vectorSpace: String = String()
 
+  /// Return the query vector as searched (after embedding, combining and shaping) in SearchResponse.query_vector.
+  public var includeQueryVector: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Query: Equatable, Sendable {
     case input(Rosetta_V1_Input)
     case vector(Rosetta_V1_Vector)
+    /// Several weighted inputs and vectors, mixed modalities and negative weights allowed (see Combination).
+    case combination(Rosetta_V1_Combination)
 
   }
 
@@ -737,11 +818,22 @@ public nonisolated struct Rosetta_V1_SearchResponse: Sendable {
   /// Clears the value of `usage`. Subsequent reads from it will return its default value.
   public mutating func clearUsage() {self._usage = nil}
 
+  /// Set when SearchRequest.include_query_vector is.
+  public var queryVector: Rosetta_V1_Vector {
+    get {_queryVector ?? Rosetta_V1_Vector()}
+    set {_queryVector = newValue}
+  }
+  /// Returns true if `queryVector` has been explicitly set.
+  public var hasQueryVector: Bool {self._queryVector != nil}
+  /// Clears the value of `queryVector`. Subsequent reads from it will return its default value.
+  public mutating func clearQueryVector() {self._queryVector = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _usage: Rosetta_V1_Usage? = nil
+  fileprivate var _queryVector: Rosetta_V1_Vector? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1026,9 +1118,111 @@ nonisolated extension Rosetta_V1_MetadataValue: SwiftProtobuf.Message, SwiftProt
   }
 }
 
+nonisolated extension Rosetta_V1_WeightedPart: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WeightedPart"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}input\0\u{1}vector\0\u{1}weight\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Rosetta_V1_Input?
+        var hadOneofValue = false
+        if let current = self.part {
+          hadOneofValue = true
+          if case .input(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.part = .input(v)
+        }
+      }()
+      case 2: try {
+        var v: Rosetta_V1_Vector?
+        var hadOneofValue = false
+        if let current = self.part {
+          hadOneofValue = true
+          if case .vector(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.part = .vector(v)
+        }
+      }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.weight) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.part {
+    case .input?: try {
+      guard case .input(let v)? = self.part else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .vector?: try {
+      guard case .vector(let v)? = self.part else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    if self.weight.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.weight, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Rosetta_V1_WeightedPart, rhs: Rosetta_V1_WeightedPart) -> Bool {
+    if lhs.part != rhs.part {return false}
+    if lhs.weight != rhs.weight {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rosetta_V1_Combination: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Combination"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}parts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.parts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.parts.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.parts, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Rosetta_V1_Combination, rhs: Rosetta_V1_Combination) -> Bool {
+    if lhs.parts != rhs.parts {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Rosetta_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Item"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}metadata\0\u{1}input\0\u{1}vector\0\u{3}vector_space\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}metadata\0\u{1}input\0\u{1}vector\0\u{3}vector_space\0\u{1}combination\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1065,6 +1259,19 @@ nonisolated extension Rosetta_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Mes
         }
       }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.vectorSpace) }()
+      case 6: try {
+        var v: Rosetta_V1_Combination?
+        var hadOneofValue = false
+        if let current = self.content {
+          hadOneofValue = true
+          if case .combination(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.content = .combination(v)
+        }
+      }()
       default: break
       }
     }
@@ -1090,11 +1297,14 @@ nonisolated extension Rosetta_V1_Item: SwiftProtobuf.Message, SwiftProtobuf._Mes
       guard case .vector(let v)? = self.content else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     }()
-    case nil: break
+    default: break
     }
     if !self.vectorSpace.isEmpty {
       try visitor.visitSingularStringField(value: self.vectorSpace, fieldNumber: 5)
     }
+    try { if case .combination(let v)? = self.content {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1786,7 +1996,7 @@ nonisolated extension Rosetta_V1_GetResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}input\0\u{1}vector\0\u{1}instruction\0\u{3}prompt_name\0\u{1}pooling\0\u{3}top_k\0\u{1}filter\0\u{3}min_score\0\u{1}modalities\0\u{3}include_vectors\0\u{3}vector_space\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}input\0\u{1}vector\0\u{1}instruction\0\u{3}prompt_name\0\u{1}pooling\0\u{3}top_k\0\u{1}filter\0\u{3}min_score\0\u{1}modalities\0\u{3}include_vectors\0\u{3}vector_space\0\u{1}combination\0\u{3}include_query_vector\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1830,6 +2040,20 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
       case 10: try { try decoder.decodeRepeatedEnumField(value: &self.modalities) }()
       case 11: try { try decoder.decodeSingularBoolField(value: &self.includeVectors) }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.vectorSpace) }()
+      case 13: try {
+        var v: Rosetta_V1_Combination?
+        var hadOneofValue = false
+        if let current = self.query {
+          hadOneofValue = true
+          if case .combination(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.query = .combination(v)
+        }
+      }()
+      case 14: try { try decoder.decodeSingularBoolField(value: &self.includeQueryVector) }()
       default: break
       }
     }
@@ -1852,7 +2076,7 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
       guard case .vector(let v)? = self.query else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
-    case nil: break
+    default: break
     }
     if !self.instruction.isEmpty {
       try visitor.visitSingularStringField(value: self.instruction, fieldNumber: 4)
@@ -1881,6 +2105,12 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
     if !self.vectorSpace.isEmpty {
       try visitor.visitSingularStringField(value: self.vectorSpace, fieldNumber: 12)
     }
+    try { if case .combination(let v)? = self.query {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    } }()
+    if self.includeQueryVector != false {
+      try visitor.visitSingularBoolField(value: self.includeQueryVector, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1896,6 +2126,7 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.modalities != rhs.modalities {return false}
     if lhs.includeVectors != rhs.includeVectors {return false}
     if lhs.vectorSpace != rhs.vectorSpace {return false}
+    if lhs.includeQueryVector != rhs.includeQueryVector {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1957,7 +2188,7 @@ nonisolated extension Rosetta_V1_SearchHit: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Rosetta_V1_SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hits\0\u{1}usage\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hits\0\u{1}usage\0\u{3}query_vector\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1967,6 +2198,7 @@ nonisolated extension Rosetta_V1_SearchResponse: SwiftProtobuf.Message, SwiftPro
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.hits) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._usage) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._queryVector) }()
       default: break
       }
     }
@@ -1983,12 +2215,16 @@ nonisolated extension Rosetta_V1_SearchResponse: SwiftProtobuf.Message, SwiftPro
     try { if let v = self._usage {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    try { if let v = self._queryVector {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Rosetta_V1_SearchResponse, rhs: Rosetta_V1_SearchResponse) -> Bool {
     if lhs.hits != rhs.hits {return false}
     if lhs._usage != rhs._usage {return false}
+    if lhs._queryVector != rhs._queryVector {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -4,8 +4,9 @@ import Domain
 import Spaces
 
 extension IndexService {
-    /// Search: the query vector (given, or embedded from the raw input with the collection's model) is shaped
-    /// like the stored vectors (Matryoshka truncation, normalisation); the index filters, scores and ranks.
+    /// Search: the query vector (given, embedded from the raw input with the collection's model, or a weighted
+    /// combination of both) is shaped like the stored vectors (Matryoshka truncation, normalisation); the index
+    /// filters, scores and ranks.
     public func search(_ request: Rosetta_V1_SearchRequest) async throws -> Rosetta_V1_SearchResponse {
         let topK = request.topK == 0 ? Self.defaultTopK : Int(request.topK)
         guard topK <= limits.maxTopK else {
@@ -37,9 +38,13 @@ extension IndexService {
             response.usage.queueTimeNs = run.waited.nanoseconds
             response.usage.computeTimeNs = run.ran.nanoseconds
             vector = try spec.prepare(embedded.values)
+        case .combination(let combination):
+            let fields = EmbeddingFields(instruction: request.instruction, promptName: request.promptName, pooling: request.pooling)
+            vector = try await combine(combination, spec: spec, fields: fields, what: "the query", usage: &response.usage).vector
         case nil:
-            throw ServiceError.invalidArgument("SearchRequest has no query: set input (text, image or audio) or vector")
+            throw ServiceError.invalidArgument("SearchRequest has no query: set input (text, image or audio), vector or combination")
         }
+        if request.includeQueryVector { response.queryVector.values = vector }
 
         let query = SearchQuery(
             vector: vector, topK: topK, filter: filter, minScore: request.hasMinScore ? request.minScore : nil,

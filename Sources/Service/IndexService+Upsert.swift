@@ -6,7 +6,7 @@ import Spaces
 
 extension IndexService {
     /// Upsert: items with vectors are shaped for the collection; items with raw inputs are embedded (one model
-    /// call for all of them) and shaped the same way. Every item that is ready is written in one index call —
+    /// call for all of them) and shaped the same way; a combination item is embedded and combined on its own. Every item that is ready is written in one index call —
     /// one log record, one fsync — and only then is the response sent. An item that cannot be stored gets its
     /// own status and is not written; a failure of the write itself fails the call and acknowledges nothing.
     public func upsert(_ request: Rosetta_V1_UpsertRequest) async throws -> Rosetta_V1_UpsertResponse {
@@ -22,6 +22,7 @@ extension IndexService {
         var results = [Rosetta_V1_ItemResult?](repeating: nil, count: request.items.count)
         var ready: [(position: Int, item: IndexItem)] = []
         var toEmbed: [(position: Int, item: IndexItem, input: SpaceInput)] = []
+        var toCombine: [(position: Int, item: IndexItem, combination: Rosetta_V1_Combination)] = []
         for (position, item) in request.items.enumerated() {
             do {
                 let metadata = try checkedMetadata(item, position: position)
@@ -32,8 +33,10 @@ extension IndexService {
                 case .input(let input):
                     let modelInput = try SpaceInput(input, position: position, limits: limits)
                     toEmbed.append((position, IndexItem(id: item.id, vector: [], metadata: metadata, modality: modelInput.modality), modelInput))
+                case .combination(let combination):
+                    toCombine.append((position, IndexItem(id: item.id, vector: [], metadata: metadata, modality: .vector), combination))
                 case nil:
-                    throw ServiceError.invalidArgument("item \(position) ('\(item.id)') has neither an input nor a vector")
+                    throw ServiceError.invalidArgument("item \(position) ('\(item.id)') has no input, vector or combination")
                 }
             } catch {
                 results[position] = .failure(position: position, id: item.id, error)
@@ -50,8 +53,19 @@ extension IndexService {
                 case .failure(let error): results[position] = .failure(position: position, id: request.items[position].id, error)
                 }
             }
-            ready.sort { $0.position < $1.position }
         }
+        let fields = EmbeddingFields(instruction: request.instruction, promptName: request.promptName, pooling: request.pooling)
+        for (position, item, combination) in toCombine {
+            do {
+                var combined = item
+                (combined.vector, combined.modality) = try await combine(
+                    combination, spec: spec, fields: fields, what: "item \(position) ('\(item.id)')", usage: &usage)
+                ready.append((position, combined))
+            } catch {
+                results[position] = .failure(position: position, id: item.id, error)
+            }
+        }
+        ready.sort { $0.position < $1.position }
 
         if !ready.isEmpty {
             try await index.upsert(ready.map(\.item), into: spec.name)

@@ -45,6 +45,7 @@ extension Rosetta_V1_ModelInfo {
         defaultPooling = Rosetta_V1_Pooling(model.defaultPooling)
         promptNames = model.promptNames
         isDefault = model.isDefault
+        maxInstructionTokens = UInt32(model.maxInstructionTokens)
     }
 }
 

@@ -12,13 +12,10 @@ struct BERTTextEncoder: TextEncoding {
         return SpaceDescription(
             id: spec.id, architecture: spec.architecture.rawValue, modalities: LoadedBERT.modalities,
             dimensions: spec.dimensions, maxTokens: spec.maxTokens, space: spec.fingerprint,
-            defaultPooling: model.embedder.defaultPooling, promptNames: spec.promptNames, isDefault: isDefault
+            defaultPooling: model.embedder.defaultPooling, promptNames: spec.promptNames, isDefault: isDefault,
+            takesInstructions: true
         )
     }
-
-    /// The most word pieces a free-text instruction, in its template, may take: half of what the model reads
-    /// besides [CLS] and [SEP] (Info's `max_tokens`), so that the input always keeps at least as much room.
-    var maxInstructionTokens: Int { (model.spec.maxTokens - 2) / 2 }
 
     func embed(texts: [String], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
         let spec = model.spec
@@ -42,7 +39,7 @@ struct BERTTextEncoder: TextEncoding {
     /// huge instruction costs no more than a short one until the message needs its full count.
     private func instructionError(_ instruction: String) -> SpaceError? {
         let prefix = model.spec.instructed("", instruction: instruction)
-        let limit = maxInstructionTokens
+        let limit = description(isDefault: false).maxInstructionTokens
         guard let probe = try? model.tokenizer.encode(prefix, maxTokens: limit + 2, truncation: .end), probe.truncated else {
             return nil
         }

@@ -22,7 +22,7 @@ struct CLIPSpace: EmbeddingSpace {
         description = SpaceDescription(
             id: clip.id, architecture: ModelManifest.Architecture.clip.rawValue, modalities: LoadedCLIP.modalities, dimensions: clip.model.config.projectionDim,
             maxTokens: clip.model.config.contextLength, space: clip.fingerprint, defaultPooling: .cls, promptNames: [],
-            isDefault: false)
+            isDefault: false, takesInstructions: true)
     }
 
     func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {
@@ -33,8 +33,7 @@ struct CLIPSpace: EmbeddingSpace {
                 case .text(let text):
                     var prompted = text
                     if case .text(let instruction) = options.instruction {
-                        // As for text spaces: the instruction may take at most half of what the model reads.
-                        let limit = (clip.model.config.contextLength - 2) / 2
+                        let limit = description.maxInstructionTokens
                         let (ids, cut) = clip.tokenizer.encode("\(instruction): ")
                         guard !cut, ids.count - 2 <= limit else {
                             throw SpaceError.instructionTooLong(model: clip.id, tokens: cut ? nil : ids.count - 2, limit: limit)

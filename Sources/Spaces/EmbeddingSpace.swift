@@ -85,10 +85,13 @@ public struct SpaceDescription: Sendable, Equatable {
     public var defaultPooling: Pooling
     public var promptNames: [String]
     public var isDefault: Bool
+    /// Most tokens a free-text instruction may take (half of `maxTokens` besides two special tokens, so that the
+    /// input keeps at least as much room); 0 where the space takes no instruction.
+    public var maxInstructionTokens: Int
 
     public init(
         id: String, architecture: String, modalities: [Modality], dimensions: Int, maxTokens: Int,
-        space: String, defaultPooling: Pooling, promptNames: [String], isDefault: Bool
+        space: String, defaultPooling: Pooling, promptNames: [String], isDefault: Bool, takesInstructions: Bool
     ) {
         self.id = id
         self.architecture = architecture
@@ -99,6 +102,7 @@ public struct SpaceDescription: Sendable, Equatable {
         self.defaultPooling = defaultPooling
         self.promptNames = promptNames
         self.isDefault = isDefault
+        maxInstructionTokens = takesInstructions ? max(0, (maxTokens - 2) / 2) : 0
     }
 }
 

@@ -20,7 +20,7 @@ struct SoundEffectsSpace: EmbeddingSpace {
         description = SpaceDescription(
             id: model.id, architecture: ModelManifest.Architecture.aisfx.rawValue, modalities: LoadedSoundEffectsModel.modalities,
             dimensions: model.cnn.dimensions, maxTokens: 0, space: model.fingerprint, defaultPooling: .mean,
-            promptNames: [], isDefault: false)
+            promptNames: [], isDefault: false, takesInstructions: false)
     }
 
     func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {

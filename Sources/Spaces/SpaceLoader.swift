@@ -19,26 +19,52 @@ public struct SpaceLoader: Sendable {
     public let logger: Logger
     /// Limits the spaces enforce while decoding media (e.g. the image pixel limit).
     public let limits: MediaLimits
+    /// Checkpoint folders served beside the manifest's models (Hub downloads).
+    public let checkpoints: [CheckpointFolder]
 
     public init(directory: URL, threads: Int, precision: Precision = .float32, logger: Logger,
-                limits: MediaLimits = MediaLimits()) {
+                limits: MediaLimits = MediaLimits(), checkpoints: [CheckpointFolder] = []) {
         self.directory = directory
+        self.checkpoints = checkpoints
         self.threads = threads
         self.precision = precision
         self.logger = logger
         self.limits = limits
     }
 
-    public func load() throws(ManifestError) -> [any EmbeddingSpace] {
+    /// Why no spaces could be built: a broken manifest, or a checkpoint the operator asked for that failed to load
+    /// (a manifest model that fails is skipped and logged; one asked for by name is not silently left out).
+    public enum LoadError: Error, Sendable, CustomStringConvertible {
+        case manifest(ManifestError)
+        case checkpoint(id: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case let .manifest(error): "\(error)"
+            case let .checkpoint(id, reason): "model \(id) cannot be served: \(reason)"
+            }
+        }
+    }
+
+    public func load() throws(LoadError) -> [any EmbeddingSpace] {
         BLAS.setThreadCount(threads)
         if precision != precision.effective {
             logger.warning("precision \(precision.rawValue) needs AVX512-BF16, which this CPU lacks: the models run in \(precision.effective.rawValue)")
         } else {
             logger.info("precision \(precision.rawValue)")
         }
-        let registry = try ModelRegistry.load(modelsDirectory: directory, options: LoadOptions(threads: threads, precision: precision))
+        let registry: ModelRegistry
+        do {
+            registry = try ModelRegistry.load(modelsDirectory: directory, checkpoints: checkpoints,
+                                              options: LoadOptions(threads: threads, precision: precision))
+        } catch {
+            throw .manifest(error)
+        }
         for line in registry.summary {
             logger.info("\(line)")
+        }
+        if let failed = registry.skipped.first(where: { skipped in checkpoints.contains { $0.id == skipped.id } }) {
+            throw .checkpoint(id: failed.id, reason: failed.reason.description)
         }
         let soundSpaces = registry.loaded(LoadedSoundEffectsModel.self).map { SoundEffectsSpace(model: $0, limits: limits) }
         let bridges = imageBridges(registry) + speechBridges(registry, audioSpace: soundSpaces.first?.description.id)

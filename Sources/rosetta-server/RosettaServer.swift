@@ -19,6 +19,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let limits: ServiceLimits
     private let batching: BatchSettings
     private let modelsDirectory: URL
+    private let hubModels: HubModels
     private let index: IndexSettings
     private let threads: Int
     private let precision: Precision
@@ -31,7 +32,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     static let healthServices = ["", EmbeddingsService.serviceName, IndexService.serviceName]
 
     init(
-        transport: ServerConfiguration, limits: ServiceLimits, batching: BatchSettings, modelsDirectory: URL, index: IndexSettings, threads: Int,
+        transport: ServerConfiguration, limits: ServiceLimits, batching: BatchSettings, modelsDirectory: URL, hubModels: HubModels, index: IndexSettings, threads: Int,
         precision: Precision, drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
         logger: Logger
     ) {
@@ -41,6 +42,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         self.limits = limits
         self.batching = batching
         self.modelsDirectory = modelsDirectory
+        self.hubModels = hubModels
         self.index = index
         self.threads = threads
         self.precision = precision
@@ -93,8 +95,9 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         try await withGracefulShutdownHandler {
             do {
                 let loadStarted = ContinuousClock.now
+                let checkpoints = try await hubModels.fetch()
                 let spaces = try SpaceLoader(directory: modelsDirectory, threads: threads, precision: precision, logger: logger,
-                                             limits: limits.media).load()
+                                             limits: limits.media, checkpoints: checkpoints).load()
                 let catalog = ModelCatalog(models: spaces)
                 let loadTime = ContinuousClock.now - loadStarted
                 Gauge(label: "rosetta_model_load_seconds").record(

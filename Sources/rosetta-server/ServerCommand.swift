@@ -30,6 +30,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory with manifest.json and the model folders. [ROSETTA_MODELS_DIR]")
     var modelsDir: String = settings.string("models-dir", default: "models")
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A Hugging Face Hub model to serve beside the manifest's, as org/name[@revision] (e.g. openai/clip-vit-base-patch32); repeat for several. Downloaded at start into the Hugging Face cache unless already there. [ROSETTA_MODEL]",
+        discussion: "Reads HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, HF_HOME and HF_HUB_CACHE as huggingface_hub does."))
+    var model: [String] = settings.list("model", default: [])
+
     @Option(name: .long, help: "Directory for the index's write-ahead log and snapshots. [ROSETTA_DATA_DIR]")
     var dataDir: String = settings.string("data-dir", default: "data")
 
@@ -173,6 +178,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         if let problem = batching.problem(maxBatchItems: maxBatchItems) { throw ValidationError(problem) }
         _ = try databaseConfiguration()
+        do { _ = try HubModels(model) } catch { throw ValidationError("--model: \(error)") }
     }
 
     private var batching: BatchSettings {
@@ -248,6 +254,7 @@ struct ServerCommand: AsyncParsableCommand {
             limits: limits,
             batching: batching,
             modelsDirectory: URL(fileURLWithPath: modelsDir),
+            hubModels: try HubModels(model),
             index: IndexSettings(
                 dataDirectory: inMemory ? nil : dataDir, snapshotInterval: .milliseconds(Int(snapshotInterval * 1000)),
                 snapshotLogBytes: snapshotLogBytes, logRecovery: LogRecovery(rawValue: walRecovery) ?? .refuse,

@@ -19,9 +19,10 @@ struct InfoCommand: AsyncParsableCommand {
         print("")
         let rows = info.models.map { model in
             [model.id + (model.isDefault ? " *" : ""), model.architecture,
-             model.modalities.map { "\($0)" }.joined(separator: ","), "\(model.dimensions)", "\(model.maxTokens)", model.space]
+             model.modalities.map { "\($0)" }.joined(separator: ","), "\(model.dimensions)", "\(model.maxTokens)",
+             model.maxInstructionTokens > 0 ? "\(model.maxInstructionTokens)" : "-", model.space]
         }
-        printTable(header: ["model", "architecture", "modalities", "dims", "max tokens", "space"], rows: rows)
+        printTable(header: ["model", "architecture", "modalities", "dims", "max tokens", "instruction tokens", "space"], rows: rows)
         let limits = info.limits
         print("")
         print("limits: \(limits.maxBatchItems) inputs/request, \(limits.maxTextChars) chars/text, "

@@ -4,7 +4,7 @@ import RosettaAPI
 
 struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "search", abstract: "Search a collection with a text, an image or an audio clip.")
+        commandName: "search", abstract: "Search a collection with a text, an image, an audio clip or a weighted mix of them.")
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var instructions: InstructionOptions
@@ -20,6 +20,11 @@ struct SearchCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Query audio file (WAV, FLAC, OGG, MP3).")
     var audio: String?
+
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "One weighted part of a combined query, WEIGHT:KIND:VALUE with KIND text, image or audio (a file); repeat to mix, e.g. --part 1:image:kite.jpg --part -0.5:text:night. A negative weight pushes away.",
+        valueName: "weight:kind:value"))
+    var part: [PartArgument] = []
 
     @Option(name: .long, help: "How many hits to return.")
     var topK: UInt32 = 10
@@ -38,7 +43,9 @@ struct SearchCommand: AsyncParsableCommand {
 
     func validate() throws {
         let queries = [text, image, audio].compactMap { $0 }
-        guard queries.count == 1 else { throw ValidationError("give exactly one of --text, --image or --audio") }
+        guard queries.count + (part.isEmpty ? 0 : 1) == 1 else {
+            throw ValidationError("give exactly one of --text, --image or --audio, or one or more --part")
+        }
         guard topK > 0 else { throw ValidationError("--top-k must be at least 1") }
     }
 
@@ -48,6 +55,7 @@ struct SearchCommand: AsyncParsableCommand {
         if let text { request.input = .textInput(text) }
         if let image { request.input = try .file(image, as: .image, option: "--image") }
         if let audio { request.input = try .file(audio, as: .audio, option: "--audio") }
+        if !part.isEmpty { request.combination.parts = try part.map { try $0.part() } }
         request.instruction = instructions.instruction
         request.promptName = instructions.promptName
         request.topK = topK

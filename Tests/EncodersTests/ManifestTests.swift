@@ -228,3 +228,32 @@ import Tokenizers
         }
     }
 }
+
+/// Which architecture serves a Hugging Face checkpoint, and which of a repository's files it reads.
+@Suite struct CheckpointLayoutTests {
+    @Test func modelTypesChooseTheArchitectureAndUnknownOnesListTheSupported() throws {
+        #expect(try ModelManifest.Architecture(checkpointConfig: Data(#"{"model_type": "bert"}"#.utf8)) == .bert)
+        #expect(try ModelManifest.Architecture(checkpointConfig: Data(#"{"model_type": "clip"}"#.utf8)) == .clip)
+        #expect {
+            try ModelManifest.Architecture(checkpointConfig: Data(#"{"model_type": "gpt2"}"#.utf8))
+        } throws: { error in
+            "\(error)".contains("model_type gpt2") && "\(error)".contains("bert, clip")
+        }
+        #expect(throws: ModelRegistry.SkipReason.self) { try ModelManifest.Architecture(checkpointConfig: Data("[]".utf8)) }
+    }
+
+    @Test func onlyTheFilesTheLoaderReadsAreChosen() throws {
+        let repository = ["config.json", "model.safetensors", "pytorch_model.bin", "onnx/model.onnx", "vocab.txt", "README.md",
+                          "modules.json", "1_Pooling/config.json", "2_Dense/config.json", "openvino/openvino_model.xml"]
+        let layout = try #require(LoadedBERT.checkpointLayout)
+        #expect(try layout.files(from: repository) == ["config.json", "model.safetensors", "vocab.txt", "modules.json", "1_Pooling/config.json"])
+        #expect {
+            try layout.files(from: ["config.json", "pytorch_model.bin"])
+        } throws: { error in
+            "\(error)".contains("model.safetensors") && "\(error)".contains("convert it to safetensors")
+        }
+        let clip = try #require(LoadedCLIP.checkpointLayout)
+        #expect(try clip.files(from: ["config.json", "model.safetensors", "merges.txt", "vocab.json", "flax_model.msgpack"])
+            == ["config.json", "model.safetensors", "merges.txt", "vocab.json"])
+    }
+}

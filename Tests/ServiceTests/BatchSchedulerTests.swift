@@ -35,12 +35,14 @@ import Synchronization
         return first
     }
 
+    /// Waits until `condition` holds; gives up after 10,000 checks at least 1 ms apart. Counting checks, not wall
+    /// time, keeps a starved test (other suites' synchronous work holding the cooperative threads) from timing out.
     func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw TimedOut() }
+        for _ in 0..<10_000 {
+            if condition() { return }
             try await Task.sleep(for: .milliseconds(1))
         }
+        guard condition() else { throw TimedOut() }
     }
     struct TimedOut: Error {}
 
@@ -216,7 +218,7 @@ import Synchronization
     final class StopsWhenAbandoned: EmbeddingSpace, @unchecked Sendable {
         let description = SpaceDescription(
             id: "steps", architecture: "fake", modalities: [.text], dimensions: 1, maxTokens: 8, space: "steps-space",
-            defaultPooling: .mean, promptNames: [], isDefault: true)
+            defaultPooling: .mean, promptNames: [], isDefault: true, takesInstructions: true)
         private let started = Mutex(false)
         var hasStarted: Bool { started.withLock { $0 } }
 

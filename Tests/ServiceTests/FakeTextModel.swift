@@ -8,7 +8,7 @@ struct FakeTextModel: EmbeddingSpace {
 
     var description = SpaceDescription(
         id: "fake-text", architecture: "fake", modalities: [.text], dimensions: 8, maxTokens: 16,
-        space: "fake-space-1", defaultPooling: .mean, promptNames: ["query"], isDefault: true
+        space: "fake-space-1", defaultPooling: .mean, promptNames: ["query"], isDefault: true, takesInstructions: true
     )
 
     func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {

@@ -23,7 +23,7 @@ final class RecordingModel: EmbeddingSpace {
     init(id: String = "recording", maxTokens: Int = 128, delay: Duration = .zero) {
         description = SpaceDescription(
             id: id, architecture: "fake", modalities: [.text, .image], dimensions: 0, maxTokens: maxTokens,
-            space: "\(id)-space", defaultPooling: .mean, promptNames: ["query"], isDefault: true)
+            space: "\(id)-space", defaultPooling: .mean, promptNames: ["query"], isDefault: true, takesInstructions: true)
         self.delay = delay
     }
 

@@ -24,7 +24,7 @@ import Domain
     let space = TextSpace(
         text: Echo(),
         description: SpaceDescription(id: "t", architecture: "fake", modalities: [.text], dimensions: 1, maxTokens: 8,
-                                      space: "t-space", defaultPooling: .mean, promptNames: [], isDefault: true),
+                                      space: "t-space", defaultPooling: .mean, promptNames: [], isDefault: true, takesInstructions: true),
         bridges: [Echo()])
 
     @Test func eachInputGoesToItsEncoderInOrder() throws {

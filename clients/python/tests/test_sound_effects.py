@@ -89,6 +89,7 @@ def test_it_takes_only_audio_and_no_instruction(client, sfx_model, sounds):
     with pytest.raises(rosetta.RosettaError) as e:
         client.embed([clip], model="aisfx", instruction="the dog").raise_for_status()
     assert e.value.code == grpc.StatusCode.INVALID_ARGUMENT and "no instruction" in e.value.message
+    assert sfx_model.max_instruction_tokens == 0, sfx_model
 
 
 def test_speech_bridge_points_non_speech_to_it(client, text_model, sfx_model, sounds):

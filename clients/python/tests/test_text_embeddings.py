@@ -358,8 +358,9 @@ def test_concurrent_clients_get_their_own_vectors(server, text_model):
 def test_an_instruction_that_leaves_the_input_no_room_is_refused(client, text_model):
     """Issue 24, item 8: with a 1 MB instruction two unrelated sentences came back OK with identical vectors (the
     input was cut away). An instruction may take at most half of the model's max_tokens (Info), so the input
-    keeps room; past that each input is refused with the counts."""
-    limit = (text_model.max_tokens - 2) // 2
+    keeps room; past that each input is refused with the counts. Info reports the limit."""
+    limit = text_model.max_instruction_tokens
+    assert limit == (text_model.max_tokens - 2) // 2 > 0, text_model
     huge = "please represent this sentence " * 40_000
     res = client.embed(["a cat sleeping on a sofa", "the stock market crashed today"], instruction=huge)
     for e in res.embeddings:

@@ -11,10 +11,10 @@ import grpc.aio
 from ._channel import ClientBase
 from ._errors import RosettaError
 from .filters import FilterLike
-from .types import (Audio, EmbedResult, Hit, Image, InputLike, ItemLike, PathOrMedia, StoredItem, check_upsert,
-                    create_collection_request, decode_health_response, delete_request, embed_request, embed_result,
-                    encode_health_request, get_request, hits, search_request, stored_items, text_list, to_media,
-                    upsert_request)
+from .types import (Audio, EmbedResult, Hits, Image, InputLike, ItemLike, PartLike, PathOrMedia, StoredItem,
+                    check_upsert, create_collection_request, decode_health_response, delete_request, embed_request,
+                    embed_result, encode_health_request, get_request, hits, search_request, stored_items, text_list,
+                    to_media, upsert_request)
 from .v1 import embeddings_pb2, index_pb2
 
 
@@ -124,11 +124,13 @@ class AsyncClient(ClientBase):
                      top_k: int = 10, filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
                      modalities: Optional[Iterable[str]] = None, instruction: Optional[str] = None,
                      prompt_name: Optional[str] = None, pooling: Optional[str] = None, include_vectors: bool = False,
-                     vector_space: Optional[str] = None, timeout: Optional[float] = None) -> List[Hit]:
+                     vector_space: Optional[str] = None, combination: Optional[Sequence[PartLike]] = None,
+                     include_query_vector: bool = False, timeout: Optional[float] = None) -> Hits:
         req = search_request(collection, text=text, image=image, audio=audio, vector=vector, top_k=top_k,
                              filter=filter, min_score=min_score, modalities=modalities, instruction=instruction,
                              prompt_name=prompt_name, pooling=pooling, include_vectors=include_vectors,
-                             vector_space=vector_space)
+                             vector_space=vector_space, combination=combination,
+                             include_query_vector=include_query_vector)
         return hits(await self._call(self.index.Search, req, timeout))
 
     async def get(self, collection: str, ids: Iterable[str], *, include_vectors: bool = False,

@@ -6,7 +6,7 @@ import mimetypes
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
 
@@ -289,13 +289,18 @@ class Item:
     metadata: Dict[str, Union[str, int, float]] = field(default_factory=dict)
     # The space `vector` comes from (EmbedResult.space / Collection.space); the server refuses a mismatch.
     vector_space: Optional[str] = None
+    # Several weighted inputs or vectors as one item, e.g. [(photo, 1.0), ("a red kite", 0.5)] (to_combination).
+    combination: Optional[Sequence[PartLike]] = None
 
     def to_proto(self) -> index_pb2.Item:
-        contents = [c for c in (self.text, self.image, self.audio, self.vector) if c is not None]
+        contents = [c for c in (self.text, self.image, self.audio, self.vector, self.combination) if c is not None]
         if len(contents) != 1:
-            raise ValueError(f"item {self.id!r}: give exactly one of text, image, audio, vector")
+            raise ValueError(f"item {self.id!r}: give exactly one of text, image, audio, vector, combination")
         item = index_pb2.Item(id=self.id, metadata={k: metadata_value(v) for k, v in self.metadata.items()})
-        if self.vector is not None:
+        if self.combination is not None:
+            item.combination.SetInParent()  # set even when empty, so that the server says what is missing
+            item.combination.CopyFrom(to_combination(self.combination))
+        elif self.vector is not None:
             item.vector.values.extend(float(x) for x in self.vector)
             item.vector_space = self.vector_space or ""
         else:
@@ -304,6 +309,22 @@ class Item:
 
 
 ItemLike = Union[Item, index_pb2.Item, Mapping[str, Any]]
+
+# One part of a weighted combination: (text, rosetta.Image, rosetta.Audio, an Input or a vector, weight).
+PartLike = Tuple[Union[InputLike, Sequence[float]], float]
+
+
+def to_combination(parts: Iterable[PartLike]) -> index_pb2.Combination:
+    """[(input or vector, weight), ...] -> a Combination: the server sums the parts' unit vectors times their
+    weights (negative pushes away; at least one weight must be positive)."""
+    combination = index_pb2.Combination()
+    for part, weight in parts:
+        weighted = combination.parts.add(weight=float(weight))
+        if isinstance(part, (str, Image, Audio, common_pb2.Input)):
+            weighted.input.CopyFrom(to_input(part))
+        else:
+            weighted.vector.values.extend(float(x) for x in part)
+    return combination
 
 
 def to_item(x: ItemLike) -> index_pb2.Item:
@@ -348,16 +369,22 @@ def search_request(collection: str, *, text: Optional[str] = None, image: Union[
                    top_k: int = 10, filter: Optional[FilterLike] = None, min_score: Optional[float] = None,
                    modalities: Optional[Iterable[Union[str, int]]] = None, instruction: Optional[str] = None,
                    prompt_name: Optional[str] = None, pooling: Union[str, int, None] = None,
-                   include_vectors: bool = False, vector_space: Optional[str] = None) -> index_pb2.SearchRequest:
-    queries = [q for q in (text, image, audio, vector) if q is not None]
+                   include_vectors: bool = False, vector_space: Optional[str] = None,
+                   combination: Optional[Sequence[PartLike]] = None,
+                   include_query_vector: bool = False) -> index_pb2.SearchRequest:
+    queries = [q for q in (text, image, audio, vector, combination) if q is not None]
     if len(queries) != 1:
-        raise ValueError("give exactly one of text, image, audio, vector")
+        raise ValueError("give exactly one of text, image, audio, vector, combination")
     req = index_pb2.SearchRequest(
         collection=collection, top_k=top_k, instruction=instruction or "", prompt_name=prompt_name or "",
         pooling=_enum(_POOLINGS, pooling, "pooling"), include_vectors=include_vectors,
         modalities=[_enum(_MODALITIES, m, "modality") for m in (modalities or [])],
+        include_query_vector=include_query_vector,
     )
-    if vector is not None:
+    if combination is not None:
+        req.combination.SetInParent()
+        req.combination.CopyFrom(to_combination(combination))
+    elif vector is not None:
         req.vector.values.extend(float(x) for x in vector)
         req.vector_space = vector_space or ""
     elif text is not None:
@@ -373,9 +400,18 @@ def search_request(collection: str, *, text: Optional[str] = None, image: Union[
     return req
 
 
-def hits(resp: index_pb2.SearchResponse) -> List[Hit]:
-    return [Hit(h.id, h.score, metadata_dict(h.metadata), modality_name(h.modality), list(h.vector.values))
-            for h in resp.hits]
+class Hits(List[Hit]):
+    """The hits of a Search, best first; `query_vector` is the vector searched when include_query_vector was set."""
+
+    query_vector: Optional[List[float]] = None
+
+
+def hits(resp: index_pb2.SearchResponse) -> Hits:
+    found = Hits(Hit(h.id, h.score, metadata_dict(h.metadata), modality_name(h.modality), list(h.vector.values))
+                 for h in resp.hits)
+    if resp.HasField("query_vector"):
+        found.query_vector = list(resp.query_vector.values)
+    return found
 
 
 def stored_items(resp: index_pb2.GetResponse) -> List[StoredItem]:

@@ -86,8 +86,24 @@ class MetadataValue(_message.Message):
     number_value: float
     def __init__(self, string_value: _Optional[str] = ..., number_value: _Optional[float] = ...) -> None: ...
 
+class WeightedPart(_message.Message):
+    __slots__ = ("input", "vector", "weight")
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    input: _common_pb2.Input
+    vector: _common_pb2.Vector
+    weight: float
+    def __init__(self, input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., weight: _Optional[float] = ...) -> None: ...
+
+class Combination(_message.Message):
+    __slots__ = ("parts",)
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    parts: _containers.RepeatedCompositeFieldContainer[WeightedPart]
+    def __init__(self, parts: _Optional[_Iterable[_Union[WeightedPart, _Mapping]]] = ...) -> None: ...
+
 class Item(_message.Message):
-    __slots__ = ("id", "metadata", "input", "vector", "vector_space")
+    __slots__ = ("id", "metadata", "input", "vector", "combination", "vector_space")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -99,13 +115,15 @@ class Item(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
+    COMBINATION_FIELD_NUMBER: _ClassVar[int]
     VECTOR_SPACE_FIELD_NUMBER: _ClassVar[int]
     id: str
     metadata: _containers.MessageMap[str, MetadataValue]
     input: _common_pb2.Input
     vector: _common_pb2.Vector
+    combination: Combination
     vector_space: str
-    def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., vector_space: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., combination: _Optional[_Union[Combination, _Mapping]] = ..., vector_space: _Optional[str] = ...) -> None: ...
 
 class UpsertRequest(_message.Message):
     __slots__ = ("collection", "items", "instruction", "prompt_name", "pooling", "request_id")
@@ -243,10 +261,11 @@ class GetResponse(_message.Message):
     def __init__(self, items: _Optional[_Iterable[_Union[StoredItem, _Mapping]]] = ..., missing_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("collection", "input", "vector", "instruction", "prompt_name", "pooling", "top_k", "filter", "min_score", "modalities", "include_vectors", "vector_space")
+    __slots__ = ("collection", "input", "vector", "combination", "instruction", "prompt_name", "pooling", "top_k", "filter", "min_score", "modalities", "include_vectors", "vector_space", "include_query_vector")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
+    COMBINATION_FIELD_NUMBER: _ClassVar[int]
     INSTRUCTION_FIELD_NUMBER: _ClassVar[int]
     PROMPT_NAME_FIELD_NUMBER: _ClassVar[int]
     POOLING_FIELD_NUMBER: _ClassVar[int]
@@ -256,9 +275,11 @@ class SearchRequest(_message.Message):
     MODALITIES_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_VECTORS_FIELD_NUMBER: _ClassVar[int]
     VECTOR_SPACE_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_QUERY_VECTOR_FIELD_NUMBER: _ClassVar[int]
     collection: str
     input: _common_pb2.Input
     vector: _common_pb2.Vector
+    combination: Combination
     instruction: str
     prompt_name: str
     pooling: _common_pb2.Pooling
@@ -268,7 +289,8 @@ class SearchRequest(_message.Message):
     modalities: _containers.RepeatedScalarFieldContainer[_common_pb2.Modality]
     include_vectors: bool
     vector_space: str
-    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., instruction: _Optional[str] = ..., prompt_name: _Optional[str] = ..., pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., min_score: _Optional[float] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., include_vectors: _Optional[bool] = ..., vector_space: _Optional[str] = ...) -> None: ...
+    include_query_vector: bool
+    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., combination: _Optional[_Union[Combination, _Mapping]] = ..., instruction: _Optional[str] = ..., prompt_name: _Optional[str] = ..., pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., min_score: _Optional[float] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., include_vectors: _Optional[bool] = ..., vector_space: _Optional[str] = ..., include_query_vector: _Optional[bool] = ...) -> None: ...
 
 class SearchHit(_message.Message):
     __slots__ = ("id", "score", "metadata", "modality", "vector")
@@ -292,9 +314,11 @@ class SearchHit(_message.Message):
     def __init__(self, id: _Optional[str] = ..., score: _Optional[float] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., modality: _Optional[_Union[_common_pb2.Modality, str]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
-    __slots__ = ("hits", "usage")
+    __slots__ = ("hits", "usage", "query_vector")
     HITS_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
+    QUERY_VECTOR_FIELD_NUMBER: _ClassVar[int]
     hits: _containers.RepeatedCompositeFieldContainer[SearchHit]
     usage: _common_pb2.Usage
-    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ...) -> None: ...
+    query_vector: _common_pb2.Vector
+    def __init__(self, hits: _Optional[_Iterable[_Union[SearchHit, _Mapping]]] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., query_vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ...) -> None: ...
