@@ -1,8 +1,8 @@
 /// Group commit: concurrent writers' log records share one write and one fsync.
 ///
 /// A writer validates its operation and queues it, under one mutex, so the log order is the order of
-/// validation. Then either no flush is running and it becomes the leader: it takes everything queued, writes
-/// it as one log record (a batch record when there are several: one write, one fsync, and a crash tears at
+/// validation. Then either no flush is running and it becomes the leader: it takes what is queued (up to
+/// `maxBatchBytes`), writes it as one log record (a batch record when there are several: one write, one fsync, and a crash tears at
 /// most that last record; `WriteAheadLog`), applies the operations in order and wakes the others; or a flush
 /// is running and it waits, and whatever queued meanwhile goes into the next flush. Every writer returns only
 /// once its own operation is durable and applied, so a returned write survives kill -9 and a thrown one left
