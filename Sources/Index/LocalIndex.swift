@@ -56,6 +56,9 @@ public final class LocalIndex: VectorIndex {
     /// Set while a snapshot is being taken: one at a time.
     private let snapshotting = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "rosetta.index", qos: .userInitiated, attributes: .concurrent)
+    /// Snapshots run here: a serial queue gets a thread of its own, where a snapshot on `queue` would hold one
+    /// of its few workers (as many as cores) for seconds, away from searches and writes.
+    private let snapshotQueue = DispatchQueue(label: "rosetta.index.snapshot", qos: .utility)
     private let tuning: CollectionStore.SearchTuning
 
     static let logName = "index.wal"
@@ -270,10 +273,11 @@ public final class LocalIndex: VectorIndex {
         return true
     }
 
-    /// `snapshot()` on the index queue, off the cooperative pool (the server's periodic snapshots).
+    /// `snapshot()` on a thread of its own, off the cooperative pool and the index queue (the server's periodic
+    /// snapshots).
     @discardableResult
     public func snapshotInBackground() async throws(IndexError) -> Bool {
-        try await run { () throws(IndexError) in try self.snapshot() }
+        try await run(on: snapshotQueue) { () throws(IndexError) in try self.snapshot() }
     }
 
     /// Closes the log and releases the data directory (another `LocalIndex` may then open it). Later writes
@@ -293,10 +297,12 @@ public final class LocalIndex: VectorIndex {
         try collections.store(name)
     }
 
-    /// Runs `body` on the index queue, off the cooperative pool.
-    private func run<T: Sendable>(_ body: @escaping @Sendable () throws(IndexError) -> T) async throws(IndexError) -> T {
+    /// Runs `body` on the index queue (or `queue`), off the cooperative pool.
+    private func run<T: Sendable>(on queue: DispatchQueue? = nil, _ body: @escaping @Sendable () throws(IndexError) -> T)
+        async throws(IndexError) -> T
+    {
         let result: Result<T, IndexError> = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Result(catching: body)) }
+            (queue ?? self.queue).async { continuation.resume(returning: Result(catching: body)) }
         }
         return try result.get()
     }
