@@ -35,13 +35,13 @@ export OPENBLAS_CORETYPE ?= Haswell
 export OPENBLAS_L2_SIZE ?= 1048576
 
 .PHONY: help deps models build serve test test-swift test-python fuzz soak bench bench-text bench-vision bench-audio bench-search \
-	bench-int8 bench-rpc bench-startup bench-http bench-tools clean
+	bench-int8 bench-rpc bench-startup bench-http bench-writes bench-tools clean
 
 help:
 	@echo "make serve   set up everything and start rosetta-server: gRPC on $(ADDRESS), HTTP on $(HTTP_ADDRESS)"
 	@echo "make test    set up everything and run all tests (Swift + Python client against the real server)"
 	@echo "make fuzz    libFuzzer targets, FUZZ_SECONDS (default 60) each; make soak: SOAK_SECONDS (default 600) load test"
-	@echo "make bench   every benchmark (bench-text, -vision, -int8, -audio, -search, -rpc, -startup, -http) into $(RESULTS)"
+	@echo "make bench   every benchmark (bench-text, -vision, -int8, -audio, -search, -rpc, -startup, -http, -writes) into $(RESULTS)"
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -153,9 +153,16 @@ bench-http: models
 	swift build $(SWIFT_FLAGS) --product rosetta-server
 	bench/http/.venv/bin/python bench/http/bench.py --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) $(MARKDOWN_FLAG)
 
+# Index writes under concurrency: acknowledged items/s with 1 and 8 UpsertStream writers on a collection of
+# WRITES_ITEMS 384-d int8 vectors, and Search p50/p99 during a snapshot vs idle (bench/writes/README.md).
+WRITES_ITEMS ?= 1000000
+bench-writes: models build $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python bench/writes/bench.py --server $(BIN)/rosetta-server --models-dir $(MODELS_DIR) \
+		--items $(WRITES_ITEMS) $(MARKDOWN_FLAG)
+
 # Every bench, one after the other, into $(RESULTS): the machine, then each bench's table and targets; a failing
 # bench is noted there and the others still run.
-BENCHES := bench-text bench-vision bench-int8 bench-audio bench-search bench-rpc bench-startup bench-http
+BENCHES := bench-text bench-vision bench-int8 bench-audio bench-search bench-rpc bench-startup bench-http bench-writes
 bench: deps
 	python3 bench/report.py begin $(RESULTS)
 	@for b in $(BENCHES); do \

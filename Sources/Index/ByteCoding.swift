@@ -163,6 +163,8 @@ struct ByteReader: ByteSource {
     }
 
     var isAtEnd: Bool { offset == bytes.count }
+    /// The next byte, without reading it (nil at the end).
+    func peekByte() -> UInt8? { offset < bytes.count ? bytes[offset] : nil }
     var remainingBytes: Int { bytes.count - offset }
 
     mutating func readBytes(into raw: UnsafeMutableRawBufferPointer) throws(IndexError) {

@@ -1,4 +1,5 @@
 import Domain
+import Synchronization
 /// One collection in memory: its vectors (a dense `RowStore`), and per row the item's id, metadata and
 /// modality, with an id -> row map. A reader/writer lock lets searches run concurrently with each other;
 /// a write waits for them and is seen by a search entirely or not at all.
@@ -11,6 +12,8 @@ final class CollectionStore: @unchecked Sendable {
     private(set) var metadata: [Metadata] = []
     private(set) var modalities: [Modality] = []
     private var rowOf: [String: Int] = [:]
+    /// Set by `frozen()`: the arrays are shared with a snapshot's frozen copy until the next write `unshare`s.
+    private let shared = Atomic<Bool>(false)
 
     init(spec: CollectionSpec) {
         self.spec = spec
@@ -26,6 +29,7 @@ final class CollectionStore: @unchecked Sendable {
     /// Inserts or replaces each item, in order. Vectors must have `spec.dimensions` values (checked by the
     /// caller before the write was logged).
     func upsert(_ items: [IndexItem]) {
+        unshare()
         lock.withWriteLock {
             for item in items {
                 if let row = rowOf[item.id] {
@@ -46,7 +50,8 @@ final class CollectionStore: @unchecked Sendable {
     /// Deletes the items with these ids (swap-remove: the last row moves into the hole); returns how many
     /// existed.
     func delete(_ idsToDelete: [String]) -> Int {
-        lock.withWriteLock {
+        unshare()
+        return lock.withWriteLock {
             var deleted = 0
             for id in idsToDelete {
                 guard let row = rowOf.removeValue(forKey: id) else { continue }
@@ -92,7 +97,36 @@ final class CollectionStore: @unchecked Sendable {
 
     // MARK: Snapshots
 
-    /// Spec, ids, modalities, metadata, then the storage's arrays (read under the read lock, so searches go on).
+    /// A copy of this collection as it is now, for a snapshot to write while this one goes on changing: it
+    /// shares the arrays (O(1); the next write here first gives this collection copies of its own, `unshare`;
+    /// ids are not mapped to rows). Only `write(to:)` may be called on it.
+    func frozen() -> CollectionStore {
+        lock.withReadLock {
+            shared.store(true, ordering: .releasing)
+            let copy = CollectionStore(spec: spec)
+            copy.rows = rows.frozen()
+            copy.ids = ids
+            copy.metadata = metadata
+            copy.modalities = modalities
+            return copy
+        }
+    }
+
+    /// Gives this collection arrays of its own again after `frozen()`, before a write changes them: copied under
+    /// the read lock, so searches go on during the copy (a write would otherwise copy them under the write
+    /// lock, copy-on-write), and installed under the write lock. Writes to a collection are serialised
+    /// (`GroupCommit` applies one flush at a time), so nothing changes between the copy and the swap.
+    private func unshare() {
+        guard shared.load(ordering: .acquiring) else { return }
+        let copy = lock.withReadLock { (rows.copy(), ids.copied(), metadata.copied(), modalities.copied()) }
+        lock.withWriteLock {
+            (rows, ids, metadata, modalities) = copy
+        }
+        shared.store(false, ordering: .releasing)
+    }
+
+    /// Spec, ids, modalities, metadata, then the storage's arrays (read under the read lock: searches go on; for
+    /// a snapshot it runs on a `frozen()` copy, so writes go on too).
     func write(to writer: inout SnapshotWriter) throws(IndexError) {
         try lock.withReadLock { () throws(IndexError) in
             try writer.write(spec)

@@ -8,12 +8,13 @@ import Glibc
 /// The embedded `VectorIndex`: collections in memory, searched exactly with BLAS; durable when given a data
 /// directory (write-ahead log + snapshots), nothing on disk otherwise.
 ///
-/// Writes are serialised by one writer lock: validate, append to the log and fsync, apply in memory, return.
-/// So the log order is the order writes were applied, a write that throws left no trace, and one that returns
-/// survives a crash (kill -9 included). Searches do not take the writer lock: they read-lock their
-/// collection only, so they run concurrently with each other and wait only while a write is being applied
-/// to that collection. Work runs on a concurrent dispatch queue, off Swift's cooperative pool (it blocks on
-/// fsync and on long scans).
+/// Writes go through `GroupCommit`: validated in order, logged and fsynced together with the writes that queued
+/// while the previous fsync ran, applied in memory, then returned. So the log order is the order writes were
+/// applied, a write that throws left no trace, and one that returns survives a crash (kill -9 included).
+/// Searches take no writer lock: they read-lock their collection only, so they run concurrently with each
+/// other and wait only while a write is being applied to that collection. Snapshots block neither
+/// (`snapshot()`). Work runs on a concurrent dispatch queue, off Swift's cooperative pool (it blocks on fsync
+/// and on long scans).
 public final class LocalIndex: VectorIndex {
     public struct Configuration: Sendable {
         /// Where the log and snapshots live; nil keeps everything in memory only.
@@ -48,17 +49,16 @@ public final class LocalIndex: VectorIndex {
         public var keptCopy: String?
     }
 
-    private struct Writer: @unchecked Sendable {
-        var log: WriteAheadLog?
-        var lockFile: DataFile?
-        var nextLSN: UInt64 = 1
-        var changesSinceSnapshot = 0
-    }
-
     public let configuration: Configuration
-    private let collections = Mutex<[String: CollectionStore]>([:])
-    private let writer: Mutex<Writer>
+    private let collections: CollectionMap
+    private let commits: GroupCommit
+    private let lockFile: Mutex<DataFile?>
+    /// Set while a snapshot is being taken: one at a time.
+    private let snapshotting = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "rosetta.index", qos: .userInitiated, attributes: .concurrent)
+    /// Snapshots run here: a serial queue gets a thread of its own, where a snapshot on `queue` would hold one
+    /// of its few workers (as many as cores) for seconds, away from searches and writes.
+    private let snapshotQueue = DispatchQueue(label: "rosetta.index.snapshot", qos: .utility)
     private let tuning: CollectionStore.SearchTuning
 
     static let logName = "index.wal"
@@ -66,9 +66,9 @@ public final class LocalIndex: VectorIndex {
     static let lockName = "LOCK"
 
     /// Opens the index: in memory, or from `dataDirectory` (created when missing) by loading the snapshot and
-    /// replaying the log after it. Only one server may open a directory at a time. A torn last log record is
-    /// cut off; a log damaged before its end is refused (`damagedLog`) unless `configuration.logRecovery` is
-    /// `.truncate`.
+    /// replaying the log after it (its closed segments, then the log). Only one server may open a directory at a
+    /// time. A torn last log record is cut off; a log damaged before its end is refused (`damagedLog`) unless
+    /// `configuration.logRecovery` is `.truncate`.
     public init(_ configuration: Configuration) throws(IndexError) {
         self.configuration = configuration
         var tuning = CollectionStore.SearchTuning()
@@ -76,60 +76,84 @@ public final class LocalIndex: VectorIndex {
         tuning.rerankFactor = max(1, configuration.binaryRerankFactor)
         tuning.minCandidates = max(1, configuration.binaryMinCandidates)
         self.tuning = tuning
-        writer = Mutex(Writer())
-        guard let directory = configuration.dataDirectory else { return }
+        let collections = CollectionMap(maxCollections: configuration.maxCollections)
+        self.collections = collections
+        guard let directory = configuration.dataDirectory else {
+            lockFile = Mutex(nil)
+            recovery = Recovery()
+            commits = GroupCommit(log: nil, nextLSN: 1, changesSinceSnapshot: 0) { collections.apply($0) }
+            return
+        }
+        let (log, lock, recovery, lastLSN) = try LocalIndex.recover(directory, configuration.logRecovery, into: collections)
+        lockFile = Mutex(lock)
+        self.recovery = recovery
+        commits = GroupCommit(log: log, nextLSN: lastLSN + 1, changesSinceSnapshot: recovery.replayedRecords) { collections.apply($0) }
+    }
 
+    /// Locks `directory`, loads its snapshot into `collections` and replays the log segments after it; returns
+    /// the log to append to, the lock, what was found and the last LSN.
+    private static func recover(_ directory: String, _ policy: LogRecovery, into collections: CollectionMap) throws(IndexError)
+        -> (WriteAheadLog, DataFile, Recovery, UInt64)
+    {
         try DataFile.makeDirectory(directory)
         let lockFile = try DataFile(path: directory + "/" + Self.lockName, mode: .readWrite)
         guard flock(lockFile.fd, LOCK_EX | LOCK_NB) == 0 else {
             throw .storage(operation: "lock", path: lockFile.path, reason: "another server is using this data directory")
         }
         let snapshotPath = directory + "/" + Self.snapshotName
+        let logPath = directory + "/" + Self.logName
         DataFile.remove(snapshotPath + ".tmp")
+        DataFile.remove(logPath + ".new")
         var recovery = Recovery()
         if DataFile.exists(snapshotPath) {
             let (stores, lsn) = try Snapshot.read(from: snapshotPath)
-            collections.withLock { map in for store in stores { map[store.spec.name] = store } }
+            collections.insert(stores)
             recovery.snapshotLSN = lsn
         }
-        let (log, found) = try WriteAheadLog.open(
-            path: directory + "/" + Self.logName, policy: configuration.logRecovery, snapshotLSN: recovery.snapshotLSN)
-        recovery.truncatedBytes = found.truncatedBytes
-        recovery.truncationReason = found.truncationReason
-        recovery.droppedRecords = found.droppedRecords
-        recovery.keptCopy = found.keptCopy
         var lastLSN = recovery.snapshotLSN
-        for record in found.records where record.lsn > recovery.snapshotLSN {
-            do {
-                try validate(record.operation)
-            } catch {
-                throw .corrupt(path: log.path, reason: "log record \(record.lsn) cannot be replayed: \(error)")
+        func replay(_ found: WriteAheadLog.Recovery, of path: String) throws(IndexError) {
+            recovery.truncatedBytes += found.truncatedBytes
+            recovery.truncationReason = found.truncationReason ?? recovery.truncationReason
+            recovery.droppedRecords += found.droppedRecords
+            recovery.keptCopy = found.keptCopy ?? recovery.keptCopy
+            for record in found.records where record.lsn > recovery.snapshotLSN {
+                for operation in record.operations {
+                    do {
+                        try collections.validate(operation)
+                    } catch {
+                        throw .corrupt(path: path, reason: "log record \(record.lsn) cannot be replayed: \(error)")
+                    }
+                    collections.apply(operation)
+                }
+                recovery.replayedRecords += 1
+                lastLSN = max(lastLSN, record.lsn)
             }
-            apply(record.operation)
-            recovery.replayedRecords += 1
-            lastLSN = max(lastLSN, record.lsn)
         }
+        for segment in try WriteAheadLog.closedSegments(of: logPath) {
+            guard segment.lastLSN > recovery.snapshotLSN else {
+                // Written into the snapshot; left by a crash before the snapshot removed it.
+                DataFile.remove(segment.path)
+                continue
+            }
+            let (closed, found) = try WriteAheadLog.open(path: segment.path, policy: policy, snapshotLSN: lastLSN)
+            closed.close()
+            try replay(found, of: segment.path)
+        }
+        let (log, found) = try WriteAheadLog.open(path: logPath, policy: policy, snapshotLSN: lastLSN)
+        try replay(found, of: logPath)
         guard lastLSN < UInt64.max else {
             // A CRC-valid record (or snapshot) with the largest LSN: no write could follow it.
             throw .corrupt(path: lastLSN == recovery.snapshotLSN ? snapshotPath : log.path,
                            reason: "it claims log sequence number \(lastLSN), the largest there is, so no write could follow")
         }
-        let infos = collections.withLock { $0.values.map(\.info) }
+        let infos = collections.all.map(\.info)
         recovery.collections = infos.count
         recovery.items = infos.reduce(0) { $0 + $1.count }
-        recoveryState.withLock { [recovery] in $0 = recovery }
-        let replayed = recovery.replayedRecords
-        writer.withLock { state in
-            state.log = log
-            state.lockFile = lockFile
-            state.nextLSN = lastLSN + 1
-            state.changesSinceSnapshot = replayed
-        }
+        return (log, lockFile, recovery, lastLSN)
     }
 
     /// What `init` found on disk (all zero in memory).
-    public var recovery: Recovery { recoveryState.withLock { $0 } }
-    private let recoveryState = Mutex(Recovery())
+    public let recovery: Recovery
 
     public var isDurable: Bool { configuration.dataDirectory != nil }
 
@@ -137,17 +161,25 @@ public final class LocalIndex: VectorIndex {
 
     public func createCollection(_ spec: CollectionSpec) async throws(IndexError) -> CollectionInfo {
         try await run { () throws(IndexError) in
-            try self.write(.createCollection(spec))
+            _ = try self.commits.commitAlone { () throws(IndexError) -> LogOperation? in
+                try self.collections.validate(.createCollection(spec))
+                return .createCollection(spec)
+            }
             return try self.store(spec.name).info
         }
     }
 
     public func deleteCollection(_ name: String) async throws(IndexError) {
-        try await run { () throws(IndexError) in try self.write(.deleteCollection(name)) }
+        try await run { () throws(IndexError) in
+            _ = try self.commits.commitAlone { () throws(IndexError) -> LogOperation? in
+                try self.collections.validate(.deleteCollection(name))
+                return .deleteCollection(name)
+            }
+        }
     }
 
     public func listCollections() async -> [CollectionInfo] {
-        collections.withLock { Array($0.values) }.map(\.info).sorted { $0.spec.name < $1.spec.name }
+        collections.all.map(\.info)
     }
 
     public func collection(_ name: String) async throws(IndexError) -> CollectionInfo {
@@ -155,30 +187,31 @@ public final class LocalIndex: VectorIndex {
     }
 
     public func upsert(_ items: [IndexItem], into collection: String) async throws(IndexError) {
-        try await run { () throws(IndexError) in try self.write(.upsert(collection: collection, items: items)) }
+        try await run { () throws(IndexError) in
+            let operation = LogOperation.upsert(collection: collection, items: items)
+            try self.commits.commit(operation) { () throws(IndexError) in try self.collections.validate(operation) }
+        }
     }
 
     public func delete(ids: [String], from collection: String) async throws(IndexError) -> Int {
         try await run { () throws(IndexError) in
-            try self.writer.withLock { state throws(IndexError) in
+            let committed = try self.commits.commitAlone { () throws(IndexError) -> LogOperation? in
                 let store = try self.store(collection)
                 var seen = Set<String>()
                 let present = store.get(ids, includeVectors: false).items.map(\.id).filter { seen.insert($0).inserted }
-                guard !present.isEmpty else { return 0 }
-                try self.commit(.delete(collection: collection, ids: present), state: &state)
-                return present.count
+                return present.isEmpty ? nil : .delete(collection: collection, ids: present)
             }
+            return committed?.deletedCount ?? 0
         }
     }
 
     public func delete(matching filter: Filter, from collection: String) async throws(IndexError) -> Int {
         try await run { () throws(IndexError) in
-            try self.writer.withLock { state throws(IndexError) in
+            let committed = try self.commits.commitAlone { () throws(IndexError) -> LogOperation? in
                 let matching = try self.store(collection).ids(matching: filter)
-                guard !matching.isEmpty else { return 0 }
-                try self.commit(.delete(collection: collection, ids: matching), state: &state)
-                return matching.count
+                return matching.isEmpty ? nil : .delete(collection: collection, ids: matching)
             }
+            return committed?.deletedCount ?? 0
         }
     }
 
@@ -194,7 +227,7 @@ public final class LocalIndex: VectorIndex {
 
     /// `search`, on the caller's thread (benchmarks and tests).
     public func searchNow(_ queries: [SearchQuery], in collection: String) throws(IndexError) -> [[SearchHit]] {
-        let store = try store(collection)
+        let store = try collections.store(collection)
         for query in queries where query.vector.count != store.spec.dimensions {
             throw .dimensionMismatch(collection: collection, expected: [store.spec.dimensions], actual: query.vector.count)
         }
@@ -203,94 +236,73 @@ public final class LocalIndex: VectorIndex {
 
     // MARK: Snapshots
 
-    /// Writes a snapshot when anything changed since the last one, then empties the log. Writes wait while it
-    /// runs; searches do not. Returns whether a snapshot was written.
+    /// Writes a snapshot when anything changed since the last one, without holding writes or searches for
+    /// its length: at a point where every logged write is applied, each collection is frozen (a copy-on-write
+    /// copy: the first later write to a collection copies its arrays) and the log is rotated, its records
+    /// becoming a closed segment; then, with no lock held, the frozen collections are written to the snapshot
+    /// (temporary file, fsync, rename, directory fsync) and the closed segments it covers are removed. A crash
+    /// at any step leaves the old snapshot and every segment after it, or the new snapshot and the segments
+    /// after it: a restart replays the same writes. One snapshot at a time (a call while one runs returns
+    /// false). Returns whether a snapshot was written.
     @discardableResult
     public func snapshot() throws(IndexError) -> Bool {
-        guard let directory = configuration.dataDirectory else { return false }
-        return try writer.withLock { state throws(IndexError) in
-            guard state.changesSinceSnapshot > 0, let log = state.log else { return false }
-            let stores = collections.withLock { Array($0.values) }.sorted { $0.spec.name < $1.spec.name }
-            try Snapshot.write(stores, lsn: state.nextLSN - 1, to: directory + "/" + Self.snapshotName, directory: directory)
+        guard let directory = configuration.dataDirectory,
+              snapshotting.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else { return false }
+        defer { snapshotting.store(false, ordering: .releasing) }
+        let frozen = try commits.quiesced { (state) throws(IndexError) -> (stores: [CollectionStore], lsn: UInt64, changes: Int)? in
+            guard state.changesSinceSnapshot > 0, let log = state.log else { return nil }
+            let lsn = state.nextLSN - 1
+            if log.byteCount > WriteAheadLog.magic.count {
+                // (An empty log holds nothing to close: the segments of a failed snapshot already end at lsn.)
+                state.log = try log.rotate(lastLSN: lsn)
+                state.logBytes = WriteAheadLog.magic.count
+            }
+            let changes = state.changesSinceSnapshot
             state.changesSinceSnapshot = 0
-            try log.reset()
-            return true
+            return (collections.all.map { $0.frozen() }, lsn, changes)
         }
+        guard let frozen else { return false }
+        do throws(IndexError) {
+            try Snapshot.write(frozen.stores, lsn: frozen.lsn, to: directory + "/" + Self.snapshotName, directory: directory)
+        } catch {
+            commits.snapshotFailed(changes: frozen.changes)
+            throw error
+        }
+        WriteAheadLog.removeSegments(of: directory + "/" + Self.logName, through: frozen.lsn)
+        return true
+    }
+
+    /// `snapshot()` on a thread of its own, off the cooperative pool and the index queue (the server's periodic
+    /// snapshots).
+    @discardableResult
+    public func snapshotInBackground() async throws(IndexError) -> Bool {
+        try await run(on: snapshotQueue) { () throws(IndexError) in try self.snapshot() }
     }
 
     /// Closes the log and releases the data directory (another `LocalIndex` may then open it). Later writes
     /// fail with `logFailed`; searches still work on what is in memory.
     public func close() {
-        writer.withLock { state in
-            state.log?.close()
-            state.lockFile = nil
-        }
+        commits.quiesced { state in state.log?.close() }
+        lockFile.withLock { $0 = nil }
     }
 
     /// Bytes in the write-ahead log now (0 in memory).
-    public var logBytes: Int { writer.withLock { $0.log?.byteCount ?? 0 } }
+    public var logBytes: Int { commits.current.logBytes }
 
-    // MARK: Writing
-
-    private func write(_ operation: LogOperation) throws(IndexError) {
-        try writer.withLock { state throws(IndexError) in try commit(operation, state: &state) }
-    }
-
-    /// Validates, logs (fsynced) and applies one operation. Call with the writer lock held.
-    private func commit(_ operation: LogOperation, state: inout Writer) throws(IndexError) {
-        try validate(operation)
-        try state.log?.append(lsn: state.nextLSN, operation)
-        state.nextLSN += 1
-        state.changesSinceSnapshot += 1
-        apply(operation)
-    }
-
-    /// Throws when `operation` cannot be applied to the index as it is now.
-    private func validate(_ operation: LogOperation) throws(IndexError) {
-        switch operation {
-        case .createCollection(let spec):
-            if let problem = CollectionSpec.problem(withName: spec.name) {
-                throw .invalidCollectionName(spec.name, reason: problem)
-            }
-            let (exists, count) = collections.withLock { ($0[spec.name] != nil, $0.count) }
-            if exists { throw .collectionExists(spec.name) }
-            if count >= configuration.maxCollections { throw .tooManyCollections(limit: configuration.maxCollections) }
-            guard spec.dimensions > 0 else { throw .invalidVector("a collection needs at least one dimension") }
-        case .deleteCollection(let name):
-            _ = try store(name)
-        case let .upsert(collection, items):
-            let store = try store(collection)
-            for item in items where item.vector.count != store.spec.dimensions {
-                throw .dimensionMismatch(collection: collection, expected: [store.spec.dimensions], actual: item.vector.count)
-            }
-        case .delete(let collection, _):
-            _ = try store(collection)
-        }
-    }
-
-    /// Applies a validated operation (cannot fail).
-    private func apply(_ operation: LogOperation) {
-        switch operation {
-        case .createCollection(let spec):
-            collections.withLock { $0[spec.name] = CollectionStore(spec: spec) }
-        case .deleteCollection(let name):
-            collections.withLock { _ = $0.removeValue(forKey: name) }
-        case let .upsert(collection, items):
-            collections.withLock { $0[collection] }?.upsert(items)
-        case let .delete(collection, ids):
-            _ = collections.withLock { $0[collection] }?.delete(ids)
-        }
-    }
+    /// Log records written (each one write and one fsync, shared by the writes that queued together).
+    var logSyncs: Int { commits.current.syncs }
 
     private func store(_ name: String) throws(IndexError) -> CollectionStore {
-        guard let store = collections.withLock({ $0[name] }) else { throw .collectionNotFound(name) }
-        return store
+        try collections.store(name)
     }
 
-    /// Runs `body` on the index queue, off the cooperative pool.
-    private func run<T: Sendable>(_ body: @escaping @Sendable () throws(IndexError) -> T) async throws(IndexError) -> T {
+    /// Runs `body` on the index queue (or `queue`), off the cooperative pool.
+    private func run<T: Sendable>(on queue: DispatchQueue? = nil, _ body: @escaping @Sendable () throws(IndexError) -> T)
+        async throws(IndexError) -> T
+    {
         let result: Result<T, IndexError> = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Result(catching: body)) }
+            (queue ?? self.queue).async { continuation.resume(returning: Result(catching: body)) }
         }
         return try result.get()
     }

@@ -8,8 +8,21 @@ enum LogOperation: Sendable, Equatable {
     case upsert(collection: String, items: [IndexItem])
     case delete(collection: String, ids: [String])
 
+    /// The number of ids a delete removes (0 for other operations).
+    var deletedCount: Int {
+        if case .delete(_, let ids) = self { ids.count } else { 0 }
+    }
+
+    /// The first byte of each operation (`WriteAheadLog.batchCode` is the next free one).
     private enum Code: UInt8 {
         case createCollection = 1, deleteCollection = 2, upsert = 3, delete = 4
+    }
+
+    /// The operation's bytes, as a log record holds them.
+    func encoded() throws(IndexError) -> [UInt8] {
+        var writer = ByteWriter()
+        try encode(to: &writer)
+        return writer.bytes
     }
 
     func encode<Sink: ByteSink>(to sink: inout Sink) throws(IndexError) {

@@ -23,6 +23,17 @@ protocol RowStore: AnyObject, Sendable {
         scratch: inout [Float]
     )
     func write(to writer: inout SnapshotWriter) throws(IndexError)
+    /// A copy of what `write(to:)` writes, sharing the arrays (copy-on-write: the first later change to this
+    /// store copies them), for a snapshot to write while this store goes on changing. Only `write(to:)` may be
+    /// called on it.
+    func frozen() -> any RowStore
+    /// A copy with arrays of its own (all of the memory copied).
+    func copy() -> any RowStore
+}
+
+extension Array {
+    /// The elements in a buffer of their own (assigning an array shares its buffer until one side changes).
+    func copied() -> [Element] { withUnsafeBufferPointer { Array($0) } }
 }
 
 extension Storage {
@@ -109,6 +120,21 @@ final class Float32Rows: RowStore, @unchecked Sendable {
 
     func write(to writer: inout SnapshotWriter) throws(IndexError) {
         try writer.writeArray(values)
+    }
+
+    /// The values only: snapshots do not hold the sketch (reading rebuilds it).
+    func frozen() -> any RowStore {
+        let copy = Float32Rows(dimensions: dimensions)
+        copy.values = values
+        return copy
+    }
+
+    /// (The sketch is not shared with a frozen copy, so it is adopted, not copied.)
+    func copy() -> any RowStore {
+        let copy = Float32Rows(dimensions: dimensions)
+        copy.values = values.copied()
+        copy.sketch.adopt(sketch)
+        return copy
     }
 
     static func read(from reader: inout SnapshotReader, dimensions: Int, count: Int) throws(IndexError) -> Float32Rows {
@@ -340,6 +366,20 @@ final class BinaryRows: RowStore, @unchecked Sendable {
         try rerank.write(to: &writer)
     }
 
+    func frozen() -> any RowStore {
+        let copy = BinaryRows(dimensions: dimensions)
+        copy.bits = bits
+        copy.rerank.adopt(rerank)
+        return copy
+    }
+
+    func copy() -> any RowStore {
+        let copy = BinaryRows(dimensions: dimensions)
+        copy.bits = bits.copied()
+        copy.rerank.adoptCopy(of: rerank)
+        return copy
+    }
+
     static func read(from reader: inout SnapshotReader, dimensions: Int, count: Int) throws(IndexError) -> BinaryRows {
         let rows = BinaryRows(dimensions: dimensions)
         rows.bits = try reader.readArray(UInt64.self, count: count * rows.words)
@@ -359,9 +399,27 @@ final class BinaryRows: RowStore, @unchecked Sendable {
 }
 
 extension Int8Rows {
-    /// Takes the codes of `other` (snapshot loading).
+    /// Takes the codes of `other` (snapshot loading, freezing), sharing its arrays until either changes.
     func adopt(_ other: Int8Rows) {
         codes = other.codes
         scales = other.scales
+    }
+
+    func frozen() -> any RowStore {
+        let copy = Int8Rows(dimensions: dimensions)
+        copy.adopt(self)
+        return copy
+    }
+
+    func copy() -> any RowStore {
+        let copy = Int8Rows(dimensions: dimensions)
+        copy.adoptCopy(of: self)
+        return copy
+    }
+
+    /// Takes a copy of the codes of `other`, in arrays of its own.
+    func adoptCopy(of other: Int8Rows) {
+        codes = other.codes.copied()
+        scales = other.scales.copied()
     }
 }

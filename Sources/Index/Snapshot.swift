@@ -45,6 +45,11 @@ struct SnapshotWriter: ByteSink {
     private var offset = 0
     private var crc = CRC32()
     private static let bufferBytes = 1 << 20
+    /// Bytes written since the last fsync. A snapshot is fsynced every `syncBytes` as it is written, so that
+    /// little of it is ever dirty in the page cache: the log's fsyncs, which the file system may make wait for
+    /// other files' dirty data (ext4's ordered journal), then wait for at most that much.
+    private var unsynced = 0
+    private static let syncBytes = 32 << 20
 
     init(path: String) throws(IndexError) {
         file = try DataFile(path: path, mode: .createTruncate)
@@ -57,6 +62,7 @@ struct SnapshotWriter: ByteSink {
         if bytes.count >= Self.bufferBytes {
             try file.write(bytes, at: offset)
             offset += bytes.count
+            try syncEvery(bytes.count)
         } else {
             buffer.append(contentsOf: bytes)
         }
@@ -66,7 +72,16 @@ struct SnapshotWriter: ByteSink {
         guard !buffer.isEmpty else { return }
         try buffer.withBytes { (bytes) throws(IndexError) in try file.write(bytes, at: offset) }
         offset += buffer.count
+        try syncEvery(buffer.count)
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func syncEvery(_ written: Int) throws(IndexError) {
+        unsynced += written
+        if unsynced >= Self.syncBytes {
+            try file.sync()
+            unsynced = 0
+        }
     }
 
     /// Appends the CRC, flushes and fsyncs.

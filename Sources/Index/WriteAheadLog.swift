@@ -1,19 +1,28 @@
 /// The write-ahead log: every change, appended and fsynced before it is applied and acknowledged.
 ///
-/// Layout: an 8-byte header ("RWAL", version 1 as u32), then records
+/// Layout: an 8-byte header ("RWAL", version as u32), then records
 ///
 ///     u32 length | u32 crc32(payload) | payload = u64 lsn, LogOperation
+///                                               or u64 lsn, u8 5 (batch), u32 n, n × LogOperation   (version 2)
 ///
-/// all little-endian; the LSNs of consecutive records are consecutive. A crash can leave the last record torn
+/// all little-endian; the LSNs of consecutive records are consecutive (one per record). Version 2 adds the
+/// batch record: the operations of one group commit (`GroupCommit`) in one record, so that one write is one
+/// record and a crash during it tears only the last record, as before. Version 1 logs are read as they are;
+/// opening one for writing rewrites its header to version 2 first. A crash can leave the last record torn
 /// (short, or with a checksum that does not match): opening the log cuts it off, and returns what was cut so
-/// the server can log it. That record was never acknowledged (each append is fsynced before its write is), so
-/// nothing acknowledged is lost. Damage with valid records after it is something else (a bad sector, a
+/// the server can log it. That record was never acknowledged (each append is fsynced before its writes are),
+/// so nothing acknowledged is lost. Damage with valid records after it is something else (a bad sector, a
 /// flipped bit) and cutting there would drop acknowledged writes: opening then refuses, leaving the file as it
 /// is, unless the operator chose `LogRecovery.truncate` (WriteAheadLog+Damage.swift).
 ///
-/// Not thread-safe: `LocalIndex` appends under its writer lock.
+/// Not thread-safe: `GroupCommit` appends from one leader at a time.
 final class WriteAheadLog: @unchecked Sendable {
-    static let magic: [UInt8] = Array("RWAL".utf8) + [1, 0, 0, 0]
+    /// The header of the logs this version writes.
+    static let magic: [UInt8] = Array("RWAL".utf8) + [2, 0, 0, 0]
+    /// The header of version 1 logs (no batch records), still read.
+    static let magicVersion1: [UInt8] = Array("RWAL".utf8) + [1, 0, 0, 0]
+    /// The operation code that starts a batch record's operations (LogOperation uses 1-4).
+    static let batchCode: UInt8 = 5
     /// A record larger than this is taken for a corrupt length field.
     static let maxRecordBytes = 1 << 30
     /// The smallest payload: an LSN and an operation code.
@@ -26,9 +35,10 @@ final class WriteAheadLog: @unchecked Sendable {
     /// Set when a failed write may have left the file in an unknown state; every later append is refused.
     private var failure: String?
 
+    /// One record: one operation, or a batch of them (applied in order).
     struct Record {
         var lsn: UInt64
-        var operation: LogOperation
+        var operations: [LogOperation]
     }
 
     /// What opening the log found.
@@ -44,7 +54,7 @@ final class WriteAheadLog: @unchecked Sendable {
         var keptCopy: String?
     }
 
-    private init(path: String, file: DataFile, end: Int) {
+    init(path: String, file: DataFile, end: Int) {
         self.path = path
         self.file = file
         self.end = end
@@ -69,8 +79,8 @@ final class WriteAheadLog: @unchecked Sendable {
         }
         var header = [UInt8](repeating: 0, count: magic.count)
         _ = try header.withMutableBytes { (bytes) throws(IndexError) in try file.read(into: bytes, at: 0) }
-        guard header == magic else {
-            throw .corrupt(path: path, reason: "it does not start with the write-ahead log header (RWAL, version 1)")
+        guard header == magic || header == magicVersion1 else {
+            throw .corrupt(path: path, reason: "it does not start with the write-ahead log header (RWAL, version 1 or 2)")
         }
 
         var recovery = Recovery(records: [])
@@ -99,6 +109,11 @@ final class WriteAheadLog: @unchecked Sendable {
             try file.sync()
             recovery.truncatedBytes = size - offset
             recovery.truncationReason = damage
+        }
+        if header != magic {
+            // Batch records may follow: say so before any is written.
+            try magic.withBytes { (bytes) throws(IndexError) in try file.write(bytes, at: 0) }
+            try file.sync()
         }
         return (WriteAheadLog(path: path, file: file, end: offset), recovery)
     }
@@ -130,25 +145,51 @@ final class WriteAheadLog: @unchecked Sendable {
     static func decode(_ payload: [UInt8], at offset: Int, path: String) throws(IndexError) -> Record {
         var reader = ByteReader(payload, origin: "\(path) (record at byte \(offset))")
         let lsn = try reader.read(UInt64.self)
-        let operation = try LogOperation.decode(from: &reader)
+        var operations: [LogOperation] = []
+        if reader.peekByte() == batchCode {
+            _ = try reader.read(UInt8.self)
+            let count = Int(try reader.read(UInt32.self))
+            guard count >= 2, count <= payload.count else {
+                throw .corrupt(path: path, reason: "the record at byte \(offset) claims a batch of \(count) operations")
+            }
+            for _ in 0..<count { operations.append(try LogOperation.decode(from: &reader)) }
+        } else {
+            operations.append(try LogOperation.decode(from: &reader))
+        }
         guard reader.isAtEnd else { throw .corrupt(path: path, reason: "the record at byte \(offset) has trailing bytes") }
-        return Record(lsn: lsn, operation: operation)
+        return Record(lsn: lsn, operations: operations)
     }
 
-    /// Appends one record and fsyncs it. When this throws the record is not in the log: a failed write is cut
-    /// off again, and if even that fails (or the fsync failed, after which the kernel may have dropped the
-    /// pages) the log refuses every later append.
-    func append(lsn: UInt64, _ operation: LogOperation) throws(IndexError) {
-        if let failure { throw .logFailed(reason: failure) }
-        var payload = ByteWriter()
-        try payload.write(lsn)
-        try operation.encode(to: &payload)
+    /// The bytes of one record: length, CRC32 and payload (`lsn`, then the operation, or a batch of them), from
+    /// the operations' encodings (`LogOperation.encoded()`), in order.
+    static func record(lsn: UInt64, encoded operations: [[UInt8]]) throws(IndexError) -> [UInt8] {
         var record = ByteWriter()
-        try record.write(UInt32(payload.bytes.count))
-        try record.write(CRC32.checksum(payload.bytes))
-        record.bytes.append(contentsOf: payload.bytes)
+        record.bytes.reserveCapacity(8 + 8 + 5 + operations.reduce(0) { $0 + $1.count })
+        try record.write(UInt32(0))
+        try record.write(UInt32(0))
+        try record.write(lsn)
+        if operations.count != 1 {
+            try record.write(batchCode)
+            try record.write(UInt32(operations.count))
+        }
+        for operation in operations { record.bytes.append(contentsOf: operation) }
+        let length = record.bytes.count - 8
+        guard length <= maxRecordBytes else {
+            throw .invalidItem("the write's log record would be \(length) bytes, over the largest, \(maxRecordBytes): write fewer items at a time")
+        }
+        let checksum = record.bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[8...])) }
+        withUnsafeBytes(of: UInt32(length).littleEndian) { record.bytes.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: checksum.littleEndian) { record.bytes.replaceSubrange(4..<8, with: $0) }
+        return record.bytes
+    }
+
+    /// Appends one record (`record(lsn:encoded:)`) and fsyncs it. When this throws the record is not in the log: a
+    /// failed write is cut off again, and if even that fails (or the fsync failed, after which the kernel may
+    /// have dropped the pages) the log refuses every later append.
+    func append(_ bytes: [UInt8]) throws(IndexError) {
+        if let failure { throw .logFailed(reason: failure) }
         do throws(IndexError) {
-            try record.bytes.withBytes { (bytes) throws(IndexError) in try file.write(bytes, at: end) }
+            try bytes.withBytes { (bytes) throws(IndexError) in try file.write(bytes, at: end) }
         } catch {
             do throws(IndexError) { try file.truncate(to: end) } catch { failure = "\(error)" }
             throw error
@@ -159,26 +200,16 @@ final class WriteAheadLog: @unchecked Sendable {
             failure = "\(error)"
             throw error
         }
-        end += record.bytes.count
-    }
-
-    /// Empties the log after a snapshot has made its records redundant.
-    func reset() throws(IndexError) {
-        if let failure { throw .logFailed(reason: failure) }
-        do throws(IndexError) {
-            try file.truncate(to: Self.magic.count)
-            try file.sync()
-        } catch {
-            failure = "\(error)"
-            throw error
-        }
-        end = Self.magic.count
+        end += bytes.count
     }
 
     var byteCount: Int { end }
 
     /// Refuses every later append (the file itself closes with the last reference).
-    func close() {
-        if failure == nil { failure = "the index was closed" }
+    func close(because reason: String = "the index was closed") {
+        if failure == nil { failure = reason }
     }
+
+    /// Why appends are refused, if they are.
+    var refusal: String? { failure }
 }

@@ -199,7 +199,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             last = ContinuousClock.now
             let started = ContinuousClock.now
             do {
-                if try vectorIndex.snapshot() {
+                if try await vectorIndex.snapshotInBackground() {
                     logger.info("index snapshot written", metadata: ["took": "\(ContinuousClock.now - started)"])
                 }
             } catch {
