@@ -19,14 +19,17 @@ public struct SpaceLoader: Sendable {
     public let logger: Logger
     /// Limits the spaces enforce while decoding media (e.g. the image pixel limit).
     public let limits: MediaLimits
+    /// How the speech bridge transcribes (beam search or greedy).
+    public let speechDecoding: SpeechDecoding
 
     public init(directory: URL, threads: Int, precision: Precision = .float32, logger: Logger,
-                limits: MediaLimits = MediaLimits()) {
+                limits: MediaLimits = MediaLimits(), speechDecoding: SpeechDecoding = SpeechDecoding()) {
         self.directory = directory
         self.threads = threads
         self.precision = precision
         self.logger = logger
         self.limits = limits
+        self.speechDecoding = speechDecoding
     }
 
     public func load() throws(ManifestError) -> [any EmbeddingSpace] {
@@ -77,6 +80,6 @@ public struct SpaceLoader: Sendable {
     /// words is pointed to `audioSpace`, the audio-to-audio space, when one is loaded.
     func speechBridges(_ registry: ModelRegistry, audioSpace: String?) -> [any ModalityBridge] {
         guard let speech = registry.defaultModel(LoadedSpeechModel.self) else { return [] }
-        return [SpeechBridge(model: speech, limits: limits, audioSpace: audioSpace)]
+        return [SpeechBridge(model: speech, limits: limits, audioSpace: audioSpace, decoding: speechDecoding)]
     }
 }

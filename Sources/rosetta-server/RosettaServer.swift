@@ -22,6 +22,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let index: IndexSettings
     private let threads: Int
     private let precision: Precision
+    private let speechDecoding: SpeechDecoding
     private let drain: Duration
     private let tokens: BearerTokens?
     private let metrics: (address: String, registry: PrometheusCollectorRegistry)?
@@ -32,7 +33,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
     init(
         transport: ServerConfiguration, limits: ServiceLimits, batching: BatchSettings, modelsDirectory: URL, index: IndexSettings, threads: Int,
-        precision: Precision, drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
+        precision: Precision, speechDecoding: SpeechDecoding, drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
         logger: Logger
     ) {
         self.tokens = tokens
@@ -44,6 +45,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         self.index = index
         self.threads = threads
         self.precision = precision
+        self.speechDecoding = speechDecoding
         self.drain = drain
         self.logger = logger
     }
@@ -94,7 +96,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
             do {
                 let loadStarted = ContinuousClock.now
                 let spaces = try SpaceLoader(directory: modelsDirectory, threads: threads, precision: precision, logger: logger,
-                                             limits: limits.media).load()
+                                             limits: limits.media, speechDecoding: speechDecoding).load()
                 let catalog = ModelCatalog(models: spaces)
                 let loadTime = ContinuousClock.now - loadStarted
                 Gauge(label: "rosetta_model_load_seconds").record(
