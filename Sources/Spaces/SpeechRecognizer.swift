@@ -10,13 +10,13 @@ import Tensor
 /// next one starts there. Segments are the text between timestamp pairs.
 ///
 /// Which words are trustworthy (sounds without words get none — tones, chords, noise, music — since Whisper
-/// says something for nearly every sound; the thresholds are measured on Tests/Fixtures/audio/decoding, where
-/// speech has p(no speech) ≤ 0.42 and sounds without words ≥ 0.78):
+/// says something for nearly every sound; the thresholds are measured on Tests/Fixtures/audio/decoding and the
+/// long recordings, where windows of speech have p(no speech) ≤ 0.57 and sounds without words ≥ 0.78):
 /// - a window faster-whisper skips: p(no speech) > `noSpeechThreshold` and mean token log-probability not above
 ///   `logProbThreshold`;
 /// - p(no speech) > `noSpeechThreshold` and a mean log-probability below `weakLogProbability`;
 /// - a window no temperature decoded acceptably (its text loops, compresses above the ratio threshold, or stays
-///   below the log-probability threshold) while p(no speech) > `doubtfulNoSpeech`;
+///   below the log-probability threshold) while p(no speech) > `noSpeechThreshold`;
 /// - one of Whisper's known hallucinations on sounds without words ("you", "Thank you.", "Thanks for
 ///   watching!", ...: `hallucinations`) unless p(no speech) ≤ `hallucinationNoSpeech` and the mean
 ///   log-probability ≥ `weakLogProbability`;
@@ -32,7 +32,6 @@ public struct SpeechRecognizer: Sendable {
         var averageLogProbability: Float
         /// The window's decode failed faster-whisper's acceptance at every temperature (or looped).
         var unacceptable: Bool
-        var temperature: Double
         /// The window was skipped by faster-whisper's no-speech rule (its text is what the decoder said anyway).
         var skipped = false
         /// Why the segment's words were dropped (nil: kept).
@@ -83,8 +82,6 @@ public struct SpeechRecognizer: Sendable {
     let audio: AudioDecoder
     var decoding: SpeechDecoding
     let features = WhisperFeatures()
-    /// Above this p(no speech), a decode no temperature made acceptable is not trusted.
-    var doubtfulNoSpeech: Float = 0.5
     /// Above this p(no speech), a known hallucination is not trusted.
     var hallucinationNoSpeech: Float = 0.1
     /// Below this mean log-probability, words Whisper gives little weight to.
@@ -186,7 +183,7 @@ public struct SpeechRecognizer: Sendable {
     private func segment(_ window: WindowDecode, start: Double, end: Double, text: String) -> Segment {
         var segment = Segment(start: start, end: end, text: text, noSpeechProbability: window.result.noSpeechProbability,
                               averageLogProbability: window.result.averageLogProbability,
-                              unacceptable: !window.acceptable || window.result.looped, temperature: window.temperature)
+                              unacceptable: !window.acceptable || window.result.looped)
         segment.rejected = rejection(of: segment)
         return segment
     }
@@ -196,7 +193,7 @@ public struct SpeechRecognizer: Sendable {
         let p = s.noSpeechProbability, logProbability = s.averageLogProbability
         if words.isEmpty { return "no words" }
         if p > decoding.noSpeechThreshold && logProbability < weakLogProbability { return "no speech, weak words" }
-        if s.unacceptable && p > doubtfulNoSpeech { return "no confident decoding at any temperature" }
+        if s.unacceptable && p > decoding.noSpeechThreshold { return "no confident decoding at any temperature" }
         if Self.hallucinations.contains(words.joined(separator: " ")) && (p > hallucinationNoSpeech || logProbability < weakLogProbability) {
             return "a phrase Whisper emits on sounds without words"
         }
