@@ -162,6 +162,7 @@ extension WhisperDecoder {
             total += Foundation.exp((Double(p) - top) / temperature)
             weights[i] = total
         }
+        guard total > 0, total.isFinite else { return logProbabilities.indices.max { logProbabilities[$0] < logProbabilities[$1] } ?? 0 }
         let u = Double.random(in: 0..<total, using: &generator)
         var low = 0, high = weights.count - 1
         while low < high {
