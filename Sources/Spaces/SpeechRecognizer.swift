@@ -50,8 +50,8 @@ public struct SpeechRecognizer: Sendable {
             segments.map { $0.text.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
         }
         var noSpeechProbability: Float { segments.map(\.noSpeechProbability).max() ?? 1 }
-        /// The kept text cut into sentences (at ". ", "? ", "! " and segment ends): the transcript's token set
-        /// for instruction pooling.
+        /// The kept text cut into sentences and clauses (at ". ", "? ", "! ", ", " and segment ends): the
+        /// transcript's token set for instruction pooling (beam search often joins two spoken sentences with a comma).
         var sentences: [String] {
             var sentences: [String] = []
             for segment in segments where segment.rejected == nil {
@@ -59,7 +59,7 @@ public struct SpeechRecognizer: Sendable {
                 var current = ""
                 for (i, character) in characters.enumerated() {
                     current.append(character)
-                    if ".?!".contains(character), i + 1 == characters.count || characters[i + 1].isWhitespace {
+                    if ".?!,".contains(character), i + 1 == characters.count || characters[i + 1].isWhitespace {
                         sentences.append(current)
                         current = ""
                     }
