@@ -13,7 +13,7 @@ BIN := .build/release
 # protobuf-compiler-grpc: grpc_cpp_plugin for bench/rpc's C++ stubs).
 # Recursive (=): GO_PACKAGES is defined below.
 APT_PACKAGES = build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
-	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev python3-venv openssl sox \
+	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev zlib1g-dev python3-venv openssl sox \
 	protobuf-compiler-grpc $(GO_PACKAGES)
 # The Go client example (clients/go) builds offline against Debian's Go libraries; protobuf 1.5 (APIv2-backed),
 # since grpc-go's codec must understand the protoc-gen-go 1.28 messages. clients/go/generate (which the tests

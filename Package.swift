@@ -49,6 +49,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/System/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CJPEG", path: "Sources/System/CJPEG", pkgConfig: "libjpeg"),
         .systemLibrary(name: "CSndFile", path: "Sources/System/CSndFile", pkgConfig: "sndfile"),
+        // zlib's compress2: the compression ratio of a transcript (faster-whisper's repetition test).
+        .systemLibrary(name: "CZlib", path: "Sources/System/CZlib", pkgConfig: "zlib"),
         // Header only: the prefetch builtin and the CPU feature checks behind Tensor's kernels (no library).
         .systemLibrary(name: "CCPU", path: "Sources/System/CCPU"),
 
@@ -88,7 +90,7 @@ let package = Package(
         // Media bytes + options -> vectors in a space: the bridges, the speech pipeline, instruction pooling.
         .target(
             name: "Spaces",
-            dependencies: ["Domain", "Encoders", "Media", "Tensor", "Tokenizers", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Domain", "Encoders", "Media", "Tensor", "Tokenizers", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
         // Compiled for the build machine's CPU like Tensor: the Hamming pre-filter needs the POPCNT instruction.
         .target(name: "Index", dependencies: ["Domain", "Tensor"], swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]),
@@ -153,7 +155,7 @@ let package = Package(
         .target(name: "BenchSupport", dependencies: ["Tensor"], path: "bench/common/swift"),
         .executableTarget(name: "rosetta-bench-text", dependencies: ["BenchSupport", "Encoders", "Tensor"], path: "bench/text/swift"),
         .executableTarget(name: "rosetta-bench-vision", dependencies: ["BenchSupport", "Encoders", "Tensor", "Media"], path: "bench/vision/swift"),
-        .executableTarget(name: "rosetta-bench-audio", dependencies: ["Encoders", "Tensor", "Media"], path: "bench/audio/swift"),
+        .executableTarget(name: "rosetta-bench-audio", dependencies: ["Encoders", "Tensor", "Media", "Spaces"], path: "bench/audio/swift"),
 
         .executableTarget(name: "rosetta-bench-search", dependencies: ["Index", "Tensor"], path: "bench/search/swift"),
 
@@ -168,7 +170,7 @@ let package = Package(
         .testTarget(name: "RPCTests", dependencies: ["RPC", "CGRPCBridge"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "VisionTests", dependencies: ["Media", "Encoders", "Tensor", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Tensor", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Media", "Encoders", "Spaces", "Tensor", "TestSupport"]),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "Service", "Index", "RPC", "RosettaAPI"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "Spaces", "RosettaAPI", "RPC", "Index"]),
         .testTarget(name: "IndexTests", dependencies: ["Index", "Domain", "Tensor", "TestSupport"]),

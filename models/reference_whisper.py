@@ -4,9 +4,7 @@
 References: faster-whisper's FeatureExtractor (log-mel), ctranslate2's Whisper (encoder states, greedy decoding,
 no-speech probability) on the same model.bin the server reads, and scipy.signal.resample_poly (the resampler).
 Not part of `make test`: the output is committed (Tests/Fixtures/whisper-tiny-en/golden.json, small).
-With --long: faster-whisper's `transcribe` of the long recordings (Tests/Fixtures/audio/long, over 30 s) with
-timestamps, greedy, temperature 0 only, no conditioning on previous text, no VAD -> long.json beside golden.json:
-  {"reference": versions, "clips": [{"file", "segments": [{"start", "end", "text"}]}]}
+The long recordings' transcripts (faster-whisper's transcribe()) are models/reference_speech_decoding.py's.
 
 Usage: /work/tools/refvenv/bin/python models/reference_whisper.py
   venv: pip install ctranslate2==4.8.5 faster-whisper==1.2.1 scipy numpy   (CPU)
@@ -104,24 +102,6 @@ def main():
     print(f"wrote {OUT} ({os.path.getsize(OUT)} bytes)")
 
 
-def long_clips():
-    import faster_whisper
-    model = faster_whisper.WhisperModel(MODEL, device="cpu", compute_type="float32", cpu_threads=2)
-    out = {"reference": f"faster-whisper {faster_whisper.__version__}", "clips": []}
-    for name in sorted(os.listdir(os.path.join(AUDIO, "long"))):
-        rel = f"long/{name}"
-        segments, _ = model.transcribe(decode(os.path.join(AUDIO, rel)), beam_size=1, temperature=0.0,
-                                       condition_on_previous_text=False, without_timestamps=False, vad_filter=False)
-        rows = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text} for s in segments]
-        for row in rows:
-            print(f"{rel} {row['start']:6.2f} {row['end']:6.2f} {row['text']}")
-        out["clips"].append({"file": rel, "segments": rows})
-    path = os.path.join(os.path.dirname(OUT), "long.json")
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1)
-        f.write("\n")
-
-
 def bytes_text(pieces):
     """GPT-2 byte-level BPE pieces -> text (the byte <-> unicode table of openai/gpt-2 encoder.py)."""
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
@@ -137,4 +117,4 @@ def bytes_text(pieces):
 
 
 if __name__ == "__main__":
-    sys.exit(long_clips() if "--long" in sys.argv[1:] else main())
+    sys.exit(main())

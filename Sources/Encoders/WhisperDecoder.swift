@@ -2,29 +2,39 @@ import Foundation
 import Tensor
 import Tokenizers
 
-/// Greedy decoding of Whisper with a key/value cache, as CTranslate2's `Whisper.generate(beam_size=1)` does it with
-/// faster-whisper's defaults for one window without timestamps:
-/// prompt `<|startoftranscript|><|notimestamps|>` (English-only model: no language or task token);
-/// at every step the config's `suppress_ids` and the timestamp tokens are masked, and at the first step also
-/// `suppress_ids_begin` (blank and end-of-text: "suppress_blank"); the arg-max token is taken until
-/// `<|endoftext|>` or the token cap. The no-speech probability is p(`<|nocaptions|>`) in the softmax of the
-/// logits at the `<|startoftranscript|>` position (CTranslate2's `return_no_speech_prob`).
+/// Whisper decoding of one 30 s window with a key/value cache, as CTranslate2's `Whisper.generate` does it with the
+/// options faster-whisper's `transcribe()` passes (faster_whisper/transcribe.py, `generate_with_fallback`;
+/// CTranslate2 src/decoding.cc `BeamSearch`, `GreedySearch`, src/models/whisper.cc):
 ///
-/// With `timestamps` (long audio, which is cut where the speech allows rather than every 30 s): prompt
-/// `<|startoftranscript|>` alone, and OpenAI's timestamp rules, as CTranslate2 applies them: the first token is a
-/// timestamp ≤ 1 s; timestamps come in pairs (a lone one must be followed by another or by end-of-text; a pair by
-/// text); they never go back; and when the timestamp tokens together outweigh the best text token, a timestamp
-/// is forced. The result's segments are the text between pairs, and `consumedFrames` says how far the window was
-/// transcribed (to its last complete segment), where the next window starts (OpenAI's `transcribe` seeking).
+/// - prompt: `<|startofprev|>` + the last 223 `previousTokens` (when conditioning on previous text), then
+///   `<|startoftranscript|>` (English-only model: no language or task token), then `<|notimestamps|>` unless
+///   `timestamps`;
+/// - at every step the config's `suppress_ids` are masked (faster-whisper's `suppress_tokens=[-1]` is the same
+///   list), and at the first step also `suppress_ids_begin` (blank and end-of-text: `suppress_blank`); with
+///   timestamps, OpenAI's timestamp rules (`applyTimestampRules`, the first timestamp at most
+///   `maxInitialTimestamp` steps of 20 ms), without them the timestamp tokens are masked;
+/// - temperature 0: beam search (`beamSize` beams, 2·beamSize candidates per step, a finished hypothesis's beam
+///   refilled from the next unfinished candidate; decoding ends when round(beamSize·patience) hypotheses have
+///   finished, and the best by log-probability / length^lengthPenalty wins; beamSize 1 is greedy decoding);
+///   temperature above 0: `bestOf` samples from softmax(logits / T) drawn with a generator seeded by `seed`
+///   (CTranslate2 draws from its own generator: sampled output is reproducible here, but is not CTranslate2's);
+/// - the no-speech probability is p(`<|nocaptions|>`) in the softmax of the logits at the
+///   `<|startoftranscript|>` position; the average log-probability is the winner's summed token log-probability
+///   (end-of-text included) over its length + 1 (faster-whisper's avg_logprob).
 ///
-/// Beyond the reference, a repetition stop: when the tail of the output is the same 1...32-token pattern
-/// `loopRepeats` times in a row, decoding stops, the repeats are cut and the result is marked `looped` — greedy
-/// Whisper can otherwise loop to the token cap (faster-whisper re-decodes such windows at higher temperatures; we
-/// flag them instead).
+/// With `timestamps` the result's segments are the text between timestamp pairs, and `consumedFrames` says how far
+/// the window was transcribed (to its last complete segment), where the next window starts (OpenAI's
+/// `transcribe` seeking).
+///
+/// Beyond the reference, a repetition stop: when the text tokens of the leading hypothesis end in the same
+/// 1...32-token pattern `loopRepeats` times in a row, decoding stops, the repeats are cut and the result is marked
+/// `looped` (faster-whisper would decode such a window to the token cap and fall back to a higher temperature on
+/// its compression ratio; the caller treats `looped` as that fallback).
 public struct WhisperDecoder: Sendable {
     public struct Tokens: Sendable, Equatable {
         public var endOfText: Int
         public var startOfTranscript: Int
+        public var startOfPrevious: Int
         public var noTimestamps: Int
         public var noSpeech: Int
         /// First timestamp token; every id from here up is a timestamp.
@@ -33,12 +43,37 @@ public struct WhisperDecoder: Sendable {
         public var suppressAtBegin: [Int]
     }
 
+    /// How one window is decoded; the defaults are faster-whisper's `transcribe()` at temperature 0.
+    public struct Options: Sendable, Equatable {
+        /// Hypotheses kept per step at temperature 0 (1: greedy).
+        public var beamSize = 5
+        public var patience = 1.0
+        public var lengthPenalty = 1.0
+        /// 0: the most probable continuation; above 0: `bestOf` samples at this temperature.
+        public var temperature = 0.0
+        public var bestOf = 5
+        public var seed: UInt64 = 0
+        public var timestamps = true
+        /// Tokens of the previous windows' text the decoder is conditioned on (`<|startofprev|>`).
+        public var previousTokens: [Int] = []
+        /// The first timestamp may be at most this many 20 ms steps into the window (faster-whisper: 1.0 s).
+        public var maxInitialTimestamp = 50
+
+        public init(beamSize: Int = 5, temperature: Double = 0, timestamps: Bool = true, previousTokens: [Int] = []) {
+            self.beamSize = beamSize
+            self.temperature = temperature
+            self.timestamps = timestamps
+            self.previousTokens = previousTokens
+        }
+    }
+
     public struct Result: Sendable, Equatable {
         /// Generated ids, without the prompt and end-of-text.
         public var tokens: [Int]
         public var text: String
         public var noSpeechProbability: Float
-        /// Mean log-probability per token, end-of-text included (faster-whisper's avg_logprob).
+        /// Summed token log-probability (end-of-text included) over the token count + 1 (faster-whisper's
+        /// avg_logprob).
         public var averageLogProbability: Float
         /// Stopped by the repetition check (output is the text before the loop).
         public var looped: Bool
@@ -54,18 +89,18 @@ public struct WhisperDecoder: Sendable {
         public var start: Double
         public var end: Double
         public var text: String
+        /// The segment's ids, timestamps included (what conditions the next window).
+        public var tokens: [Int]
     }
 
     /// Seconds per timestamp step, and feature frames per step (Whisper's input stride).
     static let timestampSeconds = 0.02
     static let framesPerTimestamp = 2
-    /// The first timestamp may be at most 1 s into the window.
-    static let maxInitialTimestamp = 50
 
     public let model: Whisper
     public let vocabulary: ByteLevelVocabulary
     public let tokens: Tokens
-    /// Most tokens generated per window (the reference's max_length is the 448-position table; OpenAI uses 224).
+    /// Most tokens generated per window (CTranslate2: half the 448-position table).
     public var maxTokens = 224
     public var loopRepeats = 4
 
@@ -83,67 +118,63 @@ public struct WhisperDecoder: Sendable {
         let noTimestamps = try id("<|notimestamps|>")
         tokens = Tokens(
             endOfText: try id("<|endoftext|>"), startOfTranscript: try id("<|startoftranscript|>"),
+            startOfPrevious: try id("<|startofprev|>"),
             noTimestamps: noTimestamps, noSpeech: try id("<|nocaptions|>", "<|nospeech|>"),
             timestampBegin: noTimestamps + 1,
             suppress: (config["suppress_ids"] as? [Int]) ?? [], suppressAtBegin: (config["suppress_ids_begin"] as? [Int]) ?? [])
     }
 
-    /// Greedy transcription of one window's encoder states [audioContext, d]; `timestamps` for long audio, with
-    /// `contentFrames` the window's frames that hold audio.
+    /// Decodes one window's encoder states [audioContext, d]; `contentFrames` are the window's frames that hold
+    /// audio (for the segments' ends with timestamps).
     /// `stop` is asked before every decoding step; when it says yes, decoding ends with `EncoderError.stopped`.
-    public func decode(_ encoderStates: Tensor, timestamps: Bool = false, contentFrames: Int = 3_000,
+    public func decode(_ encoderStates: Tensor, options: Options = Options(), contentFrames: Int = 3_000,
                        stop: () -> Bool = { false }) throws(EncoderError) -> Result {
         do {
-            var result = try greedy(encoderStates, timestamps: timestamps, stop: stop)
-            if timestamps { split(&result, contentFrames: contentFrames) }
+            var result = try generate(encoderStates, options: options, stop: stop)
+            if options.timestamps { split(&result, contentFrames: contentFrames) }
             return result
         } catch let error as EncoderError { throw error } catch let error as TensorError {
             throw .tensor(error)
         } catch { throw .tensor(.invalidArgument(op: "whisper.decode", detail: "\(error)")) }
     }
 
-    private func greedy(_ encoderStates: Tensor, timestamps: Bool, stop: () -> Bool) throws -> Result {
-        var state = try State(model: model, encoderStates: encoderStates)
-        let prompt = timestamps ? [tokens.startOfTranscript] : [tokens.startOfTranscript, tokens.noTimestamps]
-        let promptLogits = try state.step(prompt, rows: [0, prompt.count - 1])
-        var noSpeech = promptLogits[0]
-        Self.softmax(&noSpeech)
-        var logits = promptLogits[1]
-        var out: [Int] = []
-        var sumLogProb: Double = 0
-        var looped = false, capped = true
-        let room = min(maxTokens, model.config.textContext - prompt.count)
-        for step in 0..<room {
-            if stop() { throw EncoderError.stopped }
-            for t in tokens.suppress where t < logits.count { logits[t] = -.infinity }
-            if step == 0 { for t in tokens.suppressAtBegin where t < logits.count { logits[t] = -.infinity } }
-            if timestamps { applyTimestampRules(&logits, generated: out) } else {
-                for t in tokens.timestampBegin..<logits.count { logits[t] = -.infinity }
-            }
-            let best = logits.indices.max { logits[$0] < logits[$1] }!
-            sumLogProb += Self.logSoftmax(logits, at: best)
-            if best == tokens.endOfText { capped = false; break }
-            out.append(best)
-            if let period = Self.loopPeriod(out, repeats: loopRepeats) {
-                out.removeLast(period * (loopRepeats - 1))
-                looped = true
-                capped = false
-                break
-            }
-            if step + 1 < room { logits = try state.step([best], rows: [0])[0] }
+    /// faster-whisper's `get_prompt` without prefix or hotwords.
+    func prompt(_ options: Options) -> [Int] {
+        var prompt: [Int] = []
+        if !options.previousTokens.isEmpty {
+            prompt = [tokens.startOfPrevious] + options.previousTokens.suffix(model.config.textContext / 2 - 1)
         }
-        return Result(tokens: out, text: vocabulary.decode(out.filter { $0 < tokens.endOfText }), noSpeechProbability: noSpeech[tokens.noSpeech],
-                      averageLogProbability: Float(sumLogProb / Double(out.count + 1)), looped: looped, capped: capped)
+        prompt.append(tokens.startOfTranscript)
+        if !options.timestamps { prompt.append(tokens.noTimestamps) }
+        return prompt
+    }
+
+    private func generate(_ encoderStates: Tensor, options: Options, stop: () -> Bool) throws -> Result {
+        var state = try State(model: model, encoderStates: encoderStates)
+        let prompt = prompt(options)
+        let sot = prompt.lastIndex(of: tokens.startOfTranscript) ?? 0
+        let first = try state.step(prompt, rows: [sot, prompt.count - 1])
+        var noSpeech = first[0]
+        Self.softmax(&noSpeech)
+        // CTranslate2: at most min(448 / 2, 448 − the prompt positions before the start token) steps.
+        let room = min(maxTokens, model.config.textContext - (prompt.count - 1))
+        let best = options.temperature > 0
+            ? try sample(&state, first: first[1], room: room, options: options, stop: stop)
+            : try beamSearch(&state, first: first[1], room: room, options: options, stop: stop)
+        return Result(tokens: best.tokens, text: vocabulary.decode(best.tokens.filter { $0 < tokens.endOfText }),
+                      noSpeechProbability: noSpeech[tokens.noSpeech],
+                      averageLogProbability: best.logProbability / Float(best.tokens.count + 1),
+                      looped: best.looped, capped: !best.ended && !best.looped)
     }
 
     /// OpenAI's `ApplyTimestampRules` on the logits of the next token, given the tokens generated so far.
-    func applyTimestampRules(_ logits: inout [Float], generated: [Int]) {
+    func applyTimestampRules(_ logits: inout [Float], generated: [Int], maxInitialTimestamp: Int) {
         let begin = tokens.timestampBegin
         logits[tokens.noTimestamps] = -.infinity
         func mask(_ range: Range<Int>) { for t in range where t < logits.count { logits[t] = -.infinity } }
         if generated.isEmpty {
             mask(0..<begin)
-            mask((begin + Self.maxInitialTimestamp + 1)..<logits.count)
+            mask((begin + maxInitialTimestamp + 1)..<logits.count)
             return
         }
         let lastWasTimestamp = generated[generated.count - 1] >= begin
@@ -182,7 +213,7 @@ public struct WhisperDecoder: Sendable {
         guard !cuts.isEmpty else {
             let lastTimestamp = ids.last(where: { $0 > begin })
             let end = lastTimestamp.map(seconds) ?? Double(contentFrames) / 100
-            result.segments = [Segment(start: 0, end: end, text: text(ids[...]))]
+            result.segments = [Segment(start: 0, end: end, text: text(ids[...]), tokens: ids)]
             result.consumedFrames = contentFrames
             return
         }
@@ -191,7 +222,7 @@ public struct WhisperDecoder: Sendable {
         for cut in cuts {
             let slice = ids[from..<cut]
             if let first = slice.first(where: { $0 >= begin }), let last = slice.last(where: { $0 >= begin }) {
-                result.segments.append(Segment(start: seconds(first), end: seconds(last), text: text(slice)))
+                result.segments.append(Segment(start: seconds(first), end: seconds(last), text: text(slice), tokens: Array(slice)))
             }
             from = cut
         }
@@ -200,100 +231,10 @@ public struct WhisperDecoder: Sendable {
         result.consumedFrames = consumed > 0 ? min(consumed, contentFrames) : contentFrames
     }
 
-    /// The shortest period p ≤ 32 such that the last p·repeats tokens are one p-token pattern repeated.
-    static func loopPeriod(_ t: [Int], repeats: Int) -> Int? {
-        for p in 1...32 where p * repeats <= t.count {
-            let tail = t.count - p * repeats
-            var same = true
-            for i in (tail + p)..<t.count where t[i] != t[i - p] { same = false; break }
-            if same { return p }
-        }
-        return nil
-    }
-
     static func softmax(_ x: inout [Float]) {
         let top = x.max() ?? 0
         var total: Double = 0
         for i in x.indices { let e = Foundation.exp(Double(x[i] - top)); x[i] = Float(e); total += e }
         for i in x.indices { x[i] = Float(Double(x[i]) / total) }
-    }
-
-    static func logSoftmax(_ x: [Float], at i: Int) -> Double {
-        let top = x.max() ?? 0
-        var total: Double = 0
-        for v in x where v > -.infinity { total += Foundation.exp(Double(v - top)) }
-        return Double(x[i] - top) - Foundation.log(total)
-    }
-
-    /// Per-request decoder state (llama2.c's RunState): the self-attention cache and cross-attention K/V.
-    struct State {
-        let model: Whisper
-        let crossKV: [Tensor]       // per layer [audioContext, 2d]: K | V of the encoder states
-        let selfK: [Tensor]         // per layer [textContext, d]
-        let selfV: [Tensor]
-        var length = 0
-
-        init(model: Whisper, encoderStates: Tensor) throws {
-            self.model = model
-            let c = model.config
-            crossKV = try model.decoderLayers.map { layer in
-                let kv = Tensor(zeros: [c.audioContext, 2 * c.dModel])
-                try Ops.linear(encoderStates, layer.crossAttention.keyValue, workers: model.threads, into: kv)
-                return kv
-            }
-            selfK = model.decoderLayers.map { _ in Tensor(zeros: [c.textContext, c.dModel]) }
-            selfV = model.decoderLayers.map { _ in Tensor(zeros: [c.textContext, c.dModel]) }
-        }
-
-        /// Runs `ids` at positions length..<length+n through the decoder; returns the logits of the given rows.
-        mutating func step(_ ids: [Int], rows: [Int]) throws -> [[Float]] {
-            let c = model.config, d = c.dModel, n = ids.count, w = model.threads
-            let start = length
-            guard start + n <= c.textContext else {
-                throw EncoderError.invalidSequence(index: 0, length: start + n, maxLength: c.textContext)
-            }
-            // Token embedding + learned positions   [n, d]
-            let x = Tensor(zeros: [n, d])
-            try model.tokenEmbedding.lookup(ids.map { Int32($0) }, into: x)
-            try Ops.add(x, model.decoderPositions.rows(start..<(start + n)), into: x)
-            let h = Tensor(zeros: [n, d]), qkv = Tensor(zeros: [n, 3 * d]), a = Tensor(zeros: [n, d]), o = Tensor(zeros: [n, d])
-            let f = Tensor(zeros: [n, model.decoderLayers[0].ffn.up.dOut])
-            let scores = Tensor(zeros: [w * n * max(c.audioContext, start + n)])
-            for (i, layer) in model.decoderLayers.enumerated() {
-                // Causal self-attention over the cache: x += Out(Attn(LN(x)))
-                try Ops.layerNorm(x, gamma: layer.selfAttention.normGamma, beta: layer.selfAttention.normBeta, eps: 1e-5, into: h)
-                try Ops.linear(h, layer.selfAttention.qkv, into: qkv)
-                for r in 0..<n {
-                    (selfK[i].pointer + (start + r) * d).update(from: qkv.pointer + r * 3 * d + d, count: d)
-                    (selfV[i].pointer + (start + r) * d).update(from: qkv.pointer + r * 3 * d + 2 * d, count: d)
-                }
-                try Ops.attention(query: qkv.columns(0..<d), keys: selfK[i].rows(0..<(start + n)),
-                                  values: selfV[i].rows(0..<(start + n)), nHeads: c.nHeads, causalOffset: start,
-                                  scores: scores, workers: w, into: a)
-                try Ops.linear(a, layer.selfAttention.out, into: o)
-                try Ops.add(x, o, into: x)
-                // Cross-attention to the encoder states: x += Out(Attn(Q(LN(x)), K, V))
-                try Ops.layerNorm(x, gamma: layer.crossAttention.normGamma, beta: layer.crossAttention.normBeta, eps: 1e-5, into: h)
-                try Ops.linear(h, layer.crossAttention.query, into: a)
-                try Ops.attention(query: a, keys: crossKV[i].columns(0..<d), values: crossKV[i].columns(d..<(2 * d)),
-                                  nHeads: c.nHeads, causalOffset: nil, scores: scores, workers: w, into: o)
-                try Ops.linear(o, layer.crossAttention.out, into: h)
-                try Ops.add(x, h, into: x)
-                // MLP: x += Down(GELU(Up(LN(x))))
-                try Ops.layerNorm(x, gamma: layer.ffn.normGamma, beta: layer.ffn.normBeta, eps: 1e-5, into: h)
-                try Ops.linear(h, layer.ffn.up, activation: .gelu, into: f)
-                try Ops.linear(f, layer.ffn.down, into: o)
-                try Ops.add(x, o, into: x)
-            }
-            length += n
-            // Final LN of the wanted rows; logits = x · Eᵀ (output projection tied to the embedding)   [vocab]
-            return try rows.map { r in
-                let y = Tensor(zeros: [1, d])
-                try Ops.layerNorm(x.rows(r..<(r + 1)), gamma: model.decoderNormGamma, beta: model.decoderNormBeta, eps: 1e-5, into: y)
-                let logits = Tensor(zeros: [1, c.vocabSize])
-                try model.tokenEmbedding.product(y, workers: w, into: logits)
-                return logits.toArray()
-            }
-        }
     }
 }

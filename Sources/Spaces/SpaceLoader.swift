@@ -21,15 +21,19 @@ public struct SpaceLoader: Sendable {
     public let limits: MediaLimits
     /// Checkpoint folders served beside the manifest's models (Hub downloads).
     public let checkpoints: [CheckpointFolder]
+    /// How the speech bridge transcribes (beam search or greedy).
+    public let speechDecoding: SpeechDecoding
 
     public init(directory: URL, threads: Int, precision: Precision = .float32, logger: Logger,
-                limits: MediaLimits = MediaLimits(), checkpoints: [CheckpointFolder] = []) {
+                limits: MediaLimits = MediaLimits(), checkpoints: [CheckpointFolder] = [],
+                speechDecoding: SpeechDecoding = SpeechDecoding()) {
         self.directory = directory
         self.checkpoints = checkpoints
         self.threads = threads
         self.precision = precision
         self.logger = logger
         self.limits = limits
+        self.speechDecoding = speechDecoding
     }
 
     /// Why no spaces could be built: a broken manifest, or a checkpoint the operator asked for that failed to load
@@ -103,6 +107,6 @@ public struct SpaceLoader: Sendable {
     /// words is pointed to `audioSpace`, the audio-to-audio space, when one is loaded.
     func speechBridges(_ registry: ModelRegistry, audioSpace: String?) -> [any ModalityBridge] {
         guard let speech = registry.defaultModel(LoadedSpeechModel.self) else { return [] }
-        return [SpeechBridge(model: speech, limits: limits, audioSpace: audioSpace)]
+        return [SpeechBridge(model: speech, limits: limits, audioSpace: audioSpace, decoding: speechDecoding)]
     }
 }

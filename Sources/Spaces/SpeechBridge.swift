@@ -13,8 +13,8 @@ struct SpeechBridge: ModalityBridge {
     let audioSpace: String?
     let instructionPooling: InstructionPooling
 
-    init(model: LoadedSpeechModel, limits: MediaLimits, audioSpace: String?) {
-        recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(limits: limits))
+    init(model: LoadedSpeechModel, limits: MediaLimits, audioSpace: String?, decoding: SpeechDecoding = SpeechDecoding()) {
+        recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(limits: limits), decoding: decoding)
         self.audioSpace = audioSpace
         instructionPooling = model.instructionPooling
     }

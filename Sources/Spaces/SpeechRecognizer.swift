@@ -1,42 +1,57 @@
 import Encoders
 import Foundation
 import Media
+import Tensor
 
-/// Audio file -> transcript: decode (libsndfile), resample to 16 kHz, Whisper log-mel, then the encoder and greedy
-/// decoder. Up to 30 s: one window, one segment, timestamps off (the reference settings). Longer: timestamps on,
-/// one segment per timestamp pair, each window starting where the previous one's last complete segment ended.
+/// Audio file -> transcript, as faster-whisper's `transcribe()` (faster_whisper/transcribe.py `generate_segments`,
+/// with `SpeechDecoding`'s options; no VAD, no word timestamps): decode (libsndfile), resample to 16 kHz, Whisper
+/// log-mel; then 30 s windows, each encoded and decoded with timestamps (`WhisperDecoder`) at the first acceptable
+/// temperature, conditioned on the text so far; each window ends where its last complete segment ended and the
+/// next one starts there. Segments are the text between timestamp pairs.
 ///
-/// Which words are trustworthy: a window's text is dropped when
-/// - p(no speech) > `noSpeechThreshold` and the mean token log-probability < `logProbThreshold` (faster-whisper's
-///   no-speech rule, with its defaults 0.6 and −1.0);
-/// - decoding looped (the repetition stop fired): greedy Whisper repeating itself is not evidence of words;
-/// - p(no speech) > `noSpeechThreshold` and the text is one of Whisper's stock phrases for non-speech ("you",
-///   "Thank you.", ...), which it emits on tones and noise (measured: Tests/Fixtures/audio/sfx);
-/// - the text has no letters or digits (".", "...").
+/// Which words are trustworthy (sounds without words get none — tones, chords, noise, music — since Whisper
+/// says something for nearly every sound; the thresholds are measured on Tests/Fixtures/audio/decoding and the
+/// long recordings, where windows of speech have p(no speech) ≤ 0.57 and sounds without words ≥ 0.78):
+/// - a window faster-whisper skips: p(no speech) > `noSpeechThreshold` and mean token log-probability not above
+///   `logProbThreshold`;
+/// - p(no speech) > `noSpeechThreshold` and a mean log-probability below `weakLogProbability`;
+/// - a window no temperature decoded acceptably (its text loops, compresses above the ratio threshold, or stays
+///   below the log-probability threshold) while p(no speech) > `noSpeechThreshold`;
+/// - one of Whisper's known hallucinations on sounds without words ("you", "Thank you.", "Thanks for
+///   watching!", ...: `hallucinations`) unless p(no speech) ≤ `hallucinationNoSpeech` and the mean
+///   log-probability ≥ `weakLogProbability`;
+/// - nothing but one word n-gram three or more times over ("beep, beep, beep");
+/// - no letters or digits (".", "♪").
 /// Sound words in brackets ("[MUSIC]", "(beeping)") are kept when they pass these filters.
-struct SpeechRecognizer: Sendable {
+public struct SpeechRecognizer: Sendable {
     struct Segment: Sendable, Equatable {
         var start: Double
         var end: Double
         var text: String
         var noSpeechProbability: Float
         var averageLogProbability: Float
-        var looped: Bool
+        /// The window's decode failed faster-whisper's acceptance at every temperature (or looped).
+        var unacceptable: Bool
+        /// The window was skipped by faster-whisper's no-speech rule (its text is what the decoder said anyway).
+        var skipped = false
         /// Why the segment's words were dropped (nil: kept).
         var rejected: String?
     }
 
-    struct Transcript: Sendable, Equatable {
+    public struct Transcript: Sendable, Equatable {
         var segments: [Segment]
-        var seconds: Double
+        public var seconds: Double
         /// Kept segments' text, joined.
-        var text: String {
-            segments.filter { $0.rejected == nil }.map { $0.text.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }.joined(separator: " ")
+        public var text: String { Self.joined(segments.filter { $0.rejected == nil }) }
+        /// faster-whisper's transcript: every segment of the windows it does not skip, trusted or not.
+        public var decodedText: String { Self.joined(segments.filter { !$0.skipped }) }
+
+        private static func joined(_ segments: [Segment]) -> String {
+            segments.map { $0.text.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
         }
         var noSpeechProbability: Float { segments.map(\.noSpeechProbability).max() ?? 1 }
-        /// The kept text cut into sentences (at ". ", "? ", "! " and segment ends): the transcript's token set
-        /// for instruction pooling.
+        /// The kept text cut into sentences and clauses (at ". ", "? ", "! ", ", " and segment ends): the
+        /// transcript's token set for instruction pooling (beam search often joins two spoken sentences with a comma).
         var sentences: [String] {
             var sentences: [String] = []
             for segment in segments where segment.rejected == nil {
@@ -44,7 +59,7 @@ struct SpeechRecognizer: Sendable {
                 var current = ""
                 for (i, character) in characters.enumerated() {
                     current.append(character)
-                    if ".?!".contains(character), i + 1 == characters.count || characters[i + 1].isWhitespace {
+                    if ".?!,".contains(character), i + 1 == characters.count || characters[i + 1].isWhitespace {
                         sentences.append(current)
                         current = ""
                     }
@@ -56,20 +71,39 @@ struct SpeechRecognizer: Sendable {
         }
     }
 
+    /// One window's accepted decode: what `generate_with_fallback` returns.
+    struct WindowDecode {
+        var result: WhisperDecoder.Result
+        var temperature: Double
+        var acceptable: Bool
+    }
+
     let model: LoadedSpeechModel
     let audio: AudioDecoder
+    var decoding: SpeechDecoding
     let features = WhisperFeatures()
-    var noSpeechThreshold: Float = 0.6
-    var logProbThreshold: Float = -1.0
+    /// Above this p(no speech), a known hallucination is not trusted.
+    var hallucinationNoSpeech: Float = 0.1
+    /// Below this mean log-probability, words Whisper gives little weight to.
+    var weakLogProbability: Float = -0.5
 
-    static let stockPhrases: Set<String> = [
-        "you", "thank you", "thanks for watching", "thank you for watching", "bye", "so", "okay", "oh", "ah", "hmm", "um",
+    public init(model: LoadedSpeechModel, audio: AudioDecoder, decoding: SpeechDecoding = SpeechDecoding()) {
+        self.model = model
+        self.audio = audio
+        self.decoding = decoding
+    }
+
+    /// Whisper's known outputs on sounds without words (normalised: lower case, letters, digits and spaces).
+    static let hallucinations: Set<String> = [
+        "you", "thank you", "thanks", "thank you very much", "thanks for watching", "thank you for watching",
+        "thank you so much for watching", "please subscribe", "subscribe", "bye", "bye bye", "so", "okay", "oh",
+        "ah", "hmm", "um", "uh", "huh", "music", "applause", "laughter", "silence", "beep", "beeping", "the end",
     ]
 
     /// `stop` is asked before decoding and before every window and decoding step; when it says yes the
     /// transcription ends with `SpaceError.abandoned`, so the longest stretch of work a gone caller still costs
     /// is one window's encoder pass or one decoding step.
-    func transcribe(_ data: Data, stop: () -> Bool = { false }) throws -> Transcript {
+    public func transcribe(_ data: Data, stop: () -> Bool = { false }) throws -> Transcript {
         do {
             return try transcribe(data, stoppingWhen: stop)
         } catch EncoderError.stopped {
@@ -83,44 +117,104 @@ struct SpeechRecognizer: Sendable {
         guard !stop() else { throw SpaceError.abandoned }
         let (values, _, content) = features(samples)
         let seconds = Double(samples.count) / Double(WhisperFeatures.sampleRate)
-        guard content > WhisperFeatures.windowFrames else {
-            // One window: no timestamps, as the reference settings (and the goldens).
-            let states = try model.whisper.encode(features.window(values, contentFrames: content, index: 0))
-            let result = try model.decoder.decode(states, stop: stop)
-            return Transcript(segments: [segment(result, start: 0, end: seconds, text: result.text)], seconds: seconds)
-        }
-        // Long audio: windows from wherever the previous one's last complete segment ended (timestamps on), so
-        // that no words are cut at a fixed 30 s boundary.
         var segments: [Segment] = []
+        var tokens: [Int] = []          // every kept segment's ids: the text the next window is conditioned on
+        var promptFrom = 0
         var seek = 0
         while seek < content {
             guard !stop() else { throw SpaceError.abandoned }
             let frames = min(WhisperFeatures.windowFrames, content - seek)
             let states = try model.whisper.encode(features.window(values, contentFrames: content, from: seek))
-            let result = try model.decoder.decode(states, timestamps: true, contentFrames: frames, stop: stop)
+            let window = try decode(states, previous: Array(tokens[promptFrom...]), frames: frames, seek: seek, stop: stop)
+            let result = window.result
             let offset = Double(seek) / 100
-            segments += result.segments.map { segment(result, start: offset + $0.start, end: min(seconds, offset + $0.end), text: $0.text) }
+            if result.noSpeechProbability > decoding.noSpeechThreshold,
+               !(result.averageLogProbability > decoding.logProbThreshold) {
+                // faster-whisper skips the window: no speech.
+                var skipped = segment(window, start: offset, end: offset + Double(frames) / 100, text: result.text)
+                skipped.skipped = true
+                skipped.rejected = "no speech"
+                segments.append(skipped)
+                seek += frames
+                continue
+            }
+            for s in result.segments where s.start != s.end && !s.text.trimmingCharacters(in: .whitespaces).isEmpty {
+                tokens += s.tokens
+                segments.append(segment(window, start: offset + s.start, end: min(seconds, offset + s.end), text: s.text))
+            }
             seek += max(1, result.consumedFrames ?? frames)
+            if !decoding.conditionOnPreviousText || window.temperature > decoding.promptResetOnTemperature {
+                promptFrom = tokens.count
+            }
         }
         return Transcript(segments: segments, seconds: seconds)
     }
 
-    private func segment(_ result: WhisperDecoder.Result, start: Double, end: Double, text: String) -> Segment {
-        var segment = Segment(start: start, end: end, text: text, noSpeechProbability: result.noSpeechProbability,
-                              averageLogProbability: result.averageLogProbability, looped: result.looped)
+    /// faster-whisper's `generate_with_fallback`: the first temperature whose decode is acceptable; a silent
+    /// window needs no retry; if none is, the best by average log-probability (among those under the
+    /// compression-ratio threshold, if any). Sampled windows draw from a generator seeded by the window's start.
+    func decode(_ states: Tensor, previous: [Int], frames: Int, seek: Int, stop: () -> Bool) throws -> WindowDecode {
+        var all: [WindowDecode] = [], compressible: [WindowDecode] = []
+        let temperatures = decoding.temperatures.isEmpty ? [0] : decoding.temperatures
+        for temperature in temperatures {
+            var options = WhisperDecoder.Options(beamSize: temperature > 0 ? 1 : decoding.beamSize, temperature: temperature,
+                                                 previousTokens: previous)
+            options.bestOf = decoding.bestOf
+            options.seed = UInt64(seek) &* 1_000_003 &+ UInt64(temperature * 10)
+            let result = try model.decoder.decode(states, options: options, contentFrames: frames, stop: stop)
+            let ratio = SpeechDecoding.compressionRatio(result.text.trimmingCharacters(in: .whitespaces))
+            var decode = WindowDecode(result: result, temperature: temperature, acceptable: true)
+            let repetitive = result.looped || ratio > decoding.compressionRatioThreshold
+            let unsure = result.averageLogProbability < decoding.logProbThreshold
+            let silent = result.noSpeechProbability > decoding.noSpeechThreshold && unsure
+            if !repetitive { compressible.append(decode) }
+            if silent || !(repetitive || unsure) { return decode }
+            decode.acceptable = false
+            all.append(decode)
+        }
+        // Every temperature was tried and none accepted: `all` holds them all.
+        let pool = compressible.isEmpty ? all : compressible
+        var best = pool[0]
+        for candidate in pool where candidate.result.averageLogProbability > best.result.averageLogProbability { best = candidate }
+        best.temperature = temperatures[temperatures.count - 1]
+        return best
+    }
+
+    private func segment(_ window: WindowDecode, start: Double, end: Double, text: String) -> Segment {
+        var segment = Segment(start: start, end: end, text: text, noSpeechProbability: window.result.noSpeechProbability,
+                              averageLogProbability: window.result.averageLogProbability,
+                              unacceptable: !window.acceptable || window.result.looped)
         segment.rejected = rejection(of: segment)
         return segment
     }
 
     func rejection(of s: Segment) -> String? {
-        let words = s.text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == " " }
-        let normalized = String(String.UnicodeScalarView(words)).split(separator: " ").joined(separator: " ")
-        if s.looped { return "decoding looped" }
-        if normalized.isEmpty { return "no words" }
-        if s.noSpeechProbability > noSpeechThreshold {
-            if s.averageLogProbability < logProbThreshold { return "no speech (low confidence)" }
-            if Self.stockPhrases.contains(normalized) { return "no speech (a phrase Whisper emits on non-speech)" }
+        let words = Self.normalized(s.text)
+        let p = s.noSpeechProbability, logProbability = s.averageLogProbability
+        if words.isEmpty { return "no words" }
+        if p > decoding.noSpeechThreshold && logProbability < weakLogProbability { return "no speech, weak words" }
+        if s.unacceptable && p > decoding.noSpeechThreshold { return "no confident decoding at any temperature" }
+        if Self.hallucinations.contains(words.joined(separator: " ")) && (p > hallucinationNoSpeech || logProbability < weakLogProbability) {
+            return "a phrase Whisper emits on sounds without words"
         }
+        if Self.isRepetition(words) { return "one word group repeated" }
         return nil
+    }
+
+    /// Lower-case words of letters and digits.
+    static func normalized(_ text: String) -> [String] {
+        let kept = text.lowercased().unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? Character($0) : " " }
+        return String(kept).split(separator: " ").map(String.init)
+    }
+
+    /// The words are one 1...4-word n-gram three or more times over ("you you you", "beep, beep, beep",
+    /// "thank you thank you thank you"): how Whisper fills sounds without words. Speech that merely contains a
+    /// repeat ("the side of the side of the side") is not this.
+    static func isRepetition(_ words: [String]) -> Bool {
+        for n in 1...4 where words.count >= 3 * n && words.count % n == 0 {
+            let gram = words[0..<n]
+            if stride(from: n, to: words.count, by: n).allSatisfy({ words[$0..<($0 + n)] == gram }) { return true }
+        }
+        return false
     }
 }

@@ -45,19 +45,24 @@ public struct EmbeddingTable: Sendable {
         }
     }
 
-    /// y [1, rows] = x [1, cols] · tableᵀ: the logits of an output projection tied to the table, its rows split
-    /// over `workers`.
+    /// y [k, rows] = x [k, cols] · tableᵀ: the logits of an output projection tied to the table (k decoder states
+    /// at once: each table row is read once for all k), its rows split over `workers`.
     public func product(_ x: Tensor, workers: Int = 1, into y: Tensor) throws(TensorError) {
         switch storage {
         case .float32(let table):
             try Ops.matmul(x, table, transposeB: true, into: y)
         case .float16(let buffer):
-            try Ops.requireMatrix("EmbeddingTable.product", x, rows: 1, cols: cols)
-            try Ops.requireMatrix("EmbeddingTable.product", y, rows: 1, cols: rows)
-            let cols = cols
+            try Ops.requireMatrix("EmbeddingTable.product", x, cols: cols)
+            let k = x.shape[0]
+            try Ops.requireMatrix("EmbeddingTable.product", y, rows: k, cols: rows)
+            let cols = cols, xStride = x.strides[0], yStride = y.strides[0]
             let blocks = Parallel.blocks(rows, parts: workers, align: 8)
             Parallel.forEach(blocks.count) { b in
-                for r in blocks[b] { y.pointer[r] = Self.dot(buffer.pointer + r * cols, x.pointer, count: cols) }
+                for r in blocks[b] {
+                    for i in 0..<k {
+                        y.pointer[i * yStride + r] = Self.dot(buffer.pointer + r * cols, x.pointer + i * xStride, count: cols)
+                    }
+                }
             }
         }
     }

@@ -24,6 +24,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
     private let index: IndexSettings
     private let threads: Int
     private let precision: Precision
+    private let speechDecoding: SpeechDecoding
     private let drain: Duration
     private let tokens: BearerTokens?
     private let metrics: (address: String, registry: PrometheusCollectorRegistry)?
@@ -35,8 +36,8 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
 
     init(
         transport: ServerConfiguration, limits: ServiceLimits, batching: BatchSettings, modelsDirectory: URL, hubModels: HubModels, index: IndexSettings, threads: Int,
-        precision: Precision, drain: Duration, tokens: BearerTokens?, metrics: (address: String, registry: PrometheusCollectorRegistry)?,
-        http: HTTPSettings?, logger: Logger
+        precision: Precision, speechDecoding: SpeechDecoding, drain: Duration, tokens: BearerTokens?,
+        metrics: (address: String, registry: PrometheusCollectorRegistry)?, http: HTTPSettings?, logger: Logger
     ) {
         self.http = http
         self.tokens = tokens
@@ -49,6 +50,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         self.index = index
         self.threads = threads
         self.precision = precision
+        self.speechDecoding = speechDecoding
         self.drain = drain
         self.logger = logger
     }
@@ -107,7 +109,7 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
                 let loadStarted = ContinuousClock.now
                 let checkpoints = try await hubModels.fetch()
                 let spaces = try SpaceLoader(directory: modelsDirectory, threads: threads, precision: precision, logger: logger,
-                                             limits: limits.media, checkpoints: checkpoints).load()
+                                             limits: limits.media, checkpoints: checkpoints, speechDecoding: speechDecoding).load()
                 let catalog = ModelCatalog(models: spaces)
                 let loadTime = ContinuousClock.now - loadStarted
                 Gauge(label: "rosetta_model_load_seconds").record(

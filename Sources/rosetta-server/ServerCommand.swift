@@ -10,6 +10,7 @@ import RPC
 import RosettaAPI
 import Service
 import ServiceLifecycle
+import Spaces
 import Tensor
 
 /// Flags, each with an environment variable of the same name (ROSETTA_ADDRESS for --address, ...) and a key of
@@ -130,6 +131,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "float32, or bfloat16: the models' dense layers in bfloat16 on CPUs with AVX512-BF16 (1.6-1.8x the text throughput here; cosine to float32 >= 0.9997, bench/results.md), float32 elsewhere. Whisper keeps its float16 weights. [ROSETTA_PRECISION]")
     var precision: String = settings.string("precision", default: Precision.float32.rawValue)
 
+    @Option(name: .long, help: "Beams of the speech recogniser's decoding (faster-whisper's transcribe(): temperature fallback, no-speech rule, conditioning on previous text); 1: greedy, about twice as fast. [ROSETTA_SPEECH_BEAM_SIZE]")
+    var speechBeamSize: Int = settings.int("speech-beam-size", default: SpeechDecoding().beamSize)
+
     @Option(name: .long, help: "Seconds to let calls in flight finish on shutdown. [ROSETTA_DRAIN_SECONDS]")
     var drainSeconds: Double = settings.double("drain-seconds", default: 10)
 
@@ -180,6 +184,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive, got \(maxAudioSeconds)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
+        guard (1...16).contains(speechBeamSize) else {
+            throw ValidationError("--speech-beam-size must be between 1 (greedy) and 16, got \(speechBeamSize)")
+        }
         guard Precision(rawValue: precision) != nil else {
             throw ValidationError("--precision '\(precision)' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -268,6 +275,7 @@ struct ServerCommand: AsyncParsableCommand {
                 database: try databaseConfiguration()),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
             precision: Precision(rawValue: precision) ?? .float32,
+            speechDecoding: SpeechDecoding(beamSize: speechBeamSize),
             drain: .milliseconds(Int(drainSeconds * 1000)),
             tokens: tokens,
             metrics: metrics,

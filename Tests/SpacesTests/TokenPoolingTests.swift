@@ -14,7 +14,7 @@ import Testing
     @Test func aTranscriptsSentencesAreItsKeptTextCutAtSentenceEnds() {
         func segment(_ text: String, rejected: String? = nil) -> SpeechRecognizer.Segment {
             SpeechRecognizer.Segment(start: 0, end: 30, text: text, noSpeechProbability: 0.1, averageLogProbability: -0.2,
-                                     looped: false, rejected: rejected)
+                                     unacceptable: false, rejected: rejected)
         }
         let transcript = SpeechRecognizer.Transcript(segments: [
             segment(" The dog is barking. It costs 3.5 dollars! Where is it"),

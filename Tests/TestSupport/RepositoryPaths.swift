@@ -8,6 +8,8 @@ public enum RepositoryPaths {
         .deletingLastPathComponent()
     /// Tests/Fixtures: the small committed fixtures the reference scripts in models/ write.
     public static let fixtures = root.appendingPathComponent("Tests/Fixtures")
-    /// models/: the weights `models/fetch` writes (never committed; absent until fetched).
-    public static let models = root.appendingPathComponent("models")
+    /// models/: the weights `models/fetch` writes (never committed; absent until fetched); ROSETTA_MODELS_DIR,
+    /// when set, names another models folder (as the server's --models-dir).
+    public static let models = ProcessInfo.processInfo.environment["ROSETTA_MODELS_DIR"].map { URL(fileURLWithPath: $0) }
+        ?? root.appendingPathComponent("models")
 }

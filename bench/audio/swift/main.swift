@@ -1,15 +1,17 @@
-// rosetta-bench-audio <whisper-dir> <threads> <rounds> <audio file>...
-// Transcribes each file with Rosetta's Whisper (decode + resample, log-mel, encoder, greedy decoder) `rounds`
-// times and prints one JSON line per file: the best round's seconds per stage, the audio length and the
-// transcript. bench/audio/bench.py runs CTranslate2 on the same files and prints the real-time-factor ratios.
+// rosetta-bench-audio <whisper-dir> <threads> <rounds> <beam size> <audio file>...
+// Transcribes each file with Rosetta's speech recogniser (decode + resample, log-mel, encoder and decoder per
+// window as faster-whisper's transcribe(): timestamps, temperature fallback, conditioning; `beam size` 1 is greedy)
+// `rounds` times and prints one JSON line per file: the best round's seconds, the audio length and the transcript.
+// bench/audio/bench.py runs faster-whisper on the same files and prints the real-time-factor ratios.
 import Encoders
 import Foundation
 import Media
+import Spaces
 import Tensor
 
 let args = CommandLine.arguments
-guard args.count >= 5, let threads = Int(args[2]), let rounds = Int(args[3]) else {
-    FileHandle.standardError.write("usage: rosetta-bench-audio <whisper-dir> <threads> <rounds> <audio file>...\n".data(using: .utf8)!)
+guard args.count >= 6, let threads = Int(args[2]), let rounds = Int(args[3]), let beamSize = Int(args[4]) else {
+    FileHandle.standardError.write(Data("usage: rosetta-bench-audio <whisper-dir> <threads> <rounds> <beam size> <audio file>...\n".utf8))
     exit(2)
 }
 BLAS.setThreadCount(1)
@@ -18,41 +20,23 @@ let model: LoadedSpeechModel
 do {
     model = try LoadedSpeechModel.load(ModelManifest.Entry(id: "whisper", architecture: .whisper), folder: folder, options: LoadOptions(threads: threads))
 } catch {
-    FileHandle.standardError.write("cannot load \(folder.path): \(error)\n".data(using: .utf8)!)
+    FileHandle.standardError.write(Data("cannot load \(folder.path): \(error)\n".utf8))
     exit(1)
 }
-let audio = AudioDecoder(maxSeconds: 600)
-let features = WhisperFeatures()
+let recognizer = SpeechRecognizer(model: model, audio: AudioDecoder(maxSeconds: 600), decoding: SpeechDecoding(beamSize: beamSize))
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-for path in args[4...] {
+for path in args[5...] {
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    var best: [String: Double] = [:]
-    var text = "", seconds = 0.0
+    var best = Double.infinity
+    var transcript: SpeechRecognizer.Transcript?
     for _ in 0..<rounds {
-        var t = now(), times: [String: Double] = [:]
-        let samples = try audio.decode(data, rate: 16_000)
-        times["decode"] = now() - t; t = now()
-        let (values, _, content) = features(samples)
-        times["features"] = now() - t
-        seconds = Double(samples.count) / 16_000
-        var words: [String] = []
-        var encode = 0.0, decode = 0.0
-        let windows = max(1, (content + 2_999) / 3_000)
-        for w in 0..<windows {
-            t = now()
-            let states = try model.whisper.encode(features.window(values, contentFrames: content, index: w))
-            encode += now() - t; t = now()
-            words.append(try model.decoder.decode(states).text)
-            decode += now() - t
-        }
-        times["encoder"] = encode
-        times["decoder"] = decode
-        times["total"] = times.values.reduce(0, +)
-        if best["total"] == nil || times["total"]! < best["total"]! { best = times }
-        text = words.joined()
+        let t = now()
+        transcript = try recognizer.transcribe(data)
+        best = min(best, now() - t)
     }
-    let object: [String: Any] = ["file": path, "audio_seconds": seconds, "seconds": best, "text": text]
+    let object: [String: Any] = ["file": path, "audio_seconds": transcript?.seconds ?? 0, "seconds": ["total": best],
+                                 "text": transcript?.decodedText ?? ""]
     let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
 }

@@ -1,12 +1,14 @@
 """Audio through the real server: the speech bridge (Whisper tiny.en -> transcript -> the text space's encoder).
 
 Evidence for issue 6, measured here and printed (pytest -s shows it; ROSETTA_AUDIO_REPORT=<file> also writes JSON):
-- transcripts of the golden clips equal CTranslate2's (Tests/Fixtures/whisper-tiny-en/golden.json);
+- transcripts of the golden clips equal faster-whisper's transcribe() (Tests/Fixtures/audio/decoding);
 - audio -> text recall@1: each espeak-ng spoken query (Tests/Fixtures/audio/speech, 12 captions x 4 voices,
   made by models/audio_clips.py) against the 12 caption texts embedded by the same server;
 - the same with pink noise mixed in by sox (models/audio_clips.py --noisy) at 10 and 5 dB SNR;
 - sox sound effects (tones, sweep, noise, silence, clicks): reported as they come out — the honest outcome is a
-  per-item FAILED_PRECONDITION saying the audio has no trustworthy words, not a vector.
+  per-item FAILED_PRECONDITION saying the audio has no trustworthy words, not a vector;
+- the decoding clips (models/speech_clips.py): R@1 spoken sentence -> its text per voice, and every sound
+  without words refused.
 Needs whisper-tiny-en and all-minilm-l6-v2 under the models dir (models/fetch); fails without them unless
 ROSETTA_SKIP_MODEL_TESTS=1.
 """
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.model
 
 AUDIO = REPO_ROOT / "Tests" / "Fixtures" / "audio"
 GOLDEN = REPO_ROOT / "Tests" / "Fixtures" / "whisper-tiny-en" / "golden.json"
+DECODING_GOLDEN = AUDIO / "decoding" / "faster-whisper.json"
 REPORT = {}
 
 
@@ -83,13 +86,18 @@ def recall_at_1(client, model, paths, captions):
     return hits / len(paths), rows
 
 
-def test_golden_clips_transcribe_as_ctranslate2(client, speech_model):
+def test_golden_clips_transcribe_as_faster_whisper(client, speech_model):
+    """The server's default decoding is faster-whisper's transcribe() (beam 5): the transcripts of the golden clips
+    equal it (Tests/Fixtures/audio/decoding/faster-whisper.json), and the no-speech probability equals
+    CTranslate2's (golden.json)."""
     golden = json.loads(GOLDEN.read_text())
+    reference = json.loads(DECODING_GOLDEN.read_text())["clips"]
     clips = [c for c in golden["clips"] if c["file"].startswith("golden/")]
     results = embed_audio_files(client, speech_model, [AUDIO / c["file"] for c in clips])
     for clip, (vec, raw) in zip(clips, results):
         assert vec is not None, raw.status.message
-        assert raw.transcript == clip["text"].strip()
+        assert reference[clip["file"]]["beam5"]["deterministic"]
+        assert raw.transcript == reference[clip["file"]]["beam5"]["text"]
         assert raw.HasField("no_speech_probability")
         assert abs(raw.no_speech_probability - clip["no_speech_prob"]) < 2e-3
         assert raw.modality == common_pb2.MODALITY_AUDIO
@@ -144,9 +152,44 @@ def test_sound_effects_get_no_made_up_vector(client, speech_model):
     for p, emb in zip(paths, res.embeddings):
         outcome[p.stem] = "vector" if emb.ok else f"{emb.code.name}: {emb.message[:160]}"
     _report("sound effects", outcome)
-    for name in ("silence", "whitenoise", "pinknoise"):
+    for name in outcome:
         assert outcome[name].startswith("FAILED_PRECONDITION"), outcome[name]
         assert "no trustworthy words" in outcome[name]
+
+
+def test_spoken_sentences_recall_per_voice_and_sounds_without_words_are_refused(client, speech_model):
+    """Tests/Fixtures/audio/decoding (models/speech_clips.py): each of 8 sentences spoken in 5 voices (clean en-us,
+    en-us with pink noise at 10 dB SNR, slow female British, fast Caribbean, fast Scottish) gets a vector, and its
+    nearest of the 8 sentence texts is its own (R@1 per voice, reported); each of 12 sounds without words (tones,
+    a C-major chord, sweeps, noises, clicks, hum, melodies) is refused with FAILED_PRECONDITION."""
+    sentences = json.loads((AUDIO / "decoding" / "sentences.json").read_text())
+    ids = sorted(sentences)
+    texts = client.embed_text([sentences[i] for i in ids], model=speech_model.id)
+    paths = sorted((AUDIO / "decoding" / "speech").glob("*.ogg"))
+    assert len(paths) == 40
+    hits, refused, misses = {}, [], []
+    for path, (vec, raw) in zip(paths, embed_audio_files(client, speech_model, paths)):
+        sentence, voice = path.stem.split("-", 1)
+        if vec is None:
+            refused.append(f"{path.name}: {raw.status.message[:120]}")
+            hits.setdefault(voice, []).append(False)
+            continue
+        scores = [dot(vec, t) for t in texts]
+        best = ids[max(range(len(ids)), key=lambda j: scores[j])]
+        hits.setdefault(voice, []).append(best == sentence)
+        if best != sentence:
+            misses.append({"file": path.name, "transcript": raw.transcript, "best": best})
+    recall = {voice: sum(h) / len(h) for voice, h in sorted(hits.items())}
+    _report("decoding clips recall@1 per voice", recall)
+    _report("decoding clips misses", misses)
+    assert not refused, refused
+    nonspeech = sorted((AUDIO / "decoding" / "nonspeech").glob("*.ogg"))
+    assert len(nonspeech) == 12
+    res = client.embed([rosetta.Audio.from_path(p) for p in nonspeech], model=speech_model.id)
+    outcome = {p.stem: "vector" if e.ok else f"{e.code.name}: {e.message[:160]}" for p, e in zip(nonspeech, res.embeddings)}
+    _report("sounds without words", outcome)
+    for name, result in outcome.items():
+        assert result.startswith("FAILED_PRECONDITION") and "no trustworthy words" in result, (name, result)
 
 
 def wav_bytes(samples, rate):
@@ -177,12 +220,14 @@ def test_over_long_audio_is_resource_exhausted(client, speech_model, info):
 
 def test_long_audio_is_transcribed_across_windows_as_faster_whisper(client, speech_model):
     """Recordings over 30 s (Tests/Fixtures/audio/long, 44 s): windows start where the last complete timestamped
-    segment ended, so no words are cut at a fixed 30 s boundary; the text equals faster-whisper's transcribe()
-    (long.json, models/reference_whisper.py --long) word for word."""
-    golden = json.loads((GOLDEN.parent / "long.json").read_text())
-    for clip in golden["clips"]:
-        raw = client.embed([rosetta.Audio.from_path(AUDIO / clip["file"])], model=speech_model.id).raw.results[0]
-        expected = " ".join(s["text"].strip() for s in clip["segments"])
-        _report(f"long audio {clip['file']}", {"transcript": raw.transcript, "reference": expected})
+    segment ended, so no words are cut at a fixed 30 s boundary, and the second window is prompted with the
+    first one's text; the transcript equals faster-whisper's transcribe() with its defaults
+    (decoding/faster-whisper.json, models/reference_speech_decoding.py) word for word."""
+    reference = json.loads(DECODING_GOLDEN.read_text())["clips"]
+    for file in sorted(f for f in reference if f.startswith("long/")):
+        expected = reference[file]["beam5"]
+        assert expected["deterministic"]
+        raw = client.embed([rosetta.Audio.from_path(AUDIO / file)], model=speech_model.id).raw.results[0]
+        _report(f"long audio {file}", {"transcript": raw.transcript, "reference": expected["text"]})
         assert raw.status.code == 0, raw.status.message
-        assert raw.transcript.split() == expected.split()
+        assert raw.transcript.split() == expected["text"].split()
