@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The peak memory a piece of work needs, measured in a forked child so that tests running concurrently in
 /// this process do not count: the child returns the heap's free memory to the system (`malloc_trim`, so that
@@ -37,9 +38,18 @@ enum PeakMemory {
         unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self)
     }
 
+    /// One fork at a time: glibc runs OpenBLAS's prefork handler (`blas_thread_shutdown_`) in every forking
+    /// thread, and two forks at once deadlock there (seen: one thread joining a BLAS worker inside it while holding
+    /// OpenBLAS's lock, the other waiting for that lock).
+    private static let forks = Mutex(())
+
     static func measure(allowance: Int = 1 << 30, warmUp: () -> Void, _ work: () -> [Int]) -> Outcome {
         warmUp()
         _ = mallocTrim
+        return forks.withLock { _ in measureInChild(allowance: allowance, work) }
+    }
+
+    private static func measureInChild(allowance: Int, _ work: () -> [Int]) -> Outcome {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return .failed("pipe failed") }
         let pid = fork()
