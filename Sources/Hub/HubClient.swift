@@ -220,7 +220,7 @@ public final class HubClient: Sendable {
         do {
             response = try await http.execute(request, timeout: timeout)
         } catch {
-            throw .unreachable(host: Self.host(url), detail: Self.describe(error))
+            throw .unreachable(host: Self.host(url), detail: "\(error)")
         }
         let status = Int(response.status.code)
         switch status {
@@ -242,7 +242,7 @@ public final class HubClient: Sendable {
         do {
             return Data(try await body.collect(upTo: 32 << 20).readableBytesView)
         } catch {
-            throw .unexpectedResponse(url: url.absoluteString, status: 200, detail: "the body could not be read: \(Self.describe(error))")
+            throw .unexpectedResponse(url: url.absoluteString, status: 200, detail: "the body could not be read: \(error)")
         }
     }
 
@@ -273,11 +273,6 @@ public final class HubClient: Sendable {
 
     static func megabytes(_ bytes: Int) -> String {
         String(format: "%.1f MB", Double(bytes) / 1_000_000)
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return "\(error)" }
-        return "\(error)"
     }
 
     /// HTTPS_PROXY / https_proxy (HTTP_PROXY for an http endpoint), unless NO_PROXY names the endpoint's host.
