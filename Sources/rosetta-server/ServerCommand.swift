@@ -32,6 +32,15 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also serve the HTTP/JSON API (OpenAI-compatible POST /v1/embeddings, GET /v1/models, the Index under /v1/collections, /openapi.json, /healthz, /readyz) on this host:port, with the same tokens, limits and TLS as gRPC; off when not given. [ROSETTA_HTTP_ADDRESS]")
     var httpAddress: String? = settings.string("http-address")
 
+    @Flag(name: .long, help: "HTTP: fetch images that /v1/embeddings names by http(s) URL (off: only data: URIs). Only public addresses, redirects checked, each URL within --remote-media-timeout, the images of one request together within --max-message-bytes. [ROSETTA_REMOTE_MEDIA=1]")
+    var remoteMedia: Bool = settings.bool("remote-media", default: false)
+
+    @Flag(name: .long, help: "With --remote-media: also fetch from loopback, private and link-local addresses (a trusted network only). [ROSETTA_REMOTE_MEDIA_ALLOW_PRIVATE=1]")
+    var remoteMediaAllowPrivate: Bool = settings.bool("remote-media-allow-private", default: false)
+
+    @Option(name: .long, help: "With --remote-media: seconds per URL, body included. [ROSETTA_REMOTE_MEDIA_TIMEOUT]")
+    var remoteMediaTimeout: Double = settings.double("remote-media-timeout", default: 10)
+
     @Option(name: .long, help: "Directory with manifest.json and the model folders. [ROSETTA_MODELS_DIR]")
     var modelsDir: String = settings.string("models-dir", default: "models")
 
@@ -162,6 +171,15 @@ struct ServerCommand: AsyncParsableCommand {
         if let httpAddress {
             do { _ = try HTTPServer.split(httpAddress) } catch { throw ValidationError("--http-address: \(error)") }
         }
+        if remoteMedia && httpAddress == nil {
+            throw ValidationError("--remote-media applies to the HTTP API: give --http-address too")
+        }
+        if remoteMediaAllowPrivate && !remoteMedia {
+            throw ValidationError("--remote-media-allow-private needs --remote-media")
+        }
+        guard remoteMediaTimeout > 0 && remoteMediaTimeout <= 600 else {
+            throw ValidationError("--remote-media-timeout must be between 0 and 600 seconds, got \(remoteMediaTimeout)")
+        }
         if tlsClientCa != nil && tlsCert == nil {
             throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key")
         }
@@ -279,7 +297,11 @@ struct ServerCommand: AsyncParsableCommand {
             drain: .milliseconds(Int(drainSeconds * 1000)),
             tokens: tokens,
             metrics: metrics,
-            http: httpAddress.map { HTTPSettings(address: $0) },
+            http: httpAddress.map { address in
+                HTTPSettings(address: address, remoteMedia: remoteMedia ? RemoteMedia(
+                    allowPrivateNetworks: remoteMediaAllowPrivate, timeout: .milliseconds(Int(remoteMediaTimeout * 1000)),
+                    maximumBytes: limits.maxMessageBytes) : nil)
+            },
             logger: logger
         )
         let group = ServiceGroup(
