@@ -143,6 +143,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Beams of the speech recogniser's decoding (faster-whisper's transcribe(): temperature fallback, no-speech rule, conditioning on previous text); 1: greedy, about twice as fast. [ROSETTA_SPEECH_BEAM_SIZE]")
     var speechBeamSize: Int = settings.int("speech-beam-size", default: SpeechDecoding().beamSize)
 
+    @Option(name: .long, help: "Speech transcripts of one window (up to 30 s) pooled into an audio vector: the best N beam hypotheses, embedded and weighted by sequence probability; 1: the best transcript only. [ROSETTA_SPEECH_N_BEST]")
+    var speechNBest: Int = settings.int("speech-n-best", default: SpeechDecoding().nBest)
+
     @Option(name: .long, help: "Seconds to let calls in flight finish on shutdown. [ROSETTA_DRAIN_SECONDS]")
     var drainSeconds: Double = settings.double("drain-seconds", default: 10)
 
@@ -204,6 +207,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
         guard (1...16).contains(speechBeamSize) else {
             throw ValidationError("--speech-beam-size must be between 1 (greedy) and 16, got \(speechBeamSize)")
+        }
+        guard (1...speechBeamSize).contains(speechNBest) else {
+            throw ValidationError("--speech-n-best must be between 1 and --speech-beam-size (\(speechBeamSize)), got \(speechNBest)")
         }
         guard Precision(rawValue: precision) != nil else {
             throw ValidationError("--precision '\(precision)' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -293,7 +299,7 @@ struct ServerCommand: AsyncParsableCommand {
                 database: try databaseConfiguration()),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
             precision: Precision(rawValue: precision) ?? .float32,
-            speechDecoding: SpeechDecoding(beamSize: speechBeamSize),
+            speechDecoding: SpeechDecoding(beamSize: speechBeamSize, nBest: speechNBest),
             drain: .milliseconds(Int(drainSeconds * 1000)),
             tokens: tokens,
             metrics: metrics,
