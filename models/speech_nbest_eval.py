@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from speech_clips import VOICES, add_pink_noise, run, to_ogg  # noqa: E402
+from speech_clips import VOICES, speak  # noqa: E402
 
 import rosetta  # noqa: E402
 
@@ -82,15 +82,9 @@ def make_clips(directory):
     clips = []  # (sentence index, voice, path)
     with tempfile.TemporaryDirectory() as tmp:
         for i, text in enumerate(SENTENCES):
-            for name, (voice, wpm, snr) in {**VOICES, **EXTRA_VOICES}.items():
-                wav = os.path.join(tmp, "s.wav")
-                run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", wav, text])
-                if snr is not None:
-                    noisy = os.path.join(tmp, "n.wav")
-                    add_pink_noise(wav, noisy, snr, tmp)
-                    wav = noisy
+            for name, voice in {**VOICES, **EXTRA_VOICES}.items():
                 path = os.path.join(directory, f"{i:02d}-{name}.ogg")
-                to_ogg(wav, path)
+                speak(text, voice, path, tmp)
                 clips.append((i, name, path))
     return clips
 
