@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// Statements and row decoding for the items of a collection table.
 enum ItemRows {
-    /// Rows per INSERT (5 bind values each, far below PostgreSQL's 65,535).
+    /// Rows per INSERT (4 or 5 bind values each, far below PostgreSQL's 65,535).
     static let rowsPerStatement = 500
 
     /// The items to write: the last one of each id (as the in-memory index applies them in order), checked for
@@ -41,13 +41,18 @@ enum ItemRows {
             bindings.append(MetadataJSON.encode(item.metadata))
             bindings.append(Int16(item.modality.rawValue))
             if table.spec.keepPreviews {
-                if let preview = item.preview { try bindings.append(Data(try preview.encoded())) } else { bindings.appendNull() }
+                if let preview = item.preview {
+                    try bindings.append(Data(try preview.encoded()))
+                } else {
+                    bindings.appendNull()
+                }
                 rows.append("($\(n + 1), \(table.vector("$\(n + 2)")), $\(n + 3)::jsonb, $\(n + 4), $\(n + 5))")
             } else {
                 rows.append("($\(n + 1), \(table.vector("$\(n + 2)")), $\(n + 3)::jsonb, $\(n + 4))")
             }
         }
-        let preview: (column: String, update: String) = table.spec.keepPreviews ? (", preview", ", preview = EXCLUDED.preview") : ("", "")
+        let preview: (column: String, update: String) =
+            table.spec.keepPreviews ? (", preview", ", preview = EXCLUDED.preview") : ("", "")
         let sql = """
             WITH written AS (
                 INSERT INTO \(table.table) (id, embedding, metadata, modality\(preview.column)) VALUES \(rows.joined(separator: ", "))
@@ -60,7 +65,9 @@ enum ItemRows {
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 
-    static func select(_ ids: [String], from table: CollectionTable, includeVectors: Bool, includePreviews: Bool) -> PostgresQuery {
+    static func select(
+        _ ids: [String], from table: CollectionTable, includeVectors: Bool, includePreviews: Bool
+    ) -> PostgresQuery {
         var bindings = PostgresBindings()
         bindings.append(ids)
         let vector = includeVectors ? ", embedding::real[]" : ""
