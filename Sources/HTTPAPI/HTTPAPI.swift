@@ -21,18 +21,22 @@ public struct HTTPAPI: Sendable {
     let authenticate: (@Sendable (Metadata) throws -> Void)?
     let state: @Sendable () -> ServerState
     let onRequestFinished: (@Sendable (CallContext, RPCStatus, Duration) -> Void)?
+    /// Fetching of images named by http(s) URL; nil: refused (the default).
+    let remoteMedia: RemoteMedia?
     let logger: Logger
 
     public init(
         embeddings: EmbeddingsService, index: IndexService, authenticate: (@Sendable (Metadata) throws -> Void)?,
         state: @escaping @Sendable () -> ServerState,
-        onRequestFinished: (@Sendable (CallContext, RPCStatus, Duration) -> Void)?, logger: Logger
+        onRequestFinished: (@Sendable (CallContext, RPCStatus, Duration) -> Void)?, remoteMedia: RemoteMedia? = nil,
+        logger: Logger
     ) {
         self.embeddings = embeddings
         self.index = index
         self.authenticate = authenticate
         self.state = state
         self.onRequestFinished = onRequestFinished
+        self.remoteMedia = remoteMedia
         self.logger = logger
     }
 
@@ -116,7 +120,8 @@ public struct HTTPAPI: Sendable {
         case .consoleFile:
             return try ConsoleFiles.response(for: parameter ?? "")
         case .embeddings:
-            let body = try EmbeddingsRequest(Self.json(request.body))
+            var body = try EmbeddingsRequest(Self.json(request.body))
+            try await body.fetchRemoteImages(remoteMedia)
             let response = try await embeddings.embed(body.embed)
             return HTTPResponse(status: .ok, json: try EmbeddingsResponse.json(response, format: body.format))
         default:

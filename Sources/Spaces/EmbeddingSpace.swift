@@ -102,8 +102,11 @@ public struct SpaceDescription: Sendable, Equatable {
         self.defaultPooling = defaultPooling
         self.promptNames = promptNames
         self.isDefault = isDefault
-        maxInstructionTokens = takesInstructions ? max(0, (maxTokens - 2) / 2) : 0
+        maxInstructionTokens = takesInstructions ? Self.instructionLimit(maxTokens: maxTokens) : 0
     }
+
+    /// `maxInstructionTokens` of a space that takes instructions.
+    static func instructionLimit(maxTokens: Int) -> Int { max(0, (maxTokens - 2) / 2) }
 }
 
 /// How to embed. Hashable: the batch scheduler merges only requests whose options are equal.
