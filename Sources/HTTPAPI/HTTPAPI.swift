@@ -6,7 +6,8 @@ import RosettaAPI
 import Service
 
 /// The HTTP/JSON API: OpenAI's `POST /v1/embeddings` and `GET /v1/models`, the Index over REST (bodies in the
-/// proto3 JSON mapping of its messages), `/healthz`, `/readyz` and `/openapi.json`.
+/// proto3 JSON mapping of its messages), `GET /v1/info`, `/healthz`, `/readyz`, `/openapi.json`, and the web
+/// console at `/`.
 ///
 /// Transport-free like `RPC.Router`: `respond(to:)` takes a whole request and gives a whole response, so tests
 /// run it with no socket; `HTTPServer` feeds it from SwiftNIO. It calls the very services gRPC calls
@@ -112,6 +113,12 @@ public struct HTTPAPI: Sendable {
             return HTTPResponse(status: .ok, json: ModelList.json(embeddings.info()))
         case .model:
             return HTTPResponse(status: .ok, json: try ModelList.model(named: parameter ?? "", in: embeddings.info()))
+        case .info:
+            return try IndexRoutes.json(embeddings.info())
+        case .console:
+            return try ConsoleFiles.response(for: "index.html")
+        case .consoleFile:
+            return try ConsoleFiles.response(for: parameter ?? "")
         case .embeddings:
             var body = try EmbeddingsRequest(Self.json(request.body))
             try await body.fetchRemoteImages(remoteMedia)
