@@ -2,15 +2,16 @@
 """HTTP/JSON vs gRPC vs infinity: sentences/s and request latency p50/p99 of embedding requests, closed loop, on
 loopback (bench/http/README.md).
 
-Servers, both up, measured one after the other on the same cores in interleaved rounds: rosetta-server (over gRPC
-Embed and over HTTP POST /v1/embeddings, the same process) and infinity (`infinity_emb v2`, PyTorch engine, the
-same model folder).
+Servers, all up, measured one after the other on the same cores in interleaved rounds: rosetta-server (over gRPC
+Embed and over HTTP POST /v1/embeddings, the same process), a second rosetta-server with --precision bfloat16 over
+HTTP (where the CPU has AVX512-BF16; --no-bfloat16 skips it) and infinity (`infinity_emb v2`, PyTorch engine,
+float32, the same model folder).
 Clients: N concurrent closed-loop clients in this process (asyncio; HTTP/1.1 keep-alive over raw streams, one
 connection per client; gRPC through grpc.aio, one channel per client), each with one request in flight. Every
 response is checked (HTTP 200 and the right number of vectors; gRPC every item OK).
 
 Usage: bench.py --server .build/release/rosetta-server --models-dir models [--infinity bench/http/.venv/bin/infinity_emb]
-                [--seconds 4] [--rounds 2] [--markdown FILE]
+                [--seconds 4] [--rounds 2] [--no-bfloat16] [--markdown FILE]
 """
 import argparse
 import asyncio
@@ -176,18 +177,27 @@ def measure_cell(runner, config, seconds):
     return summarise(asyncio.run(runner(batches, clients, window)), per_request, window)
 
 
-def start_rosetta(args, logs):
+def start_rosetta(args, logs, precision):
+    """rosetta-server at `precision`: float32 measured over gRPC and HTTP, bfloat16 over HTTP only."""
     grpc_port, http_port = free_port(), free_port()
-    log = open(os.path.join(logs, "rosetta.log"), "wb")
+    log = open(os.path.join(logs, f"rosetta-{precision}.log"), "wb")
     proc = subprocess.Popen([args.server, "--address", f"127.0.0.1:{grpc_port}", "--http-address",
-                             f"127.0.0.1:{http_port}", "--models-dir", args.models_dir, "--in-memory"],
-                            stdout=log, stderr=subprocess.STDOUT)
+                             f"127.0.0.1:{http_port}", "--models-dir", args.models_dir, "--in-memory",
+                             "--precision", precision], stdout=log, stderr=subprocess.STDOUT)
     wait_http(f"http://127.0.0.1:{http_port}/readyz", proc)
-    runners = {
-        "Rosetta gRPC": lambda b, c, s: run_grpc(f"127.0.0.1:{grpc_port}", b, c, s, args.warmup),
-        "Rosetta HTTP": lambda b, c, s: run_http(http_port, "/v1/embeddings", MODEL, b, c, s, args.warmup),
-    }
-    return proc, runners
+    http = lambda b, c, s: run_http(http_port, "/v1/embeddings", MODEL, b, c, s, args.warmup)
+    if precision != "float32":
+        return proc, {f"Rosetta HTTP {precision}": http}
+    return proc, {"Rosetta gRPC": lambda b, c, s: run_grpc(f"127.0.0.1:{grpc_port}", b, c, s, args.warmup),
+                  "Rosetta HTTP": http}
+
+
+def has_avx512_bf16():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return "avx512_bf16" in f.read()
+    except OSError:
+        return False
 
 
 def start_infinity(args, logs):
@@ -211,13 +221,17 @@ def main():
     p.add_argument("--warmup", type=float, default=1)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--markdown", default="")
+    p.add_argument("--bfloat16", action=argparse.BooleanOptionalAction, default=True,
+                   help="also measure a server with --precision bfloat16 over HTTP (skipped where the CPU lacks "
+                        "AVX512-BF16: the server would run float32)")
     args = p.parse_args()
     logs = tempfile.mkdtemp(prefix="bench-http-")
     procs, runners = [], {}
     try:
-        proc, more = start_rosetta(args, logs)
-        procs.append(proc)
-        runners.update(more)
+        for precision in ["float32"] + (["bfloat16"] if args.bfloat16 and has_avx512_bf16() else []):
+            proc, more = start_rosetta(args, logs, precision)
+            procs.append(proc)
+            runners.update(more)
         if os.path.exists(args.infinity):
             proc, more = start_infinity(args, logs)
             procs.append(proc)
@@ -255,10 +269,12 @@ def report(args, results, logs):
             row += [f"{r['sentences/s']:.0f}", f"{r['p50 ms']:.1f}", f"{r['p99 ms']:.1f}"]
         rows.append(row)
         if "infinity HTTP" in results:
-            ours, theirs = results["Rosetta HTTP"][(label, clients)]["sentences/s"], results["infinity HTTP"][(label, clients)]["sentences/s"]
-            ratio = ours / theirs if theirs else float("inf")
-            targets.append(markdown.target(f"HTTP >= 2x infinity ({label}, {clients} clients)", ratio >= 2,
-                                           f"{ours:.0f} vs {theirs:.0f} sentences/s, {ratio:.1f}x"))
+            theirs = results["infinity HTTP"][(label, clients)]["sentences/s"]
+            for s in (s for s in servers if s.startswith("Rosetta HTTP")):
+                ours = results[s][(label, clients)]["sentences/s"]
+                ratio = ours / theirs if theirs else float("inf")
+                targets.append(markdown.target(f"{s[len('Rosetta '):]} >= 2x infinity ({label}, {clients} clients)",
+                                               ratio >= 2, f"{ours:.0f} vs {theirs:.0f} sentences/s, {ratio:.1f}x"))
     table = markdown.table(headers, rows)
     print()
     print(table)
