@@ -66,6 +66,9 @@ public struct UnigramTokenizer: Sendable {
         return TokenizedText(ids: ids, truncated: truncated)
     }
 
+    /// Tokens of `text` with the template's special tokens, before truncation and padding.
+    public func tokenCount(_ text: String) -> Int { prefix.count + pieceIDs(text).count + suffix.count }
+
     /// The ids of the text's pieces, without the template, truncation or padding.
     func pieceIDs(_ text: String) -> [Int32] {
         var ids: [Int32] = []

@@ -35,6 +35,14 @@ struct UnigramGoldenTests {
         check(tokenizer, Self.golden.siglip)
     }
 
+    /// spiece.model (the SentencePiece model the fixture tokenizer.json was converted from), read as transformers'
+    /// SpmConverter converts it, with SigLIP's "</s>" and padding: the same ids.
+    @Test func sentencePieceModelMatchesItsConversion() throws {
+        let base = try UnigramTokenizer.load(sentencePieceModel: Self.folder.appendingPathComponent("spiece.model"))
+        let eos = try #require(base.id(of: "</s>"))
+        check(base.configured(suffix: [eos], maxLength: 64, padID: eos), Self.golden.siglip)
+    }
+
     @Test func byteFallbackMatchesTokenizers() throws {
         let tokenizer = try UnigramTokenizer.load(tokenizerJSON: Self.folder.appendingPathComponent("bytefallback/tokenizer.json"))
         #expect(tokenizer.byteIDs != nil)
@@ -64,6 +72,10 @@ struct UnigramGoldenTests {
             #expect { try UnigramTokenizer.load(tokenizerJSON: url) } throws: { error in
                 "\(error)".contains(feature)
             }
+        }
+        try Data([0x0A, 0xFF, 0xFF]).write(to: url)  // a length past the end
+        #expect { try UnigramTokenizer.load(sentencePieceModel: url) } throws: { error in
+            "\(error)".contains("not a SentencePiece model")
         }
     }
 }

@@ -1,0 +1,328 @@
+import Foundation
+import Tensor
+
+/// SigLIP: a ViT image tower with attention pooling and a bidirectional text transformer trained into one space
+/// with a sigmoid loss, so that a cosine maps to a match probability σ(cos·exp(logit_scale) + logit_bias).
+///
+/// - Model: SigLIP (Zhai et al. 2023, "Sigmoid Loss for Language Image Pre-Training", arXiv:2303.15343); vision
+///   tower ViT (Dosovitskiy et al. 2020) without a class token, pooled by a multihead attention pooling (MAP) head
+///   (a learned probe attending over the patch tokens, then LayerNorm + MLP with a residual).
+/// - Reference implementation matched: Hugging Face transformers `SiglipModel` (`modeling_siglip.py`), eval mode:
+///   `get_text_features` (the head over the last position's final-LayerNorm state) and `get_image_features` (the
+///   MAP head's output); golden tests in Tests/VisionTests/SigLIPGoldenTests.swift (models/reference_siglip.py:
+///   google/siglip-base-patch16-224's configuration, seeded weights; cosine ≥ 0.9999).
+/// - Checkpoint: a Hugging Face SiglipModel folder (config.json model_type "siglip", model.safetensors). Per tower
+///   T ∈ {text_model, vision_model}, layers i, width d: T.encoder.layers.{i}.self_attn.{q,k,v,out}_proj.{weight
+///   [d, d], bias [d]}, T.encoder.layers.{i}.layer_norm{1,2}.{weight,bias} [d], T.encoder.layers.{i}.mlp.fc1.{weight
+///   [dFF, d], bias}, T.encoder.layers.{i}.mlp.fc2.{weight [d, dFF], bias [d]};
+///   text_model.embeddings.token_embedding.weight [vocab, d], text_model.embeddings.position_embedding.weight [64, d],
+///   text_model.final_layer_norm.{weight,bias}, text_model.head.{weight [p, d], bias [p]};
+///   vision_model.embeddings.patch_embedding.{weight [d, 3, P, P], bias [d]},
+///   vision_model.embeddings.position_embedding.weight [(S/P)², d], vision_model.post_layernorm.{weight,bias},
+///   vision_model.head.probe [1, 1, d], vision_model.head.attention.in_proj_{weight [3d, d], bias [3d]},
+///   vision_model.head.attention.out_proj.{weight [d, d], bias [d]}, vision_model.head.layernorm.{weight,bias},
+///   vision_model.head.mlp.fc{1,2}.{weight,bias}; logit_scale [1], logit_bias [1].
+///   Known and ignored: *.position_ids. Anything else is refused by name.
+/// - Contract: text = token ids from the checkpoint's SentencePiece tokenizer (`UnigramTokenizer`: SigLIP's
+///   canonicalised text, "</s>" appended, padded with "</s>" to 64): every position attends to every other and the
+///   last position (a pad or "</s>") is pooled, as SigLIP was trained. Image = [S, S, 3] channels-last, resized
+///   (bicubic, both sides to S, no crop), (x/255 − 0.5)/0.5. Outputs are unnormalised embeddings [p] (p = the
+///   vision width = the text head's size); `encodeImages` also returns the post-LayerNorm patch tokens
+///   ([(S/P)², d]) for instruction pooling.
+public final class SigLIP: Sendable {
+    public struct Config: Sendable, Equatable {
+        public struct Tower: Sendable, Equatable {
+            public var width: Int, layers: Int, heads: Int, ffn: Int, eps: Float
+        }
+        public var text: Tower
+        public var vision: Tower
+        public var vocabSize: Int, contextLength: Int, imageSize: Int, patchSize: Int, projectionSize: Int
+
+        /// Reads a Hugging Face SiglipModel config.json; missing fields take transformers' defaults (those of
+        /// google/siglip-base-patch16-224).
+        public static func load(from url: URL) throws(EncoderError) -> Config {
+            guard let data = try? Data(contentsOf: url),
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw .invalidConfig(file: url.path, detail: "unreadable or not a JSON object")
+            }
+            let t = json["text_config"] as? [String: Any] ?? [:], v = json["vision_config"] as? [String: Any] ?? [:]
+            for (name, tower) in [("text_config", t), ("vision_config", v)] {
+                if let act = tower["hidden_act"] as? String, act != "gelu_pytorch_tanh" {
+                    throw .invalidConfig(file: url.path, detail: "\(name).hidden_act \(act): only gelu_pytorch_tanh is implemented")
+                }
+            }
+            if v["vision_use_head"] as? Bool == false {
+                throw .invalidConfig(file: url.path, detail: "vision_config.vision_use_head false: the image embedding is the MAP head's output")
+            }
+            func tower(_ c: [String: Any]) -> Tower {
+                Tower(width: c["hidden_size"] as? Int ?? 768, layers: c["num_hidden_layers"] as? Int ?? 12,
+                      heads: c["num_attention_heads"] as? Int ?? 12, ffn: c["intermediate_size"] as? Int ?? 3072,
+                      eps: Float(c["layer_norm_eps"] as? Double ?? 1e-6))
+            }
+            let (text, vision) = (tower(t), tower(v))
+            let config = Config(text: text, vision: vision, vocabSize: t["vocab_size"] as? Int ?? 32000,
+                                contextLength: t["max_position_embeddings"] as? Int ?? 64,
+                                imageSize: v["image_size"] as? Int ?? 224, patchSize: v["patch_size"] as? Int ?? 16,
+                                projectionSize: t["projection_size"] as? Int ?? text.width)
+            guard config.projectionSize == vision.width else {
+                throw .invalidConfig(file: url.path, detail: "text head size \(config.projectionSize) != vision width \(vision.width): no joint space")
+            }
+            guard config.patchSize > 0, config.imageSize % config.patchSize == 0,
+                  text.width % text.heads == 0, vision.width % vision.heads == 0 else {
+                throw .invalidConfig(file: url.path, detail: "image_size \(config.imageSize) / patch_size \(config.patchSize) or widths / heads do not divide")
+            }
+            return config
+        }
+    }
+
+    /// One pre-LN transformer layer (both towers; the same layout as CLIP's).
+    typealias Layer = CLIP.Layer
+
+    public let config: Config
+    let tokenEmbedding: Tensor          // text_model.embeddings.token_embedding.weight [vocab, d]
+    let textPosition: Tensor            // text_model.embeddings.position_embedding.weight [64, d]
+    let textLayers: [Layer]             // text_model.encoder.layers.{i}
+    let finalNorm: (Tensor, Tensor)     // text_model.final_layer_norm.{weight,bias}
+    let textHead: LinearWeights         // text_model.head.{weight [p, d], bias [p]}
+    let patchEmbedding: ConvWeights     // vision_model.embeddings.patch_embedding.{weight [d, 3, P, P], bias [d]}
+    let visionPosition: Tensor          // vision_model.embeddings.position_embedding.weight [N, d]
+    let visionLayers: [Layer]           // vision_model.encoder.layers.{i}
+    let postNorm: (Tensor, Tensor)      // vision_model.post_layernorm.{weight,bias}
+    let probe: Tensor                   // vision_model.head.probe [1, 1, d]
+    let poolQ: LinearWeights            // vision_model.head.attention.in_proj_{weight,bias} rows 0..<d
+    let poolK: LinearWeights            // … rows d..<2d
+    let poolV: LinearWeights            // … rows 2d..<3d
+    let poolOut: LinearWeights          // vision_model.head.attention.out_proj.{weight [d, d], bias [d]}
+    let poolNorm: (Tensor, Tensor)      // vision_model.head.layernorm.{weight,bias}
+    let poolFC1: LinearWeights          // vision_model.head.mlp.fc1.{weight [dFF, d], bias}
+    let poolFC2: LinearWeights          // vision_model.head.mlp.fc2.{weight [d, dFF], bias}
+    public let logitScale: Float        // logit_scale [1]
+    public let logitBias: Float         // logit_bias [1]
+
+    public init(config: Config, weights file: SafeTensors, precision: Precision = .float32) throws(EncoderError) {
+        self.config = config
+        let root = WeightLoader(file: file, precision: precision)
+        let (tc, vc) = (config.text, config.vision)
+        func lin(_ vb: WeightLoader, _ dOut: Int, _ dIn: Int) throws(EncoderError) -> LinearWeights {
+            try root.linear(weight: try vb.tensor("weight", shape: [dOut, dIn]), bias: try vb.tensor("bias", shape: [dOut]))
+        }
+        func norm(_ vb: WeightLoader, _ d: Int) throws(EncoderError) -> (Tensor, Tensor) {
+            (try vb.tensor("weight", shape: [d]), try vb.tensor("bias", shape: [d]))
+        }
+        func layers(_ vb: WeightLoader, _ c: Config.Tower) throws(EncoderError) -> [Layer] {
+            var out: [Layer] = []
+            for i in 0..<c.layers {
+                let lb = vb.pp("encoder").pp("layers").pp(i), attn = lb.pp("self_attn")
+                out.append(Layer(
+                    norm1: try norm(lb.pp("layer_norm1"), c.width),
+                    q: try lin(attn.pp("q_proj"), c.width, c.width), k: try lin(attn.pp("k_proj"), c.width, c.width),
+                    v: try lin(attn.pp("v_proj"), c.width, c.width), out: try lin(attn.pp("out_proj"), c.width, c.width),
+                    norm2: try norm(lb.pp("layer_norm2"), c.width),
+                    fc1: try lin(lb.pp("mlp").pp("fc1"), c.ffn, c.width), fc2: try lin(lb.pp("mlp").pp("fc2"), c.width, c.ffn)))
+            }
+            return out
+        }
+        let text = root.pp("text_model"), vision = root.pp("vision_model")
+        tokenEmbedding = try text.pp("embeddings").pp("token_embedding").tensor("weight", shape: [config.vocabSize, tc.width])
+        textPosition = try text.pp("embeddings").pp("position_embedding").tensor("weight", shape: [config.contextLength, tc.width])
+        text.pp("embeddings").ignore("position_ids")
+        textLayers = try layers(text, tc)
+        finalNorm = try norm(text.pp("final_layer_norm"), tc.width)
+        textHead = try lin(text.pp("head"), config.projectionSize, tc.width)
+
+        let grid = config.imageSize / config.patchSize
+        let patch = vision.pp("embeddings").pp("patch_embedding")
+        patchEmbedding = try root.convolution(weight: try patch.tensor("weight", shape: [vc.width, 3, config.patchSize, config.patchSize]),
+                                              bias: try patch.tensor("bias", shape: [vc.width]))
+        visionPosition = try vision.pp("embeddings").pp("position_embedding").tensor("weight", shape: [grid * grid, vc.width])
+        vision.pp("embeddings").ignore("position_ids")
+        visionLayers = try layers(vision, vc)
+        postNorm = try norm(vision.pp("post_layernorm"), vc.width)
+        let head = vision.pp("head"), d = vc.width
+        probe = try head.tensor("probe", shape: [1, 1, d])
+        let inWeight = try head.pp("attention").tensor("in_proj_weight", shape: [3 * d, d])
+        let inBias = try head.pp("attention").tensor("in_proj_bias", shape: [3 * d])
+        func slice(_ part: Int) throws(EncoderError) -> LinearWeights {
+            let (w, b) = (Tensor(zeros: [d, d]), Tensor(zeros: [d]))
+            w.pointer.update(from: inWeight.pointer + part * d * d, count: d * d)
+            b.pointer.update(from: inBias.pointer + part * d, count: d)
+            return try root.linear(weight: w, bias: b)
+        }
+        (poolQ, poolK, poolV) = (try slice(0), try slice(1), try slice(2))
+        poolOut = try lin(head.pp("attention").pp("out_proj"), d, d)
+        poolNorm = try norm(head.pp("layernorm"), d)
+        poolFC1 = try lin(head.pp("mlp").pp("fc1"), vc.ffn, d)
+        poolFC2 = try lin(head.pp("mlp").pp("fc2"), d, vc.ffn)
+        logitScale = try root.tensor("logit_scale", shape: [1]).toArray().first ?? 0
+        logitBias = try root.tensor("logit_bias", shape: [1]).toArray().first ?? 0
+        try root.finish()
+    }
+
+    /// The match probability of a cosine between a text and an image embedding: σ(cos·exp(logit_scale) + logit_bias).
+    public func matchProbability(cosine: Float) -> Float {
+        1 / (1 + Foundation.exp(-(cosine * Foundation.exp(logitScale) + logitBias)))
+    }
+
+    /// Text embeddings [p] (not normalised), one per token-id sequence (each ≤ the context length).
+    public func encodeTexts(_ sequences: [[Int32]]) throws(EncoderError) -> [[Float]] {
+        let d = config.text.width
+        var result: [[Float]] = []
+        for (index, ids) in sequences.enumerated() {
+            guard (1...config.contextLength).contains(ids.count) else {
+                throw .invalidSequence(index: index, length: ids.count, maxLength: config.contextLength)
+            }
+            if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
+                throw .tokenOutOfRange(index: index, token: bad, vocabSize: config.vocabSize)
+            }
+            let pooled: Tensor = try Self.op { () throws(TensorError) in
+                // Token + position embeddings -> [L, d]
+                let x = Tensor(zeros: [ids.count, d])
+                try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
+                CLIP.addInPlace(x, try textPosition.rows(0..<ids.count))
+                // Bidirectional transformer, final LayerNorm of the last position -> [1, d]
+                let h = try self.transformer(x, textLayers, config.text)
+                let last = Tensor(zeros: [1, d])
+                try Ops.layerNorm(try h.rows((ids.count - 1)..<ids.count), gamma: finalNorm.0, beta: finalNorm.1,
+                                  eps: config.text.eps, into: last)
+                return last
+            }
+            result.append(try Self.op { () throws(TensorError) in
+                let y = Tensor(zeros: [1, textHead.dOut])
+                try Ops.linear(pooled, textHead, into: y)
+                return y.toArray()
+            })
+        }
+        return result
+    }
+
+    /// Image embeddings [p] and the patch tokens in the joint space [(S/P)²][p], per image ([S, S, 3] channels-last,
+    /// normalised to [-1, 1], concatenated in `pixels`).
+    public func encodeImages(_ pixels: Tensor) throws(EncoderError) -> [(embedding: [Float], patches: [[Float]])] {
+        let (s, d, ps) = (config.imageSize, config.vision.width, config.patchSize)
+        let batch = pixels.shape.first ?? 0
+        guard pixels.shape == [batch, s, s, 3] else {
+            throw .tensor(.shapeMismatch(op: "SigLIP.encodeImages", expected: [batch, s, s, 3], actual: pixels.shape))
+        }
+        let grid = s / ps
+        var result: [(embedding: [Float], patches: [[Float]])] = []
+        for b in 0..<batch {
+            let out: (embedding: [Float], patches: [[Float]]) = try Self.op { () throws(TensorError) in
+                // Patch embedding: P×P stride-P conv with bias, + positions -> [grid², d]
+                let image = Tensor(zeros: [1, s, s, 3])
+                image.pointer.update(from: pixels.pointer + b * s * s * 3, count: s * s * 3)
+                let patches = Tensor(zeros: [1, grid, grid, d])
+                try Ops.conv2d(image, patchEmbedding, stride: ps, padding: .symmetric(0), into: patches)
+                let x = Tensor(zeros: [grid * grid, d])
+                x.pointer.update(from: patches.pointer, count: grid * grid * d)
+                CLIP.addInPlace(x, visionPosition)
+                // Transformer, post-LayerNorm -> [grid², d]
+                let h = try self.transformer(x, visionLayers, config.vision)
+                let post = Tensor(zeros: h.shape)
+                try Ops.layerNorm(h, gamma: postNorm.0, beta: postNorm.1, eps: config.vision.eps, into: post)
+                // MAP head -> [d]; each token through the head as if attended alone -> [grid², d]
+                return (try self.attentionPool(post), Self.splitRows(try self.headTokens(post)))
+            }
+            result.append(out)
+        }
+        return result
+    }
+
+    /// The MAP head: the probe attends over the tokens (torch.nn.MultiheadAttention), then y = a + MLP(LN(a)).
+    func attentionPool(_ tokens: Tensor) throws(TensorError) -> [Float] {
+        let (n, d, c) = (tokens.shape[0], config.vision.width, config.vision)
+        // Query from the probe [1, d]; keys and values from the tokens [n, d]
+        let probeRow = try Tensor(shape: [1, d], values: probe.toArray())
+        let q = Tensor(zeros: [1, d]), k = Tensor(zeros: [n, d]), v = Tensor(zeros: [n, d])
+        try Ops.linear(probeRow, poolQ, into: q)
+        try Ops.linear(tokens, poolK, into: k)
+        try Ops.linear(tokens, poolV, into: v)
+        // softmax(q·Kᵀ/√headDim)·V per head -> [1, d]; out_proj
+        let context = Tensor(zeros: [1, d]), attended = Tensor(zeros: [1, d])
+        let hd = d / c.heads, scale = 1 / Float(hd).squareRoot()
+        var scores = [Float](repeating: 0, count: n)
+        for h in 0..<c.heads {
+            let qh = q.pointer + h * hd
+            var peak = -Float.infinity
+            for j in 0..<n {
+                let kj = k.pointer + j * d + h * hd
+                var dot: Float = 0
+                for t in 0..<hd { dot += qh[t] * kj[t] }
+                scores[j] = dot * scale
+                peak = max(peak, scores[j])
+            }
+            var total: Float = 0
+            for j in 0..<n { scores[j] = Foundation.exp(scores[j] - peak); total += scores[j] }
+            let out = context.pointer + h * hd
+            for j in 0..<n {
+                let w = scores[j] / total, vj = v.pointer + j * d + h * hd
+                for t in 0..<hd { out[t] += w * vj[t] }
+            }
+        }
+        try Ops.linear(context, poolOut, into: attended)
+        try headMLP(attended)
+        return attended.toArray()
+    }
+
+    /// Every token [n, d] through the MAP head as if the probe attended to it alone (out_proj of its value, then the
+    /// residual MLP): the image's token set in the joint space, for instruction pooling.
+    func headTokens(_ tokens: Tensor) throws(TensorError) -> Tensor {
+        let (n, d) = (tokens.shape[0], config.vision.width)
+        let v = Tensor(zeros: [n, d]), attended = Tensor(zeros: [n, d])
+        try Ops.linear(tokens, poolV, into: v)
+        try Ops.linear(v, poolOut, into: attended)
+        try headMLP(attended)
+        return attended
+    }
+
+    /// The MAP head's residual MLP block in place: a += fc2(gelu_tanh(fc1(LN(a)))).
+    func headMLP(_ a: Tensor) throws(TensorError) {
+        let (n, d, c) = (a.shape[0], config.vision.width, config.vision)
+        let normed = Tensor(zeros: [n, d]), ffn = Tensor(zeros: [n, c.ffn]), mlp = Tensor(zeros: [n, d])
+        try Ops.layerNorm(a, gamma: poolNorm.0, beta: poolNorm.1, eps: c.eps, into: normed)
+        try Ops.linear(normed, poolFC1, into: ffn)
+        Self.geluTanh(ffn)
+        try Ops.linear(ffn, poolFC2, into: mlp)
+        CLIP.addInPlace(a, mlp)
+    }
+
+    /// Pre-LN transformer layers over one sequence [L, d], every token attending to every token.
+    func transformer(_ input: Tensor, _ layers: [Layer], _ c: Config.Tower) throws(TensorError) -> Tensor {
+        let (n, d) = (input.shape[0], c.width)
+        let x = input.copy()
+        let normed = Tensor(zeros: [n, d]), q = Tensor(zeros: [n, d]), k = Tensor(zeros: [n, d]), v = Tensor(zeros: [n, d])
+        let context = Tensor(zeros: [n, d]), sub = Tensor(zeros: [n, d]), ffn = Tensor(zeros: [n, c.ffn])
+        let scores = Tensor(zeros: [n * n])
+        for layer in layers {
+            // Attention block: x += out_proj(attention(LN1(x)))
+            try Ops.layerNorm(x, gamma: layer.norm1.0, beta: layer.norm1.1, eps: c.eps, into: normed)
+            try Ops.linear(normed, layer.q, into: q)
+            try Ops.linear(normed, layer.k, into: k)
+            try Ops.linear(normed, layer.v, into: v)
+            try Ops.attention(q: q, k: k, v: v, nHeads: c.heads, segments: [0..<n], scores: scores, into: context)
+            try Ops.linear(context, layer.out, into: sub)
+            CLIP.addInPlace(x, sub)
+            // MLP block: x += fc2(gelu_tanh(fc1(LN2(x))))
+            try Ops.layerNorm(x, gamma: layer.norm2.0, beta: layer.norm2.1, eps: c.eps, into: normed)
+            try Ops.linear(normed, layer.fc1, into: ffn)
+            Self.geluTanh(ffn)
+            try Ops.linear(ffn, layer.fc2, into: sub)
+            CLIP.addInPlace(x, sub)
+        }
+        return x
+    }
+
+    /// GELU's tanh approximation (PyTorch `gelu(approximate="tanh")`, transformers' gelu_pytorch_tanh), in place.
+    static func geluTanh(_ x: Tensor) {
+        let p = x.pointer, c: Float = 0.797_884_560_802_865_4  // √(2/π)
+        for i in 0..<x.count { p[i] = 0.5 * p[i] * (1 + Foundation.tanh(c * (p[i] + 0.044715 * p[i] * p[i] * p[i]))) }
+    }
+
+    static func splitRows(_ x: Tensor) -> [[Float]] {
+        let (flat, d) = (x.toArray(), x.shape[1])
+        return (0..<x.shape[0]).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
+    }
+
+    private static func op<T>(_ body: () throws(TensorError) -> T) throws(EncoderError) -> T {
+        do { return try body() } catch { throw .tensor(error) }
+    }
+}
