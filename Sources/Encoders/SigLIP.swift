@@ -31,9 +31,7 @@ import Tensor
 ///   ([(S/P)², d]) for instruction pooling.
 public final class SigLIP: Sendable {
     public struct Config: Sendable, Equatable {
-        public struct Tower: Sendable, Equatable {
-            public var width: Int, layers: Int, heads: Int, ffn: Int, eps: Float
-        }
+        public typealias Tower = CLIP.Config.Tower
         public var text: Tower
         public var vision: Tower
         public var vocabSize: Int, contextLength: Int, imageSize: Int, patchSize: Int, projectionSize: Int
@@ -103,32 +101,13 @@ public final class SigLIP: Sendable {
         self.config = config
         let root = WeightLoader(file: file, precision: precision)
         let (tc, vc) = (config.text, config.vision)
-        func lin(_ vb: WeightLoader, _ dOut: Int, _ dIn: Int) throws(EncoderError) -> LinearWeights {
-            try root.linear(weight: try vb.tensor("weight", shape: [dOut, dIn]), bias: try vb.tensor("bias", shape: [dOut]))
-        }
-        func norm(_ vb: WeightLoader, _ d: Int) throws(EncoderError) -> (Tensor, Tensor) {
-            (try vb.tensor("weight", shape: [d]), try vb.tensor("bias", shape: [d]))
-        }
-        func layers(_ vb: WeightLoader, _ c: Config.Tower) throws(EncoderError) -> [Layer] {
-            var out: [Layer] = []
-            for i in 0..<c.layers {
-                let lb = vb.pp("encoder").pp("layers").pp(i), attn = lb.pp("self_attn")
-                out.append(Layer(
-                    norm1: try norm(lb.pp("layer_norm1"), c.width),
-                    q: try lin(attn.pp("q_proj"), c.width, c.width), k: try lin(attn.pp("k_proj"), c.width, c.width),
-                    v: try lin(attn.pp("v_proj"), c.width, c.width), out: try lin(attn.pp("out_proj"), c.width, c.width),
-                    norm2: try norm(lb.pp("layer_norm2"), c.width),
-                    fc1: try lin(lb.pp("mlp").pp("fc1"), c.ffn, c.width), fc2: try lin(lb.pp("mlp").pp("fc2"), c.width, c.ffn)))
-            }
-            return out
-        }
         let text = root.pp("text_model"), vision = root.pp("vision_model")
         tokenEmbedding = try text.pp("embeddings").pp("token_embedding").tensor("weight", shape: [config.vocabSize, tc.width])
         textPosition = try text.pp("embeddings").pp("position_embedding").tensor("weight", shape: [config.contextLength, tc.width])
         text.pp("embeddings").ignore("position_ids")
-        textLayers = try layers(text, tc)
-        finalNorm = try norm(text.pp("final_layer_norm"), tc.width)
-        textHead = try lin(text.pp("head"), config.projectionSize, tc.width)
+        textLayers = try Layer.stack(text, tc)
+        finalNorm = try text.pp("final_layer_norm").layerNorm(tc.width)
+        textHead = try text.pp("head").linear(config.projectionSize, tc.width)
 
         let grid = config.imageSize / config.patchSize
         let patch = vision.pp("embeddings").pp("patch_embedding")
@@ -136,8 +115,8 @@ public final class SigLIP: Sendable {
                                               bias: try patch.tensor("bias", shape: [vc.width]))
         visionPosition = try vision.pp("embeddings").pp("position_embedding").tensor("weight", shape: [grid * grid, vc.width])
         vision.pp("embeddings").ignore("position_ids")
-        visionLayers = try layers(vision, vc)
-        postNorm = try norm(vision.pp("post_layernorm"), vc.width)
+        visionLayers = try Layer.stack(vision, vc)
+        postNorm = try vision.pp("post_layernorm").layerNorm(vc.width)
         let head = vision.pp("head"), d = vc.width
         probe = try head.tensor("probe", shape: [1, 1, d])
         let inWeight = try head.pp("attention").tensor("in_proj_weight", shape: [3 * d, d])
@@ -149,10 +128,10 @@ public final class SigLIP: Sendable {
             return try root.linear(weight: w, bias: b)
         }
         (poolQ, poolK, poolV) = (try slice(0), try slice(1), try slice(2))
-        poolOut = try lin(head.pp("attention").pp("out_proj"), d, d)
-        poolNorm = try norm(head.pp("layernorm"), d)
-        poolFC1 = try lin(head.pp("mlp").pp("fc1"), vc.ffn, d)
-        poolFC2 = try lin(head.pp("mlp").pp("fc2"), d, vc.ffn)
+        poolOut = try head.pp("attention").pp("out_proj").linear(d, d)
+        poolNorm = try head.pp("layernorm").layerNorm(d)
+        poolFC1 = try head.pp("mlp").pp("fc1").linear(vc.ffn, d)
+        poolFC2 = try head.pp("mlp").pp("fc2").linear(d, vc.ffn)
         logitScale = try root.tensor("logit_scale", shape: [1]).toArray().first ?? 0
         logitBias = try root.tensor("logit_bias", shape: [1]).toArray().first ?? 0
         try root.finish()
@@ -168,19 +147,14 @@ public final class SigLIP: Sendable {
         let d = config.text.width
         var result: [[Float]] = []
         for (index, ids) in sequences.enumerated() {
-            guard (1...config.contextLength).contains(ids.count) else {
-                throw .invalidSequence(index: index, length: ids.count, maxLength: config.contextLength)
-            }
-            if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-                throw .tokenOutOfRange(index: index, token: bad, vocabSize: config.vocabSize)
-            }
+            try CLIP.checkTokens(ids, index: index, contextLength: config.contextLength, vocabSize: config.vocabSize)
             let pooled: Tensor = try Self.op { () throws(TensorError) in
                 // Token + position embeddings -> [L, d]
                 let x = Tensor(zeros: [ids.count, d])
                 try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
                 CLIP.addInPlace(x, try textPosition.rows(0..<ids.count))
                 // Bidirectional transformer, final LayerNorm of the last position -> [1, d]
-                let h = try self.transformer(x, textLayers, config.text)
+                let h = try CLIP.transformer(x, textLayers, config.text, causal: false, activation: .geluTanh)
                 let last = Tensor(zeros: [1, d])
                 try Ops.layerNorm(try h.rows((ids.count - 1)..<ids.count), gamma: finalNorm.0, beta: finalNorm.1,
                                   eps: config.text.eps, into: last)
@@ -216,7 +190,7 @@ public final class SigLIP: Sendable {
                 x.pointer.update(from: patches.pointer, count: grid * grid * d)
                 CLIP.addInPlace(x, visionPosition)
                 // Transformer, post-LayerNorm -> [grid², d]
-                let h = try self.transformer(x, visionLayers, config.vision)
+                let h = try CLIP.transformer(x, visionLayers, config.vision, causal: false, activation: .geluTanh)
                 let post = Tensor(zeros: h.shape)
                 try Ops.layerNorm(h, gamma: postNorm.0, beta: postNorm.1, eps: config.vision.eps, into: post)
                 // MAP head -> [d]; each token through the head as if attended alone -> [grid², d]
@@ -280,41 +254,9 @@ public final class SigLIP: Sendable {
         let normed = Tensor(zeros: [n, d]), ffn = Tensor(zeros: [n, c.ffn]), mlp = Tensor(zeros: [n, d])
         try Ops.layerNorm(a, gamma: poolNorm.0, beta: poolNorm.1, eps: c.eps, into: normed)
         try Ops.linear(normed, poolFC1, into: ffn)
-        Self.geluTanh(ffn)
+        CLIP.activate(ffn, .geluTanh)
         try Ops.linear(ffn, poolFC2, into: mlp)
         CLIP.addInPlace(a, mlp)
-    }
-
-    /// Pre-LN transformer layers over one sequence [L, d], every token attending to every token.
-    func transformer(_ input: Tensor, _ layers: [Layer], _ c: Config.Tower) throws(TensorError) -> Tensor {
-        let (n, d) = (input.shape[0], c.width)
-        let x = input.copy()
-        let normed = Tensor(zeros: [n, d]), q = Tensor(zeros: [n, d]), k = Tensor(zeros: [n, d]), v = Tensor(zeros: [n, d])
-        let context = Tensor(zeros: [n, d]), sub = Tensor(zeros: [n, d]), ffn = Tensor(zeros: [n, c.ffn])
-        let scores = Tensor(zeros: [n * n])
-        for layer in layers {
-            // Attention block: x += out_proj(attention(LN1(x)))
-            try Ops.layerNorm(x, gamma: layer.norm1.0, beta: layer.norm1.1, eps: c.eps, into: normed)
-            try Ops.linear(normed, layer.q, into: q)
-            try Ops.linear(normed, layer.k, into: k)
-            try Ops.linear(normed, layer.v, into: v)
-            try Ops.attention(q: q, k: k, v: v, nHeads: c.heads, segments: [0..<n], scores: scores, into: context)
-            try Ops.linear(context, layer.out, into: sub)
-            CLIP.addInPlace(x, sub)
-            // MLP block: x += fc2(gelu_tanh(fc1(LN2(x))))
-            try Ops.layerNorm(x, gamma: layer.norm2.0, beta: layer.norm2.1, eps: c.eps, into: normed)
-            try Ops.linear(normed, layer.fc1, into: ffn)
-            Self.geluTanh(ffn)
-            try Ops.linear(ffn, layer.fc2, into: sub)
-            CLIP.addInPlace(x, sub)
-        }
-        return x
-    }
-
-    /// GELU's tanh approximation (PyTorch `gelu(approximate="tanh")`, transformers' gelu_pytorch_tanh), in place.
-    static func geluTanh(_ x: Tensor) {
-        let p = x.pointer, c: Float = 0.797_884_560_802_865_4  // √(2/π)
-        for i in 0..<x.count { p[i] = 0.5 * p[i] * (1 + Foundation.tanh(c * (p[i] + 0.044715 * p[i] * p[i] * p[i]))) }
     }
 
     static func splitRows(_ x: Tensor) -> [[Float]] {

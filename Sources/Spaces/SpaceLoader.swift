@@ -80,8 +80,8 @@ public struct SpaceLoader: Sendable {
             let encoder = BERTTextEncoder(model: model)
             return TextSpace(text: encoder, description: encoder.description(isDefault: model.id == defaultText), bridges: bridges)
         }
-        let jointSpaces: [any EmbeddingSpace] = registry.loaded(LoadedCLIP.self).map { CLIPSpace(clip: $0, limits: limits) }
-            + registry.loaded(LoadedSigLIP.self).map { SigLIPSpace(siglip: $0, limits: limits) }
+        let jointSpaces: [any EmbeddingSpace] = registry.loaded(LoadedCLIP.self).map { JointSpace(model: $0, limits: limits) }
+            + registry.loaded(LoadedSigLIP.self).map { JointSpace(model: $0, limits: limits) }
         return textSpaces + jointSpaces + soundSpaces
     }
 
