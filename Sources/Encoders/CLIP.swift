@@ -29,28 +29,31 @@ public final class CLIP: Sendable {
         public struct Tower: Sendable, Equatable {
             public var width: Int, layers: Int, heads: Int, ffn: Int, eps: Float
         }
-        public var text: Tower
-        public var vision: Tower
-        public var vocabSize: Int, contextLength: Int, imageSize: Int, patchSize: Int, projectionDim: Int
 
-        /// Reads a Hugging Face CLIPModel config.json (missing fields take the ViT-B/32 values).
-        public static func load(from url: URL) throws(EncoderError) -> Config {
+        /// A two-tower config.json: the object, its text_config and vision_config (each's hidden_act, where given,
+        /// must be `activation`).
+        static func towers(_ url: URL, activation: String) throws(EncoderError) -> (root: [String: Any], text: [String: Any], vision: [String: Any]) {
             guard let data = try? Data(contentsOf: url),
                   let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw .invalidConfig(file: url.path, detail: "unreadable or not a JSON object")
             }
             let t = json["text_config"] as? [String: Any] ?? [:], v = json["vision_config"] as? [String: Any] ?? [:]
             for (name, tower) in [("text_config", t), ("vision_config", v)] {
-                if let act = tower["hidden_act"] as? String, act != "quick_gelu" {
-                    throw .invalidConfig(file: url.path, detail: "\(name).hidden_act \(act): only quick_gelu is implemented")
+                if let act = tower["hidden_act"] as? String, act != activation {
+                    throw .invalidConfig(file: url.path, detail: "\(name).hidden_act \(act): only \(activation) is implemented")
                 }
             }
-            func tower(_ c: [String: Any], _ d: Int, _ l: Int, _ h: Int, _ f: Int) -> Tower {
-                Tower(width: c["hidden_size"] as? Int ?? d, layers: c["num_hidden_layers"] as? Int ?? l,
-                      heads: c["num_attention_heads"] as? Int ?? h, ffn: c["intermediate_size"] as? Int ?? f,
-                      eps: Float(c["layer_norm_eps"] as? Double ?? 1e-5))
-            }
-            return Config(text: tower(t, 512, 12, 8, 2048), vision: tower(v, 768, 12, 12, 3072),
+            return (json, t, v)
+        }
+        public var text: Tower
+        public var vision: Tower
+        public var vocabSize: Int, contextLength: Int, imageSize: Int, patchSize: Int, projectionDim: Int
+
+        /// Reads a Hugging Face CLIPModel config.json (missing fields take the ViT-B/32 values).
+        public static func load(from url: URL) throws(EncoderError) -> Config {
+            let (json, t, v) = try towers(url, activation: "quick_gelu")
+            return Config(text: Tower(t, defaults: Tower(width: 512, layers: 12, heads: 8, ffn: 2048, eps: 1e-5)),
+                          vision: Tower(v, defaults: Tower(width: 768, layers: 12, heads: 12, ffn: 3072, eps: 1e-5)),
                           vocabSize: t["vocab_size"] as? Int ?? 49408, contextLength: t["max_position_embeddings"] as? Int ?? 77,
                           imageSize: v["image_size"] as? Int ?? 224, patchSize: v["patch_size"] as? Int ?? 32,
                           projectionDim: json["projection_dim"] as? Int ?? 512)
@@ -291,7 +294,16 @@ public final class CLIP: Sendable {
         }
     }
 
-    private static func op<T>(_ body: () throws(TensorError) -> T) throws(EncoderError) -> T {
+    static func op<T>(_ body: () throws(TensorError) -> T) throws(EncoderError) -> T {
         do { return try body() } catch { throw .tensor(error) }
+    }
+}
+
+extension CLIP.Config.Tower {
+    /// A tower of config.json (`text_config` / `vision_config`); missing fields take `defaults`'.
+    init(_ c: [String: Any], defaults: Self) {
+        self.init(width: c["hidden_size"] as? Int ?? defaults.width, layers: c["num_hidden_layers"] as? Int ?? defaults.layers,
+                  heads: c["num_attention_heads"] as? Int ?? defaults.heads, ffn: c["intermediate_size"] as? Int ?? defaults.ffn,
+                  eps: Float(c["layer_norm_eps"] as? Double ?? Double(defaults.eps)))
     }
 }

@@ -39,25 +39,12 @@ public final class SigLIP: Sendable {
         /// Reads a Hugging Face SiglipModel config.json; missing fields take transformers' defaults (those of
         /// google/siglip-base-patch16-224).
         public static func load(from url: URL) throws(EncoderError) -> Config {
-            guard let data = try? Data(contentsOf: url),
-                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw .invalidConfig(file: url.path, detail: "unreadable or not a JSON object")
-            }
-            let t = json["text_config"] as? [String: Any] ?? [:], v = json["vision_config"] as? [String: Any] ?? [:]
-            for (name, tower) in [("text_config", t), ("vision_config", v)] {
-                if let act = tower["hidden_act"] as? String, act != "gelu_pytorch_tanh" {
-                    throw .invalidConfig(file: url.path, detail: "\(name).hidden_act \(act): only gelu_pytorch_tanh is implemented")
-                }
-            }
+            let (_, t, v) = try CLIP.Config.towers(url, activation: "gelu_pytorch_tanh")
             if v["vision_use_head"] as? Bool == false {
                 throw .invalidConfig(file: url.path, detail: "vision_config.vision_use_head false: the image embedding is the MAP head's output")
             }
-            func tower(_ c: [String: Any]) -> Tower {
-                Tower(width: c["hidden_size"] as? Int ?? 768, layers: c["num_hidden_layers"] as? Int ?? 12,
-                      heads: c["num_attention_heads"] as? Int ?? 12, ffn: c["intermediate_size"] as? Int ?? 3072,
-                      eps: Float(c["layer_norm_eps"] as? Double ?? 1e-6))
-            }
-            let (text, vision) = (tower(t), tower(v))
+            let base = Tower(width: 768, layers: 12, heads: 12, ffn: 3072, eps: 1e-6)
+            let (text, vision) = (Tower(t, defaults: base), Tower(v, defaults: base))
             let config = Config(text: text, vision: vision, vocabSize: t["vocab_size"] as? Int ?? 32000,
                                 contextLength: t["max_position_embeddings"] as? Int ?? 64,
                                 imageSize: v["image_size"] as? Int ?? 224, patchSize: v["patch_size"] as? Int ?? 16,
@@ -148,7 +135,7 @@ public final class SigLIP: Sendable {
         var result: [[Float]] = []
         for (index, ids) in sequences.enumerated() {
             try CLIP.checkTokens(ids, index: index, contextLength: config.contextLength, vocabSize: config.vocabSize)
-            let pooled: Tensor = try Self.op { () throws(TensorError) in
+            let pooled: Tensor = try CLIP.op { () throws(TensorError) in
                 // Token + position embeddings -> [L, d]
                 let x = Tensor(zeros: [ids.count, d])
                 try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
@@ -160,7 +147,7 @@ public final class SigLIP: Sendable {
                                   eps: config.text.eps, into: last)
                 return last
             }
-            result.append(try Self.op { () throws(TensorError) in
+            result.append(try CLIP.op { () throws(TensorError) in
                 let y = Tensor(zeros: [1, textHead.dOut])
                 try Ops.linear(pooled, textHead, into: y)
                 return y.toArray()
@@ -180,7 +167,7 @@ public final class SigLIP: Sendable {
         let grid = s / ps
         var result: [(embedding: [Float], patches: [[Float]])] = []
         for b in 0..<batch {
-            let out: (embedding: [Float], patches: [[Float]]) = try Self.op { () throws(TensorError) in
+            let out: (embedding: [Float], patches: [[Float]]) = try CLIP.op { () throws(TensorError) in
                 // Patch embedding: P×P stride-P conv with bias, + positions -> [grid², d]
                 let image = Tensor(zeros: [1, s, s, 3])
                 image.pointer.update(from: pixels.pointer + b * s * s * 3, count: s * s * 3)
@@ -262,9 +249,5 @@ public final class SigLIP: Sendable {
     static func splitRows(_ x: Tensor) -> [[Float]] {
         let (flat, d) = (x.toArray(), x.shape[1])
         return (0..<x.shape[0]).map { Array(flat[($0 * d)..<(($0 + 1) * d)]) }
-    }
-
-    private static func op<T>(_ body: () throws(TensorError) -> T) throws(EncoderError) -> T {
-        do { return try body() } catch { throw .tensor(error) }
     }
 }
