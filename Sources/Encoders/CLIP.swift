@@ -156,19 +156,13 @@ public final class CLIP: Sendable {
     /// ([S, S, 3] channels-last, CLIP-normalised, concatenated in `pixels`).
     public func encodeImages(_ pixels: Tensor) throws(EncoderError) -> [(embedding: [Float], patches: [[Float]])] {
         let (s, d, ps) = (config.imageSize, config.vision.width, config.patchSize)
-        let batch = pixels.shape.first ?? 0
-        guard pixels.shape == [batch, s, s, 3] else {
-            throw .tensor(.shapeMismatch(op: "CLIP.encodeImages", expected: [batch, s, s, 3], actual: pixels.shape))
-        }
+        let batch = try Self.imageCount(pixels, size: s, op: "CLIP.encodeImages")
         let grid = s / ps
         var result: [(embedding: [Float], patches: [[Float]])] = []
         for b in 0..<batch {
             let hidden: Tensor = try Self.op { () throws(TensorError) in
                 // Patch embedding: P×P stride-P conv, no bias -> [grid², d]
-                let image = Tensor(zeros: [1, s, s, 3])
-                image.pointer.update(from: pixels.pointer + b * s * s * 3, count: s * s * 3)
-                let patches = Tensor(zeros: [1, grid, grid, d])
-                try Ops.conv2d(image, patchEmbedding, stride: ps, padding: .symmetric(0), into: patches)
+                let patches = try Self.patchEmbedding(pixels, image: b, patchEmbedding, size: s, patch: ps)
                 // [class; patches] + positions -> [grid²+1, d]; pre-LayerNorm
                 let x = Tensor(zeros: [grid * grid + 1, d])
                 x.pointer.update(from: classEmbedding.pointer, count: d)
@@ -237,6 +231,24 @@ public final class CLIP: Sendable {
             let c: Float = 0.797_884_560_802_865_4  // √(2/π)
             for i in 0..<x.count { p[i] = 0.5 * p[i] * (1 + Foundation.tanh(c * (p[i] + 0.044715 * p[i] * p[i] * p[i]))) }
         }
+    }
+
+    /// The number of images in `pixels`, which must be [batch, size, size, 3].
+    static func imageCount(_ pixels: Tensor, size s: Int, op: String) throws(EncoderError) -> Int {
+        let batch = pixels.shape.first ?? 0
+        guard pixels.shape == [batch, s, s, 3] else {
+            throw .tensor(.shapeMismatch(op: op, expected: [batch, s, s, 3], actual: pixels.shape))
+        }
+        return batch
+    }
+
+    /// Image `b` of `pixels` [batch, S, S, 3] through a P×P stride-P patch convolution -> [(S/P)², d].
+    static func patchEmbedding(_ pixels: Tensor, image b: Int, _ conv: ConvWeights, size s: Int, patch ps: Int) throws(TensorError) -> Tensor {
+        let image = Tensor(zeros: [1, s, s, 3])
+        image.pointer.update(from: pixels.pointer + b * s * s * 3, count: s * s * 3)
+        let patches = Tensor(zeros: [1, s / ps, s / ps, conv.cOut])
+        try Ops.conv2d(image, conv, stride: ps, padding: .symmetric(0), into: patches)
+        return try Tensor(shape: [(s / ps) * (s / ps), conv.cOut], values: patches.toArray())
     }
 
     /// Refuses a sequence that is empty, over the context or holds an id outside the vocabulary.

@@ -159,22 +159,13 @@ public final class SigLIP: Sendable {
     /// Image embeddings [p] and the patch tokens in the joint space [(S/P)²][p], per image ([S, S, 3] channels-last,
     /// normalised to [-1, 1], concatenated in `pixels`).
     public func encodeImages(_ pixels: Tensor) throws(EncoderError) -> [(embedding: [Float], patches: [[Float]])] {
-        let (s, d, ps) = (config.imageSize, config.vision.width, config.patchSize)
-        let batch = pixels.shape.first ?? 0
-        guard pixels.shape == [batch, s, s, 3] else {
-            throw .tensor(.shapeMismatch(op: "SigLIP.encodeImages", expected: [batch, s, s, 3], actual: pixels.shape))
-        }
-        let grid = s / ps
+        let (s, ps) = (config.imageSize, config.patchSize)
+        let batch = try CLIP.imageCount(pixels, size: s, op: "SigLIP.encodeImages")
         var result: [(embedding: [Float], patches: [[Float]])] = []
         for b in 0..<batch {
             let out: (embedding: [Float], patches: [[Float]]) = try CLIP.op { () throws(TensorError) in
                 // Patch embedding: P×P stride-P conv with bias, + positions -> [grid², d]
-                let image = Tensor(zeros: [1, s, s, 3])
-                image.pointer.update(from: pixels.pointer + b * s * s * 3, count: s * s * 3)
-                let patches = Tensor(zeros: [1, grid, grid, d])
-                try Ops.conv2d(image, patchEmbedding, stride: ps, padding: .symmetric(0), into: patches)
-                let x = Tensor(zeros: [grid * grid, d])
-                x.pointer.update(from: patches.pointer, count: grid * grid * d)
+                let x = try CLIP.patchEmbedding(pixels, image: b, patchEmbedding, size: s, patch: ps)
                 CLIP.addInPlace(x, visionPosition)
                 // Transformer, post-LayerNorm -> [grid², d]
                 let h = try CLIP.transformer(x, visionLayers, config.vision, causal: false, activation: .geluTanh)
