@@ -10,11 +10,12 @@ MODELS_DIR ?= models
 SWIFT_FLAGS := -c release -Xswiftc -enable-testing
 BIN := .build/release
 # Debian packages the build, the tests and the benchmarks need (checked with dpkg; installed when missing;
-# protobuf-compiler-grpc: grpc_cpp_plugin for bench/rpc's C++ stubs).
+# protobuf-compiler-grpc: grpc_cpp_plugin for bench/rpc's C++ stubs; chromium + chromium-driver: the web console's
+# browser tests, clients/python/tests/test_console.py).
 # Recursive (=): GO_PACKAGES is defined below.
 APT_PACKAGES = build-essential pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
 	libopenblas-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev zlib1g-dev python3-venv openssl sox \
-	protobuf-compiler-grpc $(GO_PACKAGES)
+	protobuf-compiler-grpc chromium chromium-driver $(GO_PACKAGES)
 # The Go client example (clients/go) builds offline against Debian's Go libraries; protobuf 1.5 (APIv2-backed),
 # since grpc-go's codec must understand the protoc-gen-go 1.28 messages. clients/go/generate (which the tests
 # run to check the committed stubs) needs protoc-gen-go and protoc-gen-go-grpc.
@@ -59,7 +60,7 @@ build: deps
 	swift build $(SWIFT_FLAGS) --product rosetta
 
 serve: models build
-	@echo "gRPC on $(ADDRESS), HTTP/JSON on http://$(HTTP_ADDRESS) (POST /v1/embeddings, GET /openapi.json)"
+	@echo "gRPC on $(ADDRESS), HTTP/JSON on http://$(HTTP_ADDRESS) (the web console at /, POST /v1/embeddings, GET /openapi.json)"
 	$(BIN)/rosetta-server --address $(ADDRESS) --http-address $(HTTP_ADDRESS) --models-dir $(MODELS_DIR)
 
 test: models build test-swift test-python

@@ -124,6 +124,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .executableTarget(
@@ -165,7 +166,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CBFloat16", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Domain", "TestSupport"]),
         .testTarget(name: "EncodersTests", dependencies: ["Encoders", "Domain", "Tensor", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "SpacesTests", dependencies: ["Spaces", "Domain"]),
+        .testTarget(name: "SpacesTests", dependencies: ["Spaces", "Domain", "Encoders"]),
         .testTarget(name: "HubTests", dependencies: ["Hub"]),
         .testTarget(name: "RPCTests", dependencies: ["RPC", "CGRPCBridge"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),

@@ -88,17 +88,24 @@ def add_pink_noise(src, dst, snr, tmp):
     run(["sox", "-D", "-m", src, "-v", f"{gain:.6f}", noise, "-b", "16", dst])
 
 
+def speak(text, voice, path, tmp):
+    """`text` spoken in `voice` (a VOICES value: espeak-ng voice, words per minute, pink-noise SNR or None) into
+    the Ogg file `path`."""
+    name, wpm, snr = voice
+    wav = os.path.join(tmp, "s.wav")
+    run(["espeak-ng", "-v", name, "-s", str(wpm), "-w", wav, text])
+    if snr is not None:
+        noisy = os.path.join(tmp, "n.wav")
+        add_pink_noise(wav, noisy, snr, tmp)
+        wav = noisy
+    to_ogg(wav, path)
+
+
 def speech(out, tmp):
     os.makedirs(os.path.join(out, "speech"), exist_ok=True)
     for sid, text in SENTENCES.items():
-        for name, (voice, wpm, snr) in VOICES.items():
-            wav = os.path.join(tmp, "s.wav")
-            run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", wav, text])
-            if snr is not None:
-                noisy = os.path.join(tmp, "n.wav")
-                add_pink_noise(wav, noisy, snr, tmp)
-                wav = noisy
-            to_ogg(wav, os.path.join(out, "speech", f"{sid}-{name}.ogg"))
+        for name, voice in VOICES.items():
+            speak(text, voice, os.path.join(out, "speech", f"{sid}-{name}.ogg"), tmp)
 
 
 def nonspeech(out, tmp):

@@ -12,6 +12,26 @@
 
 namespace rg {
 
+// Runs `body`, which returns an RG_* code, and answers RG_ERR_INTERNAL for any exception it throws: no C++
+// exception may cross the extern "C" boundary.
+template <class Body>
+int Guarded(Body &&body) noexcept {
+    try {
+        return body();
+    } catch (...) {
+        return RG_ERR_INTERNAL;
+    }
+}
+
+// The same for a body that returns nothing: its exceptions are swallowed.
+template <class Body>
+void GuardedVoid(Body &&body) noexcept {
+    try {
+        body();
+    } catch (...) {
+    }
+}
+
 // Copies `text` into a caller buffer, always NUL-terminated when cap > 0.
 inline void SetError(char *error, size_t cap, const std::string &text) {
     if (error == nullptr || cap == 0) return;

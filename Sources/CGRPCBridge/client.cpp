@@ -346,10 +346,7 @@ rg_client *rg_client_create(const rg_client_options *o, char *error, size_t erro
 }
 
 void rg_client_destroy(rg_client *client) {
-    try {
-        delete client;
-    } catch (...) {
-    }
+    rg::GuardedVoid([&] { delete client; });
 }
 
 int rg_client_unary(rg_client *client, const char *method, const uint8_t *bytes, size_t len,
@@ -404,37 +401,22 @@ rg_client_stream *rg_client_stream_start(rg_client *client, const char *method, 
 
 int rg_client_stream_write(rg_client_stream *stream, const uint8_t *bytes, size_t len) {
     if (stream == nullptr || (bytes == nullptr && len > 0)) return RG_ERR_INVALID;
-    try {
-        return stream->Write(bytes, len);
-    } catch (...) {
-        return RG_ERR_INTERNAL;
-    }
+    return rg::Guarded([&] { return stream->Write(bytes, len); });
 }
 
 int rg_client_stream_request_read(rg_client_stream *stream) {
     if (stream == nullptr) return RG_ERR_INVALID;
-    try {
-        return stream->RequestRead();
-    } catch (...) {
-        return RG_ERR_INTERNAL;
-    }
+    return rg::Guarded([&] { return stream->RequestRead(); });
 }
 
 int rg_client_stream_close_send(rg_client_stream *stream) {
     if (stream == nullptr) return RG_ERR_INVALID;
-    try {
-        return stream->CloseSend();
-    } catch (...) {
-        return RG_ERR_INTERNAL;
-    }
+    return rg::Guarded([&] { return stream->CloseSend(); });
 }
 
 void rg_client_stream_cancel(rg_client_stream *stream) {
     if (stream == nullptr) return;
-    try {
-        stream->Cancel();
-    } catch (...) {
-    }
+    rg::GuardedVoid([&] { stream->Cancel(); });
 }
 
 int32_t rg_client_stream_status(rg_client_stream *stream, const char **message) {
@@ -444,10 +426,7 @@ int32_t rg_client_stream_status(rg_client_stream *stream, const char **message) 
 
 void rg_client_stream_release(rg_client_stream *stream) {
     if (stream == nullptr) return;
-    try {
-        stream->Release();
-    } catch (...) {
-    }
+    rg::GuardedVoid([&] { stream->Release(); });
 }
 
 }  // extern "C"

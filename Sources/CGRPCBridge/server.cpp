@@ -347,56 +347,34 @@ int rg_server_shutdown(rg_server *server, int64_t drain_ms) {
 void rg_server_destroy(rg_server *server) {
     if (server == nullptr) return;
     rg_server_shutdown(server, 0);
-    try {
-        delete server;
-    } catch (...) {
-    }
+    rg::GuardedVoid([&] { delete server; });
 }
 
 // MARK: - C API: calls
 
 int rg_call_request_read(rg_call *call) {
     if (call == nullptr) return RG_ERR_INVALID;
-    try {
-        return call->RequestRead();
-    } catch (...) {
-        return RG_ERR_INTERNAL;
-    }
+    return rg::Guarded([&] { return call->RequestRead(); });
 }
 
 int rg_call_write(rg_call *call, const uint8_t *bytes, size_t len) {
     if (call == nullptr || (bytes == nullptr && len > 0)) return RG_ERR_INVALID;
-    try {
-        return call->Write(bytes, len);
-    } catch (...) {
-        return RG_ERR_INTERNAL;
-    }
+    return rg::Guarded([&] { return call->Write(bytes, len); });
 }
 
 int rg_call_finish(rg_call *call, int32_t code, const char *message) {
     if (call == nullptr) return RG_ERR_INVALID;
-    try {
-        return call->RequestFinish(grpc::Status(rg::ClampCode(code), message ? message : ""));
-    } catch (...) {
-        return RG_ERR_INTERNAL;
-    }
+    return rg::Guarded([&] { return call->RequestFinish(grpc::Status(rg::ClampCode(code), message ? message : "")); });
 }
 
 int rg_call_write_last(rg_call *call, const uint8_t *bytes, size_t len, int32_t code, const char *message) {
     if (call == nullptr || (bytes == nullptr && len > 0)) return RG_ERR_INVALID;
-    try {
-        return call->WriteLast(bytes, len, grpc::Status(rg::ClampCode(code), message ? message : ""));
-    } catch (...) {
-        return RG_ERR_INTERNAL;
-    }
+    return rg::Guarded([&] { return call->WriteLast(bytes, len, grpc::Status(rg::ClampCode(code), message ? message : "")); });
 }
 
 void rg_call_release(rg_call *call) {
     if (call == nullptr) return;
-    try {
-        call->Unref();
-    } catch (...) {
-    }
+    rg::GuardedVoid([&] { call->Unref(); });
 }
 
 }  // extern "C"

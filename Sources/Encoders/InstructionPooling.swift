@@ -55,6 +55,11 @@ public struct InstructionPooling: Sendable, Equatable, Codable {
         Ops.l2Normalized(weightedSum(tokens.map(Ops.l2Normalized), weights: [Float](repeating: 1, count: tokens.count)))
     }
 
+    /// Weighted pooling of alternatives (an N-best list): Σ weightᵢ · normalised vᵢ, normalised.
+    public static func weighted(_ vectors: [[Float]], weights: [Double]) -> [Float] {
+        Ops.l2Normalized(weightedSum(vectors.map(Ops.l2Normalized), weights: weights.map(Float.init)))
+    }
+
     static func weightedSum(_ vectors: [[Float]], weights: [Float]) -> [Float] {
         var sum = [Float](repeating: 0, count: vectors.first?.count ?? 0)
         for (v, a) in zip(vectors, weights) {

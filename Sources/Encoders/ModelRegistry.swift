@@ -37,6 +37,24 @@ public struct ModelRegistry: Sendable {
     /// In manifest order.
     public let models: [any LoadableModel]
     public let skipped: [Skipped]
+    /// What loading each model (by id) took.
+    public private(set) var loadCosts: [String: LoadCost] = [:]
+
+    /// The wall time of one model's load and how much the process's resident memory grew meanwhile (weights are
+    /// memory-mapped: pages a forward touches later are not counted, so this is a lower bound of its memory).
+    public struct LoadCost: Sendable, Equatable {
+        public var seconds: Double
+        public var residentBytes: Int
+
+        public init(seconds: Double, residentBytes: Int) {
+            self.seconds = seconds
+            self.residentBytes = residentBytes
+        }
+
+        var summary: String {
+            String(format: "in %.2f s, %+.0f MB resident", seconds, Double(residentBytes) / 1_048_576)
+        }
+    }
 
     /// Reads `<modelsDirectory>/manifest.json` (or `manifest`) and loads every entry with `options`. Throws only
     /// for a bad manifest; per-model problems land in `skipped`.
@@ -47,11 +65,16 @@ public struct ModelRegistry: Sendable {
         let manifest = try ModelManifest.load(from: manifestURL ?? modelsDirectory.appendingPathComponent("manifest.json"))
         var models: [any LoadableModel] = []
         var skipped: [Skipped] = []
+        var costs: [String: LoadCost] = [:]
         func load(_ entry: @autoclosure () throws(SkipReason) -> ModelManifest.Entry, id: String, folder: URL) {
             do {
                 let entry = try entry()
                 try requireFiles(entry.files.map(\.path), in: folder)
+                let (started, resident) = (ContinuousClock.now, residentMemoryBytes())
                 models.append(try entry.architecture.loader.load(entry, folder: folder, options: options))
+                let elapsed = (ContinuousClock.now - started).components
+                costs[id] = LoadCost(seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18,
+                                     residentBytes: residentMemoryBytes() - resident)
             } catch {
                 skipped.append(Skipped(id: id, reason: error))
             }
@@ -62,7 +85,9 @@ public struct ModelRegistry: Sendable {
         for checkpoint in checkpoints {
             load(try checkpoint.entry(taken: manifest.models.map(\.id)), id: checkpoint.id, folder: checkpoint.folder)
         }
-        return ModelRegistry(manifest: manifest, models: models, skipped: skipped)
+        var registry = ModelRegistry(manifest: manifest, models: models, skipped: skipped)
+        registry.loadCosts = costs
+        return registry
     }
 
     /// A Hugging Face checkpoint folder (a Hub snapshot) served beside the manifest's models, under `id`; its
@@ -121,6 +146,15 @@ public struct ModelRegistry: Sendable {
 
     /// One line per model, for the server log.
     public var summary: [String] {
-        models.map { "loaded \($0.summary)" } + skipped.map { "skipped \($0)" }
+        models.map { model in "loaded \(model.summary)" + (loadCosts[model.id].map { " \($0.summary)" } ?? "") }
+            + skipped.map { "skipped \($0)" }
     }
+}
+
+/// The process's resident set in bytes (/proc/self/statm); 0 where it cannot be read.
+func residentMemoryBytes() -> Int {
+    guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = statm.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }

@@ -20,9 +20,10 @@ extension WhisperDecoder {
     /// continuations by cumulative log-probability; of the first `beams`, one that ends (end-of-text, or any at the
     /// last step) is finished and its place goes to the next candidate that does not end. Stops when
     /// round(beams·patience) hypotheses have finished (with lengthPenalty 0: when the best one has and enough
-    /// have), and returns the finished hypothesis with the best score.
+    /// have), and returns the finished hypotheses best score first (CTranslate2's `num_hypotheses`; the first is
+    /// what it returns with one).
     func beamSearch(_ state: inout State, first: [Float], room: Int, options: Options,
-                    stop: () -> Bool) throws -> Hypothesis {
+                    stop: () -> Bool) throws -> [Hypothesis] {
         let beams = max(1, options.beamSize)
         let enough = max(1, Int((Double(beams) * options.patience).rounded()))
         var alive = [Hypothesis()]
@@ -68,14 +69,18 @@ extension WhisperDecoder {
                 var looped = next[0]
                 looped.tokens.removeSubrange(cut...)
                 looped.looped = true
-                return looped
+                return [looped]
             }
             state.reorder(sources)
             logits = try state.step(next.map { $0.tokens[$0.tokens.count - 1] }, rows: Array(next.indices))
             alive = next
         }
-        return finished.max { $0.score(lengthPenalty: options.lengthPenalty) < $1.score(lengthPenalty: options.lengthPenalty) }
-            ?? alive[0]
+        guard !finished.isEmpty else { return [alive[0]] }
+        return finished.enumerated().sorted {
+            // Best score first; equal scores in the order they finished (the first maximum wins, as before).
+            let (a, b) = ($0.element.score(lengthPenalty: options.lengthPenalty), $1.element.score(lengthPenalty: options.lengthPenalty))
+            return a != b ? a > b : $0.offset < $1.offset
+        }.map(\.element)
     }
 
     /// `bestOf` independent samples from softmax(logits / temperature) (CTranslate2's `GreedySearch` with a

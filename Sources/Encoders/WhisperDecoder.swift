@@ -83,6 +83,21 @@ public struct WhisperDecoder: Sendable {
         /// frames they cover. Without: empty, and nil.
         public var segments: [Segment] = []
         public var consumedFrames: Int?
+        /// Beam search (temperature 0, beamSize > 1): the other finished hypotheses, best score first, as text
+        /// without timestamps and their summed token log-probability (end-of-text included): the N-best list.
+        public var alternatives: [Alternative] = []
+        /// The winner's summed token log-probability (end-of-text included), comparable with the alternatives'.
+        public var logProbability: Float = 0
+    }
+
+    public struct Alternative: Sendable, Equatable {
+        public var text: String
+        public var logProbability: Float
+
+        public init(text: String, logProbability: Float) {
+            self.text = text
+            self.logProbability = logProbability
+        }
     }
 
     public struct Segment: Sendable, Equatable {
@@ -158,13 +173,23 @@ public struct WhisperDecoder: Sendable {
         Self.softmax(&noSpeech)
         // CTranslate2: at most min(448 / 2, 448 − the prompt positions before the start token) steps.
         let room = min(maxTokens, model.config.textContext - (prompt.count - 1))
-        let best = options.temperature > 0
-            ? try sample(&state, first: first[1], room: room, options: options, stop: stop)
+        let hypotheses = options.temperature > 0
+            ? [try sample(&state, first: first[1], room: room, options: options, stop: stop)]
             : try beamSearch(&state, first: first[1], room: room, options: options, stop: stop)
-        return Result(tokens: best.tokens, text: vocabulary.decode(best.tokens.filter { $0 < tokens.endOfText }),
-                      noSpeechProbability: noSpeech[tokens.noSpeech],
-                      averageLogProbability: best.logProbability / Float(best.tokens.count + 1),
-                      looped: best.looped, capped: !best.ended && !best.looped)
+        let best = hypotheses[0]
+        var result = Result(tokens: best.tokens, text: text(best.tokens), noSpeechProbability: noSpeech[tokens.noSpeech],
+                            averageLogProbability: best.logProbability / Float(best.tokens.count + 1),
+                            looped: best.looped, capped: !best.ended && !best.looped)
+        result.logProbability = best.logProbability
+        result.alternatives = hypotheses.dropFirst().filter(\.ended).map {
+            Alternative(text: text($0.tokens), logProbability: $0.logProbability)
+        }
+        return result
+    }
+
+    /// The text of generated ids (timestamps and special tokens left out).
+    private func text(_ ids: [Int]) -> String {
+        vocabulary.decode(ids.filter { $0 < tokens.endOfText })
     }
 
     /// OpenAI's `ApplyTimestampRules` on the logits of the next token, given the tokens generated so far.

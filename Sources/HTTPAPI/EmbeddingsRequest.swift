@@ -26,6 +26,8 @@ struct EmbeddingsRequest {
 
     var embed = Rosetta_V1_EmbedRequest()
     var format = Format.float
+    /// `image_url` parts that name an http(s) URL: their inputs stay empty until `fetchRemoteImages`.
+    private(set) var remoteImages: [(position: Int, url: URL)] = []
 
     init(_ body: JSONValue) throws(ServiceError) {
         guard case .object(let members) = body else {
@@ -37,7 +39,15 @@ struct EmbeddingsRequest {
         guard let input = body["input"] else {
             throw .invalidArgument("'input' is missing: give a string or a list of strings and content parts")
         }
-        embed.inputs = try Self.inputs(input)
+        for (position, part) in try Self.parts(input).enumerated() {
+            switch part {
+            case .input(let input):
+                embed.inputs.append(input)
+            case .remoteImage(let url):
+                embed.inputs.append(Rosetta_V1_Input())
+                remoteImages.append((position, url))
+            }
+        }
         embed.model = try Self.string(body, "model") ?? ""
         if let name = try Self.string(body, "encoding_format") {
             guard let format = Format(rawValue: name) else {
@@ -89,10 +99,30 @@ struct EmbeddingsRequest {
         }
     }
 
-    private static func inputs(_ input: JSONValue) throws(ServiceError) -> [Rosetta_V1_Input] {
+    /// Fills the inputs of the `image_url` parts that name http(s) URLs with the fetched images; `remote` nil
+    /// (the operator did not enable fetching) refuses them.
+    mutating func fetchRemoteImages(_ remote: RemoteMedia?) async throws(ServiceError) {
+        guard let first = remoteImages.first else { return }
+        guard let remote else {
+            throw .invalidArgument("input[\(first.position)].image_url.url: this server does not fetch remote URLs (its operator can enable it with --remote-media); send the image inline as a data URI, data:image/jpeg;base64,<the file's bytes in base64>")
+        }
+        var budget = remote.maximumBytes
+        for (position, url) in remoteImages {
+            let image = try await remote.fetch(url, name: "input[\(position)].image_url.url", budget: &budget)
+            embed.inputs[position].image = Rosetta_V1_Media(image.body, mimeType: image.mimeType)
+        }
+    }
+
+    /// One item of `input`: an input as it is, or an image still to fetch.
+    private enum Part {
+        case input(Rosetta_V1_Input)
+        case remoteImage(URL)
+    }
+
+    private static func parts(_ input: JSONValue) throws(ServiceError) -> [Part] {
         switch input {
         case .string(let text):
-            return [.text(text)]
+            return [.input(.text(text))]
         case .array(let items):
             guard !items.isEmpty else {
                 throw .invalidArgument("input is an empty list: give at least one string or content part")
@@ -100,12 +130,12 @@ struct EmbeddingsRequest {
             if items.allSatisfy({ if case .number = $0 { true } else { false } }) || items.contains(where: Self.isTokenList) {
                 throw .invalidArgument("input holds token ids: this server tokenizes for itself, so send the text as strings")
             }
-            var inputs: [Rosetta_V1_Input] = []
-            inputs.reserveCapacity(items.count)
+            var parts: [Part] = []
+            parts.reserveCapacity(items.count)
             for (position, item) in items.enumerated() {
-                inputs.append(try Self.input(item, position: position))
+                parts.append(try Self.part(item, position: position))
             }
-            return inputs
+            return parts
         default:
             throw .invalidArgument("input must be a string or a list of strings and content parts, got \(input.typeName)")
         }
@@ -116,11 +146,11 @@ struct EmbeddingsRequest {
         return true
     }
 
-    private static func input(_ item: JSONValue, position: Int) throws(ServiceError) -> Rosetta_V1_Input {
+    private static func part(_ item: JSONValue, position: Int) throws(ServiceError) -> Part {
         let name = "input[\(position)]"
         switch item {
         case .string(let text):
-            return .text(text)
+            return .input(.text(text))
         case .object:
             guard case .string(let type)? = item["type"] else {
                 throw .invalidArgument("\(name) is an object without a string 'type': use text, image_url or input_audio")
@@ -130,7 +160,7 @@ struct EmbeddingsRequest {
                 guard case .string(let text)? = item["text"] else {
                     throw .invalidArgument("\(name) is a text part without a string 'text'")
                 }
-                return .text(text)
+                return .input(.text(text))
             case "image_url":
                 let url: String
                 switch item["image_url"] {
@@ -160,7 +190,7 @@ struct EmbeddingsRequest {
                 }
                 var input = Rosetta_V1_Input()
                 input.audio = Rosetta_V1_Media(bytes, mimeType: format.isEmpty ? "" : "audio/\(format.lowercased())")
-                return input
+                return .input(input)
             default:
                 throw .invalidArgument("\(name) has type '\(type)'; the content parts are text, image_url and input_audio")
             }
@@ -169,12 +199,14 @@ struct EmbeddingsRequest {
         }
     }
 
-    /// An image from a `data:` URI (RFC 2397, base64). Remote URLs are not fetched: the server would become a
-    /// way to reach whatever its network can (SSRF), so the client sends the bytes.
-    private static func image(_ url: String, name: String) throws(ServiceError) -> Rosetta_V1_Input {
+    /// An image from a `data:` URI (RFC 2397, base64), or an http(s) URL to fetch later (`RemoteMedia`).
+    private static func image(_ url: String, name: String) throws(ServiceError) -> Part {
         let lowered = url.prefix(8).lowercased()
         if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
-            throw .invalidArgument("\(name): this server does not fetch remote URLs; send the image inline as a data URI, data:image/jpeg;base64,<the file's bytes in base64>")
+            guard let remote = URL(string: url), remote.host?.isEmpty == false else {
+                throw .invalidArgument("\(name) is not a valid http(s) URL")
+            }
+            return .remoteImage(remote)
         }
         guard lowered.hasPrefix("data:"), let comma = url.firstIndex(of: ",") else {
             throw .invalidArgument("\(name) must be a data URI, data:image/png;base64,<the file's bytes in base64>")
@@ -188,7 +220,7 @@ struct EmbeddingsRequest {
         }
         var input = Rosetta_V1_Input()
         input.image = Rosetta_V1_Media(bytes, mimeType: String(header.dropLast(";base64".count)))
-        return input
+        return .input(input)
     }
 }
 

@@ -6,7 +6,8 @@ import RosettaAPI
 import Service
 
 /// The HTTP/JSON API: OpenAI's `POST /v1/embeddings` and `GET /v1/models`, the Index over REST (bodies in the
-/// proto3 JSON mapping of its messages), `/healthz`, `/readyz` and `/openapi.json`.
+/// proto3 JSON mapping of its messages), `GET /v1/info`, `/healthz`, `/readyz`, `/openapi.json`, and the web
+/// console at `/`.
 ///
 /// Transport-free like `RPC.Router`: `respond(to:)` takes a whole request and gives a whole response, so tests
 /// run it with no socket; `HTTPServer` feeds it from SwiftNIO. It calls the very services gRPC calls
@@ -20,18 +21,22 @@ public struct HTTPAPI: Sendable {
     let authenticate: (@Sendable (Metadata) throws -> Void)?
     let state: @Sendable () -> ServerState
     let onRequestFinished: (@Sendable (CallContext, RPCStatus, Duration) -> Void)?
+    /// Fetching of images named by http(s) URL; nil: refused (the default).
+    let remoteMedia: RemoteMedia?
     let logger: Logger
 
     public init(
         embeddings: EmbeddingsService, index: IndexService, authenticate: (@Sendable (Metadata) throws -> Void)?,
         state: @escaping @Sendable () -> ServerState,
-        onRequestFinished: (@Sendable (CallContext, RPCStatus, Duration) -> Void)?, logger: Logger
+        onRequestFinished: (@Sendable (CallContext, RPCStatus, Duration) -> Void)?, remoteMedia: RemoteMedia? = nil,
+        logger: Logger
     ) {
         self.embeddings = embeddings
         self.index = index
         self.authenticate = authenticate
         self.state = state
         self.onRequestFinished = onRequestFinished
+        self.remoteMedia = remoteMedia
         self.logger = logger
     }
 
@@ -108,8 +113,15 @@ public struct HTTPAPI: Sendable {
             return HTTPResponse(status: .ok, json: ModelList.json(embeddings.info()))
         case .model:
             return HTTPResponse(status: .ok, json: try ModelList.model(named: parameter ?? "", in: embeddings.info()))
+        case .info:
+            return try IndexRoutes.json(embeddings.info())
+        case .console:
+            return try ConsoleFiles.response(for: "index.html")
+        case .consoleFile:
+            return try ConsoleFiles.response(for: parameter ?? "")
         case .embeddings:
-            let body = try EmbeddingsRequest(Self.json(request.body))
+            var body = try EmbeddingsRequest(Self.json(request.body))
+            try await body.fetchRemoteImages(remoteMedia)
             let response = try await embeddings.embed(body.embed)
             return HTTPResponse(status: .ok, json: try EmbeddingsResponse.json(response, format: body.format))
         default:

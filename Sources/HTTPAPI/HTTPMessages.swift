@@ -37,4 +37,10 @@ public struct HTTPResponse: Sendable {
         self.headers = ["content-type": "application/json"]
         self.body = bytes
     }
+
+    init(status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
 }

@@ -39,7 +39,7 @@ struct IndexRoutes {
         case .get: return try await Self.run(index.get, body: body, collection: name)
         case .delete: return try await Self.run(index.delete, body: body, collection: name)
         case .search: return try await Self.run(index.search, body: body, collection: name)
-        case .health, .ready, .openAPI, .models, .model, .embeddings:
+        case .health, .ready, .openAPI, .models, .model, .embeddings, .info, .console, .consoleFile:
             throw RouteError(httpStatus: .notFound, message: "\(route.rawValue) is not an Index route")
         }
     }

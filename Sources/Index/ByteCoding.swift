@@ -52,7 +52,8 @@ extension ByteSink {
         }
     }
 
-    mutating func write(_ spec: CollectionSpec) throws(IndexError) {
+    /// The spec as version 1 wrote it, then (`withOptions`) its options byte: bit 0 `keepPreviews`.
+    mutating func write(_ spec: CollectionSpec, withOptions: Bool = true) throws(IndexError) {
         try write(spec.name)
         try write(spec.model)
         try write(UInt32(spec.dimensions))
@@ -61,6 +62,19 @@ extension ByteSink {
         try write(spec.storage.rawValue)
         try write(spec.space)
         try write(spec.createdUnixMs)
+        if withOptions { try write(UInt8(spec.keepPreviews ? 1 : 0)) }
+    }
+
+    /// u8 0 (none), or u8 1, the thumbnail (u32 length, bytes), u32 width, u32 height, the text, f32 duration.
+    mutating func write(_ preview: Preview?) throws(IndexError) {
+        guard let preview else { return try write(UInt8(0)) }
+        try write(UInt8(1))
+        try write(UInt32(preview.thumbnailJPEG.count))
+        try writeArray(preview.thumbnailJPEG)
+        try write(UInt32(preview.thumbnailWidth))
+        try write(UInt32(preview.thumbnailHeight))
+        try write(preview.text)
+        try write(preview.durationSeconds)
     }
 }
 
@@ -119,7 +133,23 @@ extension ByteSource {
         return metadata
     }
 
-    mutating func readSpec() throws(IndexError) -> CollectionSpec {
+    mutating func readPreview() throws(IndexError) -> Preview? {
+        switch try read(UInt8.self) {
+        case 0: return nil
+        case 1:
+            let length = Int(try read(UInt32.self))
+            guard length <= Preview.maxBytes else { throw .corrupt(path: origin, reason: "a preview thumbnail of \(length) bytes") }
+            let jpeg = try readArray(UInt8.self, count: length)
+            let width = Int(try read(UInt32.self)), height = Int(try read(UInt32.self))
+            let text = try readString()
+            return Preview(thumbnailJPEG: jpeg, thumbnailWidth: width, thumbnailHeight: height, text: text,
+                           durationSeconds: try readFloat())
+        case let kind: throw .corrupt(path: origin, reason: "preview kind \(kind)")
+        }
+    }
+
+    /// A spec as `write(_:withOptions:)` wrote it.
+    mutating func readSpec(withOptions: Bool) throws(IndexError) -> CollectionSpec {
         let name = try readString()
         let model = try readString()
         let dimensions = Int(try read(UInt32.self))
@@ -130,9 +160,15 @@ extension ByteSource {
             throw .corrupt(path: origin, reason: "collection '\(name)' has metric '\(metricName)', storage '\(storageName)'")
         }
         guard dimensions > 0 else { throw .corrupt(path: origin, reason: "collection '\(name)' has 0 dimensions") }
-        return CollectionSpec(
+        var spec = CollectionSpec(
             name: name, model: model, dimensions: dimensions, modelDimensions: modelDimensions, metric: metric,
             storage: storage, space: try readString(), createdUnixMs: try read(Int64.self))
+        if withOptions {
+            let options = try read(UInt8.self)
+            guard options <= 1 else { throw .corrupt(path: origin, reason: "collection '\(name)' has options \(options)") }
+            spec.keepPreviews = options & 1 != 0
+        }
+        return spec
     }
 
     mutating func readModality() throws(IndexError) -> Modality {

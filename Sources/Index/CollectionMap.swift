@@ -1,3 +1,4 @@
+import Domain
 import Synchronization
 
 /// The local index's collections by name, and the two steps of every logged change: `validate` against the
@@ -41,6 +42,11 @@ final class CollectionMap: Sendable {
             let store = try store(collection)
             for item in items where item.vector.count != store.spec.dimensions {
                 throw .dimensionMismatch(collection: collection, expected: [store.spec.dimensions], actual: item.vector.count)
+            }
+            for item in items {
+                if let preview = item.preview, preview.byteCount > Preview.maxBytes {
+                    throw .invalidItem("item '\(item.id)' has a preview of \(preview.byteCount) bytes, over \(Preview.maxBytes)")
+                }
             }
         case .delete(let collection, _):
             _ = try store(collection)

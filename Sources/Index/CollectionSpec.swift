@@ -18,12 +18,14 @@ public struct CollectionSpec: Sendable, Equatable {
     /// Fingerprint of the embedding space (the model's `space`, or `raw/<dimensions>` for raw vectors).
     public var space: String
     public var createdUnixMs: Int64
+    /// Keep each item's `Preview` (rosetta.v1.CreateCollectionRequest.keep_previews).
+    public var keepPreviews: Bool
 
     public static let maxNameLength = 128
 
     public init(
         name: String, model: String, dimensions: Int, modelDimensions: Int, metric: Metric, storage: Storage,
-        space: String, createdUnixMs: Int64
+        space: String, createdUnixMs: Int64, keepPreviews: Bool = false
     ) {
         self.name = name
         self.model = model
@@ -33,6 +35,7 @@ public struct CollectionSpec: Sendable, Equatable {
         self.storage = storage
         self.space = space
         self.createdUnixMs = createdUnixMs
+        self.keepPreviews = keepPreviews
     }
 
     /// The space of a raw-vector collection of `dimensions`.

@@ -38,7 +38,8 @@ extension CollectionStore {
             return zip(queries, ranked).map { query, hits in
                 hits.map { hit in
                     SearchHit(id: ids[hit.row], score: hit.score, metadata: metadata[hit.row],
-                              modality: modalities[hit.row], vector: query.includeVectors ? rows.vector(hit.row) : nil)
+                              modality: modalities[hit.row], vector: query.includeVectors ? rows.vector(hit.row) : nil,
+                              preview: query.includePreviews && spec.keepPreviews ? previews[hit.row] : nil)
                 }
             }
         }

@@ -11,6 +11,8 @@ final class CollectionStore: @unchecked Sendable {
     private(set) var ids: [String] = []
     private(set) var metadata: [Metadata] = []
     private(set) var modalities: [Modality] = []
+    /// Per row when `spec.keepPreviews`; empty otherwise.
+    private(set) var previews: [Preview?] = []
     private var rowOf: [String: Int] = [:]
     /// Set by `frozen()`: the arrays are shared with a snapshot's frozen copy until the next write `unshare`s.
     private let shared = Atomic<Bool>(false)
@@ -36,11 +38,13 @@ final class CollectionStore: @unchecked Sendable {
                     rows.replace(row, with: item.vector)
                     metadata[row] = item.metadata
                     modalities[row] = item.modality
+                    if spec.keepPreviews { previews[row] = item.preview }
                 } else {
                     rowOf[item.id] = ids.count
                     ids.append(item.id)
                     metadata.append(item.metadata)
                     modalities.append(item.modality)
+                    if spec.keepPreviews { previews.append(item.preview) }
                     rows.append(item.vector)
                 }
             }
@@ -61,11 +65,13 @@ final class CollectionStore: @unchecked Sendable {
                     ids[row] = ids[last]
                     metadata[row] = metadata[last]
                     modalities[row] = modalities[last]
+                    if spec.keepPreviews { previews[row] = previews[last] }
                     rowOf[ids[row]] = row
                 }
                 ids.removeLast()
                 metadata.removeLast()
                 modalities.removeLast()
+                if spec.keepPreviews { previews.removeLast() }
                 deleted += 1
             }
             return deleted
@@ -78,7 +84,9 @@ final class CollectionStore: @unchecked Sendable {
         }
     }
 
-    func get(_ requested: [String], includeVectors: Bool) -> (items: [StoredItem], missing: [String]) {
+    func get(_ requested: [String], includeVectors: Bool, includePreviews: Bool)
+        -> (items: [StoredItem], missing: [String])
+    {
         lock.withReadLock {
             var items: [StoredItem] = []
             var missing: [String] = []
@@ -89,7 +97,8 @@ final class CollectionStore: @unchecked Sendable {
                 }
                 items.append(StoredItem(
                     id: id, metadata: metadata[row], modality: modalities[row],
-                    vector: includeVectors ? rows.vector(row) : nil))
+                    vector: includeVectors ? rows.vector(row) : nil,
+                    preview: includePreviews && spec.keepPreviews ? previews[row] : nil))
             }
             return (items, missing)
         }
@@ -108,6 +117,7 @@ final class CollectionStore: @unchecked Sendable {
             copy.ids = ids
             copy.metadata = metadata
             copy.modalities = modalities
+            copy.previews = previews
             return copy
         }
     }
@@ -118,15 +128,17 @@ final class CollectionStore: @unchecked Sendable {
     /// (`GroupCommit` applies one flush at a time), so nothing changes between the copy and the swap.
     private func unshare() {
         guard shared.load(ordering: .acquiring) else { return }
-        let copy = lock.withReadLock { (rows.copy(), ids.copied(), metadata.copied(), modalities.copied()) }
+        let copy = lock.withReadLock {
+            (rows.copy(), ids.copied(), metadata.copied(), modalities.copied(), previews.copied())
+        }
         lock.withWriteLock {
-            (rows, ids, metadata, modalities) = copy
+            (rows, ids, metadata, modalities, previews) = copy
         }
         shared.store(false, ordering: .releasing)
     }
 
-    /// Spec, ids, modalities, metadata, then the storage's arrays (read under the read lock: searches go on; for
-    /// a snapshot it runs on a `frozen()` copy, so writes go on too).
+    /// Spec, ids, modalities, metadata (and previews when the collection keeps them), then the storage's arrays
+    /// (read under the read lock: searches go on; for a snapshot it runs on a `frozen()` copy, so writes go on too).
     func write(to writer: inout SnapshotWriter) throws(IndexError) {
         try lock.withReadLock { () throws(IndexError) in
             try writer.write(spec)
@@ -135,13 +147,15 @@ final class CollectionStore: @unchecked Sendable {
                 try writer.write(ids[row])
                 try writer.write(modalities[row].rawValue)
                 try writer.write(metadata[row])
+                if spec.keepPreviews { try writer.write(previews[row]) }
             }
             try rows.write(to: &writer)
         }
     }
 
-    static func read(from reader: inout SnapshotReader) throws(IndexError) -> CollectionStore {
-        let store = CollectionStore(spec: try reader.readSpec())
+    /// `version`: the snapshot's (1 has no preview options or previews).
+    static func read(from reader: inout SnapshotReader, version: UInt8) throws(IndexError) -> CollectionStore {
+        let store = CollectionStore(spec: try reader.readSpec(withOptions: version >= 2))
         let d = store.spec.dimensions
         // Every row takes at least its id's length (4 bytes), and its vectors must be addressable.
         let claimed = try reader.read(UInt64.self)
@@ -154,6 +168,7 @@ final class CollectionStore: @unchecked Sendable {
             store.rowOf[id] = row
             store.modalities.append(try reader.readModality())
             store.metadata.append(try reader.readMetadata())
+            if store.spec.keepPreviews { store.previews.append(try reader.readPreview()) }
         }
         guard store.rowOf.count == count else {
             throw .corrupt(path: reader.origin, reason: "collection '\(store.spec.name)' repeats an id")

@@ -26,12 +26,15 @@ public struct IndexItem: Sendable, Equatable {
     public var vector: [Float]
     public var metadata: Metadata
     public var modality: Modality
+    /// Kept only by a collection with `keepPreviews` (the index drops it otherwise).
+    public var preview: Preview?
 
-    public init(id: String, vector: [Float], metadata: Metadata = [:], modality: Modality = .vector) {
+    public init(id: String, vector: [Float], metadata: Metadata = [:], modality: Modality = .vector, preview: Preview? = nil) {
         self.id = id
         self.vector = vector
         self.metadata = metadata
         self.modality = modality
+        self.preview = preview
     }
 }
 
@@ -42,12 +45,15 @@ public struct StoredItem: Sendable, Equatable {
     public var metadata: Metadata
     public var modality: Modality
     public var vector: [Float]?
+    /// Set when asked for and the item has one.
+    public var preview: Preview?
 
-    public init(id: String, metadata: Metadata, modality: Modality, vector: [Float]?) {
+    public init(id: String, metadata: Metadata, modality: Modality, vector: [Float]?, preview: Preview? = nil) {
         self.id = id
         self.metadata = metadata
         self.modality = modality
         self.vector = vector
+        self.preview = preview
     }
 }
 
@@ -61,10 +67,11 @@ public struct SearchQuery: Sendable, Equatable {
     /// Only items of these modalities; all when empty.
     public var modalities: Set<Modality>
     public var includeVectors: Bool
+    public var includePreviews: Bool
 
     public init(
         vector: [Float], topK: Int, filter: Filter? = nil, minScore: Float? = nil, modalities: Set<Modality> = [],
-        includeVectors: Bool = false
+        includeVectors: Bool = false, includePreviews: Bool = false
     ) {
         self.vector = vector
         self.topK = topK
@@ -72,6 +79,7 @@ public struct SearchQuery: Sendable, Equatable {
         self.minScore = minScore
         self.modalities = modalities
         self.includeVectors = includeVectors
+        self.includePreviews = includePreviews
     }
 
     /// Whether an item with this metadata and modality may be a hit (the filter is applied before top-k).
@@ -88,12 +96,14 @@ public struct SearchHit: Sendable, Equatable {
     public var metadata: Metadata
     public var modality: Modality
     public var vector: [Float]?
+    public var preview: Preview?
 
-    public init(id: String, score: Float, metadata: Metadata, modality: Modality, vector: [Float]? = nil) {
+    public init(id: String, score: Float, metadata: Metadata, modality: Modality, vector: [Float]? = nil, preview: Preview? = nil) {
         self.id = id
         self.score = score
         self.metadata = metadata
         self.modality = modality
         self.vector = vector
+        self.preview = preview
     }
 }

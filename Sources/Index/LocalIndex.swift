@@ -186,8 +186,13 @@ public final class LocalIndex: VectorIndex {
         try store(name).info
     }
 
+    /// Previews are logged and kept only for a collection that keeps them.
     public func upsert(_ items: [IndexItem], into collection: String) async throws(IndexError) {
         try await run { () throws(IndexError) in
+            var items = items
+            if try !self.store(collection).spec.keepPreviews {
+                for i in items.indices { items[i].preview = nil }
+            }
             let operation = LogOperation.upsert(collection: collection, items: items)
             try self.commits.commit(operation) { () throws(IndexError) in try self.collections.validate(operation) }
         }
@@ -198,7 +203,7 @@ public final class LocalIndex: VectorIndex {
             let committed = try self.commits.commitAlone { () throws(IndexError) -> LogOperation? in
                 let store = try self.store(collection)
                 var seen = Set<String>()
-                let present = store.get(ids, includeVectors: false).items.map(\.id).filter { seen.insert($0).inserted }
+                let present = store.get(ids, includeVectors: false, includePreviews: false).items.map(\.id).filter { seen.insert($0).inserted }
                 return present.isEmpty ? nil : .delete(collection: collection, ids: present)
             }
             return committed?.deletedCount ?? 0
@@ -215,10 +220,10 @@ public final class LocalIndex: VectorIndex {
         }
     }
 
-    public func get(ids: [String], from collection: String, includeVectors: Bool) async throws(IndexError)
+    public func get(ids: [String], from collection: String, includeVectors: Bool, includePreviews: Bool) async throws(IndexError)
         -> (items: [StoredItem], missing: [String])
     {
-        try await run { () throws(IndexError) in try self.store(collection).get(ids, includeVectors: includeVectors) }
+        try await run { () throws(IndexError) in try self.store(collection).get(ids, includeVectors: includeVectors, includePreviews: includePreviews) }
     }
 
     public func search(_ queries: [SearchQuery], in collection: String) async throws(IndexError) -> [[SearchHit]] {

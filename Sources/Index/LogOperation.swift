@@ -13,9 +13,16 @@ enum LogOperation: Sendable, Equatable {
         if case .delete(_, let ids) = self { ids.count } else { 0 }
     }
 
-    /// The first byte of each operation (`WriteAheadLog.batchCode` is the next free one).
+    /// The first byte of each operation (`WriteAheadLog.batchCode` is 5). The options of a collection and the
+    /// items' previews came later, as codes of their own: an operation without them is written as before, so a
+    /// log without previews stays readable by servers that predate them (which refuse one with previews as
+    /// corrupt rather than drop them), and every older log reads as it did.
     private enum Code: UInt8 {
         case createCollection = 1, deleteCollection = 2, upsert = 3, delete = 4
+        /// The spec followed by its options byte (`ByteSink.write(_:withOptions:)`).
+        case createCollectionWithOptions = 6
+        /// Each item followed by its preview (`ByteSink.write(_: Preview?)`).
+        case upsertWithPreviews = 7
     }
 
     /// The operation's bytes, as a log record holds them.
@@ -28,13 +35,15 @@ enum LogOperation: Sendable, Equatable {
     func encode<Sink: ByteSink>(to sink: inout Sink) throws(IndexError) {
         switch self {
         case .createCollection(let spec):
-            try sink.write(Code.createCollection.rawValue)
-            try sink.write(spec)
+            let options = spec.keepPreviews
+            try sink.write((options ? Code.createCollectionWithOptions : .createCollection).rawValue)
+            try sink.write(spec, withOptions: options)
         case .deleteCollection(let name):
             try sink.write(Code.deleteCollection.rawValue)
             try sink.write(name)
         case let .upsert(collection, items):
-            try sink.write(Code.upsert.rawValue)
+            let previews = items.contains { $0.preview != nil }
+            try sink.write((previews ? Code.upsertWithPreviews : .upsert).rawValue)
             try sink.write(collection)
             try sink.write(UInt32(items.count))
             for item in items {
@@ -43,6 +52,7 @@ enum LogOperation: Sendable, Equatable {
                 try sink.write(item.metadata)
                 try sink.write(UInt32(item.vector.count))
                 try sink.writeArray(item.vector)
+                if previews { try sink.write(item.preview) }
             }
         case let .delete(collection, ids):
             try sink.write(Code.delete.rawValue)
@@ -54,12 +64,13 @@ enum LogOperation: Sendable, Equatable {
 
     static func decode<Source: ByteSource>(from source: inout Source) throws(IndexError) -> LogOperation {
         let raw = try source.read(UInt8.self)
-        switch Code(rawValue: raw) {
-        case .createCollection:
-            return .createCollection(try source.readSpec())
+        let code = Code(rawValue: raw)
+        switch code {
+        case .createCollection, .createCollectionWithOptions:
+            return .createCollection(try source.readSpec(withOptions: code == .createCollectionWithOptions))
         case .deleteCollection:
             return .deleteCollection(try source.readString())
-        case .upsert:
+        case .upsert, .upsertWithPreviews:
             let collection = try source.readString()
             let count = Int(try source.read(UInt32.self))
             var items: [IndexItem] = []
@@ -71,7 +82,8 @@ enum LogOperation: Sendable, Equatable {
                 let length = Int(try source.read(UInt32.self))
                 guard length <= 1 << 20 else { throw .corrupt(path: source.origin, reason: "a vector of \(length) values") }
                 let vector = try source.readArray(Float.self, count: length)
-                items.append(IndexItem(id: id, vector: vector, metadata: metadata, modality: modality))
+                let preview = code == .upsertWithPreviews ? try source.readPreview() : nil
+                items.append(IndexItem(id: id, vector: vector, metadata: metadata, modality: modality, preview: preview))
             }
             return .upsert(collection: collection, items: items)
         case .delete:

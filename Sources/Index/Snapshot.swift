@@ -1,10 +1,13 @@
 /// Snapshots: the whole index in one file, written to a temporary name, fsynced, renamed over the previous
 /// snapshot and the directory fsynced, so that a crash leaves either the old or the new snapshot, whole.
 ///
-/// Layout (little-endian): "RSNP", u32 version 1, u64 last log sequence number included, u32 collection
-/// count, the collections (`CollectionStore.write`), and a u32 CRC32 of everything before it.
+/// Layout (little-endian): "RSNP", u32 version 2, u64 last log sequence number included, u32 collection
+/// count, the collections (`CollectionStore.write`), and a u32 CRC32 of everything before it. Version 2 adds
+/// each collection's options byte (`CollectionSpec.keepPreviews`) and the previews of the collections that keep
+/// them; version 1 snapshots are still read.
 enum Snapshot {
-    static let magic: [UInt8] = Array("RSNP".utf8) + [1, 0, 0, 0]
+    static let magic: [UInt8] = Array("RSNP".utf8) + [2, 0, 0, 0]
+    static let magicVersion1: [UInt8] = Array("RSNP".utf8) + [1, 0, 0, 0]
 
     /// Writes `collections` as of log sequence number `lsn` to `path` (atomically, as above).
     static func write(_ collections: [CollectionStore], lsn: UInt64, to path: String, directory: String) throws(IndexError) {
@@ -28,11 +31,14 @@ enum Snapshot {
     static func read(from path: String) throws(IndexError) -> (collections: [CollectionStore], lsn: UInt64) {
         var reader = try SnapshotReader(path: path)
         let header = try reader.readArray(UInt8.self, count: magic.count)
-        guard header == magic else { throw .corrupt(path: path, reason: "it does not start with RSNP version 1") }
+        guard header == magic || header == magicVersion1 else {
+            throw .corrupt(path: path, reason: "it does not start with RSNP version 1 or 2")
+        }
+        let version = header[4]
         let lsn = try reader.read(UInt64.self)
         let count = Int(try reader.read(UInt32.self))
         var collections: [CollectionStore] = []
-        for _ in 0..<count { collections.append(try CollectionStore.read(from: &reader)) }
+        for _ in 0..<count { collections.append(try CollectionStore.read(from: &reader, version: version)) }
         try reader.finish()
         return (collections, lsn)
     }

@@ -21,8 +21,17 @@ public protocol VectorIndex: Sendable {
     /// Deletes every item whose metadata matches; returns how many.
     func delete(matching filter: Filter, from collection: String) async throws(IndexError) -> Int
     /// The items found, in the order of `ids`, and the ids not found.
-    func get(ids: [String], from collection: String, includeVectors: Bool) async throws(IndexError)
+    func get(ids: [String], from collection: String, includeVectors: Bool, includePreviews: Bool) async throws(IndexError)
         -> (items: [StoredItem], missing: [String])
     /// Exact top-k for each query (one matrix product for the whole batch), best first.
     func search(_ queries: [SearchQuery], in collection: String) async throws(IndexError) -> [[SearchHit]]
+}
+
+extension VectorIndex {
+    /// The items found without their previews.
+    public func get(ids: [String], from collection: String, includeVectors: Bool) async throws(IndexError)
+        -> (items: [StoredItem], missing: [String])
+    {
+        try await get(ids: ids, from: collection, includeVectors: includeVectors, includePreviews: false)
+    }
 }

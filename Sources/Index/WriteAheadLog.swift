@@ -21,7 +21,7 @@ final class WriteAheadLog: @unchecked Sendable {
     static let magic: [UInt8] = Array("RWAL".utf8) + [2, 0, 0, 0]
     /// The header of version 1 logs (no batch records), still read.
     static let magicVersion1: [UInt8] = Array("RWAL".utf8) + [1, 0, 0, 0]
-    /// The operation code that starts a batch record's operations (LogOperation uses 1-4).
+    /// The operation code that starts a batch record's operations (LogOperation uses 1-4, 6 and 7).
     static let batchCode: UInt8 = 5
     /// A record larger than this is taken for a corrupt length field.
     static let maxRecordBytes = 1 << 30

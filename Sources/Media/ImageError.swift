@@ -9,6 +9,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(format: String, detail: String)
     /// A valid file using a feature this decoder does not implement (e.g. CMYK JPEG).
     case unsupportedFeature(format: String, detail: String)
+    /// Encoding a thumbnail failed (libjpeg's message): a fault of this server, not of the input.
+    case encodingFailed(detail: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(format) image is corrupt or truncated: \(detail)"
         case let .unsupportedFeature(format, detail):
             "\(format) image uses an unsupported feature: \(detail)"
+        case let .encodingFailed(detail):
+            "encoding the image's JPEG thumbnail failed: \(detail)"
         }
     }
 }

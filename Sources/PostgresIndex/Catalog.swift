@@ -14,7 +14,8 @@ enum Catalog {
     }
 
     private static let columns =
-        "table_id, name, model, dimensions, model_dimensions, metric, storage, space, created_unix_ms, item_count"
+        "table_id, name, model, dimensions, model_dimensions, metric, storage, space, created_unix_ms, item_count, "
+        + "keep_previews"
 
     /// The collection's table and count; `lock` takes its catalog row FOR UPDATE (writers of one collection then
     /// run one after the other). Throws `collectionNotFound`.
@@ -42,15 +43,15 @@ enum Catalog {
     }
 
     private static func entry(_ row: PostgresRow) throws -> Entry {
-        let (tableID, name, model, dimensions, modelDimensions, metric, storage, space, created, count) = try row.decode(
-            (Int64, String, String, Int32, Int32, String, String, String, Int64, Int64).self)
+        let (tableID, name, model, dimensions, modelDimensions, metric, storage, space, created, count, keepPreviews) =
+            try row.decode((Int64, String, String, Int32, Int32, String, String, String, Int64, Int64, Bool).self)
         guard let metric = Metric(rawValue: metric), let storage = Storage(rawValue: storage) else {
             throw IndexError.corrupt(
                 path: "rosetta_collections", reason: "collection '\(name)' has metric '\(metric)' and storage '\(storage)'")
         }
         let spec = CollectionSpec(
             name: name, model: model, dimensions: Int(dimensions), modelDimensions: Int(modelDimensions), metric: metric,
-            storage: storage, space: space, createdUnixMs: created)
+            storage: storage, space: space, createdUnixMs: created, keepPreviews: keepPreviews)
         return Entry(table: CollectionTable(tableID: tableID, spec: spec), count: Int(count))
     }
 }

@@ -46,7 +46,8 @@ struct CollectionTable: Sendable, Equatable {
         }
     }
 
-    /// CREATE statements for the table and its indexes. The HNSW options are integers checked by the
+    /// CREATE statements for the table and its indexes; a collection that keeps previews has a `preview` column
+    /// (`Preview.encoded()`, NULL for an item without one). The HNSW options are integers checked by the
     /// configuration (DDL takes no bind parameters).
     func createStatements(hnsw: HNSWOptions) -> [String] {
         let name = "rosetta_items_\(tableID)"
@@ -56,7 +57,7 @@ struct CollectionTable: Sendable, Equatable {
                 id text PRIMARY KEY,
                 embedding \(columnType) NOT NULL,
                 metadata jsonb NOT NULL DEFAULT '{}',
-                modality smallint NOT NULL,
+                modality smallint NOT NULL,\(spec.keepPreviews ? "\n    preview bytea," : "")
                 created timestamptz NOT NULL DEFAULT now()
             )
             """,

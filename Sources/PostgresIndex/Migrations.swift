@@ -29,6 +29,10 @@ enum Migrations {
             )
             """,
         ]),
+        // Collections that keep previews (CollectionSpec.keepPreviews); their items tables are created with a
+        // `preview` column (CollectionTable), so the tables of existing collections, which keep none, stay as
+        // they are.
+        (2, ["ALTER TABLE rosetta_collections ADD COLUMN keep_previews boolean NOT NULL DEFAULT false"]),
     ]
 
     static var latest: Int { steps.map(\.version).max() ?? 0 }

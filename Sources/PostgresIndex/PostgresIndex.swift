@@ -94,9 +94,10 @@ public final class PostgresIndex: VectorIndex {
                 let inserted = try await connection.scalar(
                     """
                     INSERT INTO rosetta_collections (name, model, dimensions, model_dimensions, metric, storage, space,
-                        created_unix_ms, hnsw_m, hnsw_ef_construction)
+                        created_unix_ms, hnsw_m, hnsw_ef_construction, keep_previews)
                     VALUES (\(spec.name), \(spec.model), \(spec.dimensions), \(spec.modelDimensions), \(spec.metric.rawValue),
-                        \(spec.storage.rawValue), \(spec.space), \(spec.createdUnixMs), \(hnsw.m), \(hnsw.efConstruction))
+                        \(spec.storage.rawValue), \(spec.space), \(spec.createdUnixMs), \(hnsw.m), \(hnsw.efConstruction),
+                        \(spec.keepPreviews))
                     ON CONFLICT (name) DO NOTHING RETURNING table_id
                     """, as: Int64.self, logger: logger)
                 guard let tableID = inserted else { throw IndexError.collectionExists(spec.name) }
@@ -205,15 +206,15 @@ public final class PostgresIndex: VectorIndex {
         }
     }
 
-    public func get(ids: [String], from collection: String, includeVectors: Bool) async throws(IndexError)
+    public func get(ids: [String], from collection: String, includeVectors: Bool, includePreviews: Bool) async throws(IndexError)
         -> (items: [StoredItem], missing: [String])
     {
         let logger = logger
         return try await perform("read items of '\(collection)'", collection: collection) { connection in
             let (table, _) = try await Catalog.table(collection, on: connection, lock: false, logger: logger)
             var found: [String: StoredItem] = [:]
-            for try await row in try await connection.query(ItemRows.select(ids, from: table, includeVectors: includeVectors), logger: logger) {
-                let item = try ItemRows.storedItem(row, includeVectors: includeVectors)
+            for try await row in try await connection.query(ItemRows.select(ids, from: table, includeVectors: includeVectors, includePreviews: includePreviews), logger: logger) {
+                let item = try ItemRows.storedItem(row, includeVectors: includeVectors, includePreviews: includePreviews && table.spec.keepPreviews)
                 found[item.id] = item
             }
             var items: [StoredItem] = []
@@ -240,7 +241,8 @@ public final class PostgresIndex: VectorIndex {
                 for try await row in try await connection.query(
                     SearchSQL.query(query, in: table, binaryCandidates: candidates), logger: logger
                 ) {
-                    hits.append(try SearchSQL.hit(row, includeVector: query.includeVectors))
+                    hits.append(try SearchSQL.hit(row, includeVector: query.includeVectors,
+                                                  includePreview: query.includePreviews && table.spec.keepPreviews))
                 }
                 results.append(hits)
             }

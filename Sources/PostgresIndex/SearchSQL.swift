@@ -17,14 +17,15 @@ enum SearchSQL {
         let condition = SQLFilterBuilder.condition(filter: query.filter, modalities: query.modalities, firstParameter: 3)
         condition?.values.forEach { bindings.append($0) }
         let whereClause = condition.map { "WHERE \($0.sql)" } ?? ""
-        let vectorColumn = query.includeVectors ? ", embedding::real[] AS vector" : ""
+        let previews = query.includePreviews && table.spec.keepPreviews
+        let vectorColumn = (query.includeVectors ? ", embedding::real[] AS vector" : "") + (previews ? ", preview" : "")
         let inner: String
         if table.spec.storage == .binary {
             bindings.append(max(binaryCandidates, query.topK))
             let candidates = "$\(bindings.count)"
             inner = """
                 SELECT id, metadata, modality, -(embedding <#> \(q)) AS score\(vectorColumn) FROM (
-                    SELECT id, metadata, modality, embedding FROM \(table.table) \(whereClause)
+                    SELECT id, metadata, modality, embedding\(previews ? ", preview" : "") FROM \(table.table) \(whereClause)
                     ORDER BY \(table.signBits("embedding")) <~> \(table.signBits(q)) LIMIT \(candidates)
                 ) candidates ORDER BY score DESC LIMIT $2
                 """
@@ -34,7 +35,7 @@ enum SearchSQL {
                 ORDER BY embedding <#> \(q) LIMIT $2
                 """
         }
-        var outer = "SELECT id, metadata::text, modality, score\(query.includeVectors ? ", vector" : "") FROM (\(inner)) hits"
+        var outer = "SELECT id, metadata::text, modality, score\(query.includeVectors ? ", vector" : "")\(previews ? ", preview" : "") FROM (\(inner)) hits"
         if let minScore = query.minScore {
             bindings.append(Double(minScore))
             outer += " WHERE score >= $\(bindings.count)::float8"
@@ -43,16 +44,17 @@ enum SearchSQL {
     }
 
     /// A row of `query`.
-    static func hit(_ row: PostgresRow, includeVector: Bool) throws -> SearchHit {
+    static func hit(_ row: PostgresRow, includeVector: Bool, includePreview: Bool) throws -> SearchHit {
         var columns = row.makeIterator()
         let id = try columns.next()?.decode(String.self)
         let metadata = try columns.next()?.decode(String.self)
         let modality = try columns.next()?.decode(Int16.self)
         let score = try columns.next()?.decode(Double.self)
         let vector = includeVector ? try columns.next()?.decode([Float].self) : nil
+        let preview = includePreview ? try ItemRows.preview(columns.next()) : nil
         guard let id, let metadata, let modality, let score else { throw IndexError.backend("a search row has too few columns") }
         return SearchHit(
             id: id, score: Float(score), metadata: try MetadataJSON.decode(metadata), modality: try ItemRows.modality(modality),
-            vector: vector)
+            vector: vector, preview: preview)
     }
 }

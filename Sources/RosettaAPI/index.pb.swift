@@ -10,6 +10,11 @@
 
 /// rosetta.v1.Index: store items in collections and search them across modalities.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -121,6 +126,9 @@ public nonisolated struct Rosetta_V1_Collection: Sendable {
 
   public var createdUnixMs: Int64 = 0
 
+  /// Whether the collection keeps a Preview of each item embedded from a raw input (CreateCollectionRequest).
+  public var keepPreviews: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -141,6 +149,39 @@ public nonisolated struct Rosetta_V1_CreateCollectionRequest: Sendable {
   public var metric: Rosetta_V1_Metric = .cosine
 
   public var storage: Rosetta_V1_Storage = .float32
+
+  /// Keep a Preview of each item upserted as a raw input (a thumbnail of an image, the transcript and duration
+  /// of audio, the start of a text), for Get and Search to return with include_previews. Off by default (the
+  /// gRPC and HTTP APIs); the rosetta CLI and the web console turn it on. Costs at most Preview's byte cap per
+  /// item in memory, in the write-ahead log and snapshots (or PostgreSQL).
+  public var keepPreviews: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What a person needs to recognise an item at a glance, made by the server from the raw input when the item was
+/// upserted into a collection that keeps previews. At most 49,152 bytes (thumbnail plus text); the server
+/// lowers the thumbnail's JPEG quality until it fits.
+public nonisolated struct Rosetta_V1_Preview: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Images: a baseline JPEG of the image (EXIF orientation applied), at most 256 pixels on its long side.
+  public var thumbnailJpeg: Data = Data()
+
+  public var thumbnailWidth: UInt32 = 0
+
+  public var thumbnailHeight: UInt32 = 0
+
+  /// Text: the first 300 characters; audio in a text space: the first 300 characters of the transcript that was
+  /// embedded. Ends with "…" when cut.
+  public var text: String = String()
+
+  /// Audio: its length in seconds.
+  public var durationSeconds: Float = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -639,6 +680,10 @@ public nonisolated struct Rosetta_V1_GetRequest: Sendable {
 
   public var includeVectors: Bool = false
 
+  /// Return each item's Preview (items stored without one have none). At most
+  /// Limits.max_message_bytes / 2 / 49,152 ids (170 at the default message size) with previews.
+  public var includePreviews: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -664,11 +709,22 @@ public nonisolated struct Rosetta_V1_StoredItem: Sendable {
   /// Clears the value of `vector`. Subsequent reads from it will return its default value.
   public mutating func clearVector() {self._vector = nil}
 
+  /// Set when GetRequest.include_previews is and the item has a preview.
+  public var preview: Rosetta_V1_Preview {
+    get {_preview ?? Rosetta_V1_Preview()}
+    set {_preview = newValue}
+  }
+  /// Returns true if `preview` has been explicitly set.
+  public var hasPreview: Bool {self._preview != nil}
+  /// Clears the value of `preview`. Subsequent reads from it will return its default value.
+  public mutating func clearPreview() {self._preview = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _vector: Rosetta_V1_Vector? = nil
+  fileprivate var _preview: Rosetta_V1_Preview? = nil
 }
 
 public nonisolated struct Rosetta_V1_GetResponse: Sendable {
@@ -757,6 +813,10 @@ public nonisolated struct Rosetta_V1_SearchRequest: Sendable {
   /// Return the query vector as searched (after embedding, combining and shaping) in SearchResponse.query_vector.
   public var includeQueryVector: Bool = false
 
+  /// Return each hit's Preview (SearchHit.preview). top_k is then at most Limits.max_message_bytes / 2 /
+  /// 49,152 (170 at the default message size).
+  public var includePreviews: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Query: Equatable, Sendable {
@@ -795,11 +855,22 @@ public nonisolated struct Rosetta_V1_SearchHit: Sendable {
   /// Clears the value of `vector`. Subsequent reads from it will return its default value.
   public mutating func clearVector() {self._vector = nil}
 
+  /// Set when SearchRequest.include_previews is and the item has a preview.
+  public var preview: Rosetta_V1_Preview {
+    get {_preview ?? Rosetta_V1_Preview()}
+    set {_preview = newValue}
+  }
+  /// Returns true if `preview` has been explicitly set.
+  public var hasPreview: Bool {self._preview != nil}
+  /// Clears the value of `preview`. Subsequent reads from it will return its default value.
+  public mutating func clearPreview() {self._preview = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _vector: Rosetta_V1_Vector? = nil
+  fileprivate var _preview: Rosetta_V1_Preview? = nil
 }
 
 public nonisolated struct Rosetta_V1_SearchResponse: Sendable {
@@ -850,7 +921,7 @@ nonisolated extension Rosetta_V1_Storage: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Rosetta_V1_Collection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Collection"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}model\0\u{1}dimensions\0\u{1}metric\0\u{1}storage\0\u{1}space\0\u{1}count\0\u{3}created_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}model\0\u{1}dimensions\0\u{1}metric\0\u{1}storage\0\u{1}space\0\u{1}count\0\u{3}created_unix_ms\0\u{3}keep_previews\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -866,6 +937,7 @@ nonisolated extension Rosetta_V1_Collection: SwiftProtobuf.Message, SwiftProtobu
       case 6: try { try decoder.decodeSingularStringField(value: &self.space) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.count) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.createdUnixMs) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.keepPreviews) }()
       default: break
       }
     }
@@ -896,6 +968,9 @@ nonisolated extension Rosetta_V1_Collection: SwiftProtobuf.Message, SwiftProtobu
     if self.createdUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.createdUnixMs, fieldNumber: 8)
     }
+    if self.keepPreviews != false {
+      try visitor.visitSingularBoolField(value: self.keepPreviews, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -908,6 +983,7 @@ nonisolated extension Rosetta_V1_Collection: SwiftProtobuf.Message, SwiftProtobu
     if lhs.space != rhs.space {return false}
     if lhs.count != rhs.count {return false}
     if lhs.createdUnixMs != rhs.createdUnixMs {return false}
+    if lhs.keepPreviews != rhs.keepPreviews {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -915,7 +991,7 @@ nonisolated extension Rosetta_V1_Collection: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Rosetta_V1_CreateCollectionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateCollectionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}model\0\u{1}dimensions\0\u{1}metric\0\u{1}storage\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}model\0\u{1}dimensions\0\u{1}metric\0\u{1}storage\0\u{3}keep_previews\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -928,6 +1004,7 @@ nonisolated extension Rosetta_V1_CreateCollectionRequest: SwiftProtobuf.Message,
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.dimensions) }()
       case 4: try { try decoder.decodeSingularEnumField(value: &self.metric) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.storage) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.keepPreviews) }()
       default: break
       }
     }
@@ -949,6 +1026,9 @@ nonisolated extension Rosetta_V1_CreateCollectionRequest: SwiftProtobuf.Message,
     if self.storage != .float32 {
       try visitor.visitSingularEnumField(value: self.storage, fieldNumber: 5)
     }
+    if self.keepPreviews != false {
+      try visitor.visitSingularBoolField(value: self.keepPreviews, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -958,6 +1038,57 @@ nonisolated extension Rosetta_V1_CreateCollectionRequest: SwiftProtobuf.Message,
     if lhs.dimensions != rhs.dimensions {return false}
     if lhs.metric != rhs.metric {return false}
     if lhs.storage != rhs.storage {return false}
+    if lhs.keepPreviews != rhs.keepPreviews {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Rosetta_V1_Preview: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Preview"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}thumbnail_jpeg\0\u{3}thumbnail_width\0\u{3}thumbnail_height\0\u{1}text\0\u{3}duration_seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.thumbnailJpeg) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.thumbnailWidth) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.thumbnailHeight) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self.durationSeconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.thumbnailJpeg.isEmpty {
+      try visitor.visitSingularBytesField(value: self.thumbnailJpeg, fieldNumber: 1)
+    }
+    if self.thumbnailWidth != 0 {
+      try visitor.visitSingularUInt32Field(value: self.thumbnailWidth, fieldNumber: 2)
+    }
+    if self.thumbnailHeight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.thumbnailHeight, fieldNumber: 3)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 4)
+    }
+    if self.durationSeconds.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.durationSeconds, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Rosetta_V1_Preview, rhs: Rosetta_V1_Preview) -> Bool {
+    if lhs.thumbnailJpeg != rhs.thumbnailJpeg {return false}
+    if lhs.thumbnailWidth != rhs.thumbnailWidth {return false}
+    if lhs.thumbnailHeight != rhs.thumbnailHeight {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs.durationSeconds != rhs.durationSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1872,7 +2003,7 @@ nonisolated extension Rosetta_V1_DeleteResponse: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Rosetta_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}ids\0\u{3}include_vectors\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}ids\0\u{3}include_vectors\0\u{3}include_previews\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1883,6 +2014,7 @@ nonisolated extension Rosetta_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobu
       case 1: try { try decoder.decodeSingularStringField(value: &self.collection) }()
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.ids) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.includeVectors) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.includePreviews) }()
       default: break
       }
     }
@@ -1898,6 +2030,9 @@ nonisolated extension Rosetta_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.includeVectors != false {
       try visitor.visitSingularBoolField(value: self.includeVectors, fieldNumber: 3)
     }
+    if self.includePreviews != false {
+      try visitor.visitSingularBoolField(value: self.includePreviews, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1905,6 +2040,7 @@ nonisolated extension Rosetta_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.collection != rhs.collection {return false}
     if lhs.ids != rhs.ids {return false}
     if lhs.includeVectors != rhs.includeVectors {return false}
+    if lhs.includePreviews != rhs.includePreviews {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1912,7 +2048,7 @@ nonisolated extension Rosetta_V1_GetRequest: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Rosetta_V1_StoredItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StoredItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}metadata\0\u{1}modality\0\u{1}vector\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}metadata\0\u{1}modality\0\u{1}vector\0\u{1}preview\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1924,6 +2060,7 @@ nonisolated extension Rosetta_V1_StoredItem: SwiftProtobuf.Message, SwiftProtobu
       case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Rosetta_V1_MetadataValue>.self, value: &self.metadata) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.modality) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._vector) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._preview) }()
       default: break
       }
     }
@@ -1946,6 +2083,9 @@ nonisolated extension Rosetta_V1_StoredItem: SwiftProtobuf.Message, SwiftProtobu
     try { if let v = self._vector {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._preview {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1954,6 +2094,7 @@ nonisolated extension Rosetta_V1_StoredItem: SwiftProtobuf.Message, SwiftProtobu
     if lhs.metadata != rhs.metadata {return false}
     if lhs.modality != rhs.modality {return false}
     if lhs._vector != rhs._vector {return false}
+    if lhs._preview != rhs._preview {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1996,7 +2137,7 @@ nonisolated extension Rosetta_V1_GetResponse: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}input\0\u{1}vector\0\u{1}instruction\0\u{3}prompt_name\0\u{1}pooling\0\u{3}top_k\0\u{1}filter\0\u{3}min_score\0\u{1}modalities\0\u{3}include_vectors\0\u{3}vector_space\0\u{1}combination\0\u{3}include_query_vector\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}collection\0\u{1}input\0\u{1}vector\0\u{1}instruction\0\u{3}prompt_name\0\u{1}pooling\0\u{3}top_k\0\u{1}filter\0\u{3}min_score\0\u{1}modalities\0\u{3}include_vectors\0\u{3}vector_space\0\u{1}combination\0\u{3}include_query_vector\0\u{3}include_previews\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2054,6 +2195,7 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
         }
       }()
       case 14: try { try decoder.decodeSingularBoolField(value: &self.includeQueryVector) }()
+      case 15: try { try decoder.decodeSingularBoolField(value: &self.includePreviews) }()
       default: break
       }
     }
@@ -2111,6 +2253,9 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
     if self.includeQueryVector != false {
       try visitor.visitSingularBoolField(value: self.includeQueryVector, fieldNumber: 14)
     }
+    if self.includePreviews != false {
+      try visitor.visitSingularBoolField(value: self.includePreviews, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2127,6 +2272,7 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.includeVectors != rhs.includeVectors {return false}
     if lhs.vectorSpace != rhs.vectorSpace {return false}
     if lhs.includeQueryVector != rhs.includeQueryVector {return false}
+    if lhs.includePreviews != rhs.includePreviews {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2134,7 +2280,7 @@ nonisolated extension Rosetta_V1_SearchRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Rosetta_V1_SearchHit: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SearchHit"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}score\0\u{1}metadata\0\u{1}modality\0\u{1}vector\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}score\0\u{1}metadata\0\u{1}modality\0\u{1}vector\0\u{1}preview\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2147,6 +2293,7 @@ nonisolated extension Rosetta_V1_SearchHit: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Rosetta_V1_MetadataValue>.self, value: &self.metadata) }()
       case 4: try { try decoder.decodeSingularEnumField(value: &self.modality) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._vector) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._preview) }()
       default: break
       }
     }
@@ -2172,6 +2319,9 @@ nonisolated extension Rosetta_V1_SearchHit: SwiftProtobuf.Message, SwiftProtobuf
     try { if let v = self._vector {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    try { if let v = self._preview {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2181,6 +2331,7 @@ nonisolated extension Rosetta_V1_SearchHit: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.metadata != rhs.metadata {return false}
     if lhs.modality != rhs.modality {return false}
     if lhs._vector != rhs._vector {return false}
+    if lhs._preview != rhs._preview {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

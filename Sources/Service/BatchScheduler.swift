@@ -248,13 +248,13 @@ private final class Worker: @unchecked Sendable {
         return BatchScheduler.Run(outcomes: outcomes, waited: waited, ran: ran)
     }
 
-    /// One forward: `model.embed` timed and counted, one outcome per input (`MissingOutcome` for those the
-    /// model left out).
+    /// One forward: `model.embedWithPreviews` (the previews too when the options ask) timed and counted, one
+    /// outcome per input (`MissingOutcome` for those the model left out).
     private static func compute(
         _ inputs: [SpaceInput], model: any EmbeddingSpace, options: EmbeddingOptions, abandoned: Abandonment, requests: Int
     ) -> (outcomes: [Result<EmbeddedVector, any Error>], ran: Duration) {
         let started = ContinuousClock.now
-        let outcomes = model.embed(inputs, options: options, abandoned: abandoned)
+        let outcomes = model.embedWithPreviews(inputs, options: options, abandoned: abandoned)
         let ran = ContinuousClock.now - started
         ServiceMetrics.forwardItems.record(inputs.count)
         ServiceMetrics.forwardRequests.record(requests)

@@ -144,6 +144,18 @@ extension Rosetta_V1_Collection {
         space = info.spec.space
         count = UInt64(info.count)
         createdUnixMs = info.spec.createdUnixMs
+        keepPreviews = info.spec.keepPreviews
+    }
+}
+
+extension Rosetta_V1_Preview {
+    init(_ preview: Preview) {
+        self.init()
+        thumbnailJpeg = Data(preview.thumbnailJPEG)
+        thumbnailWidth = UInt32(preview.thumbnailWidth)
+        thumbnailHeight = UInt32(preview.thumbnailHeight)
+        text = preview.text
+        durationSeconds = preview.durationSeconds
     }
 }
 
@@ -154,6 +166,7 @@ extension Rosetta_V1_StoredItem {
         metadata = item.metadata.mapValues(Rosetta_V1_MetadataValue.init)
         modality = Rosetta_V1_Modality(item.modality)
         if let values = item.vector { vector.values = values }
+        if let stored = item.preview { preview = Rosetta_V1_Preview(stored) }
     }
 }
 
@@ -165,5 +178,6 @@ extension Rosetta_V1_SearchHit {
         metadata = hit.metadata.mapValues(Rosetta_V1_MetadataValue.init)
         modality = Rosetta_V1_Modality(hit.modality)
         if let values = hit.vector { vector.values = values }
+        if let stored = hit.preview { preview = Rosetta_V1_Preview(stored) }
     }
 }

@@ -12,6 +12,7 @@ extension IndexService {
         guard topK <= limits.maxTopK else {
             throw ServiceError.limitExceeded(limit: "top_k", value: topK, maximum: limits.maxTopK)
         }
+        if request.includePreviews { try checkPreviewCount(topK, of: "top_k") }
         let filter = request.hasFilter ? try Filter(request.filter) : nil
         let modalities = Set(try request.modalities.map(Modality.init))
         let spec = try await index.collection(request.collection).spec
@@ -48,7 +49,7 @@ extension IndexService {
 
         let query = SearchQuery(
             vector: vector, topK: topK, filter: filter, minScore: request.hasMinScore ? request.minScore : nil,
-            modalities: modalities, includeVectors: request.includeVectors)
+            modalities: modalities, includeVectors: request.includeVectors, includePreviews: request.includePreviews)
         let hits = try await index.search([query], in: spec.name).first ?? []
         response.hits = hits.map(Rosetta_V1_SearchHit.init)
         return response

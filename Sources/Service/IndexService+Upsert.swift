@@ -91,8 +91,9 @@ extension IndexService {
             return pending.map { ($0.position, .failure(error)) }
         }
         let description = model.description
-        let options = try Self.options(instruction: request.instruction, promptName: request.promptName,
+        var options = try Self.options(instruction: request.instruction, promptName: request.promptName,
                                        pooling: request.pooling, model: description)
+        options.previews = spec.keepPreviews
         var outcomes: [(Int, Result<IndexItem, any Error>)] = []
         var runnable: [(position: Int, item: IndexItem, input: SpaceInput)] = []
         for entry in pending {
@@ -112,6 +113,7 @@ extension IndexService {
                 usage.tokens += UInt64(vector.tokens)
                 var item = entry.item
                 item.vector = try spec.prepare(vector.values)
+                item.preview = vector.preview
                 return item
             }))
         }

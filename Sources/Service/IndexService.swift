@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Index
 import Logging
@@ -78,7 +79,8 @@ public struct IndexService: Sendable {
             }
             spec = CollectionSpec(
                 name: request.name, model: "", dimensions: requested, modelDimensions: 0, metric: metric,
-                storage: storage, space: CollectionSpec.rawSpace(dimensions: requested), createdUnixMs: 0)
+                storage: storage, space: CollectionSpec.rawSpace(dimensions: requested), createdUnixMs: 0,
+                keepPreviews: request.keepPreviews)
         } else {
             let model = try models.loaded().model(request.model).description
             guard requested <= model.dimensions else {
@@ -87,13 +89,14 @@ public struct IndexService: Sendable {
             }
             spec = CollectionSpec(
                 name: request.name, model: model.id, dimensions: requested == 0 ? model.dimensions : requested,
-                modelDimensions: model.dimensions, metric: metric, storage: storage, space: model.space, createdUnixMs: 0)
+                modelDimensions: model.dimensions, metric: metric, storage: storage, space: model.space, createdUnixMs: 0,
+                keepPreviews: request.keepPreviews)
         }
         spec.createdUnixMs = Int64(Date().timeIntervalSince1970 * 1000)
         let info = try await index.createCollection(spec)
         logger.info("collection created", metadata: [
             "collection": "\(spec.name)", "model": "\(spec.model)", "dimensions": "\(spec.dimensions)",
-            "storage": "\(spec.storage)", "space": "\(spec.space)",
+            "storage": "\(spec.storage)", "space": "\(spec.space)", "keep_previews": "\(spec.keepPreviews)",
         ])
         return Rosetta_V1_Collection(info)
     }
@@ -137,7 +140,9 @@ public struct IndexService: Sendable {
 
     public func get(_ request: Rosetta_V1_GetRequest) async throws -> Rosetta_V1_GetResponse {
         try checkIDCount(request.ids.count)
-        let (items, missing) = try await index.get(ids: request.ids, from: request.collection, includeVectors: request.includeVectors)
+        if request.includePreviews { try checkPreviewCount(request.ids.count, of: "the number of ids") }
+        let (items, missing) = try await index.get(
+            ids: request.ids, from: request.collection, includeVectors: request.includeVectors, includePreviews: request.includePreviews)
         var response = Rosetta_V1_GetResponse()
         response.items = items.map(Rosetta_V1_StoredItem.init)
         response.missingIds = missing
@@ -148,6 +153,14 @@ public struct IndexService: Sendable {
     private func checkIDCount(_ count: Int) throws(ServiceError) {
         guard count <= limits.maxTopK else {
             throw .limitExceeded(limit: "the number of ids", value: count, maximum: limits.maxTopK)
+        }
+    }
+
+    /// With include_previews a response may carry `maxPreviewItems` previews (ServiceLimits).
+    func checkPreviewCount(_ count: Int, of what: String) throws(ServiceError) {
+        guard count <= limits.maxPreviewItems else {
+            throw .invalidArgument(
+                "\(what) is \(count), but with include_previews at most \(limits.maxPreviewItems) (previews of up to \(Preview.maxBytes) bytes each must fit half of the \(limits.maxMessageBytes)-byte message limit): ask for fewer, or for the previews of the first ones with Get")
         }
     }
 

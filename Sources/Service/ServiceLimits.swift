@@ -1,3 +1,4 @@
+import Domain
 import Spaces
 
 /// Limits on what one request may ask of the server. Reported by `Info`; each violation is refused with
@@ -28,6 +29,10 @@ public struct ServiceLimits: Sendable, Equatable {
     public var maxConcurrentStreams: Int = 256
 
     public init() {}
+
+    /// Hits (Search top_k) or ids (Get) a request may ask for with their previews: as many previews at their byte
+    /// cap as fill half of the largest message, so that the response fits one.
+    public var maxPreviewItems: Int { max(1, maxMessageBytes / 2 / Preview.maxBytes) }
 
     /// What the spaces enforce while decoding media.
     public var media: MediaLimits {

@@ -39,7 +39,7 @@ struct BERTTextEncoder: TextEncoding {
     /// huge instruction costs no more than a short one until the message needs its full count.
     private func instructionError(_ instruction: String) -> SpaceError? {
         let prefix = model.spec.instructed("", instruction: instruction)
-        let limit = description(isDefault: false).maxInstructionTokens
+        let limit = SpaceDescription.instructionLimit(maxTokens: model.spec.maxTokens)
         guard let probe = try? model.tokenizer.encode(prefix, maxTokens: limit + 2, truncation: .end), probe.truncated else {
             return nil
         }

@@ -102,8 +102,11 @@ public struct SpaceDescription: Sendable, Equatable {
         self.defaultPooling = defaultPooling
         self.promptNames = promptNames
         self.isDefault = isDefault
-        maxInstructionTokens = takesInstructions ? max(0, (maxTokens - 2) / 2) : 0
+        maxInstructionTokens = takesInstructions ? Self.instructionLimit(maxTokens: maxTokens) : 0
     }
+
+    /// `maxInstructionTokens` of a space that takes instructions.
+    static func instructionLimit(maxTokens: Int) -> Int { max(0, (maxTokens - 2) / 2) }
 }
 
 /// How to embed. Hashable: the batch scheduler merges only requests whose options are equal.
@@ -119,11 +122,15 @@ public struct EmbeddingOptions: Sendable, Hashable {
     /// nil: the model's default pooling.
     public var pooling: Pooling?
     public var truncation: Truncation
+    /// Also make each embedded input's `Preview` (`embedWithPreviews`), for an index that keeps them.
+    public var previews: Bool
 
-    public init(instruction: Instruction? = nil, pooling: Pooling? = nil, truncation: Truncation = .end) {
+    public init(instruction: Instruction? = nil, pooling: Pooling? = nil, truncation: Truncation = .end,
+                previews: Bool = false) {
         self.instruction = instruction
         self.pooling = pooling
         self.truncation = truncation
+        self.previews = previews
     }
 }
 
@@ -137,13 +144,16 @@ public struct EmbeddedVector: Sendable, Equatable {
     /// probability that the audio holds no speech. nil for other inputs.
     public var transcript: String?
     public var noSpeechProbability: Float?
+    /// Set by `embedWithPreviews` when the options ask for previews.
+    public var preview: Preview?
 
     public init(values: [Float], tokens: Int = 0, truncated: Bool = false, transcript: String? = nil,
-                noSpeechProbability: Float? = nil) {
+                noSpeechProbability: Float? = nil, preview: Preview? = nil) {
         self.values = values
         self.tokens = tokens
         self.truncated = truncated
         self.transcript = transcript
         self.noSpeechProbability = noSpeechProbability
+        self.preview = preview
     }
 }

@@ -19,6 +19,8 @@ public enum InputFault: Sendable, Equatable {
             self = .invalid(message)
         case EncoderError.invalidSequence, EncoderError.tokenOutOfRange:
             self = .invalid("\(error)")
+        case ImageError.encodingFailed:
+            return nil
         case ImageError.tooManyPixels, AudioError.tooLong:
             self = .overLimit("\(error)")
         case is ImageError, is AudioError:

@@ -35,6 +35,11 @@ struct SpeechBridge: ModalityBridge {
                 }
                 // The transcript is text of the space: a prompt or instruction prefixes it as any text.
                 var vector = try text.embed(texts: [words], options: options)[0].get()
+                if transcript.hypotheses.count > 1 {
+                    // N-best: the hypotheses' vectors weighted by their probability (the first is `words`).
+                    let others = try text.embed(texts: transcript.hypotheses.dropFirst().map(\.text), options: options).map { try $0.get().values }
+                    vector.values = InstructionPooling.weighted([vector.values] + others, weights: transcript.hypotheses.map(\.weight))
+                }
                 // Its sentences are the item's token set (docs/ARCHITECTURE.md, "Instruction pooling"): an instruction picks out the part it names.
                 let pooling = TokenPooling(options)
                 if pooling != .native {

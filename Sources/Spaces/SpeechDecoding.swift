@@ -13,8 +13,13 @@ import Foundation
 /// - with `conditionOnPreviousText` each window is prompted with the text so far, reset after a window decoded
 ///   above `promptResetOnTemperature`.
 /// `beamSize` 1 is greedy decoding (faster-whisper's `beam_size=1`), about 2× faster than beam 5.
+///
+/// Beyond faster-whisper, `nBest`: a transcript of one window decoded by beam search keeps its best `nBest`
+/// hypotheses, and the speech bridge embeds each and pools them weighted by sequence probability (SpeechBridge).
 public struct SpeechDecoding: Sendable, Equatable {
     public var beamSize = 5
+    /// Hypotheses pooled into an audio item's vector (1: the best transcript only; at most `beamSize`).
+    public var nBest = 1
     public var bestOf = 5
     public var temperatures: [Double] = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
     public var compressionRatioThreshold = 2.4
@@ -23,8 +28,9 @@ public struct SpeechDecoding: Sendable, Equatable {
     public var conditionOnPreviousText = true
     public var promptResetOnTemperature = 0.5
 
-    public init(beamSize: Int = 5) {
+    public init(beamSize: Int = 5, nBest: Int = 1) {
         self.beamSize = beamSize
+        self.nBest = nBest
     }
 
     /// UTF-8 bytes over zlib-compressed bytes (level 6, zlib format): faster-whisper's `get_compression_ratio`.

@@ -41,6 +41,15 @@ public struct SpeechRecognizer: Sendable {
     public struct Transcript: Sendable, Equatable {
         var segments: [Segment]
         public var seconds: Double
+        /// The N-best list of a transcript that is one kept segment run of one beam-decoded window (`nBest` > 1):
+        /// the best text and the other hypotheses, each with its probability normalised over the list; empty
+        /// otherwise (longer audio: each window's alternatives would multiply).
+        public var hypotheses: [(text: String, weight: Double)] = []
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.segments == b.segments && a.seconds == b.seconds
+                && a.hypotheses.map(\.text) == b.hypotheses.map(\.text) && a.hypotheses.map(\.weight) == b.hypotheses.map(\.weight)
+        }
         /// Kept segments' text, joined.
         public var text: String { Self.joined(segments.filter { $0.rejected == nil }) }
         /// faster-whisper's transcript: every segment of the windows it does not skip, trusted or not.
@@ -118,6 +127,7 @@ public struct SpeechRecognizer: Sendable {
         let (values, _, content) = features(samples)
         let seconds = Double(samples.count) / Double(WhisperFeatures.sampleRate)
         var segments: [Segment] = []
+        var windows: [WindowDecode] = []
         var tokens: [Int] = []          // every kept segment's ids: the text the next window is conditioned on
         var promptFrom = 0
         var seek = 0
@@ -126,6 +136,7 @@ public struct SpeechRecognizer: Sendable {
             let frames = min(WhisperFeatures.windowFrames, content - seek)
             let states = try model.whisper.encode(features.window(values, contentFrames: content, from: seek))
             let window = try decode(states, previous: Array(tokens[promptFrom...]), frames: frames, seek: seek, stop: stop)
+            windows.append(window)
             let result = window.result
             let offset = Double(seek) / 100
             if result.noSpeechProbability > decoding.noSpeechThreshold,
@@ -147,7 +158,31 @@ public struct SpeechRecognizer: Sendable {
                 promptFrom = tokens.count
             }
         }
-        return Transcript(segments: segments, seconds: seconds)
+        var transcript = Transcript(segments: segments, seconds: seconds)
+        if decoding.nBest > 1, windows.count == 1, let window = windows.first, window.temperature == 0,
+           !window.result.alternatives.isEmpty, segments.allSatisfy({ $0.rejected == nil }), !transcript.text.isEmpty {
+            transcript.hypotheses = Self.nBest(best: WhisperDecoder.Alternative(text: transcript.text, logProbability: window.result.logProbability),
+                                               alternatives: window.result.alternatives, count: decoding.nBest)
+        }
+        return transcript
+    }
+
+    /// The best text and the next `count` − 1 distinct alternatives with words, weighted by sequence
+    /// probability: softmax of the summed token log-probabilities over the list.
+    static func nBest(best: WhisperDecoder.Alternative, alternatives: [WhisperDecoder.Alternative],
+                      count: Int) -> [(text: String, weight: Double)] {
+        var list = [(text: best.text, logProbability: best.logProbability)]
+        var seen: Set<[String]> = [normalized(best.text)]
+        for alternative in alternatives where list.count < count {
+            let text = alternative.text.trimmingCharacters(in: .whitespaces)
+            let words = normalized(text)
+            guard !words.isEmpty, seen.insert(words).inserted else { continue }
+            list.append((text, alternative.logProbability))
+        }
+        let top = Double(list.map(\.logProbability).max() ?? 0)
+        let weights = list.map { Foundation.exp(Double($0.logProbability) - top) }
+        let total = weights.reduce(0, +)
+        return zip(list, weights).map { ($0.text, $1 / total) }
     }
 
     /// faster-whisper's `generate_with_fallback`: the first temperature whose decode is acceptable; a silent

@@ -101,7 +101,8 @@ final class RosettaServer: ServiceLifecycle.Service, Sendable {
         if let tokens { authenticate = { @Sendable metadata in try tokens.authenticate(metadata) } }
         let httpServer = try await startHTTP(HTTPAPI(
             embeddings: embeddings, index: indexService, authenticate: authenticate,
-            state: { [self] in self.state.withLock { $0 } }, onRequestFinished: onCallFinished, logger: logger))
+            state: { [self] in self.state.withLock { $0 } }, onRequestFinished: onCallFinished,
+            remoteMedia: http?.remoteMedia, logger: logger))
         let metricsEndpoint = try await startMetrics(index: vectorIndex)
 
         try await withGracefulShutdownHandler {
@@ -264,6 +265,8 @@ struct DamagedLogRefusal: Error, CustomStringConvertible {
 /// The HTTP/JSON API's listener (--http-address).
 struct HTTPSettings: Sendable {
     var address: String
+    /// --remote-media: fetching images named by URL; nil: refused.
+    var remoteMedia: RemoteMedia?
 }
 
 /// Where and how the index keeps its data (flags --index, --data-dir, --in-memory, --snapshot-*).

@@ -32,6 +32,15 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also serve the HTTP/JSON API (OpenAI-compatible POST /v1/embeddings, GET /v1/models, the Index under /v1/collections, /openapi.json, /healthz, /readyz) on this host:port, with the same tokens, limits and TLS as gRPC; off when not given. [ROSETTA_HTTP_ADDRESS]")
     var httpAddress: String? = settings.string("http-address")
 
+    @Flag(name: .long, help: "HTTP: fetch images that /v1/embeddings names by http(s) URL (off: only data: URIs). Only public addresses, redirects checked, each URL within --remote-media-timeout, the images of one request together within --max-message-bytes. [ROSETTA_REMOTE_MEDIA=1]")
+    var remoteMedia: Bool = settings.bool("remote-media", default: false)
+
+    @Flag(name: .long, help: "With --remote-media: also fetch from loopback, private and link-local addresses (a trusted network only). [ROSETTA_REMOTE_MEDIA_ALLOW_PRIVATE=1]")
+    var remoteMediaAllowPrivate: Bool = settings.bool("remote-media-allow-private", default: false)
+
+    @Option(name: .long, help: "With --remote-media: seconds per URL, body included. [ROSETTA_REMOTE_MEDIA_TIMEOUT]")
+    var remoteMediaTimeout: Double = settings.double("remote-media-timeout", default: 10)
+
     @Option(name: .long, help: "Directory with manifest.json and the model folders. [ROSETTA_MODELS_DIR]")
     var modelsDir: String = settings.string("models-dir", default: "models")
 
@@ -134,6 +143,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Beams of the speech recogniser's decoding (faster-whisper's transcribe(): temperature fallback, no-speech rule, conditioning on previous text); 1: greedy, about twice as fast. [ROSETTA_SPEECH_BEAM_SIZE]")
     var speechBeamSize: Int = settings.int("speech-beam-size", default: SpeechDecoding().beamSize)
 
+    @Option(name: .long, help: "Speech transcripts of one window (up to 30 s) pooled into an audio vector: the best N beam hypotheses, embedded and weighted by sequence probability; 1: the best transcript only. [ROSETTA_SPEECH_N_BEST]")
+    var speechNBest: Int = settings.int("speech-n-best", default: SpeechDecoding().nBest)
+
     @Option(name: .long, help: "Seconds to let calls in flight finish on shutdown. [ROSETTA_DRAIN_SECONDS]")
     var drainSeconds: Double = settings.double("drain-seconds", default: 10)
 
@@ -162,6 +174,15 @@ struct ServerCommand: AsyncParsableCommand {
         if let httpAddress {
             do { _ = try HTTPServer.split(httpAddress) } catch { throw ValidationError("--http-address: \(error)") }
         }
+        if remoteMedia && httpAddress == nil {
+            throw ValidationError("--remote-media applies to the HTTP API: give --http-address too")
+        }
+        if remoteMediaAllowPrivate && !remoteMedia {
+            throw ValidationError("--remote-media-allow-private needs --remote-media")
+        }
+        guard remoteMediaTimeout > 0 && remoteMediaTimeout <= 600 else {
+            throw ValidationError("--remote-media-timeout must be between 0 and 600 seconds, got \(remoteMediaTimeout)")
+        }
         if tlsClientCa != nil && tlsCert == nil {
             throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key")
         }
@@ -186,6 +207,9 @@ struct ServerCommand: AsyncParsableCommand {
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, got \(threads)") }
         guard (1...16).contains(speechBeamSize) else {
             throw ValidationError("--speech-beam-size must be between 1 (greedy) and 16, got \(speechBeamSize)")
+        }
+        guard (1...speechBeamSize).contains(speechNBest) else {
+            throw ValidationError("--speech-n-best must be between 1 and --speech-beam-size (\(speechBeamSize)), got \(speechNBest)")
         }
         guard Precision(rawValue: precision) != nil else {
             throw ValidationError("--precision '\(precision)' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -275,11 +299,15 @@ struct ServerCommand: AsyncParsableCommand {
                 database: try databaseConfiguration()),
             threads: threads == 0 ? ProcessInfo.processInfo.activeProcessorCount : threads,
             precision: Precision(rawValue: precision) ?? .float32,
-            speechDecoding: SpeechDecoding(beamSize: speechBeamSize),
+            speechDecoding: SpeechDecoding(beamSize: speechBeamSize, nBest: speechNBest),
             drain: .milliseconds(Int(drainSeconds * 1000)),
             tokens: tokens,
             metrics: metrics,
-            http: httpAddress.map { HTTPSettings(address: $0) },
+            http: httpAddress.map { address in
+                HTTPSettings(address: address, remoteMedia: remoteMedia ? RemoteMedia(
+                    allowPrivateNetworks: remoteMediaAllowPrivate, timeout: .milliseconds(Int(remoteMediaTimeout * 1000)),
+                    maximumBytes: limits.maxMessageBytes) : nil)
+            },
             logger: logger
         )
         let group = ServiceGroup(

@@ -59,6 +59,10 @@ struct CollectionsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "float32, int8 or binary (sign bits, re-ranked with float vectors).")
         var storage: StorageOption = .float32
 
+        @Flag(name: .customLong("no-previews"),
+              help: "Keep no previews (thumbnails, transcripts, text) of the items: the web console then shows ids only.")
+        var noPreviews = false
+
         @Flag(help: "Print the created collection as JSON.")
         var json = false
 
@@ -73,6 +77,7 @@ struct CollectionsCommand: AsyncParsableCommand {
             request.name = name
             request.metric = metric.proto
             request.storage = storage.proto
+            request.keepPreviews = !noPreviews
             if let dimension {
                 request.dimensions = dimension
             } else {

@@ -96,6 +96,7 @@ struct IndexCommand: AsyncParsableCommand {
             throw CLIError("the server at \(connection.address) has no model to embed files with")
         }
         request.model = chosen
+        request.keepPreviews = true
         _ = try await connection.call(.createCollection, request)
         FileHandle.standardError.write(Data("created collection \(collection) (model \(chosen))\n".utf8))
     }

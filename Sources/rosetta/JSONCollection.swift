@@ -11,6 +11,7 @@ struct JSONCollection: Encodable {
     let space: String
     let count: UInt64
     let createdUnixMs: Int64
+    let keepPreviews: Bool
 
     init(_ c: Rosetta_V1_Collection) {
         name = c.name
@@ -21,6 +22,7 @@ struct JSONCollection: Encodable {
         space = c.space
         count = c.count
         createdUnixMs = c.createdUnixMs
+        keepPreviews = c.keepPreviews
     }
 
     static func name(_ metric: Rosetta_V1_Metric) -> String { metric == .dot ? "dot" : "cosine" }

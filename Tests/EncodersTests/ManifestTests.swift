@@ -194,6 +194,10 @@ import Tokenizers
         #expect(registry.skipped == [.init(id: "absent", reason: .folderMissing(path: models.appendingPathComponent("absent").path))])
         #expect(registry.defaultModel(LoadedBERT.self)?.spec.id == "tiny")
         #expect(registry.summary.count == 2)
+        // Each loaded model's load is timed and its resident growth measured; skipped ones have no cost.
+        let cost = try #require(registry.loadCosts["tiny"])
+        #expect(cost.seconds > 0 && registry.loadCosts["absent"] == nil)
+        #expect(registry.summary[0].hasSuffix(" MB resident"))
 
         let tiny = registry.loaded(LoadedBERT.self)[0]
         let out = try tiny.embedder.embed(["w5 w6 w7", "w9"])

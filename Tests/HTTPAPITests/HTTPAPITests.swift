@@ -160,6 +160,22 @@ import Testing
         #expect(await call(api, .DELETE, "/v1/embeddings", headers: authorized).status == 405)
     }
 
+    @Test func theConsoleIsServedWithoutATokenAndInfoWithOne() async throws {
+        let api = try api(token: "s3cret")
+        let page = await api.respond(to: HTTPRequest(method: .GET, path: "/"))
+        #expect(page.status == .ok && page.headers.first(name: "content-type") == "text/html; charset=utf-8")
+        #expect(String(decoding: page.body, as: UTF8.self).contains("<title>Rosetta console</title>"))
+        let script = await api.respond(to: HTTPRequest(method: .GET, path: "/console/console.js"))
+        #expect(script.status == .ok && script.headers.first(name: "content-type") == "text/javascript; charset=utf-8")
+        #expect(await call(api, .GET, "/console/missing.js").status == 404)
+        let authorized: HTTPHeaders = ["Authorization": "Bearer s3cret"]
+        #expect(await call(api, .GET, "/console/../openapi.json", headers: authorized).status == 404)
+        #expect(await call(api, .POST, "/", headers: authorized).status == 405)
+        #expect(await call(api, .GET, "/v1/info").status == 401)
+        let info = await call(api, .GET, "/v1/info", headers: authorized)
+        #expect(info.status == 200 && (info.json["limits"] as? [String: Any])?["max_top_k"] as? Int == 1_000)
+    }
+
     @Test func requestIDsAndTheFinishedHookCarryTheTransport() async throws {
         let api = try api()
         let response = await api.respond(to: HTTPRequest(method: .GET, path: "/healthz", headers: ["x-request-id": "abc-123"]))

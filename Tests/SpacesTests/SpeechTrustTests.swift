@@ -1,3 +1,5 @@
+import Encoders
+import Foundation
 import Testing
 @testable import Spaces
 
@@ -20,5 +22,24 @@ import Testing
         #expect(abs(SpeechDecoding.compressionRatio(String(repeating: "I'm going to go. ", count: 12)) - 204.0 / 27.0) < 1e-9)
         #expect(abs(SpeechDecoding.compressionRatio("A storm is moving in from the coast tonight.") - 44.0 / 52.0) < 1e-9)
         #expect(SpeechDecoding.compressionRatio("") == 0)
+    }
+
+    /// The N-best list: the best text first, distinct wordings only (case and punctuation aside), at most
+    /// `count`, weights the softmax of the summed log-probabilities.
+    @Test func nBestKeepsDistinctWordingsWeightedBySequenceProbability() throws {
+        let best = WhisperDecoder.Alternative(text: "A dog sleeps.", logProbability: -1)
+        let alternatives = [
+            WhisperDecoder.Alternative(text: " a dog sleeps", logProbability: -1.5),      // same words: dropped
+            WhisperDecoder.Alternative(text: " A dock sleeps.", logProbability: -2),
+            WhisperDecoder.Alternative(text: " ...", logProbability: -2.5),               // no words: dropped
+            WhisperDecoder.Alternative(text: " A dog sleep.", logProbability: -3),
+            WhisperDecoder.Alternative(text: " The dog sleeps.", logProbability: -4),    // over the count
+        ]
+        let list = SpeechRecognizer.nBest(best: best, alternatives: alternatives, count: 3)
+        #expect(list.map(\.text) == ["A dog sleeps.", "A dock sleeps.", "A dog sleep."])
+        let expected = [-1.0, -2, -3].map { Foundation.exp($0) }
+        let total = expected.reduce(0, +)
+        for (weight, e) in zip(list.map(\.weight), expected) { #expect(abs(weight - e / total) < 1e-9) }
+        #expect(SpeechRecognizer.nBest(best: best, alternatives: alternatives, count: 1).map(\.weight) == [1])
     }
 }

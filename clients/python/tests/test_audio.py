@@ -231,3 +231,31 @@ def test_long_audio_is_transcribed_across_windows_as_faster_whisper(client, spee
         _report(f"long audio {file}", {"transcript": raw.transcript, "reference": expected["text"]})
         assert raw.status.code == 0, raw.status.message
         assert raw.transcript.split() == expected["text"].split()
+
+
+def test_n_best_pools_the_hypotheses_and_keeps_the_transcript(client, speech_model):
+    """--speech-n-best 5: the vector of a spoken clip pools the beam's distinct hypotheses weighted by sequence
+    probability, so it is near, but not always equal to, the text embedding of the best transcript, which the
+    response still carries (the same as the default server's); sounds without words are still refused."""
+    from conftest import ServerProcess, startup_timeout
+
+    paths = [AUDIO / "decoding" / "speech" / f"{name}.ogg" for name in ("bike-en-029-fast", "storm-en-us-noise10", "bread-en-us")]
+    default = embed_audio_files(client, speech_model, paths)
+    s = ServerProcess("n-best", ["--speech-n-best", "5"]).start(startup_timeout())
+    try:
+        with s.client() as pooled_client:
+            pooled = embed_audio_files(pooled_client, speech_model, paths)
+            text_vectors = pooled_client.embed_text([raw.transcript for _, raw in pooled], model=speech_model.id)
+            refused = pooled_client.embed([rosetta.Audio.from_path(AUDIO / "decoding" / "nonspeech" / "chord-c-major.ogg")],
+                                          model=speech_model.id).embeddings[0]
+    finally:
+        s.stop()
+        s.remove_data()
+    moved = 0
+    for (vec, raw), (base, base_raw), text in zip(pooled, default, text_vectors):
+        assert vec is not None and raw.transcript == base_raw.transcript
+        assert abs(dot(vec, vec) - 1) < 1e-4
+        assert dot(vec, text) > 0.8
+        moved += dot(vec, base) < 0.99999
+    assert moved >= 1, "no clip had a second hypothesis: the pooling was not exercised"
+    assert not refused.ok and refused.code == grpc.StatusCode.FAILED_PRECONDITION

@@ -40,6 +40,12 @@ def test_precedence_flags_over_environment_over_file(tmp_path, monkeypatch):
     ({"max-batch-items": "seven"}, "'max-batch-items' must be a whole number, got \"seven\""),
     ({"max-batch-items": -1}, "--max-batch-items must be positive, got -1"),
     ({"precision": "float8"}, "--precision 'float8' is not one of float32, bfloat16"),
+    ({"speech-n-best": 6}, "--speech-n-best must be between 1 and --speech-beam-size (5), got 6"),
+    ({"speech-beam-size": 1, "speech-n-best": 2}, "--speech-n-best must be between 1 and --speech-beam-size (1), got 2"),
+    ({"remote-media": True}, "--remote-media applies to the HTTP API: give --http-address too"),
+    ({"http-address": "127.0.0.1:0", "remote-media-allow-private": True}, "--remote-media-allow-private needs --remote-media"),
+    ({"http-address": "127.0.0.1:0", "remote-media": True, "remote-media-timeout": 0},
+     "--remote-media-timeout must be between 0 and 600 seconds, got 0.0"),
     ("{not json", "is not a JSON object"),
 ])
 def test_bad_config_file_stops_the_start(tmp_path, content, message):

@@ -158,7 +158,7 @@ def test_errors_arrive_as_the_sdks_exceptions(main_http_server, sdk, text_model)
     assert e.value.body["param"] == "input" and e.value.body["message"].startswith("input[1]: ")
     with pytest.raises(openai.BadRequestError) as e:
         sdk.embeddings.create(model=TEXT_MODEL_ID, input=[{"type": "image_url", "image_url": {"url": "http://169.254.169.254/x.png"}}])
-    assert "does not fetch remote URLs" in e.value.message
+    assert "does not fetch remote URLs" in e.value.message and "--remote-media" in e.value.message
     with pytest.raises(openai.APIStatusError) as e:
         sdk.embeddings.create(model=TEXT_MODEL_ID, input=["x"] * 257)
     assert e.value.status_code == 413 and "256" in e.value.message
@@ -244,7 +244,8 @@ def _queue_depth(metrics_url):
 
 def test_sigterm_drains_http_requests_in_flight(tmp_path):
     metrics_port = free_port()
-    with http_server("http-drain", ["--metrics-address", f"127.0.0.1:{metrics_port}"]) as s:
+    # A drain deadline far beyond the request's work, so that a slow (loaded) machine changes nothing.
+    with http_server("http-drain", ["--metrics-address", f"127.0.0.1:{metrics_port}", "--drain-seconds", "300"]) as s:
         audio = base64.b64encode(SPEECH.read_bytes()).decode()
         body = {"model": TEXT_MODEL_ID, "input": [{"type": "input_audio", "input_audio": {"data": audio, "format": "wav"}}] * 8}
         results = []

@@ -25,8 +25,8 @@ def test_the_served_document_is_the_committed_one(openapi_server):
     with urllib.request.urlopen(openapi_server.http_url + "/openapi.json", timeout=10) as r:
         served = json.loads(r.read())
     assert served == json.loads((REPO_ROOT / "docs" / "openapi.json").read_text())
-    stale = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "embed-openapi"), "--check"])
-    assert stale.returncode == 0, "Sources/HTTPAPI/OpenAPIDocument.swift is stale: run scripts/embed-openapi"
+    stale = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "embed-static"), "--check"])
+    assert stale.returncode == 0, "Sources/HTTPAPI/OpenAPIDocument.swift is stale: run scripts/embed-static"
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(openapi_server, text_model):

@@ -139,3 +139,37 @@ def test_bad_index_url_is_refused(tmp_path):
                             text=True, timeout=60)
     assert result.returncode != 0
     assert "hnsw_m must be" in result.stderr
+
+
+def test_disk_full_is_resource_exhausted_and_writes_nothing(postgres):
+    """PostgreSQL's disk_full (SQLSTATE 53100: "could not extend file ...: No space left on device") answers
+    RESOURCE_EXHAUSTED, which is not retried blindly, with PostgreSQL's message; nothing of the refused request is
+    stored, and the same server writes again once there is room. A full disk cannot be made here without mount
+    privileges, so a trigger on the collection's table raises the very error PostgreSQL raises then."""
+    database = f"diskfull_{uuid.uuid4().hex[:8]}"
+    s = ServerProcess("disk-full", ["--index", postgres.create_database(database)]).start(startup_timeout())
+    c = s.client()
+    try:
+        c.create_collection("c", dimensions=4)
+        c.upsert("c", [rosetta.Item(id="a", vector=[1, 0, 0, 0])])
+        tables = postgres.psql("SELECT tablename FROM pg_tables WHERE tablename LIKE 'rosetta_items_%'", database).split()
+        assert len(tables) == 1
+        postgres.psql(
+            "CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+            "'could not extend file \"base/16384/16400\": No space left on device' USING ERRCODE = 'disk_full', "
+            "HINT = 'Check free disk space.'; END $$;"
+            f"CREATE TRIGGER full_disk BEFORE INSERT OR UPDATE ON {tables[0]} FOR EACH ROW EXECUTE FUNCTION disk_full()",
+            database)
+        with pytest.raises(rosetta.RosettaError) as ei:
+            c.upsert("c", [rosetta.Item(id=f"n{i}", vector=[0, 1, 0, i]) for i in range(3)] +
+                     [rosetta.Item(id="a", vector=[0, 0, 1, 0])])
+        assert ei.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED, ei.value
+        assert "PostgreSQL" in ei.value.message and "No space left on device" in ei.value.message, ei.value.message
+        postgres.psql(f"DROP TRIGGER full_disk ON {tables[0]}", database)
+        items, missing = c.get("c", ["a", "n0"], include_vectors=True)
+        assert [i.id for i in items] == ["a"] and items[0].vector == pytest.approx([1, 0, 0, 0]) and missing == ["n0"]
+        c.upsert("c", [rosetta.Item(id="n0", vector=[0, 1, 0, 0])])
+        assert [col.count for col in c.list_collections()] == [2]
+    finally:
+        c.close()
+        s.stop()

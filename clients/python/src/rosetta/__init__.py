@@ -10,14 +10,14 @@ Generated stubs: rosetta.v1.common_pb2, embeddings_pb2(_grpc), index_pb2(_grpc).
 from ._errors import RosettaError, status_code_from_number
 from .aio import AsyncClient
 from .client import Client
-from .types import (Audio, Embedding, EmbedResult, Hit, Hits, Image, Item, StoredItem, binary_to_signs, cosine,
-                    dequantize_int8, embed_request, hamming, int8_values, norm, pack_bits, unpack_bits)
+from .types import (Audio, Embedding, EmbedResult, Hit, Hits, Image, Item, Preview, StoredItem, binary_to_signs,
+                    cosine, dequantize_int8, embed_request, hamming, int8_values, norm, pack_bits, unpack_bits)
 from . import filters
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AsyncClient", "Audio", "Client", "Embedding", "EmbedResult", "Hit", "Hits", "Image", "Item", "RosettaError",
-    "StoredItem", "binary_to_signs", "cosine", "dequantize_int8", "embed_request", "filters", "hamming",
+    "AsyncClient", "Audio", "Client", "Embedding", "EmbedResult", "Hit", "Hits", "Image", "Item", "Preview",
+    "RosettaError", "StoredItem", "binary_to_signs", "cosine", "dequantize_int8", "embed_request", "filters", "hamming",
     "int8_values", "norm", "pack_bits", "status_code_from_number", "unpack_bits", "__version__",
 ]

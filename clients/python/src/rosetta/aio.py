@@ -86,11 +86,11 @@ class AsyncClient(ClientBase):
             raise RosettaError.from_rpc_error(e) from None
 
     async def create_collection(self, name: str, *, model: Optional[str] = None, dimensions: Optional[int] = None,
-                                metric: str = "cosine", storage: str = "float32",
+                                metric: str = "cosine", storage: str = "float32", keep_previews: bool = False,
                                 timeout: Optional[float] = None) -> index_pb2.Collection:
         return await self._call(self.index.CreateCollection,
                                 create_collection_request(name, model=model, dimensions=dimensions, metric=metric,
-                                                          storage=storage), timeout)
+                                                          storage=storage, keep_previews=keep_previews), timeout)
 
     async def delete_collection(self, name: str, *, timeout: Optional[float] = None) -> None:
         await self._call(self.index.DeleteCollection, index_pb2.DeleteCollectionRequest(name=name), timeout)
@@ -125,18 +125,20 @@ class AsyncClient(ClientBase):
                      modalities: Optional[Iterable[str]] = None, instruction: Optional[str] = None,
                      prompt_name: Optional[str] = None, pooling: Optional[str] = None, include_vectors: bool = False,
                      vector_space: Optional[str] = None, combination: Optional[Sequence[PartLike]] = None,
-                     include_query_vector: bool = False, timeout: Optional[float] = None) -> Hits:
+                     include_query_vector: bool = False, include_previews: bool = False,
+                     timeout: Optional[float] = None) -> Hits:
         req = search_request(collection, text=text, image=image, audio=audio, vector=vector, top_k=top_k,
                              filter=filter, min_score=min_score, modalities=modalities, instruction=instruction,
                              prompt_name=prompt_name, pooling=pooling, include_vectors=include_vectors,
                              vector_space=vector_space, combination=combination,
-                             include_query_vector=include_query_vector)
+                             include_query_vector=include_query_vector, include_previews=include_previews)
         return hits(await self._call(self.index.Search, req, timeout))
 
     async def get(self, collection: str, ids: Iterable[str], *, include_vectors: bool = False,
+                  include_previews: bool = False,
                   timeout: Optional[float] = None) -> Tuple[List[StoredItem], List[str]]:
-        resp = await self._call(self.index.Get, get_request(collection, ids, include_vectors=include_vectors),
-                                timeout)
+        resp = await self._call(self.index.Get, get_request(collection, ids, include_vectors=include_vectors,
+                                                              include_previews=include_previews), timeout)
         return stored_items(resp), list(resp.missing_ids)
 
     async def delete(self, collection: str, ids: Optional[Iterable[str]] = None, *,

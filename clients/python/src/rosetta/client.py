@@ -112,11 +112,11 @@ class Client(ClientBase):
     # -- index
 
     def create_collection(self, name: str, *, model: Optional[str] = None, dimensions: Optional[int] = None,
-                          metric: str = "cosine", storage: str = "float32",
+                          metric: str = "cosine", storage: str = "float32", keep_previews: bool = False,
                           timeout: Optional[float] = None) -> index_pb2.Collection:
         return self._call(self.index.CreateCollection,
                           create_collection_request(name, model=model, dimensions=dimensions, metric=metric,
-                                                    storage=storage), timeout)
+                                                    storage=storage, keep_previews=keep_previews), timeout)
 
     def delete_collection(self, name: str, *, timeout: Optional[float] = None) -> None:
         self._call(self.index.DeleteCollection, index_pb2.DeleteCollectionRequest(name=name), timeout)
@@ -149,7 +149,8 @@ class Client(ClientBase):
                modalities: Optional[Iterable[str]] = None, instruction: Optional[str] = None,
                prompt_name: Optional[str] = None, pooling: Optional[str] = None, include_vectors: bool = False,
                vector_space: Optional[str] = None, combination: Optional[Sequence[PartLike]] = None,
-               include_query_vector: bool = False, timeout: Optional[float] = None) -> Hits:
+               include_query_vector: bool = False, include_previews: bool = False,
+               timeout: Optional[float] = None) -> Hits:
         """The top_k nearest items to one query: text, image or audio (a path, raw bytes, rosetta.Image or
         rosetta.Audio), embedded by the collection's model, a vector, or a weighted combination of inputs and
         vectors, [(input or vector, weight), ...] (negative weights push away; at least one must be positive).
@@ -159,13 +160,15 @@ class Client(ClientBase):
                              filter=filter, min_score=min_score, modalities=modalities, instruction=instruction,
                              prompt_name=prompt_name, pooling=pooling, include_vectors=include_vectors,
                              vector_space=vector_space, combination=combination,
-                             include_query_vector=include_query_vector)
+                             include_query_vector=include_query_vector, include_previews=include_previews)
         return hits(self._call(self.index.Search, req, timeout))
 
     def get(self, collection: str, ids: Iterable[str], *, include_vectors: bool = False,
+            include_previews: bool = False,
             timeout: Optional[float] = None) -> Tuple[List[StoredItem], List[str]]:
         """Returns (items found, ids missing)."""
-        resp = self._call(self.index.Get, get_request(collection, ids, include_vectors=include_vectors), timeout)
+        resp = self._call(self.index.Get, get_request(collection, ids, include_vectors=include_vectors,
+                                                      include_previews=include_previews), timeout)
         return stored_items(resp), list(resp.missing_ids)
 
     def delete(self, collection: str, ids: Optional[Iterable[str]] = None, *, filter: Optional[FilterLike] = None,

@@ -346,14 +346,36 @@ def metadata_dict(m: Mapping[str, index_pb2.MetadataValue]) -> Dict[str, Union[s
 
 
 @dataclass
+class Preview:
+    """What the server kept to show an item (collections created with keep_previews): a JPEG thumbnail of an
+    image (at most 256 px on its long side), the start of a text or of an audio item's transcript, an audio
+    item's duration."""
+
+    thumbnail_jpeg: bytes
+    thumbnail_width: int
+    thumbnail_height: int
+    text: str
+    duration_seconds: float
+
+
+def preview_of(message: Any) -> Optional[Preview]:
+    """The Preview of a StoredItem or SearchHit message, or None when it has none."""
+    if not message.HasField("preview"):
+        return None
+    p = message.preview
+    return Preview(p.thumbnail_jpeg, p.thumbnail_width, p.thumbnail_height, p.text, p.duration_seconds)
+
+
+@dataclass
 class Hit:
-    """One search result."""
+    """One search result (`preview` is set when the search asked for include_previews and the item has one)."""
 
     id: str
     score: float
     metadata: Dict[str, Union[str, float]]
     modality: str
     vector: List[float]
+    preview: Optional[Preview] = None
 
 
 @dataclass
@@ -362,6 +384,7 @@ class StoredItem:
     metadata: Dict[str, Union[str, float]]
     modality: str
     vector: List[float]
+    preview: Optional[Preview] = None
 
 
 def search_request(collection: str, *, text: Optional[str] = None, image: Union[Image, PathOrMedia, None] = None,
@@ -371,7 +394,7 @@ def search_request(collection: str, *, text: Optional[str] = None, image: Union[
                    prompt_name: Optional[str] = None, pooling: Union[str, int, None] = None,
                    include_vectors: bool = False, vector_space: Optional[str] = None,
                    combination: Optional[Sequence[PartLike]] = None,
-                   include_query_vector: bool = False) -> index_pb2.SearchRequest:
+                   include_query_vector: bool = False, include_previews: bool = False) -> index_pb2.SearchRequest:
     queries = [q for q in (text, image, audio, vector, combination) if q is not None]
     if len(queries) != 1:
         raise ValueError("give exactly one of text, image, audio, vector, combination")
@@ -379,7 +402,7 @@ def search_request(collection: str, *, text: Optional[str] = None, image: Union[
         collection=collection, top_k=top_k, instruction=instruction or "", prompt_name=prompt_name or "",
         pooling=_enum(_POOLINGS, pooling, "pooling"), include_vectors=include_vectors,
         modalities=[_enum(_MODALITIES, m, "modality") for m in (modalities or [])],
-        include_query_vector=include_query_vector,
+        include_query_vector=include_query_vector, include_previews=include_previews,
     )
     if combination is not None:
         req.combination.SetInParent()
@@ -407,7 +430,8 @@ class Hits(List[Hit]):
 
 
 def hits(resp: index_pb2.SearchResponse) -> Hits:
-    found = Hits(Hit(h.id, h.score, metadata_dict(h.metadata), modality_name(h.modality), list(h.vector.values))
+    found = Hits(Hit(h.id, h.score, metadata_dict(h.metadata), modality_name(h.modality), list(h.vector.values),
+                     preview_of(h))
                  for h in resp.hits)
     if resp.HasField("query_vector"):
         found.query_vector = list(resp.query_vector.values)
@@ -415,20 +439,24 @@ def hits(resp: index_pb2.SearchResponse) -> Hits:
 
 
 def stored_items(resp: index_pb2.GetResponse) -> List[StoredItem]:
-    return [StoredItem(i.id, metadata_dict(i.metadata), modality_name(i.modality), list(i.vector.values))
+    return [StoredItem(i.id, metadata_dict(i.metadata), modality_name(i.modality), list(i.vector.values),
+                       preview_of(i))
             for i in resp.items]
 
 
-def get_request(collection: str, ids: Iterable[str], *, include_vectors: bool = False) -> index_pb2.GetRequest:
-    return index_pb2.GetRequest(collection=collection, ids=list(ids), include_vectors=include_vectors)
+def get_request(collection: str, ids: Iterable[str], *, include_vectors: bool = False,
+                include_previews: bool = False) -> index_pb2.GetRequest:
+    return index_pb2.GetRequest(collection=collection, ids=list(ids), include_vectors=include_vectors,
+                                include_previews=include_previews)
 
 
 def create_collection_request(name: str, *, model: Optional[str] = None, dimensions: Optional[int] = None,
-                              metric: Union[str, int] = "cosine",
-                              storage: Union[str, int] = "float32") -> index_pb2.CreateCollectionRequest:
+                              metric: Union[str, int] = "cosine", storage: Union[str, int] = "float32",
+                              keep_previews: bool = False) -> index_pb2.CreateCollectionRequest:
     return index_pb2.CreateCollectionRequest(name=name, model=model or "", dimensions=dimensions or 0,
                                              metric=_enum(_METRICS, metric, "metric"),
-                                             storage=_enum(_STORAGES, storage, "storage"))
+                                             storage=_enum(_STORAGES, storage, "storage"),
+                                             keep_previews=keep_previews)
 
 
 def upsert_request(collection: str, items: Iterable[ItemLike], *, instruction: Optional[str] = None,

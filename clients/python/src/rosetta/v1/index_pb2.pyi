@@ -25,7 +25,7 @@ STORAGE_INT8: Storage
 STORAGE_BINARY: Storage
 
 class Collection(_message.Message):
-    __slots__ = ("name", "model", "dimensions", "metric", "storage", "space", "count", "created_unix_ms")
+    __slots__ = ("name", "model", "dimensions", "metric", "storage", "space", "count", "created_unix_ms", "keep_previews")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,7 @@ class Collection(_message.Message):
     SPACE_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
     name: str
     model: str
     dimensions: int
@@ -42,21 +43,38 @@ class Collection(_message.Message):
     space: str
     count: int
     created_unix_ms: int
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimensions: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., storage: _Optional[_Union[Storage, str]] = ..., space: _Optional[str] = ..., count: _Optional[int] = ..., created_unix_ms: _Optional[int] = ...) -> None: ...
+    keep_previews: bool
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimensions: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., storage: _Optional[_Union[Storage, str]] = ..., space: _Optional[str] = ..., count: _Optional[int] = ..., created_unix_ms: _Optional[int] = ..., keep_previews: _Optional[bool] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ("name", "model", "dimensions", "metric", "storage")
+    __slots__ = ("name", "model", "dimensions", "metric", "storage", "keep_previews")
     NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     STORAGE_FIELD_NUMBER: _ClassVar[int]
+    KEEP_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
     name: str
     model: str
     dimensions: int
     metric: Metric
     storage: Storage
-    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimensions: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., storage: _Optional[_Union[Storage, str]] = ...) -> None: ...
+    keep_previews: bool
+    def __init__(self, name: _Optional[str] = ..., model: _Optional[str] = ..., dimensions: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., storage: _Optional[_Union[Storage, str]] = ..., keep_previews: _Optional[bool] = ...) -> None: ...
+
+class Preview(_message.Message):
+    __slots__ = ("thumbnail_jpeg", "thumbnail_width", "thumbnail_height", "text", "duration_seconds")
+    THUMBNAIL_JPEG_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    thumbnail_jpeg: bytes
+    thumbnail_width: int
+    thumbnail_height: int
+    text: str
+    duration_seconds: float
+    def __init__(self, thumbnail_jpeg: _Optional[bytes] = ..., thumbnail_width: _Optional[int] = ..., thumbnail_height: _Optional[int] = ..., text: _Optional[str] = ..., duration_seconds: _Optional[float] = ...) -> None: ...
 
 class DeleteCollectionRequest(_message.Message):
     __slots__ = ("name",)
@@ -224,17 +242,19 @@ class DeleteResponse(_message.Message):
     def __init__(self, deleted: _Optional[int] = ...) -> None: ...
 
 class GetRequest(_message.Message):
-    __slots__ = ("collection", "ids", "include_vectors")
+    __slots__ = ("collection", "ids", "include_vectors", "include_previews")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     IDS_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_VECTORS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
     collection: str
     ids: _containers.RepeatedScalarFieldContainer[str]
     include_vectors: bool
-    def __init__(self, collection: _Optional[str] = ..., ids: _Optional[_Iterable[str]] = ..., include_vectors: _Optional[bool] = ...) -> None: ...
+    include_previews: bool
+    def __init__(self, collection: _Optional[str] = ..., ids: _Optional[_Iterable[str]] = ..., include_vectors: _Optional[bool] = ..., include_previews: _Optional[bool] = ...) -> None: ...
 
 class StoredItem(_message.Message):
-    __slots__ = ("id", "metadata", "modality", "vector")
+    __slots__ = ("id", "metadata", "modality", "vector", "preview")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -246,11 +266,13 @@ class StoredItem(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     MODALITY_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     id: str
     metadata: _containers.MessageMap[str, MetadataValue]
     modality: _common_pb2.Modality
     vector: _common_pb2.Vector
-    def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., modality: _Optional[_Union[_common_pb2.Modality, str]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ...) -> None: ...
+    preview: Preview
+    def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., modality: _Optional[_Union[_common_pb2.Modality, str]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., preview: _Optional[_Union[Preview, _Mapping]] = ...) -> None: ...
 
 class GetResponse(_message.Message):
     __slots__ = ("items", "missing_ids")
@@ -261,7 +283,7 @@ class GetResponse(_message.Message):
     def __init__(self, items: _Optional[_Iterable[_Union[StoredItem, _Mapping]]] = ..., missing_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchRequest(_message.Message):
-    __slots__ = ("collection", "input", "vector", "combination", "instruction", "prompt_name", "pooling", "top_k", "filter", "min_score", "modalities", "include_vectors", "vector_space", "include_query_vector")
+    __slots__ = ("collection", "input", "vector", "combination", "instruction", "prompt_name", "pooling", "top_k", "filter", "min_score", "modalities", "include_vectors", "vector_space", "include_query_vector", "include_previews")
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
@@ -276,6 +298,7 @@ class SearchRequest(_message.Message):
     INCLUDE_VECTORS_FIELD_NUMBER: _ClassVar[int]
     VECTOR_SPACE_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_QUERY_VECTOR_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_PREVIEWS_FIELD_NUMBER: _ClassVar[int]
     collection: str
     input: _common_pb2.Input
     vector: _common_pb2.Vector
@@ -290,10 +313,11 @@ class SearchRequest(_message.Message):
     include_vectors: bool
     vector_space: str
     include_query_vector: bool
-    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., combination: _Optional[_Union[Combination, _Mapping]] = ..., instruction: _Optional[str] = ..., prompt_name: _Optional[str] = ..., pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., min_score: _Optional[float] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., include_vectors: _Optional[bool] = ..., vector_space: _Optional[str] = ..., include_query_vector: _Optional[bool] = ...) -> None: ...
+    include_previews: bool
+    def __init__(self, collection: _Optional[str] = ..., input: _Optional[_Union[_common_pb2.Input, _Mapping]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., combination: _Optional[_Union[Combination, _Mapping]] = ..., instruction: _Optional[str] = ..., prompt_name: _Optional[str] = ..., pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., top_k: _Optional[int] = ..., filter: _Optional[_Union[Filter, _Mapping]] = ..., min_score: _Optional[float] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., include_vectors: _Optional[bool] = ..., vector_space: _Optional[str] = ..., include_query_vector: _Optional[bool] = ..., include_previews: _Optional[bool] = ...) -> None: ...
 
 class SearchHit(_message.Message):
-    __slots__ = ("id", "score", "metadata", "modality", "vector")
+    __slots__ = ("id", "score", "metadata", "modality", "vector", "preview")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -306,12 +330,14 @@ class SearchHit(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     MODALITY_FIELD_NUMBER: _ClassVar[int]
     VECTOR_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_FIELD_NUMBER: _ClassVar[int]
     id: str
     score: float
     metadata: _containers.MessageMap[str, MetadataValue]
     modality: _common_pb2.Modality
     vector: _common_pb2.Vector
-    def __init__(self, id: _Optional[str] = ..., score: _Optional[float] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., modality: _Optional[_Union[_common_pb2.Modality, str]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ...) -> None: ...
+    preview: Preview
+    def __init__(self, id: _Optional[str] = ..., score: _Optional[float] = ..., metadata: _Optional[_Mapping[str, MetadataValue]] = ..., modality: _Optional[_Union[_common_pb2.Modality, str]] = ..., vector: _Optional[_Union[_common_pb2.Vector, _Mapping]] = ..., preview: _Optional[_Union[Preview, _Mapping]] = ...) -> None: ...
 
 class SearchResponse(_message.Message):
     __slots__ = ("hits", "usage", "query_vector")
