@@ -132,13 +132,9 @@ public final class CLIP: Sendable {
         let d = config.text.width
         var result: [[Float]] = []
         for (index, ids) in sequences.enumerated() {
-            try Self.checkTokens(ids, index: index, contextLength: config.contextLength, vocabSize: config.vocabSize)
+            // Token + position embeddings -> [L, d]
+            let x = try Self.embedTokens(ids, index: index, tokenEmbedding, textPosition, vocabSize: config.vocabSize)
             let pooled: Tensor = try Self.op { () throws(TensorError) in
-                // Token + position embeddings -> [L, d]
-                let x = Tensor(zeros: [ids.count, d])
-                try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
-                let (xp, pp) = (x.pointer, textPosition.pointer)
-                for i in 0..<(ids.count * d) { xp[i] += pp[i] }
                 // Causal transformer, final LayerNorm -> [L, d]
                 let h = try Self.transformer(x, textLayers, config.text, causal: true, activation: .quickGELU)
                 let normed = Tensor(zeros: [ids.count, d])
@@ -251,13 +247,22 @@ public final class CLIP: Sendable {
         return try Tensor(shape: [(s / ps) * (s / ps), conv.cOut], values: patches.toArray())
     }
 
-    /// Refuses a sequence that is empty, over the context or holds an id outside the vocabulary.
-    static func checkTokens(_ ids: [Int32], index: Int, contextLength: Int, vocabSize: Int) throws(EncoderError) {
+    /// Token + position embeddings of sequence `index` -> [L, d]; refuses a sequence that is empty, longer than the
+    /// position table or holds an id outside the vocabulary.
+    static func embedTokens(_ ids: [Int32], index: Int, _ tokenEmbedding: Tensor, _ positions: Tensor,
+                            vocabSize: Int) throws(EncoderError) -> Tensor {
+        let (contextLength, d) = (positions.shape[0], positions.shape[1])
         guard (1...contextLength).contains(ids.count) else {
             throw .invalidSequence(index: index, length: ids.count, maxLength: contextLength)
         }
         if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabSize }) {
             throw .tokenOutOfRange(index: index, token: bad, vocabSize: vocabSize)
+        }
+        return try op { () throws(TensorError) in
+            let x = Tensor(zeros: [ids.count, d])
+            try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
+            addInPlace(x, try positions.rows(0..<ids.count))
+            return x
         }
     }
 

@@ -134,12 +134,9 @@ public final class SigLIP: Sendable {
         let d = config.text.width
         var result: [[Float]] = []
         for (index, ids) in sequences.enumerated() {
-            try CLIP.checkTokens(ids, index: index, contextLength: config.contextLength, vocabSize: config.vocabSize)
+            // Token + position embeddings -> [L, d]
+            let x = try CLIP.embedTokens(ids, index: index, tokenEmbedding, textPosition, vocabSize: config.vocabSize)
             let pooled: Tensor = try CLIP.op { () throws(TensorError) in
-                // Token + position embeddings -> [L, d]
-                let x = Tensor(zeros: [ids.count, d])
-                try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
-                CLIP.addInPlace(x, try textPosition.rows(0..<ids.count))
                 // Bidirectional transformer, final LayerNorm of the last position -> [1, d]
                 let h = try CLIP.transformer(x, textLayers, config.text, causal: false, activation: .geluTanh)
                 let last = Tensor(zeros: [1, d])
