@@ -1,5 +1,6 @@
-"""The counter-based weights of the CLIP goldens (see reference_clip.py's docstring for the rule), in numpy only,
-shared by models/reference_clip.py (transformers' CLIPModel) and the tests that need the same checkpoint as files
+"""The counter-based weights of the CLIP and SigLIP goldens (see reference_clip.py's docstring for the rule), in numpy only,
+shared by models/reference_clip.py (transformers' CLIPModel), models/reference_siglip.py (SiglipModel; logit_bias is
+−10 and in_proj_bias a bias) and the tests that need the same checkpoint as files
 (clients/python/tests/test_hub.py serves it from a mock Hugging Face Hub). Tests/VisionTests/CLIPGoldenTests.swift
 draws the same values in Swift."""
 import json
@@ -23,10 +24,12 @@ def seeded_value(name, shape, k):
     n = int(np.prod(shape)) if shape else 1
     if name == "logit_scale":
         return np.full(shape, 2.6592, dtype=np.float32)
+    if name == "logit_bias":
+        return np.full(shape, -10.0, dtype=np.float32)
     u = splitmix_uniform(k, n)
     if ("layer_norm" in name or "layernorm" in name or "layrnorm" in name) and name.endswith(".weight"):
         v = 1 + 0.1 * u
-    elif name.endswith(".bias"):
+    elif name.endswith(".bias") or name.endswith("_bias"):
         v = 0.02 * u
     elif "embedding" in name:
         v = 0.1 * u

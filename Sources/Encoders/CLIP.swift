@@ -29,35 +29,38 @@ public final class CLIP: Sendable {
         public struct Tower: Sendable, Equatable {
             public var width: Int, layers: Int, heads: Int, ffn: Int, eps: Float
         }
-        public var text: Tower
-        public var vision: Tower
-        public var vocabSize: Int, contextLength: Int, imageSize: Int, patchSize: Int, projectionDim: Int
 
-        /// Reads a Hugging Face CLIPModel config.json (missing fields take the ViT-B/32 values).
-        public static func load(from url: URL) throws(EncoderError) -> Config {
+        /// A two-tower config.json: the object, its text_config and vision_config (each's hidden_act, where given,
+        /// must be `activation`).
+        static func towers(_ url: URL, activation: String) throws(EncoderError) -> (root: [String: Any], text: [String: Any], vision: [String: Any]) {
             guard let data = try? Data(contentsOf: url),
                   let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw .invalidConfig(file: url.path, detail: "unreadable or not a JSON object")
             }
             let t = json["text_config"] as? [String: Any] ?? [:], v = json["vision_config"] as? [String: Any] ?? [:]
             for (name, tower) in [("text_config", t), ("vision_config", v)] {
-                if let act = tower["hidden_act"] as? String, act != "quick_gelu" {
-                    throw .invalidConfig(file: url.path, detail: "\(name).hidden_act \(act): only quick_gelu is implemented")
+                if let act = tower["hidden_act"] as? String, act != activation {
+                    throw .invalidConfig(file: url.path, detail: "\(name).hidden_act \(act): only \(activation) is implemented")
                 }
             }
-            func tower(_ c: [String: Any], _ d: Int, _ l: Int, _ h: Int, _ f: Int) -> Tower {
-                Tower(width: c["hidden_size"] as? Int ?? d, layers: c["num_hidden_layers"] as? Int ?? l,
-                      heads: c["num_attention_heads"] as? Int ?? h, ffn: c["intermediate_size"] as? Int ?? f,
-                      eps: Float(c["layer_norm_eps"] as? Double ?? 1e-5))
-            }
-            return Config(text: tower(t, 512, 12, 8, 2048), vision: tower(v, 768, 12, 12, 3072),
+            return (json, t, v)
+        }
+        public var text: Tower
+        public var vision: Tower
+        public var vocabSize: Int, contextLength: Int, imageSize: Int, patchSize: Int, projectionDim: Int
+
+        /// Reads a Hugging Face CLIPModel config.json (missing fields take the ViT-B/32 values).
+        public static func load(from url: URL) throws(EncoderError) -> Config {
+            let (json, t, v) = try towers(url, activation: "quick_gelu")
+            return Config(text: Tower(t, defaults: Tower(width: 512, layers: 12, heads: 8, ffn: 2048, eps: 1e-5)),
+                          vision: Tower(v, defaults: Tower(width: 768, layers: 12, heads: 12, ffn: 3072, eps: 1e-5)),
                           vocabSize: t["vocab_size"] as? Int ?? 49408, contextLength: t["max_position_embeddings"] as? Int ?? 77,
                           imageSize: v["image_size"] as? Int ?? 224, patchSize: v["patch_size"] as? Int ?? 32,
                           projectionDim: json["projection_dim"] as? Int ?? 512)
         }
     }
 
-    /// One pre-LN transformer layer (both towers).
+    /// One pre-LN transformer layer (both towers; SigLIP's too).
     struct Layer: Sendable {
         let norm1: (Tensor, Tensor)     // layer_norm1.{weight,bias} [d]
         let q: LinearWeights            // self_attn.q_proj.{weight [d, d], bias [d]}
@@ -67,6 +70,21 @@ public final class CLIP: Sendable {
         let norm2: (Tensor, Tensor)     // layer_norm2.{weight,bias} [d]
         let fc1: LinearWeights          // mlp.fc1.{weight [dFF, d], bias [dFF]}
         let fc2: LinearWeights          // mlp.fc2.{weight [d, dFF], bias [d]}
+
+        /// The layers `encoder.layers.{i}` under `vb`.
+        static func stack(_ vb: WeightLoader, _ c: Config.Tower) throws(EncoderError) -> [Layer] {
+            var out: [Layer] = []
+            for i in 0..<c.layers {
+                let lb = vb.pp("encoder").pp("layers").pp(i), attn = lb.pp("self_attn")
+                out.append(Layer(
+                    norm1: try lb.pp("layer_norm1").layerNorm(c.width),
+                    q: try attn.pp("q_proj").linear(c.width, c.width), k: try attn.pp("k_proj").linear(c.width, c.width),
+                    v: try attn.pp("v_proj").linear(c.width, c.width), out: try attn.pp("out_proj").linear(c.width, c.width),
+                    norm2: try lb.pp("layer_norm2").layerNorm(c.width),
+                    fc1: try lb.pp("mlp").pp("fc1").linear(c.ffn, c.width), fc2: try lb.pp("mlp").pp("fc2").linear(c.width, c.ffn)))
+            }
+            return out
+        }
     }
 
     public let config: Config
@@ -88,44 +106,23 @@ public final class CLIP: Sendable {
         self.config = config
         let root = WeightLoader(file: file, precision: precision)
         let (tc, vc, p) = (config.text, config.vision, config.projectionDim)
-        func lin(_ vb: WeightLoader, _ dOut: Int, _ dIn: Int, bias: Bool = true) throws(EncoderError) -> LinearWeights {
-            let w = try vb.tensor("weight", shape: [dOut, dIn])
-            let b = bias ? try vb.tensor("bias", shape: [dOut]) : nil
-            return try root.linear(weight: w, bias: b)
-        }
-        func norm(_ vb: WeightLoader, _ d: Int) throws(EncoderError) -> (Tensor, Tensor) {
-            (try vb.tensor("weight", shape: [d]), try vb.tensor("bias", shape: [d]))
-        }
-        func layers(_ vb: WeightLoader, _ c: Config.Tower) throws(EncoderError) -> [Layer] {
-            var out: [Layer] = []
-            for i in 0..<c.layers {
-                let lb = vb.pp("encoder").pp("layers").pp(i), attn = lb.pp("self_attn")
-                out.append(Layer(
-                    norm1: try norm(lb.pp("layer_norm1"), c.width),
-                    q: try lin(attn.pp("q_proj"), c.width, c.width), k: try lin(attn.pp("k_proj"), c.width, c.width),
-                    v: try lin(attn.pp("v_proj"), c.width, c.width), out: try lin(attn.pp("out_proj"), c.width, c.width),
-                    norm2: try norm(lb.pp("layer_norm2"), c.width),
-                    fc1: try lin(lb.pp("mlp").pp("fc1"), c.ffn, c.width), fc2: try lin(lb.pp("mlp").pp("fc2"), c.width, c.ffn)))
-            }
-            return out
-        }
         let text = root.pp("text_model"), vision = root.pp("vision_model")
         tokenEmbedding = try text.pp("embeddings").pp("token_embedding").tensor("weight", shape: [config.vocabSize, tc.width])
         textPosition = try text.pp("embeddings").pp("position_embedding").tensor("weight", shape: [config.contextLength, tc.width])
         text.pp("embeddings").ignore("position_ids")
-        textLayers = try layers(text, tc)
-        finalNorm = try norm(text.pp("final_layer_norm"), tc.width)
-        textProjection = try lin(root.pp("text_projection"), p, tc.width, bias: false)
+        textLayers = try Layer.stack(text, tc)
+        finalNorm = try text.pp("final_layer_norm").layerNorm(tc.width)
+        textProjection = try root.pp("text_projection").linear(p, tc.width, bias: false)
         let patches = (config.imageSize / config.patchSize) * (config.imageSize / config.patchSize)
         classEmbedding = try vision.pp("embeddings").tensor("class_embedding", shape: [vc.width])
         let patchWeight = try vision.pp("embeddings").pp("patch_embedding").tensor("weight", shape: [vc.width, 3, config.patchSize, config.patchSize])
         patchEmbedding = try root.convolution(weight: patchWeight, bias: nil)
         visionPosition = try vision.pp("embeddings").pp("position_embedding").tensor("weight", shape: [patches + 1, vc.width])
         vision.pp("embeddings").ignore("position_ids")
-        preNorm = try norm(vision.pp("pre_layrnorm"), vc.width)
-        visionLayers = try layers(vision, vc)
-        postNorm = try norm(vision.pp("post_layernorm"), vc.width)
-        visualProjection = try lin(root.pp("visual_projection"), p, vc.width, bias: false)
+        preNorm = try vision.pp("pre_layrnorm").layerNorm(vc.width)
+        visionLayers = try Layer.stack(vision, vc)
+        postNorm = try vision.pp("post_layernorm").layerNorm(vc.width)
+        visualProjection = try root.pp("visual_projection").linear(p, vc.width, bias: false)
         logitScale = try root.tensor("logit_scale", shape: []).toArray().first ?? 0
         try root.finish()
     }
@@ -135,20 +132,11 @@ public final class CLIP: Sendable {
         let d = config.text.width
         var result: [[Float]] = []
         for (index, ids) in sequences.enumerated() {
-            guard (1...config.contextLength).contains(ids.count) else {
-                throw .invalidSequence(index: index, length: ids.count, maxLength: config.contextLength)
-            }
-            if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-                throw .tokenOutOfRange(index: index, token: bad, vocabSize: config.vocabSize)
-            }
+            // Token + position embeddings -> [L, d]
+            let x = try Self.embedTokens(ids, index: index, tokenEmbedding, textPosition, vocabSize: config.vocabSize)
             let pooled: Tensor = try Self.op { () throws(TensorError) in
-                // Token + position embeddings -> [L, d]
-                let x = Tensor(zeros: [ids.count, d])
-                try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
-                let (xp, pp) = (x.pointer, textPosition.pointer)
-                for i in 0..<(ids.count * d) { xp[i] += pp[i] }
                 // Causal transformer, final LayerNorm -> [L, d]
-                let h = try self.transformer(x, textLayers, config.text, causal: true)
+                let h = try Self.transformer(x, textLayers, config.text, causal: true, activation: .quickGELU)
                 let normed = Tensor(zeros: [ids.count, d])
                 try Ops.layerNorm(h, gamma: finalNorm.0, beta: finalNorm.1, eps: config.text.eps, into: normed)
                 // Pool at the first <|endoftext|> (the highest id, as HF's argmax) -> [1, d]
@@ -164,19 +152,13 @@ public final class CLIP: Sendable {
     /// ([S, S, 3] channels-last, CLIP-normalised, concatenated in `pixels`).
     public func encodeImages(_ pixels: Tensor) throws(EncoderError) -> [(embedding: [Float], patches: [[Float]])] {
         let (s, d, ps) = (config.imageSize, config.vision.width, config.patchSize)
-        let batch = pixels.shape.first ?? 0
-        guard pixels.shape == [batch, s, s, 3] else {
-            throw .tensor(.shapeMismatch(op: "CLIP.encodeImages", expected: [batch, s, s, 3], actual: pixels.shape))
-        }
+        let batch = try Self.imageCount(pixels, size: s, op: "CLIP.encodeImages")
         let grid = s / ps
         var result: [(embedding: [Float], patches: [[Float]])] = []
         for b in 0..<batch {
             let hidden: Tensor = try Self.op { () throws(TensorError) in
                 // Patch embedding: P×P stride-P conv, no bias -> [grid², d]
-                let image = Tensor(zeros: [1, s, s, 3])
-                image.pointer.update(from: pixels.pointer + b * s * s * 3, count: s * s * 3)
-                let patches = Tensor(zeros: [1, grid, grid, d])
-                try Ops.conv2d(image, patchEmbedding, stride: ps, padding: .symmetric(0), into: patches)
+                let patches = try Self.patchEmbedding(pixels, image: b, patchEmbedding, size: s, patch: ps)
                 // [class; patches] + positions -> [grid²+1, d]; pre-LayerNorm
                 let x = Tensor(zeros: [grid * grid + 1, d])
                 x.pointer.update(from: classEmbedding.pointer, count: d)
@@ -185,7 +167,7 @@ public final class CLIP: Sendable {
                 let pre = Tensor(zeros: x.shape)
                 try Ops.layerNorm(x, gamma: preNorm.0, beta: preNorm.1, eps: config.vision.eps, into: pre)
                 // Transformer, post-LayerNorm of every token -> [grid²+1, d]
-                let h = try self.transformer(pre, visionLayers, config.vision, causal: false)
+                let h = try Self.transformer(pre, visionLayers, config.vision, causal: false, activation: .quickGELU)
                 let post = Tensor(zeros: h.shape)
                 try Ops.layerNorm(h, gamma: postNorm.0, beta: postNorm.1, eps: config.vision.eps, into: post)
                 return post
@@ -197,30 +179,91 @@ public final class CLIP: Sendable {
         return result
     }
 
-    /// Pre-LN transformer layers over one sequence [L, d].
-    func transformer(_ input: Tensor, _ layers: [Layer], _ c: Config.Tower, causal: Bool) throws(TensorError) -> Tensor {
+    /// The feed-forward nonlinearity of a tower.
+    enum Activation {
+        /// z·σ(1.702·z) (OpenAI CLIP).
+        case quickGELU
+        /// PyTorch `gelu(approximate="tanh")` (SigLIP's gelu_pytorch_tanh).
+        case geluTanh
+    }
+
+    /// Pre-LN transformer layers over one sequence [L, d] (CLIP's and SigLIP's towers).
+    static func transformer(_ input: Tensor, _ layers: [Layer], _ c: Config.Tower, causal: Bool,
+                            activation: Activation) throws(TensorError) -> Tensor {
         let (n, d) = (input.shape[0], c.width)
         let x = input.copy()
         let normed = Tensor(zeros: [n, d]), q = Tensor(zeros: [n, d]), k = Tensor(zeros: [n, d]), v = Tensor(zeros: [n, d])
         let context = Tensor(zeros: [n, d]), sub = Tensor(zeros: [n, d]), ffn = Tensor(zeros: [n, c.ffn])
+        let scores = Tensor(zeros: [causal ? 0 : n * n])
         for layer in layers {
             // Attention block: x += out_proj(attention(LN1(x)))
             try Ops.layerNorm(x, gamma: layer.norm1.0, beta: layer.norm1.1, eps: c.eps, into: normed)
             try Ops.linear(normed, layer.q, into: q)
             try Ops.linear(normed, layer.k, into: k)
             try Ops.linear(normed, layer.v, into: v)
-            Self.attention(q, k, v, heads: c.heads, causal: causal, into: context)
+            if causal {
+                attention(q, k, v, heads: c.heads, causal: true, into: context)
+            } else {
+                try Ops.attention(q: q, k: k, v: v, nHeads: c.heads, segments: [0..<n], scores: scores, into: context)
+            }
             try Ops.linear(context, layer.out, into: sub)
-            Self.addInPlace(x, sub)
-            // MLP block: x += fc2(quick_gelu(fc1(LN2(x)))), quick_gelu(z) = z·σ(1.702·z)
+            addInPlace(x, sub)
+            // MLP block: x += fc2(act(fc1(LN2(x))))
             try Ops.layerNorm(x, gamma: layer.norm2.0, beta: layer.norm2.1, eps: c.eps, into: normed)
             try Ops.linear(normed, layer.fc1, into: ffn)
-            let f = ffn.pointer
-            for i in 0..<ffn.count { f[i] = f[i] / (1 + Foundation.exp(-1.702 * f[i])) }
+            activate(ffn, activation)
             try Ops.linear(ffn, layer.fc2, into: sub)
-            Self.addInPlace(x, sub)
+            addInPlace(x, sub)
         }
         return x
+    }
+
+    static func activate(_ x: Tensor, _ activation: Activation) {
+        let p = x.pointer
+        switch activation {
+        case .quickGELU:
+            for i in 0..<x.count { p[i] = p[i] / (1 + Foundation.exp(-1.702 * p[i])) }
+        case .geluTanh:
+            let c: Float = 0.797_884_560_802_865_4  // √(2/π)
+            for i in 0..<x.count { p[i] = 0.5 * p[i] * (1 + Foundation.tanh(c * (p[i] + 0.044715 * p[i] * p[i] * p[i]))) }
+        }
+    }
+
+    /// The number of images in `pixels`, which must be [batch, size, size, 3].
+    static func imageCount(_ pixels: Tensor, size s: Int, op: String) throws(EncoderError) -> Int {
+        let batch = pixels.shape.first ?? 0
+        guard pixels.shape == [batch, s, s, 3] else {
+            throw .tensor(.shapeMismatch(op: op, expected: [batch, s, s, 3], actual: pixels.shape))
+        }
+        return batch
+    }
+
+    /// Image `b` of `pixels` [batch, S, S, 3] through a P×P stride-P patch convolution -> [(S/P)², d].
+    static func patchEmbedding(_ pixels: Tensor, image b: Int, _ conv: ConvWeights, size s: Int, patch ps: Int) throws(TensorError) -> Tensor {
+        let image = Tensor(zeros: [1, s, s, 3])
+        image.pointer.update(from: pixels.pointer + b * s * s * 3, count: s * s * 3)
+        let patches = Tensor(zeros: [1, s / ps, s / ps, conv.cOut])
+        try Ops.conv2d(image, conv, stride: ps, padding: .symmetric(0), into: patches)
+        return try Tensor(shape: [(s / ps) * (s / ps), conv.cOut], values: patches.toArray())
+    }
+
+    /// Token + position embeddings of sequence `index` -> [L, d]; refuses a sequence that is empty, longer than the
+    /// position table or holds an id outside the vocabulary.
+    static func embedTokens(_ ids: [Int32], index: Int, _ tokenEmbedding: Tensor, _ positions: Tensor,
+                            vocabSize: Int) throws(EncoderError) -> Tensor {
+        let (contextLength, d) = (positions.shape[0], positions.shape[1])
+        guard (1...contextLength).contains(ids.count) else {
+            throw .invalidSequence(index: index, length: ids.count, maxLength: contextLength)
+        }
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= vocabSize }) {
+            throw .tokenOutOfRange(index: index, token: bad, vocabSize: vocabSize)
+        }
+        return try op { () throws(TensorError) in
+            let x = Tensor(zeros: [ids.count, d])
+            try Ops.embeddingLookup(tokenEmbedding, ids: ids, into: x)
+            addInPlace(x, try positions.rows(0..<ids.count))
+            return x
+        }
     }
 
     static func addInPlace(_ x: Tensor, _ y: Tensor) {
@@ -268,7 +311,16 @@ public final class CLIP: Sendable {
         }
     }
 
-    private static func op<T>(_ body: () throws(TensorError) -> T) throws(EncoderError) -> T {
+    static func op<T>(_ body: () throws(TensorError) -> T) throws(EncoderError) -> T {
         do { return try body() } catch { throw .tensor(error) }
+    }
+}
+
+extension CLIP.Config.Tower {
+    /// A tower of config.json (`text_config` / `vision_config`); missing fields take `defaults`'.
+    init(_ c: [String: Any], defaults: Self) {
+        self.init(width: c["hidden_size"] as? Int ?? defaults.width, layers: c["num_hidden_layers"] as? Int ?? defaults.layers,
+                  heads: c["num_attention_heads"] as? Int ?? defaults.heads, ffn: c["intermediate_size"] as? Int ?? defaults.ffn,
+                  eps: Float(c["layer_norm_eps"] as? Double ?? Double(defaults.eps)))
     }
 }

@@ -31,6 +31,7 @@ public struct ModelManifest: Sendable, Equatable {
     public enum Architecture: String, Sendable, Equatable, CaseIterable, Codable {
         case bert
         case clip
+        case siglip
         case efficientNetLite = "efficientnet-lite"
         case whisper
         case aisfx
@@ -39,6 +40,7 @@ public struct ModelManifest: Sendable, Equatable {
             switch self {
             case .bert: LoadedBERT.self
             case .clip: LoadedCLIP.self
+            case .siglip: LoadedSigLIP.self
             case .efficientNetLite: LoadedImageClassifier.self
             case .whisper: LoadedSpeechModel.self
             case .aisfx: LoadedSoundEffectsModel.self

@@ -47,6 +47,16 @@ struct WeightLoader {
         do { return try LinearWeights(weight: weight, bias: bias, precision: precision) } catch { throw .tensor(error) }
     }
 
+    /// The linear layer under this prefix: `weight` [dOut, dIn] and (with `bias`) `bias` [dOut], packed.
+    func linear(_ dOut: Int, _ dIn: Int, bias: Bool = true) throws(EncoderError) -> LinearWeights {
+        try linear(weight: try tensor("weight", shape: [dOut, dIn]), bias: bias ? try tensor("bias", shape: [dOut]) : nil)
+    }
+
+    /// The LayerNorm under this prefix: `weight` and `bias` [d].
+    func layerNorm(_ d: Int) throws(EncoderError) -> (Tensor, Tensor) {
+        (try tensor("weight", shape: [d]), try tensor("bias", shape: [d]))
+    }
+
     /// A convolution's W [cOut, cIn, kh, kw] and b packed in `precision`.
     func convolution(weight: Tensor, bias: Tensor?) throws(EncoderError) -> ConvWeights {
         do { return try ConvWeights(weight: weight, bias: bias, precision: precision) } catch { throw .tensor(error) }

@@ -89,17 +89,16 @@ public enum ImageResize {
         let vert = coefficients(inSize: image.height, outSize: height, for: needV ? rows : 0..<0)
         // Input rows the vertical pass reads (or the window's rows when there is none).
         let inputRows = needV ? vert.first[0]..<(vert.first[rows.count - 1] + vert.count[rows.count - 1]) : rows
-        var current = needH ? horizontal(image, columns: columns, outSize: width, rows: inputRows)
+        var current = needH ? horizontal(image, coefficients: coefficients(inSize: image.width, outSize: width, for: columns), rows: inputRows)
                             : image.cropped(x: columns.lowerBound, y: inputRows.lowerBound, width: columns.count,
                                             height: inputRows.count)
         if needV { current = vertical(current, coefficients: vert, rowOffset: inputRows.lowerBound) }
         return current
     }
 
-    /// Output columns `columns` of the horizontal pass (to `outSize` columns) over input rows `rows`.
-    static func horizontal(_ image: RGBImage, columns: Range<Int>, outSize: Int, rows: Range<Int>) -> RGBImage {
-        let c = coefficients(inSize: image.width, outSize: outSize, for: columns)
-        let width = columns.count
+    /// Output columns `c.outputs` of the horizontal pass over input rows `rows`.
+    static func horizontal(_ image: RGBImage, coefficients c: Coefficients, rows: Range<Int>) -> RGBImage {
+        let width = c.outputs.count
         var out = [UInt8](repeating: 0, count: width * rows.count * 3)
         image.pixels.withUnsafeBufferPointer { src in
             c.weights.withUnsafeBufferPointer { weights in

@@ -7,7 +7,7 @@ import Tensor
 /// one loader for all architectures) and assembles them (docs/ARCHITECTURE.md, "Spaces"):
 /// - each BERT-family model is a text space, with the bridges that bring other modalities into it: ConSE over
 ///   each image classifier, and speech through the default (else first) Whisper model;
-/// - each CLIP checkpoint is a joint text-image space;
+/// - each CLIP or SigLIP checkpoint is a joint text-image space;
 /// - each sound-effects model (aisfx) is an audio-to-audio space, which the speech bridge names for audio
 ///   without words.
 /// A model whose folder is missing or broken is skipped with a logged reason; a broken manifest throws.
@@ -80,7 +80,8 @@ public struct SpaceLoader: Sendable {
             let encoder = BERTTextEncoder(model: model)
             return TextSpace(text: encoder, description: encoder.description(isDefault: model.id == defaultText), bridges: bridges)
         }
-        let jointSpaces = registry.loaded(LoadedCLIP.self).map { CLIPSpace(clip: $0, limits: limits) }
+        let jointSpaces: [any EmbeddingSpace] = registry.loaded(LoadedCLIP.self).map { JointSpace(model: $0, limits: limits) }
+            + registry.loaded(LoadedSigLIP.self).map { JointSpace(model: $0, limits: limits) }
         return textSpaces + jointSpaces + soundSpaces
     }
 

@@ -44,14 +44,15 @@ final class CLIPCheckpoint: Sendable {
         return Float(Double(z >> 40) / Double(1 << 24) * 2 - 1)
     }
 
-    /// reference_clip.py's `seeded_value`, element by element.
+    /// models/seeded_weights.py's `seeded_value`, element by element.
     static func seeded(_ name: String, _ shape: [Int], _ k: Int) -> [Float] {
         let n = shape.reduce(1, *)
         if name == "logit_scale" { return [Float](repeating: 2.6592, count: n) }
+        if name == "logit_bias" { return [Float](repeating: -10, count: n) }
         let isNormWeight = (name.contains("layer_norm") || name.contains("layernorm") || name.contains("layrnorm")) && name.hasSuffix(".weight")
         let fanIn = shape.count == 2 ? shape[1] : shape.dropFirst().reduce(1, *)
         let invSqrtFanIn = 1 / Float(Double(fanIn).squareRoot())
-        let (scale, shift): (Float, Float) = isNormWeight ? (0.1, 1) : name.hasSuffix(".bias") ? (0.02, 0)
+        let (scale, shift): (Float, Float) = isNormWeight ? (0.1, 1) : name.hasSuffix(".bias") || name.hasSuffix("_bias") ? (0.02, 0)
             : name.contains("embedding") ? (0.1, 0) : (invSqrtFanIn, 0)
         var out = [Float](repeating: 0, count: n)
         out.withUnsafeMutableBufferPointer { p in
@@ -93,7 +94,13 @@ final class CLIPCheckpoint: Sendable {
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try? FileManager.default.copyItem(at: fixtures.appendingPathComponent("config\(suffix).json"), to: dir.appendingPathComponent("config.json"))
         try? FileManager.default.copyItem(at: fixtures.appendingPathComponent("merges.txt"), to: dir.appendingPathComponent("merges.txt"))
-        let list = try! JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("tensors\(suffix).json"))) as! [[Any]]
+        writeSeededWeights(fixtures.appendingPathComponent("tensors\(suffix).json"), to: dir.appendingPathComponent("model.safetensors"))
+        return dir
+    }
+
+    /// model.safetensors with the seeded value of every tensor of a tensors.json ([name, shape] in generator order).
+    static func writeSeededWeights(_ tensorsJSON: URL, to url: URL) {
+        let list = try! JSONSerialization.jsonObject(with: Data(contentsOf: tensorsJSON)) as! [[Any]]
         var header: [String: Any] = [:]
         var offset = 0
         for entry in list {
@@ -104,8 +111,7 @@ final class CLIPCheckpoint: Sendable {
         }
         var headerBytes = Array(try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
-        let url = dir.appendingPathComponent("model.safetensors")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try! FileHandle(forWritingTo: url)
         var length = UInt64(headerBytes.count).littleEndian
         handle.write(Data(bytes: &length, count: 8))
@@ -115,7 +121,6 @@ final class CLIPCheckpoint: Sendable {
             handle.write(values.withUnsafeBufferPointer { Data(buffer: $0) })
         }
         try! handle.close()
-        return dir
     }
 
     func checkTokenizer() throws {

@@ -3,7 +3,7 @@ the standard cache and serves it beside the manifest's models. Against a mock Hu
 the files the architecture reads are downloaded, LFS files come through a redirect to another origin without the
 token, every file is checked against its etag, a broken-off download resumes with a Range request, the cache
 layout is huggingface_hub's (a cache made by the real huggingface_hub package is served with the network closed),
-a CLIP checkpoint from the Hub serves transformers' vectors, and each failure (no network, 401, 403, 404, an unsupported architecture, corruption, a full disk) stops the
+CLIP and SigLIP checkpoints from the Hub serve transformers' vectors, and each failure (no network, 401, 403, 404, an unsupported architecture, corruption, a full disk) stops the
 server with a message that says what to do."""
 import hashlib
 import json
@@ -291,6 +291,51 @@ def test_a_clip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_env
     finally:
         server.stop()
     assert not [p for _, _, p, _ in hub.requests if "flax" in p]
+
+
+def _png(width, height, rgb):
+    """A PNG of raw 8-bit RGB rows (stdlib only: filter 0 per row, zlib)."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    rows = b"".join(b"\0" + rgb[y * width * 3:(y + 1) * width * 3] for y in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_a_siglip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_env, models_dir):
+    """The SigLIP golden checkpoint (toy size, seeded weights) served from the mock Hub: text and image vectors equal
+    transformers' SiglipModel's (Tests/Fixtures/siglip/golden_small.json, models/reference_siglip.py), the
+    tokenizer is the SentencePiece tokenizer.json, and files SigLIP does not read are not downloaded."""
+    sys.path.insert(0, str(REPO_ROOT / "models"))
+    from seeded_weights import seeded_safetensors
+
+    fixtures = REPO_ROOT / "Tests" / "Fixtures" / "siglip"
+    tensors = json.loads((fixtures / "tensors_small.json").read_text())
+    hub.add("acme/tiny-siglip", Repo({
+        "config.json": (fixtures / "config_small.json").read_bytes(),
+        "tokenizer.json": (fixtures / "tokenizer.json").read_bytes(),
+        "model.safetensors": seeded_safetensors(tensors),
+        "pytorch_model.bin": b"\0" * 1000,
+    }, lfs={"model.safetensors", "pytorch_model.bin"}))
+    server = serve("hub-siglip", models_dir, "acme/tiny-siglip")
+    try:
+        with server.client() as client:
+            model = next(m for m in client.info().models if m.id == "tiny-siglip")
+            assert model.architecture == "siglip" and model.dimensions == 64, model
+            golden = json.loads((fixtures / "golden_small.json").read_text())
+            for item in golden["texts"][:6]:
+                vector = client.embed([item["text"]], model="tiny-siglip").vectors[0]
+                assert rosetta.cosine(vector, item["text_embeds"]) >= 0.9999, item["text"]
+            for item in golden["images"]:
+                raw = (REPO_ROOT / "Tests" / "Fixtures" / "images" / "pipeline" / f"{item['name']}.rgb").read_bytes()
+                vector = client.embed([rosetta.Image(_png(224, 224, raw))], model="tiny-siglip").vectors[0]
+                assert rosetta.cosine(vector, item["image_embeds"]) >= 0.9999, item["name"]
+    finally:
+        server.stop()
+    assert not [p for _, _, p, _ in hub.requests if "pytorch_model" in p]
 
 
 def _hf_venv_python():
