@@ -226,9 +226,39 @@ public nonisolated struct Rosetta_V1_ModelInfo: Sendable {
   /// is refused with INVALID_ARGUMENT and its token count. 0: the model takes no instruction.
   public var maxInstructionTokens: UInt32 = 0
 
+  /// What loading the model took at start: wall time, and how much the process's resident memory grew meanwhile
+  /// (weights are memory-mapped, so pages a forward touches later are not counted: a lower bound).
+  public var loadSeconds: Double = 0
+
+  public var loadResidentBytes: UInt64 = 0
+
+  /// Jointly trained text-image models: the learned temperature, and SigLIP's bias. A text-image cosine c becomes
+  /// a match probability sigmoid(c * exp(logit_scale) + logit_bias) for SigLIP; CLIP's exp(logit_scale) scales
+  /// cosines into the logits of its softmax over candidates. Absent for other models.
+  public var logitScale: Float {
+    get {_logitScale ?? 0}
+    set {_logitScale = newValue}
+  }
+  /// Returns true if `logitScale` has been explicitly set.
+  public var hasLogitScale: Bool {self._logitScale != nil}
+  /// Clears the value of `logitScale`. Subsequent reads from it will return its default value.
+  public mutating func clearLogitScale() {self._logitScale = nil}
+
+  public var logitBias: Float {
+    get {_logitBias ?? 0}
+    set {_logitBias = newValue}
+  }
+  /// Returns true if `logitBias` has been explicitly set.
+  public var hasLogitBias: Bool {self._logitBias != nil}
+  /// Clears the value of `logitBias`. Subsequent reads from it will return its default value.
+  public mutating func clearLogitBias() {self._logitBias = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _logitScale: Float? = nil
+  fileprivate var _logitBias: Float? = nil
 }
 
 public nonisolated struct Rosetta_V1_Limits: Sendable {
@@ -577,7 +607,7 @@ nonisolated extension Rosetta_V1_InfoRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ModelInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}architecture\0\u{1}modalities\0\u{1}dimensions\0\u{3}max_tokens\0\u{1}space\0\u{3}default_pooling\0\u{3}prompt_names\0\u{3}is_default\0\u{3}max_instruction_tokens\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}architecture\0\u{1}modalities\0\u{1}dimensions\0\u{3}max_tokens\0\u{1}space\0\u{3}default_pooling\0\u{3}prompt_names\0\u{3}is_default\0\u{3}max_instruction_tokens\0\u{3}load_seconds\0\u{3}load_resident_bytes\0\u{3}logit_scale\0\u{3}logit_bias\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -595,12 +625,20 @@ nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.promptNames) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.isDefault) }()
       case 10: try { try decoder.decodeSingularUInt32Field(value: &self.maxInstructionTokens) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.loadSeconds) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.loadResidentBytes) }()
+      case 13: try { try decoder.decodeSingularFloatField(value: &self._logitScale) }()
+      case 14: try { try decoder.decodeSingularFloatField(value: &self._logitBias) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.id.isEmpty {
       try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
     }
@@ -631,6 +669,18 @@ nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf
     if self.maxInstructionTokens != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxInstructionTokens, fieldNumber: 10)
     }
+    if self.loadSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.loadSeconds, fieldNumber: 11)
+    }
+    if self.loadResidentBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.loadResidentBytes, fieldNumber: 12)
+    }
+    try { if let v = self._logitScale {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 13)
+    } }()
+    try { if let v = self._logitBias {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 14)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -645,6 +695,10 @@ nonisolated extension Rosetta_V1_ModelInfo: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.promptNames != rhs.promptNames {return false}
     if lhs.isDefault != rhs.isDefault {return false}
     if lhs.maxInstructionTokens != rhs.maxInstructionTokens {return false}
+    if lhs.loadSeconds != rhs.loadSeconds {return false}
+    if lhs.loadResidentBytes != rhs.loadResidentBytes {return false}
+    if lhs._logitScale != rhs._logitScale {return false}
+    if lhs._logitBias != rhs._logitBias {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -46,6 +46,10 @@ extension Rosetta_V1_ModelInfo {
         promptNames = model.promptNames
         isDefault = model.isDefault
         maxInstructionTokens = UInt32(model.maxInstructionTokens)
+        loadSeconds = model.loadSeconds
+        loadResidentBytes = UInt64(max(0, model.loadResidentBytes))
+        if let scale = model.logitScale { logitScale = scale }
+        if let bias = model.logitBias { logitBias = bias }
     }
 }
 

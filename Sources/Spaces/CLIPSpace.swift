@@ -9,6 +9,8 @@ extension LoadedCLIP: JointModel {
     var dimensions: Int { model.config.projectionDim }
     var contextLength: Int { model.config.contextLength }
     var specialTokens: Int { 2 }
+    var logitScale: Float { model.logitScale }
+    var logitBias: Float? { nil }
 
     func tokenize(_ text: String) -> (ids: [Int32], tokens: Int, truncated: Bool) {
         let (ids, truncated) = tokenizer.encode(text)

@@ -88,6 +88,13 @@ public struct SpaceDescription: Sendable, Equatable {
     /// Most tokens a free-text instruction may take (half of `maxTokens` besides two special tokens, so that the
     /// input keeps at least as much room); 0 where the space takes no instruction.
     public var maxInstructionTokens: Int
+    /// Jointly trained text-image models: the learned temperature and (SigLIP) bias; nil for other models.
+    public var logitScale: Float?
+    public var logitBias: Float?
+    /// What loading the space's model took (`ModelRegistry.LoadCost`): wall seconds and resident growth in
+    /// bytes; 0 for spaces not loaded from a models folder.
+    public var loadSeconds: Double = 0
+    public var loadResidentBytes: Int = 0
 
     public init(
         id: String, architecture: String, modalities: [Modality], dimensions: Int, maxTokens: Int,

@@ -13,6 +13,9 @@ protocol JointModel: Sendable {
     var instructionPooling: InstructionPooling { get }
     var dimensions: Int { get }
     var contextLength: Int { get }
+    /// The learned temperature, and the bias where the checkpoint has one (SigLIP).
+    var logitScale: Float { get }
+    var logitBias: Float? { get }
     /// Special tokens every text gets (an instruction's budget leaves them out).
     var specialTokens: Int { get }
     /// The text tower's input ids, the text's tokens (special ones included, padding not), and whether it was cut.
@@ -38,10 +41,13 @@ struct JointSpace<Model: JointModel>: EmbeddingSpace {
     init(model: Model, limits: MediaLimits) {
         self.model = model
         maxImagePixels = limits.maxImagePixels
-        description = SpaceDescription(
+        var description = SpaceDescription(
             id: model.id, architecture: Model.architecture.rawValue, modalities: [.text, .image], dimensions: model.dimensions,
             maxTokens: model.contextLength, space: model.fingerprint, defaultPooling: .cls, promptNames: [],
             isDefault: false, takesInstructions: true)
+        description.logitScale = model.logitScale
+        description.logitBias = model.logitBias
+        self.description = description
     }
 
     func embed(_ inputs: [SpaceInput], options: EmbeddingOptions, abandoned: Abandonment) -> [Result<EmbeddedVector, any Error>] {

@@ -7,12 +7,14 @@ import Tokenizers
 /// padded to 64; images squashed to the model's size (bicubic, no crop; streaming, so memory stays bounded by the
 /// source) and normalised with mean = std = 0.5 (or the manifest's "image"); the patch tokens through the MAP head
 /// are the token set. A text-image cosine c is a match probability σ(c·exp(logit_scale) + logit_bias)
-/// (`SigLIP.matchProbability`; both values are in the server log's load line).
+/// (`SigLIP.matchProbability`; both values are in Info and in the server log's load line).
 extension LoadedSigLIP: JointModel {
     static var architecture: ModelManifest.Architecture { .siglip }
     var dimensions: Int { model.config.projectionSize }
     var contextLength: Int { model.config.contextLength }
     var specialTokens: Int { 1 }
+    var logitScale: Float { model.logitScale }
+    var logitBias: Float? { model.logitBias }
 
     func tokenize(_ text: String) -> (ids: [Int32], tokens: Int, truncated: Bool) {
         let canonical = SigLIPText.canonical(text)

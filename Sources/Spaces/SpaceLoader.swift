@@ -82,7 +82,9 @@ public struct SpaceLoader: Sendable {
         }
         let jointSpaces: [any EmbeddingSpace] = registry.loaded(LoadedCLIP.self).map { JointSpace(model: $0, limits: limits) }
             + registry.loaded(LoadedSigLIP.self).map { JointSpace(model: $0, limits: limits) }
-        return textSpaces + jointSpaces + soundSpaces
+        return (textSpaces + jointSpaces + soundSpaces).map { space in
+            registry.loadCosts[space.description.id].map { MeasuredSpace(space, cost: $0) } ?? space
+        }
     }
 
     /// ConSE over each image classifier. The class-name embeddings of the default text model are computed (or

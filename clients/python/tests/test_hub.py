@@ -283,6 +283,7 @@ def test_a_clip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_env
             model = next(m for m in client.info().models if m.id == "tiny-clip")
             assert model.architecture == "clip" and model.dimensions == 64, model
             golden = json.loads((fixtures / "golden_small.json").read_text())
+            assert model.logit_scale == pytest.approx(golden["logit_scale"]) and not model.HasField("logit_bias")
             for item in golden["texts"]:
                 vector = client.embed([item["text"]], model="tiny-clip").vectors[0]
                 assert rosetta.cosine(vector, item["text_embeds"]) >= 0.9999, item["text"]
@@ -326,6 +327,9 @@ def test_a_siglip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_e
             model = next(m for m in client.info().models if m.id == "tiny-siglip")
             assert model.architecture == "siglip" and model.dimensions == 64, model
             golden = json.loads((fixtures / "golden_small.json").read_text())
+            # The calibration Info reports: match probability sigmoid(cos * exp(scale) + bias).
+            assert model.logit_scale == pytest.approx(golden["logit_scale"]) and model.logit_bias == pytest.approx(golden["logit_bias"])
+            assert model.load_seconds > 0
             for item in golden["texts"][:6]:
                 vector = client.embed([item["text"]], model="tiny-siglip").vectors[0]
                 assert rosetta.cosine(vector, item["text_embeds"]) >= 0.9999, item["text"]

@@ -30,6 +30,9 @@ def test_info(info):
     for m in info.models:
         assert m.id and m.dimensions > 0, m
         assert m.modalities, m
+        # Loaded from the models folder: the load was timed (resident growth may be 0 for memory-mapped weights).
+        assert 0 < m.load_seconds < 600, m
+        assert not m.HasField("logit_scale") and not m.HasField("logit_bias"), m  # no joint text-image model here
     defaults = [m for m in info.models if m.is_default]
     for modality in info.modalities:
         assert any(modality in m.modalities for m in info.models), f"modality {modality} without a model"

@@ -84,7 +84,7 @@ class InfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("id", "architecture", "modalities", "dimensions", "max_tokens", "space", "default_pooling", "prompt_names", "is_default", "max_instruction_tokens")
+    __slots__ = ("id", "architecture", "modalities", "dimensions", "max_tokens", "space", "default_pooling", "prompt_names", "is_default", "max_instruction_tokens", "load_seconds", "load_resident_bytes", "logit_scale", "logit_bias")
     ID_FIELD_NUMBER: _ClassVar[int]
     ARCHITECTURE_FIELD_NUMBER: _ClassVar[int]
     MODALITIES_FIELD_NUMBER: _ClassVar[int]
@@ -95,6 +95,10 @@ class ModelInfo(_message.Message):
     PROMPT_NAMES_FIELD_NUMBER: _ClassVar[int]
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     MAX_INSTRUCTION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    LOAD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LOAD_RESIDENT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    LOGIT_SCALE_FIELD_NUMBER: _ClassVar[int]
+    LOGIT_BIAS_FIELD_NUMBER: _ClassVar[int]
     id: str
     architecture: str
     modalities: _containers.RepeatedScalarFieldContainer[_common_pb2.Modality]
@@ -105,7 +109,11 @@ class ModelInfo(_message.Message):
     prompt_names: _containers.RepeatedScalarFieldContainer[str]
     is_default: bool
     max_instruction_tokens: int
-    def __init__(self, id: _Optional[str] = ..., architecture: _Optional[str] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., dimensions: _Optional[int] = ..., max_tokens: _Optional[int] = ..., space: _Optional[str] = ..., default_pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., prompt_names: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., max_instruction_tokens: _Optional[int] = ...) -> None: ...
+    load_seconds: float
+    load_resident_bytes: int
+    logit_scale: float
+    logit_bias: float
+    def __init__(self, id: _Optional[str] = ..., architecture: _Optional[str] = ..., modalities: _Optional[_Iterable[_Union[_common_pb2.Modality, str]]] = ..., dimensions: _Optional[int] = ..., max_tokens: _Optional[int] = ..., space: _Optional[str] = ..., default_pooling: _Optional[_Union[_common_pb2.Pooling, str]] = ..., prompt_names: _Optional[_Iterable[str]] = ..., is_default: _Optional[bool] = ..., max_instruction_tokens: _Optional[int] = ..., load_seconds: _Optional[float] = ..., load_resident_bytes: _Optional[int] = ..., logit_scale: _Optional[float] = ..., logit_bias: _Optional[float] = ...) -> None: ...
 
 class Limits(_message.Message):
     __slots__ = ("max_message_bytes", "max_batch_items", "max_text_chars", "max_image_pixels", "max_audio_seconds", "max_top_k", "max_metadata_bytes", "max_collections", "max_concurrent_streams", "max_metadata_keys", "max_id_bytes", "max_audio_sample_rate")
