@@ -27,9 +27,8 @@ import Tensor
 /// on padding; attention runs per sequence, which is exactly the padded computation with an attention mask.
 /// Threads (default: all cores): a batch is split into `threads` groups of sequences (balanced by tokens) run
 /// concurrently, each with its own scratch; a single sequence is split inside each op instead (GEMM column blocks,
-/// attention heads). OpenBLAS then runs single-threaded inside each worker (`init` calls `BLAS.setThreadCount(1)`
-/// when threads > 1), the faster of the two here (bench/text/README.md; `rosetta-bench-text --blas-threading`
-/// runs the alternative).
+/// attention heads). OpenBLAS runs single-threaded inside each worker (as everywhere in the process: `BLAS`), the
+/// faster of the two here (bench/text/README.md; `rosetta-bench-text --blas-threading` runs the alternative).
 public final class BERT: Sendable {
     public let config: BERTConfig
     /// Concurrent workers per forward pass.
@@ -91,7 +90,6 @@ public final class BERT: Sendable {
         try config.validate(file: file.path)
         self.config = config
         self.threads = max(1, threads)
-        if self.threads > 1 { BLAS.setThreadCount(1) }
         let (d, dFF) = (config.hiddenSize, config.intermediateSize)
         let root = WeightLoader(file: file, precision: precision)
         let vb = root.contains("bert.embeddings.word_embeddings.weight") ? root.pp("bert") : root

@@ -51,7 +51,6 @@ public struct SpaceLoader: Sendable {
     }
 
     public func load() throws(LoadError) -> [any EmbeddingSpace] {
-        BLAS.setThreadCount(threads)
         if precision != precision.effective {
             logger.warning("precision \(precision.rawValue) needs AVX512-BF16, which this CPU lacks: the models run in \(precision.effective.rawValue)")
         } else {
