@@ -263,20 +263,28 @@ def test_a_full_disk_stops_the_download_with_its_reason(hub, hub_env, models_dir
     assert code != 0 and "cannot write" in out and "file-size limit" in out, out
 
 
-def test_a_clip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_env, models_dir):
-    """The CLIP golden checkpoint (toy size, seeded weights: models/seeded_weights.py) served from the mock Hub:
-    the server's text vectors equal transformers' CLIPModel's (Tests/Fixtures/clip/golden_small.json)."""
+def _seeded_toy_repo(family, tokenizer, unread):
+    """The toy golden checkpoint of Tests/Fixtures/<family> as a Hub repository: its config, its `tokenizer` file,
+    the seeded weights (models/seeded_weights.py) and an `unread` weights file the architecture must not download;
+    and the fixture folder."""
     sys.path.insert(0, str(REPO_ROOT / "models"))
     from seeded_weights import seeded_safetensors
 
-    fixtures = REPO_ROOT / "Tests" / "Fixtures" / "clip"
+    fixtures = REPO_ROOT / "Tests" / "Fixtures" / family
     tensors = json.loads((fixtures / "tensors_small.json").read_text())
-    hub.add("acme/tiny-clip", Repo({
+    return Repo({
         "config.json": (fixtures / "config_small.json").read_bytes(),
-        "merges.txt": (fixtures / "merges.txt").read_bytes(),
+        tokenizer: (fixtures / tokenizer).read_bytes(),
         "model.safetensors": seeded_safetensors(tensors),
-        "flax_model.msgpack": b"\0" * 1000,
-    }, lfs={"model.safetensors", "flax_model.msgpack"}))
+        unread: b"\0" * 1000,
+    }, lfs={"model.safetensors", unread}), fixtures
+
+
+def test_a_clip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_env, models_dir):
+    """The CLIP golden checkpoint (toy size, seeded weights: models/seeded_weights.py) served from the mock Hub:
+    the server's text vectors equal transformers' CLIPModel's (Tests/Fixtures/clip/golden_small.json)."""
+    repo, fixtures = _seeded_toy_repo("clip", "merges.txt", unread="flax_model.msgpack")
+    hub.add("acme/tiny-clip", repo)
     server = serve("hub-clip", models_dir, "acme/tiny-clip")
     try:
         with server.client() as client:
@@ -310,17 +318,8 @@ def test_a_siglip_checkpoint_from_the_hub_serves_transformers_vectors(hub, hub_e
     """The SigLIP golden checkpoint (toy size, seeded weights) served from the mock Hub: text and image vectors equal
     transformers' SiglipModel's (Tests/Fixtures/siglip/golden_small.json, models/reference_siglip.py), the
     tokenizer is the SentencePiece tokenizer.json, and files SigLIP does not read are not downloaded."""
-    sys.path.insert(0, str(REPO_ROOT / "models"))
-    from seeded_weights import seeded_safetensors
-
-    fixtures = REPO_ROOT / "Tests" / "Fixtures" / "siglip"
-    tensors = json.loads((fixtures / "tensors_small.json").read_text())
-    hub.add("acme/tiny-siglip", Repo({
-        "config.json": (fixtures / "config_small.json").read_bytes(),
-        "tokenizer.json": (fixtures / "tokenizer.json").read_bytes(),
-        "model.safetensors": seeded_safetensors(tensors),
-        "pytorch_model.bin": b"\0" * 1000,
-    }, lfs={"model.safetensors", "pytorch_model.bin"}))
+    repo, fixtures = _seeded_toy_repo("siglip", "tokenizer.json", unread="pytorch_model.bin")
+    hub.add("acme/tiny-siglip", repo)
     server = serve("hub-siglip", models_dir, "acme/tiny-siglip")
     try:
         with server.client() as client:
